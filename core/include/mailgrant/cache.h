@@ -1,0 +1,83 @@
+// cache.h -- a size-bounded, thread-safe TTL cache with least-recently-used eviction.
+//
+// Positive and negative answers are stored with different TTLs by the caller (a missing
+// grant should appear soon after it is added; DESIGN.md: every change is obeyed within the
+// TTL). Entries age on the monotonic clock so a wall-clock step cannot extend them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include "mailgrant/clock.h"
+
+namespace mailgrant {
+
+template <typename Key, typename Value, typename Hash = std::hash<Key>>
+class TtlCache {
+public:
+    TtlCache(std::size_t max_entries, const Clock& clock) : max_entries_(max_entries ? max_entries : 1), clock_(clock) {}
+    TtlCache(const TtlCache&) = delete;
+    TtlCache& operator=(const TtlCache&) = delete;
+
+    std::optional<Value> get(const Key& key) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = index_.find(key);
+        if (it == index_.end()) return std::nullopt;
+        if (clock_.steady_now() >= it->second->expires) {
+            order_.erase(it->second);
+            index_.erase(it);
+            return std::nullopt;
+        }
+        order_.splice(order_.begin(), order_, it->second);  // most recently used first
+        return it->second->value;
+    }
+
+    void put(const Key& key, Value value, std::chrono::seconds ttl) {
+        if (ttl.count() <= 0) return;  // ttl 0 disables caching
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto expires = clock_.steady_now() + ttl;
+        const auto it = index_.find(key);
+        if (it != index_.end()) {
+            it->second->value = std::move(value);
+            it->second->expires = expires;
+            order_.splice(order_.begin(), order_, it->second);
+            return;
+        }
+        if (index_.size() >= max_entries_) {
+            index_.erase(order_.back().key);
+            order_.pop_back();
+        }
+        order_.push_front(Item{key, std::move(value), expires});
+        index_[key] = order_.begin();
+    }
+
+    void clear() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        index_.clear();
+        order_.clear();
+    }
+
+    std::size_t size() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return index_.size();
+    }
+
+private:
+    struct Item {
+        Key key;
+        Value value;
+        std::chrono::steady_clock::time_point expires;
+    };
+    const std::size_t max_entries_;
+    const Clock& clock_;
+    mutable std::mutex mutex_;
+    std::list<Item> order_;
+    std::unordered_map<Key, typename std::list<Item>::iterator, Hash> index_;
+};
+
+}  // namespace mailgrant

@@ -1,0 +1,52 @@
+// caching_directory.h -- the TTL cache in front of a Directory.
+//
+// One cache per question. Answers with content live cache.ttl_s, empty answers ("no
+// such login", "no grants") cache.negative_ttl_s; errors are never cached, so the next
+// request after an outage asks LDAP again. Calls that miss are serialised on the inner
+// directory, since one LDAP connection serves one request at a time.
+#pragma once
+
+#include <mutex>
+
+#include "mailgrant/cache.h"
+#include "mailgrant/clock.h"
+#include "mailgrant/directory.h"
+
+namespace mailgrant {
+
+struct CacheStats {
+    unsigned long long hits = 0;
+    unsigned long long misses = 0;
+};
+
+class CachingDirectory final : public Directory {
+public:
+    CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock);
+
+    std::optional<Account> find_login(const std::string& login) override;
+    std::optional<Account> find_mailbox(const std::string& address_or_dn) override;
+    std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
+    std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
+    std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
+
+    void clear();
+    CacheStats stats() const;
+
+private:
+    template <typename Value, typename Fetch>
+    Value cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch);
+
+    Directory& inner_;
+    const std::chrono::seconds ttl_;
+    const std::chrono::seconds negative_ttl_;
+    std::mutex inner_mutex_;
+    mutable std::mutex stats_mutex_;
+    CacheStats stats_;
+    TtlCache<std::string, std::optional<Account>> logins_;
+    TtlCache<std::string, std::optional<Account>> mailboxes_;
+    TtlCache<std::string, std::vector<GroupMembership>> groups_;
+    TtlCache<std::string, std::vector<Grant>> grants_of_;
+    TtlCache<std::string, std::vector<Grant>> grants_to_;
+};
+
+}  // namespace mailgrant

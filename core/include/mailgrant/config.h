@@ -1,0 +1,101 @@
+// config.h -- the one typed configuration of every mailgrant component.
+//
+// All defaults live in the member initialisers below, so "what happens if the key is
+// absent" has exactly one answer. load_config() reads /etc/mailgrant/mailgrant.yaml with
+// yaml-cpp and rejects unknown keys, wrong types and bad values with a message naming
+// the file, line and dotted key, because a silently ignored typo in an access-control
+// config is a security bug.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mailgrant {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct LdapConfig {
+    std::vector<std::string> uris{"ldap://127.0.0.1"};  // tried in order (failover)
+    std::string base;                                    // required
+    std::string bind_dn;                                 // empty = anonymous
+    std::string bind_password_file;                      // required when bind_dn is set
+    bool starttls = false;
+    std::string tls_ca_file;
+    std::string tls_require_cert = "demand";  // never | allow | try | demand | hard
+    int network_timeout_ms = 3000;             // TCP connect
+    int operation_timeout_ms = 5000;           // every bind and search
+    int size_limit = 5000;                     // entries per search
+};
+
+struct UsersConfig {
+    std::string base;  // empty = ldap.base
+    // %s is replaced by the RFC 4515-escaped login or address.
+    std::string login_filter = "(&(objectClass=inetOrgPerson)(|(uid=%s)(mail=%s)))";
+    std::string address_filter = "(|(mail=%s)(mailLocalAddress=%s))";
+    std::string mail_attribute = "mail";
+    std::vector<std::string> alias_attributes{"mailLocalAddress"};
+};
+
+enum class MembershipMode { Search, MemberOf };
+
+struct GroupsConfig {
+    std::string base;  // empty = ldap.base
+    MembershipMode membership = MembershipMode::Search;
+    // %s is replaced by the escaped DN of a user or group.
+    std::string member_filter =
+        "(|(&(objectClass=groupOfNames)(member=%s))"
+        "(&(objectClass=groupOfUniqueNames)(uniqueMember=%s)))";
+    std::vector<std::string> member_attributes{"member", "uniqueMember"};  // as used in member_filter
+    std::string member_of_attribute = "memberOf";
+    int max_depth = 8;  // nesting levels followed; deeper groups are ignored
+};
+
+struct CacheConfig {
+    int ttl_s = 30;           // positive answers (DESIGN.md: changes obeyed within this)
+    int negative_ttl_s = 5;   // "no such user / no grants"
+    std::size_t max_entries = 10000;
+};
+
+struct PolicyConfig {
+    std::string listen = "unix:/var/spool/postfix/private/mailgrant";
+};
+
+// Attribute and class names, so a site can map grants onto attributes it already has.
+struct SchemaConfig {
+    std::string grant_object_class = "mailGrant";
+    std::string shared_mailbox_object_class = "mailSharedMailbox";
+    std::string grant_name = "cn";
+    std::string grantee = "mailGrantee";
+    std::string folder = "mailGrantFolder";
+    std::string rights = "mailGrantRights";
+    std::string send = "mailGrantSend";
+    std::string not_before = "mailGrantNotBefore";
+    std::string not_after = "mailGrantNotAfter";
+};
+
+struct Config {
+    LdapConfig ldap;
+    UsersConfig users;
+    GroupsConfig groups;
+    CacheConfig cache;
+    PolicyConfig policy;
+    SchemaConfig schema;
+
+    const std::string& users_base() const { return users.base.empty() ? ldap.base : users.base; }
+    const std::string& groups_base() const { return groups.base.empty() ? ldap.base : groups.base; }
+};
+
+// Reads and validates a YAML file. Throws ConfigError naming file, line and key.
+Config load_config(const std::string& path);
+// Same, from text (name is used in messages). For tests and tools.
+Config parse_config(const std::string& yaml_text, const std::string& name = "<config>");
+
+// Reads the bind password file: first line, trailing CR/LF removed. Throws ConfigError.
+std::string read_secret_file(const std::string& path);
+
+}  // namespace mailgrant

@@ -1,0 +1,89 @@
+// decision.h -- the one place that decides access, shared by the Dovecot plugin, the
+// policy daemon and the CLI's `explain`, so the three can never disagree.
+//
+// Every answer carries its reasons: which grant, through which group path, which folder
+// pattern, and for grants that exist but do not apply, why not. The Decider asks a
+// Directory (normally a CachingDirectory) and evaluates validity windows on its Clock.
+// LDAP trouble propagates as LdapError: the caller must treat it as "no access" / 4xx.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mailgrant/clock.h"
+#include "mailgrant/directory.h"
+#include "mailgrant/rights.h"
+
+namespace mailgrant {
+
+// Why a grant reaches a user: directly (group_path empty) or through groups.
+struct GrantPath {
+    std::string grant_dn;
+    std::string grant_name;
+    std::string owner_dn;
+    std::string grantee_dn;               // the mailGrantee value that matched
+    std::vector<std::string> group_path;  // user's direct group ... grantee group
+
+    std::string describe() const;  // "grant team (cn=team,...) via cn=support-leads,... -> cn=support-team,..."
+};
+
+struct AppliedGrant {
+    GrantPath path;
+    std::string folder_pattern;
+    Rights rights;
+};
+
+struct FolderDecision {
+    bool owner = false;  // the user's own mailbox: mailgrant adds nothing, Dovecot decides
+    Rights rights;       // union of every applied grant (all rights for an owner)
+    std::vector<AppliedGrant> applied;
+    std::vector<std::string> not_applied;  // grants seen that give nothing here, and why
+    std::string reason;                    // one line for logs and `explain`
+};
+
+enum class SenderRight { NullSender, Own, SendAs, SendOnBehalf, Denied };
+const char* to_string(SenderRight right);
+
+struct SenderDecision {
+    SenderRight right = SenderRight::Denied;
+    std::optional<GrantPath> via;  // set for SendAs / SendOnBehalf
+    std::string mailbox_dn;        // the mailbox that owns the address, when known
+    std::vector<std::string> not_applied;
+    std::string reason;  // one line for logs, REJECT texts and `explain`
+
+    bool allowed() const { return right != SenderRight::Denied; }
+};
+
+// A mailbox that grants something to the user (for the shared namespace).
+struct SharingOwner {
+    Account owner;
+    std::vector<AppliedGrant> grants;  // active grants, folder_pattern empty
+};
+
+class Decider {
+public:
+    Decider(Directory& directory, const Clock& clock) : directory_(directory), clock_(clock) {}
+
+    // Rights of `login` on `folder` of the mailbox named by `mailbox` (address or DN).
+    FolderDecision folder_rights(const std::string& login, const std::string& mailbox, const std::string& folder);
+
+    // May `login` use `address` as envelope/header sender, and as what?
+    SenderDecision sender(const std::string& login, const std::string& address);
+
+    // Owners with at least one active grant to the user or one of the user's groups.
+    std::vector<SharingOwner> sharing_with(const std::string& login);
+
+private:
+    struct Identity {
+        Account account;
+        std::vector<GroupMembership> groups;
+    };
+    std::optional<Identity> identify(const std::string& login);
+    std::optional<GrantPath> reaches(const Grant& grant, const Identity& who) const;
+
+    Directory& directory_;
+    const Clock& clock_;
+};
+
+}  // namespace mailgrant

@@ -1,0 +1,77 @@
+// directory.h -- the questions mailgrant asks the directory, and their LDAP answers.
+//
+// Directory is the interface the decision code uses; LdapDirectory answers it with the
+// searches of DESIGN.md (filters from the config, every value escaped), CachingDirectory
+// (caching_directory.h) puts the TTL cache in front. All methods throw LdapError on
+// trouble; none turns an error into "not found".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mailgrant/config.h"
+#include "mailgrant/grant.h"
+#include "mailgrant/ldap_client.h"
+
+namespace mailgrant {
+
+// A person's account or a shared mailbox.
+struct Account {
+    std::string dn;
+    std::vector<std::string> addresses;  // primary mail address first, then aliases
+    bool shared_mailbox = false;
+
+    std::string primary_address() const { return addresses.empty() ? std::string() : addresses.front(); }
+    bool owns_address(const std::string& address) const;  // case-insensitive
+};
+
+// A group the user is in, with the chain that makes it so: path.front() is a group the
+// user is a direct member of, path.back() == dn.
+struct GroupMembership {
+    std::string dn;
+    std::vector<std::string> path;
+};
+
+class Directory {
+public:
+    virtual ~Directory() = default;
+    // Login name (uid or mail by default) -> account. Several matches is an error.
+    virtual std::optional<Account> find_login(const std::string& login) = 0;
+    // Address (mail or alias, any case) or DN -> mailbox.
+    virtual std::optional<Account> find_mailbox(const std::string& address_or_dn) = 0;
+    // Every group the user is in, nested groups included (depth-limited, cycle-safe).
+    virtual std::vector<GroupMembership> groups_of(const std::string& user_dn) = 0;
+    // The grant entries directly below a mailbox entry.
+    virtual std::vector<Grant> grants_of(const std::string& mailbox_dn) = 0;
+    // Every grant naming one of these DNs as grantee, anywhere below ldap.base (one search).
+    virtual std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) = 0;
+};
+
+class LdapDirectory final : public Directory {
+public:
+    LdapDirectory(const Config& config, LdapSearcher& ldap) : config_(config), ldap_(ldap) {}
+
+    std::optional<Account> find_login(const std::string& login) override;
+    std::optional<Account> find_mailbox(const std::string& address_or_dn) override;
+    std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
+    std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
+    std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
+
+    // Longest login or address accepted; longer input is refused before any search.
+    static constexpr std::size_t kMaxNameLength = 320;
+    // DNs per OR filter when expanding nested groups (keeps filters a sane size).
+    static constexpr std::size_t kDnsPerFilter = 64;
+
+private:
+    std::vector<std::string> account_attributes() const;
+    Account account_from_entry(const LdapEntry& entry) const;
+    std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
+    std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
+    std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);
+
+    const Config& config_;
+    LdapSearcher& ldap_;
+};
+
+}  // namespace mailgrant

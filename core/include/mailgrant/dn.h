@@ -1,0 +1,25 @@
+// dn.h -- distinguished names as mailgrant compares them.
+//
+// Grants name their grantee by DN and the owner is the grant's parent, so DNs read from
+// different entries must compare equal however they were typed ("UID=Bob, ou=People").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace mailgrant {
+
+// Canonical form for comparison: LDAPv3 string form via libldap, ASCII lower-cased.
+// (All naming attributes mailgrant expects -- uid, cn, ou, dc, mail -- match case-insensitively.)
+// Returns the empty string for a DN that does not parse.
+std::string normalize_dn(std::string_view dn);
+
+// The parent of "cn=x,uid=alice,ou=people,..." is "uid=alice,ou=people,..."; "" for a root.
+std::string parent_dn(std::string_view dn);
+
+// True when the text has the shape of a DN (attr=value) rather than an address or login.
+bool looks_like_dn(std::string_view text);
+
+std::string ascii_lower(std::string_view text);
+
+}  // namespace mailgrant

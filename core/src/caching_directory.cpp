@@ -1,0 +1,86 @@
+// caching_directory.cpp -- see caching_directory.h.
+#include "mailgrant/caching_directory.h"
+
+#include "mailgrant/dn.h"
+
+namespace mailgrant {
+namespace {
+
+template <typename T>
+bool is_empty_answer(const std::optional<T>& v) { return !v.has_value(); }
+template <typename T>
+bool is_empty_answer(const std::vector<T>& v) { return v.empty(); }
+
+// A DN key that two spellings of the same DN share; falls back to lower-case text.
+std::string dn_key(const std::string& dn) {
+    std::string norm = normalize_dn(dn);
+    return norm.empty() ? ascii_lower(dn) : norm;
+}
+
+}  // namespace
+
+CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock)
+    : inner_(inner),
+      ttl_(config.ttl_s),
+      negative_ttl_(config.negative_ttl_s),
+      logins_(config.max_entries, clock),
+      mailboxes_(config.max_entries, clock),
+      groups_(config.max_entries, clock),
+      grants_of_(config.max_entries, clock),
+      grants_to_(config.max_entries, clock) {}
+
+template <typename Value, typename Fetch>
+Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch) {
+    if (auto hit = cache.get(key)) {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        ++stats_.hits;
+        return *hit;
+    }
+    Value value;
+    {
+        std::lock_guard<std::mutex> lock(inner_mutex_);
+        value = fetch();  // throws on LDAP trouble: nothing is cached then
+    }
+    cache.put(key, value, is_empty_answer(value) ? negative_ttl_ : ttl_);
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.misses;
+    return value;
+}
+
+std::optional<Account> CachingDirectory::find_login(const std::string& login) {
+    return cached(logins_, ascii_lower(login), [&] { return inner_.find_login(login); });
+}
+
+std::optional<Account> CachingDirectory::find_mailbox(const std::string& address_or_dn) {
+    const std::string key = looks_like_dn(address_or_dn) ? "dn:" + dn_key(address_or_dn) : ascii_lower(address_or_dn);
+    return cached(mailboxes_, key, [&] { return inner_.find_mailbox(address_or_dn); });
+}
+
+std::vector<GroupMembership> CachingDirectory::groups_of(const std::string& user_dn) {
+    return cached(groups_, dn_key(user_dn), [&] { return inner_.groups_of(user_dn); });
+}
+
+std::vector<Grant> CachingDirectory::grants_of(const std::string& mailbox_dn) {
+    return cached(grants_of_, dn_key(mailbox_dn), [&] { return inner_.grants_of(mailbox_dn); });
+}
+
+std::vector<Grant> CachingDirectory::grants_to(const std::vector<std::string>& grantee_dns) {
+    std::string key;
+    for (const auto& dn : grantee_dns) key += dn_key(dn) + '\n';
+    return cached(grants_to_, key, [&] { return inner_.grants_to(grantee_dns); });
+}
+
+void CachingDirectory::clear() {
+    logins_.clear();
+    mailboxes_.clear();
+    groups_.clear();
+    grants_of_.clear();
+    grants_to_.clear();
+}
+
+CacheStats CachingDirectory::stats() const {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    return stats_;
+}
+
+}  // namespace mailgrant

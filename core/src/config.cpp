@@ -1,0 +1,281 @@
+// config.cpp -- YAML -> Config with strict validation (see config.h for why strict).
+#include "mailgrant/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace mailgrant {
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 1 << 20;  // a config larger than 1 MiB is a mistake
+constexpr std::size_t kMaxSecretBytes = 4096;
+
+// Walks one YAML mapping, remembering which keys were consumed so the leftovers can be
+// reported as unknown. Every error carries "file:line: dotted.key: problem".
+class Section {
+public:
+    Section(const YAML::Node& node, std::string path, const std::string& file)
+        : node_(node), path_(std::move(path)), file_(file) {
+        if (!node_.IsMap()) fail(node_, path_, "expected a mapping of keys");
+    }
+
+    template <typename Fn>
+    void with(const std::string& key, Fn&& fn) {
+        seen_.insert(key);
+        const YAML::Node value = node_[key];
+        if (value && !value.IsNull()) fn(value, dotted(key));
+    }
+
+    void string(const std::string& key, std::string& out, bool allow_empty = true) {
+        with(key, [&](const YAML::Node& v, const std::string& name) {
+            if (!v.IsScalar()) fail(v, name, "expected a string");
+            out = v.Scalar();
+            if (!allow_empty && out.empty()) fail(v, name, "must not be empty");
+        });
+    }
+
+    void strings(const std::string& key, std::vector<std::string>& out) {
+        with(key, [&](const YAML::Node& v, const std::string& name) {
+            if (v.IsScalar()) {  // a single string is accepted as a one-element list
+                out = {v.Scalar()};
+                return;
+            }
+            if (!v.IsSequence()) fail(v, name, "expected a list of strings");
+            out.clear();
+            for (const auto& item : v) {
+                if (!item.IsScalar() || item.Scalar().empty())
+                    fail(item, name, "every list item must be a non-empty string");
+                out.push_back(item.Scalar());
+            }
+        });
+    }
+
+    void boolean(const std::string& key, bool& out) {
+        with(key, [&](const YAML::Node& v, const std::string& name) {
+            bool parsed = false;
+            if (!v.IsScalar() || !YAML::convert<bool>::decode(v, parsed))
+                fail(v, name, "expected true or false");
+            out = parsed;
+        });
+    }
+
+    template <typename Int>
+    void integer(const std::string& key, Int& out, long long min, long long max) {
+        with(key, [&](const YAML::Node& v, const std::string& name) {
+            long long parsed = 0;
+            if (!v.IsScalar() || !YAML::convert<long long>::decode(v, parsed))
+                fail(v, name, "expected an integer");
+            if (parsed < min || parsed > max)
+                fail(v, name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+            out = static_cast<Int>(parsed);
+        });
+    }
+
+    void choice(const std::string& key, std::string& out, const std::set<std::string>& allowed) {
+        string(key, out);
+        if (!allowed.count(out)) {
+            std::string list;
+            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            fail(node_[key], dotted(key), "must be one of: " + list);
+        }
+    }
+
+    Section child(const std::string& key) {
+        seen_.insert(key);
+        YAML::Node value = node_[key];
+        if (!value || value.IsNull()) value = YAML::Node(YAML::NodeType::Map);
+        return Section(value, dotted(key), file_);
+    }
+
+    bool has(const std::string& key) const { return node_[key] && !node_[key].IsNull(); }
+    YAML::Node raw(const std::string& key) const { return node_[key]; }
+
+    // Call after every known key was read.
+    void reject_unknown() const {
+        for (const auto& kv : node_) {
+            const std::string key = kv.first.Scalar();
+            if (!seen_.count(key)) fail(kv.first, dotted(key), "unknown key");
+        }
+    }
+
+    [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& what) const {
+        std::ostringstream msg;
+        msg << file_;
+        const YAML::Mark mark = at.Mark();
+        if (!mark.is_null()) msg << ':' << (mark.line + 1);
+        msg << ": " << key << ": " << what;
+        throw ConfigError(msg.str());
+    }
+
+    std::string dotted(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+private:
+    YAML::Node node_;
+    std::string path_;
+    const std::string& file_;
+    std::set<std::string> seen_;
+};
+
+// A filter template must be a parenthesised filter that uses the value it is given.
+void check_filter_template(Section& s, const std::string& key, const std::string& filter) {
+    if (!s.has(key)) return;
+    if (filter.size() < 2 || filter.front() != '(' || filter.back() != ')')
+        s.fail(s.raw(key), s.dotted(key), "must be an LDAP filter in parentheses");
+    if (filter.find("%s") == std::string::npos)
+        s.fail(s.raw(key), s.dotted(key), "must contain %s where the escaped value goes");
+    int depth = 0;
+    for (char c : filter) {
+        depth += (c == '(') - (c == ')');
+        if (depth < 0) break;
+    }
+    if (depth != 0) s.fail(s.raw(key), s.dotted(key), "has unbalanced parentheses");
+}
+
+void check_attribute_name(Section& s, const std::string& key, const std::string& name) {
+    bool ok = !name.empty() && std::isalpha(static_cast<unsigned char>(name[0]));
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-');
+    if (!ok) s.fail(s.raw(key), s.dotted(key), "must be an LDAP attribute or class name (letters, digits, '-')");
+}
+
+void read_ldap(Section s, LdapConfig& c) {
+    s.strings("uris", c.uris);
+    s.string("base", c.base);
+    s.string("bind_dn", c.bind_dn);
+    s.string("bind_password_file", c.bind_password_file);
+    s.boolean("starttls", c.starttls);
+    s.string("tls_ca_file", c.tls_ca_file);
+    s.choice("tls_require_cert", c.tls_require_cert, {"never", "allow", "try", "demand", "hard"});
+    s.integer("network_timeout_ms", c.network_timeout_ms, 10, 600000);
+    s.integer("operation_timeout_ms", c.operation_timeout_ms, 10, 600000);
+    s.integer("size_limit", c.size_limit, 1, 1000000);
+    s.reject_unknown();
+
+    if (c.base.empty()) s.fail(s.raw("base"), s.dotted("base"), "is required (the search base, e.g. dc=example,dc=com)");
+    if (c.uris.empty()) s.fail(s.raw("uris"), s.dotted("uris"), "needs at least one URI");
+    for (const auto& uri : c.uris) {
+        if (uri.rfind("ldap://", 0) != 0 && uri.rfind("ldaps://", 0) != 0 && uri.rfind("ldapi://", 0) != 0)
+            s.fail(s.raw("uris"), s.dotted("uris"), "'" + uri + "' is not an ldap://, ldaps:// or ldapi:// URI");
+    }
+    if (!c.bind_dn.empty() && c.bind_password_file.empty())
+        s.fail(s.raw("bind_dn"), s.dotted("bind_password_file"), "is required when bind_dn is set");
+}
+
+void read_users(Section s, UsersConfig& c) {
+    s.string("base", c.base);
+    s.string("login_filter", c.login_filter, false);
+    s.string("address_filter", c.address_filter, false);
+    s.string("mail_attribute", c.mail_attribute, false);
+    s.strings("alias_attributes", c.alias_attributes);
+    s.reject_unknown();
+    check_filter_template(s, "login_filter", c.login_filter);
+    check_filter_template(s, "address_filter", c.address_filter);
+    check_attribute_name(s, "mail_attribute", c.mail_attribute);
+    for (const auto& a : c.alias_attributes) check_attribute_name(s, "alias_attributes", a);
+}
+
+void read_groups(Section s, GroupsConfig& c) {
+    s.string("base", c.base);
+    std::string mode = "search";
+    s.choice("membership", mode, {"search", "memberof"});
+    c.membership = mode == "memberof" ? MembershipMode::MemberOf : MembershipMode::Search;
+    s.string("member_filter", c.member_filter, false);
+    s.strings("member_attributes", c.member_attributes);
+    s.string("member_of_attribute", c.member_of_attribute, false);
+    s.integer("max_depth", c.max_depth, 1, 64);
+    s.reject_unknown();
+    check_filter_template(s, "member_filter", c.member_filter);
+    check_attribute_name(s, "member_of_attribute", c.member_of_attribute);
+    for (const auto& a : c.member_attributes) check_attribute_name(s, "member_attributes", a);
+}
+
+void read_cache(Section s, CacheConfig& c) {
+    s.integer("ttl_s", c.ttl_s, 0, 86400);
+    s.integer("negative_ttl_s", c.negative_ttl_s, 0, 86400);
+    s.integer("max_entries", c.max_entries, 1, 10000000);
+    s.reject_unknown();
+}
+
+void read_policy(Section s, PolicyConfig& c) {
+    s.string("listen", c.listen, false);
+    s.reject_unknown();
+    if (c.listen.rfind("unix:", 0) != 0 && c.listen.rfind("inet:", 0) != 0)
+        s.fail(s.raw("listen"), s.dotted("listen"), "must be unix:PATH or inet:HOST:PORT");
+}
+
+void read_schema(Section s, SchemaConfig& c) {
+    const std::vector<std::pair<const char*, std::string*>> names{
+        {"grant_object_class", &c.grant_object_class},
+        {"shared_mailbox_object_class", &c.shared_mailbox_object_class},
+        {"grant_name", &c.grant_name},
+        {"grantee", &c.grantee},
+        {"folder", &c.folder},
+        {"rights", &c.rights},
+        {"send", &c.send},
+        {"not_before", &c.not_before},
+        {"not_after", &c.not_after},
+    };
+    for (const auto& [key, out] : names) {
+        s.string(key, *out, false);
+        check_attribute_name(s, key, *out);
+    }
+    s.reject_unknown();
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& name) {
+    if (yaml_text.size() > kMaxConfigBytes) throw ConfigError(name + ": larger than 1 MiB");
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    }
+    if (!root || root.IsNull()) throw ConfigError(name + ": empty configuration (ldap.base is required)");
+
+    Config config;
+    try {
+        Section top(root, "", name);
+        read_ldap(top.child("ldap"), config.ldap);
+        read_users(top.child("users"), config.users);
+        read_groups(top.child("groups"), config.groups);
+        read_cache(top.child("cache"), config.cache);
+        read_policy(top.child("policy"), config.policy);
+        read_schema(top.child("schema"), config.schema);
+        top.reject_unknown();
+    } catch (const YAML::Exception& e) {  // e.g. duplicate keys, bad conversions
+        throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    return config;
+}
+
+Config load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": cannot open the configuration file");
+    std::string text;
+    text.resize(kMaxConfigBytes + 1);
+    in.read(&text[0], static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    return parse_config(text, path);
+}
+
+std::string read_secret_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": cannot read the password file (ldap.bind_password_file)");
+    std::string text(kMaxSecretBytes + 1, '\0');
+    in.read(&text[0], static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxSecretBytes) throw ConfigError(path + ": password file is larger than 4 KiB");
+    const auto eol = text.find_first_of("\r\n");
+    if (eol != std::string::npos) text.resize(eol);
+    if (text.empty()) throw ConfigError(path + ": password file is empty (ldap.bind_password_file)");
+    return text;
+}
+
+}  // namespace mailgrant

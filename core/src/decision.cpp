@@ -1,0 +1,193 @@
+// decision.cpp -- folder rights and sender rights from grants (see decision.h).
+#include "mailgrant/decision.h"
+
+#include <map>
+
+#include "mailgrant/dn.h"
+
+namespace mailgrant {
+
+const char* to_string(SenderRight right) {
+    switch (right) {
+        case SenderRight::NullSender: return "null sender";
+        case SenderRight::Own: return "own address";
+        case SenderRight::SendAs: return "sendAs";
+        case SenderRight::SendOnBehalf: return "sendOnBehalf";
+        case SenderRight::Denied: return "denied";
+    }
+    return "denied";
+}
+
+std::string GrantPath::describe() const {
+    std::string out = "grant '" + grant_name + "' (" + grant_dn + ")";
+    if (group_path.empty()) return out + " to the user directly";
+    out += " to group " + grantee_dn + " via ";
+    for (std::size_t i = 0; i < group_path.size(); ++i) out += (i ? " -> " : "") + group_path[i];
+    return out;
+}
+
+std::optional<Decider::Identity> Decider::identify(const std::string& login) {
+    auto account = directory_.find_login(login);
+    if (!account) return std::nullopt;
+    Identity who{*account, directory_.groups_of(account->dn)};
+    return who;
+}
+
+// The shortest way the grant reaches the user: a direct grant beats any group path.
+std::optional<GrantPath> Decider::reaches(const Grant& grant, const Identity& who) const {
+    const std::string user = normalize_dn(who.account.dn);
+    std::optional<GrantPath> best;
+    for (const auto& grantee : grant.grantees) {
+        const std::string g = normalize_dn(grantee);
+        if (g.empty()) continue;
+        GrantPath path{grant.dn, grant.name, grant.owner_dn, grantee, {}};
+        if (g == user) return path;
+        for (const auto& membership : who.groups) {
+            if (normalize_dn(membership.dn) != g) continue;
+            if (!best || membership.path.size() < best->group_path.size()) {
+                path.group_path = membership.path;
+                best = path;
+            }
+        }
+    }
+    return best;
+}
+
+FolderDecision Decider::folder_rights(const std::string& login, const std::string& mailbox, const std::string& folder) {
+    FolderDecision decision;
+    const auto who = identify(login);
+    if (!who) {
+        decision.reason = "login '" + login + "' is not known in LDAP";
+        return decision;
+    }
+    const auto owner = directory_.find_mailbox(mailbox);
+    if (!owner) {
+        decision.reason = "no mailbox '" + mailbox + "' in LDAP";
+        return decision;
+    }
+    if (normalize_dn(owner->dn) == normalize_dn(who->account.dn)) {
+        decision.owner = true;
+        decision.rights = Rights::all();
+        decision.reason = "'" + login + "' owns this mailbox";
+        return decision;
+    }
+    const std::time_t now = clock_.wall_now();
+    for (const auto& grant : directory_.grants_of(owner->dn)) {
+        const auto path = reaches(grant, *who);
+        if (!path) continue;  // grants to other people are not ours to explain
+        const std::string label = "grant '" + grant.name + "'";
+        const GrantState state = grant.state_at(now);
+        if (state != GrantState::Active) {
+            decision.not_applied.push_back(label + " is " + to_string(state));
+            continue;
+        }
+        if (!grant.rights) {
+            decision.not_applied.push_back(label + (grant.rights_text.empty() ? " gives no folder rights"
+                                                                               : " has unusable rights '" +
+                                                                                     grant.rights_text + "'"));
+            continue;
+        }
+        const auto pattern = grant.matching_folder(folder);
+        if (!pattern) {
+            decision.not_applied.push_back(label + " does not cover folder '" + folder + "'");
+            continue;
+        }
+        decision.rights |= *grant.rights;
+        decision.applied.push_back(AppliedGrant{*path, *pattern, *grant.rights});
+    }
+    if (decision.applied.empty()) {
+        decision.reason = "no valid grant gives '" + login + "' access to '" + folder + "' of " + owner->primary_address();
+    } else {
+        decision.reason = "'" + login + "' has rights " + decision.rights.letters() + " on '" + folder + "' of " +
+                          owner->primary_address() + " by " + decision.applied.front().path.describe();
+        if (decision.applied.size() > 1)
+            decision.reason += " and " + std::to_string(decision.applied.size() - 1) + " more";
+    }
+    return decision;
+}
+
+SenderDecision Decider::sender(const std::string& login, const std::string& address) {
+    SenderDecision decision;
+    if (address.empty()) {
+        decision.right = SenderRight::NullSender;
+        decision.reason = "null sender (bounce) is always allowed";
+        return decision;
+    }
+    const auto who = identify(login);
+    if (!who) {
+        decision.reason = "login '" + login + "' is not known in LDAP";
+        return decision;
+    }
+    if (who->account.shared_mailbox) {
+        decision.reason = "'" + login + "' is a shared mailbox and has no login of its own";
+        return decision;
+    }
+    if (who->account.owns_address(address) || ascii_lower(address) == ascii_lower(login)) {
+        decision.right = SenderRight::Own;
+        decision.mailbox_dn = who->account.dn;
+        decision.reason = "'" + address + "' is an address of '" + login + "'";
+        return decision;
+    }
+    const auto mailbox = directory_.find_mailbox(address);
+    if (!mailbox) {
+        decision.reason = "'" + address + "' is not an address of '" + login + "' nor of any mailbox in LDAP";
+        return decision;
+    }
+    decision.mailbox_dn = mailbox->dn;
+    const std::time_t now = clock_.wall_now();
+    std::optional<GrantPath> send_as, on_behalf;
+    for (const auto& grant : directory_.grants_of(mailbox->dn)) {
+        if (!grant.send_as && !grant.send_on_behalf) continue;
+        const auto path = reaches(grant, *who);
+        if (!path) continue;
+        const GrantState state = grant.state_at(now);
+        if (state != GrantState::Active) {
+            decision.not_applied.push_back("grant '" + grant.name + "' is " + to_string(state));
+            continue;
+        }
+        if (grant.send_as && !send_as) send_as = path;
+        if (grant.send_on_behalf && !on_behalf) on_behalf = path;
+    }
+    if (send_as) {  // the stronger right wins when both are granted
+        decision.right = SenderRight::SendAs;
+        decision.via = send_as;
+    } else if (on_behalf) {
+        decision.right = SenderRight::SendOnBehalf;
+        decision.via = on_behalf;
+    }
+    if (decision.via) {
+        decision.reason = "'" + login + "' may send " + (send_as ? "as" : "on behalf of") + " '" + address + "' by " +
+                          decision.via->describe();
+    } else {
+        decision.reason = "'" + login + "' has no valid sendAs or sendOnBehalf grant from '" + address + "'";
+    }
+    return decision;
+}
+
+std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {
+    std::vector<SharingOwner> owners;
+    const auto who = identify(login);
+    if (!who) return owners;
+    std::vector<std::string> grantees{who->account.dn};
+    for (const auto& g : who->groups) grantees.push_back(g.dn);
+    const std::time_t now = clock_.wall_now();
+    std::map<std::string, std::size_t> index;  // normalised owner DN -> position in owners
+    for (const auto& grant : directory_.grants_to(grantees)) {
+        if (grant.state_at(now) != GrantState::Active || !grant.rights || grant.folders.empty()) continue;
+        const auto path = reaches(grant, *who);
+        if (!path) continue;
+        const std::string key = normalize_dn(grant.owner_dn);
+        if (key == normalize_dn(who->account.dn)) continue;  // a grant to oneself shares nothing
+        auto it = index.find(key);
+        if (it == index.end()) {
+            const auto owner = directory_.find_mailbox(grant.owner_dn);
+            if (!owner) continue;  // grant below an entry without an address: `check` reports it
+            it = index.emplace(key, owners.size()).first;
+            owners.push_back(SharingOwner{*owner, {}});
+        }
+        owners[it->second].grants.push_back(AppliedGrant{*path, "", *grant.rights});
+    }
+    return owners;
+}
+
+}  // namespace mailgrant

@@ -1,0 +1,177 @@
+// directory.cpp -- LDAP searches behind the Directory interface.
+#include "mailgrant/directory.h"
+
+#include <set>
+
+#include "mailgrant/dn.h"
+#include "mailgrant/ldap_filter.h"
+
+namespace mailgrant {
+namespace {
+
+void check_name(const std::string& name, const char* what) {
+    if (name.empty()) throw LdapError(LdapErrorKind::Other, 0, std::string("empty ") + what);
+    if (name.size() > LdapDirectory::kMaxNameLength)
+        throw LdapError(LdapErrorKind::Other, 0, std::string(what) + " longer than 320 characters");
+}
+
+}  // namespace
+
+bool Account::owns_address(const std::string& address) const {
+    const std::string wanted = ascii_lower(address);
+    for (const auto& a : addresses)
+        if (ascii_lower(a) == wanted) return true;
+    return false;
+}
+
+std::vector<std::string> LdapDirectory::account_attributes() const {
+    std::vector<std::string> attrs{"objectClass", config_.users.mail_attribute};
+    for (const auto& a : config_.users.alias_attributes) attrs.push_back(a);
+    return attrs;
+}
+
+Account LdapDirectory::account_from_entry(const LdapEntry& entry) const {
+    Account account;
+    account.dn = entry.dn;
+    for (const auto& mail : entry.values(config_.users.mail_attribute)) account.addresses.push_back(mail);
+    for (const auto& attr : config_.users.alias_attributes)
+        for (const auto& alias : entry.values(attr))
+            if (!account.owns_address(alias)) account.addresses.push_back(alias);
+    account.shared_mailbox = entry.has_value_ci("objectClass", config_.schema.shared_mailbox_object_class);
+    return account;
+}
+
+std::optional<Account> LdapDirectory::single_account(const std::vector<LdapEntry>& entries, const std::string& what) {
+    if (entries.empty()) return std::nullopt;
+    if (entries.size() > 1)  // ambiguous identity: refuse rather than pick one
+        throw LdapError(LdapErrorKind::Other, 0,
+                        what + " matches " + std::to_string(entries.size()) + " entries (" + entries[0].dn + ", " +
+                            entries[1].dn + (entries.size() > 2 ? ", ..." : "") + ")");
+    return account_from_entry(entries.front());
+}
+
+std::optional<Account> LdapDirectory::find_login(const std::string& login) {
+    check_name(login, "login");
+    SearchRequest request{config_.users_base(), SearchScope::Subtree,
+                          fill_filter(config_.users.login_filter, login), account_attributes()};
+    return single_account(ldap_.search(request), "login '" + login + "'");
+}
+
+std::optional<Account> LdapDirectory::find_mailbox(const std::string& address_or_dn) {
+    check_name(address_or_dn, "address");
+    if (looks_like_dn(address_or_dn)) {
+        SearchRequest request{address_or_dn, SearchScope::Base, "(objectClass=*)", account_attributes()};
+        auto account = single_account(ldap_.search(request), address_or_dn);
+        // An entry without any address is not a mailbox (e.g. an ou).
+        if (account && account->addresses.empty()) return std::nullopt;
+        return account;
+    }
+    SearchRequest request{config_.users_base(), SearchScope::Subtree,
+                          fill_filter(config_.users.address_filter, address_or_dn), account_attributes()};
+    return single_account(ldap_.search(request), "address '" + address_or_dn + "'");
+}
+
+std::vector<GroupMembership> LdapDirectory::groups_of(const std::string& user_dn) {
+    return config_.groups.membership == MembershipMode::MemberOf ? groups_by_member_of(user_dn)
+                                                                 : groups_by_search(user_dn);
+}
+
+// Breadth-first: level 1 = groups naming the user, level n+1 = groups naming a level-n
+// group. `seen` holds normalised DNs (the user's too), so a cycle ends the walk.
+std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& user_dn) {
+    std::vector<GroupMembership> found;
+    std::set<std::string> seen{normalize_dn(user_dn)};
+    std::vector<GroupMembership> frontier{{user_dn, {}}};
+    for (int depth = 0; depth < config_.groups.max_depth && !frontier.empty(); ++depth) {
+        std::vector<GroupMembership> next;
+        for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
+            std::vector<std::string> filters;
+            const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
+            for (std::size_t i = start; i < end; ++i)
+                filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
+            // With one DN in the filter the path is known; fetch member lists only to tell
+            // several candidates apart ("1.1" = no attributes, RFC 4511).
+            const auto& member_attrs = config_.groups.member_attributes;
+            SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
+                                  end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
+            for (const auto& entry : ldap_.search(request)) {
+                const std::string norm = normalize_dn(entry.dn);
+                if (norm.empty() || !seen.insert(norm).second) continue;
+                // Which frontier member put us here? The first one this group names.
+                const GroupMembership* via = &frontier[start];
+                for (std::size_t i = start; i < end; ++i) {
+                    bool names_it = false;
+                    for (const auto& attr : member_attrs)
+                        for (const auto& value : entry.values(attr))
+                            names_it = names_it || normalize_dn(value) == normalize_dn(frontier[i].dn);
+                    if (names_it) {
+                        via = &frontier[i];
+                        break;
+                    }
+                }
+                GroupMembership membership{entry.dn, via->path};
+                membership.path.push_back(entry.dn);
+                next.push_back(membership);
+            }
+        }
+        found.insert(found.end(), next.begin(), next.end());
+        frontier = std::move(next);
+    }
+    return found;
+}
+
+// memberOf overlay: the user's entry lists its direct groups; nested groups are found by
+// reading memberOf of each group in turn (the overlay does not flatten nesting).
+std::vector<GroupMembership> LdapDirectory::groups_by_member_of(const std::string& user_dn) {
+    std::vector<GroupMembership> found;
+    std::set<std::string> seen{normalize_dn(user_dn)};
+    std::vector<GroupMembership> frontier{{user_dn, {}}};
+    const std::string& attr = config_.groups.member_of_attribute;
+    for (int depth = 0; depth < config_.groups.max_depth && !frontier.empty(); ++depth) {
+        std::vector<GroupMembership> next;
+        for (const auto& member : frontier) {
+            SearchRequest request{member.dn, SearchScope::Base, "(objectClass=*)", {attr}};
+            for (const auto& entry : ldap_.search(request)) {
+                for (const auto& group_dn : entry.values(attr)) {
+                    const std::string norm = normalize_dn(group_dn);
+                    if (norm.empty() || !seen.insert(norm).second) continue;
+                    GroupMembership membership{group_dn, member.path};
+                    membership.path.push_back(group_dn);
+                    next.push_back(membership);
+                }
+            }
+        }
+        found.insert(found.end(), next.begin(), next.end());
+        frontier = std::move(next);
+    }
+    return found;
+}
+
+std::vector<Grant> LdapDirectory::grants_of(const std::string& mailbox_dn) {
+    check_name(mailbox_dn, "mailbox DN");
+    SearchRequest request{mailbox_dn, SearchScope::OneLevel,
+                          "(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")",
+                          grant_attributes(config_.schema)};
+    std::vector<Grant> grants;
+    for (const auto& entry : ldap_.search(request)) grants.push_back(grant_from_entry(entry, config_.schema));
+    return grants;
+}
+
+std::vector<Grant> LdapDirectory::grants_to(const std::vector<std::string>& grantee_dns) {
+    std::vector<Grant> grants;
+    std::set<std::string> seen_grants;
+    for (std::size_t start = 0; start < grantee_dns.size(); start += kDnsPerFilter) {
+        std::vector<std::string> filters;
+        for (std::size_t i = start; i < std::min(grantee_dns.size(), start + kDnsPerFilter); ++i)
+            filters.push_back("(" + config_.schema.grantee + "=" + escape_filter_value(grantee_dns[i]) + ")");
+        const std::string filter =
+            "(&(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")" + any_of(filters) + ")";
+        SearchRequest request{config_.ldap.base, SearchScope::Subtree, filter, grant_attributes(config_.schema)};
+        for (const auto& entry : ldap_.search(request))
+            if (seen_grants.insert(normalize_dn(entry.dn)).second)
+                grants.push_back(grant_from_entry(entry, config_.schema));
+    }
+    return grants;
+}
+
+}  // namespace mailgrant

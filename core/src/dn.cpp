@@ -1,0 +1,57 @@
+// dn.cpp -- DN normalisation on top of libldap's parser.
+#include "mailgrant/dn.h"
+
+#include <ldap.h>
+
+#include <cctype>
+#include <memory>
+
+namespace mailgrant {
+
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string normalize_dn(std::string_view dn) {
+    const std::string in(dn);
+    char* out = nullptr;
+    if (ldap_dn_normalize(in.c_str(), LDAP_DN_FORMAT_LDAP, &out, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || !out)
+        return {};
+    std::unique_ptr<char, decltype(&ldap_memfree)> owned(out, &ldap_memfree);
+    return ascii_lower(owned.get());
+}
+
+std::string parent_dn(std::string_view dn) {
+    // Walk the first RDN honouring backslash escapes and quotes, then skip the comma.
+    bool quoted = false;
+    for (std::size_t i = 0; i < dn.size(); ++i) {
+        const char c = dn[i];
+        if (c == '\\') {
+            ++i;
+        } else if (c == '"') {
+            quoted = !quoted;
+        } else if (!quoted && (c == ',' || c == ';')) {
+            std::size_t start = i + 1;
+            while (start < dn.size() && dn[start] == ' ') ++start;
+            return std::string(dn.substr(start));
+        }
+    }
+    return {};
+}
+
+bool looks_like_dn(std::string_view text) {
+    // An attribute type (letters, digits, '-', or a dotted OID) must come before '='.
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0) return false;
+    for (char c : text.substr(0, eq))
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+    // "a=b@example.com" is an address (SRS/BATV local parts contain '='); a DN with an
+    // address in it ("mail=a@x,ou=people,...") still has more than one RDN.
+    const bool has_at = text.find('@') != std::string_view::npos;
+    const bool has_comma = text.find(',') != std::string_view::npos;
+    return !has_at || has_comma;
+}
+
+}  // namespace mailgrant

@@ -1,0 +1,304 @@
+// ldap_client.cpp -- RAII wrappers over libldap with timeouts, failover and one retry.
+#include "mailgrant/ldap_client.h"
+
+#include <ldap.h>
+
+#include <chrono>
+#include <cctype>
+
+namespace mailgrant {
+namespace {
+
+LdapErrorKind classify(int code) {
+    switch (code) {
+        case LDAP_TIMEOUT:
+        case LDAP_TIMELIMIT_EXCEEDED:
+            return LdapErrorKind::Timeout;
+        case LDAP_SERVER_DOWN:
+        case LDAP_CONNECT_ERROR:
+        case LDAP_UNAVAILABLE:
+        case LDAP_BUSY:
+            return LdapErrorKind::Unavailable;
+        case LDAP_NO_SUCH_OBJECT:
+            return LdapErrorKind::NotFound;
+        default:
+            return LdapErrorKind::Other;
+    }
+}
+
+[[noreturn]] void throw_ldap(int code, const std::string& context) {
+    throw LdapError(classify(code), code, context + ": " + ldap_err2string(code));
+}
+
+timeval to_timeval(int ms) {
+    timeval tv{};
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    return tv;
+}
+
+int require_cert_option(const std::string& name) {
+    if (name == "never") return LDAP_OPT_X_TLS_NEVER;
+    if (name == "allow") return LDAP_OPT_X_TLS_ALLOW;
+    if (name == "try") return LDAP_OPT_X_TLS_TRY;
+    if (name == "hard") return LDAP_OPT_X_TLS_HARD;
+    return LDAP_OPT_X_TLS_DEMAND;
+}
+
+int scope_code(SearchScope scope) {
+    switch (scope) {
+        case SearchScope::Base: return LDAP_SCOPE_BASE;
+        case SearchScope::OneLevel: return LDAP_SCOPE_ONELEVEL;
+        case SearchScope::Subtree: return LDAP_SCOPE_SUBTREE;
+    }
+    return LDAP_SCOPE_SUBTREE;
+}
+
+struct MessageFree {
+    void operator()(LDAPMessage* m) const { ldap_msgfree(m); }
+};
+using MessagePtr = std::unique_ptr<LDAPMessage, MessageFree>;
+
+struct MemFree {
+    void operator()(char* p) const { ldap_memfree(p); }
+};
+using LdapString = std::unique_ptr<char, MemFree>;
+
+struct BerFree {
+    void operator()(BerElement* b) const { ber_free(b, 0); }
+};
+
+struct ValuesFree {
+    void operator()(berval** v) const { ldap_value_free_len(v); }
+};
+using Values = std::unique_ptr<berval*, ValuesFree>;
+
+const std::vector<std::string>& no_values() {
+    static const std::vector<std::string> empty;
+    return empty;
+}
+
+}  // namespace
+
+const char* to_string(LdapErrorKind kind) {
+    switch (kind) {
+        case LdapErrorKind::Timeout: return "timeout";
+        case LdapErrorKind::Unavailable: return "unavailable";
+        case LdapErrorKind::NotFound: return "not found";
+        case LdapErrorKind::Other: return "error";
+    }
+    return "error";
+}
+
+const std::vector<std::string>& LdapEntry::values(const std::string& attribute) const {
+    std::string key = attribute;
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto it = attributes.find(key);
+    return it == attributes.end() ? no_values() : it->second;
+}
+
+std::string LdapEntry::first(const std::string& attribute) const {
+    const auto& v = values(attribute);
+    return v.empty() ? std::string() : v.front();
+}
+
+bool LdapEntry::has_value_ci(const std::string& attribute, const std::string& value) const {
+    for (const auto& v : values(attribute)) {
+        if (v.size() != value.size()) continue;
+        bool same = true;
+        for (std::size_t i = 0; i < v.size() && same; ++i)
+            same = std::tolower(static_cast<unsigned char>(v[i])) == std::tolower(static_cast<unsigned char>(value[i]));
+        if (same) return true;
+    }
+    return false;
+}
+
+// Owns one libldap session; unbinding in the destructor also frees it.
+struct LdapConnection::Handle {
+    LDAP* ld = nullptr;
+    explicit Handle(LDAP* l) : ld(l) {}
+    ~Handle() {
+        if (ld) ldap_unbind_ext_s(ld, nullptr, nullptr);
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+};
+
+namespace {
+
+// Abandons a search the caller stopped reading (timeout, limit, exception), so the server
+// stops working on it and no stray results arrive for the next operation.
+class PendingSearch {
+public:
+    PendingSearch(LDAP* ld, int msgid) : ld_(ld), msgid_(msgid) {}
+    ~PendingSearch() {
+        if (!finished_) ldap_abandon_ext(ld_, msgid_, nullptr, nullptr);
+    }
+    PendingSearch(const PendingSearch&) = delete;
+    PendingSearch& operator=(const PendingSearch&) = delete;
+    void finished() { finished_ = true; }
+
+private:
+    LDAP* ld_;
+    int msgid_;
+    bool finished_ = false;
+};
+
+LdapEntry read_entry(LDAP* ld, LDAPMessage* message) {
+    LdapEntry entry;
+    {
+        LdapString dn(ldap_get_dn(ld, message));
+        if (dn) entry.dn = dn.get();
+    }
+    BerElement* raw_ber = nullptr;
+    for (LdapString name(ldap_first_attribute(ld, message, &raw_ber)); name;
+         name.reset(ldap_next_attribute(ld, message, raw_ber))) {
+        std::string key = name.get();
+        for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        Values values(ldap_get_values_len(ld, message, name.get()));
+        auto& out = entry.attributes[key];
+        for (std::size_t i = 0; values && values.get()[i]; ++i) {
+            const berval* v = values.get()[i];
+            if (v->bv_len > LdapConnection::kMaxValueBytes)
+                throw LdapError(LdapErrorKind::Other, 0, "value of " + key + " in " + entry.dn + " exceeds 256 KiB");
+            if (out.size() >= LdapConnection::kMaxValuesPerAttribute)
+                throw LdapError(LdapErrorKind::Other, 0, "too many values of " + key + " in " + entry.dn);
+            out.emplace_back(v->bv_val, v->bv_len);
+        }
+    }
+    std::unique_ptr<BerElement, BerFree> ber(raw_ber);
+    return entry;
+}
+
+}  // namespace
+
+LdapConnection::LdapConnection(const LdapConfig& config) : config_(config) {
+    if (!config_.bind_dn.empty()) password_ = read_secret_file(config_.bind_password_file);
+}
+
+LdapConnection::~LdapConnection() = default;
+
+void LdapConnection::connect() {
+    handle_.reset();
+    connected_uri_.clear();
+    std::string failures;
+    int last_code = LDAP_SERVER_DOWN;
+    for (const auto& uri : config_.uris) {
+        LDAP* raw = nullptr;
+        int rc = ldap_initialize(&raw, uri.c_str());
+        if (rc != LDAP_SUCCESS || !raw) {
+            failures += " " + uri + ": " + ldap_err2string(rc) + ";";
+            last_code = rc;
+            continue;
+        }
+        auto handle = std::make_unique<Handle>(raw);
+        const int version = LDAP_VERSION3;
+        const timeval network = to_timeval(config_.network_timeout_ms);
+        const timeval operation = to_timeval(config_.operation_timeout_ms);
+        ldap_set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &version);
+        ldap_set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &network);
+        ldap_set_option(raw, LDAP_OPT_TIMEOUT, &operation);  // bounds the synchronous bind / StartTLS
+        ldap_set_option(raw, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+        const int require = require_cert_option(config_.tls_require_cert);
+        ldap_set_option(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
+        if (!config_.tls_ca_file.empty()) ldap_set_option(raw, LDAP_OPT_X_TLS_CACERTFILE, config_.tls_ca_file.c_str());
+        const int is_server = 0;
+        ldap_set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server);  // apply the per-handle TLS options
+
+        rc = LDAP_SUCCESS;
+        if (config_.starttls && uri.rfind("ldaps://", 0) != 0) rc = ldap_start_tls_s(raw, nullptr, nullptr);
+        if (rc == LDAP_SUCCESS) {
+            berval cred{};
+            cred.bv_val = const_cast<char*>(password_.c_str());
+            cred.bv_len = password_.size();
+            const char* who = config_.bind_dn.empty() ? nullptr : config_.bind_dn.c_str();
+            rc = ldap_sasl_bind_s(raw, who, LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+        }
+        if (rc == LDAP_SUCCESS) {
+            handle_ = std::move(handle);
+            connected_uri_ = uri;
+            return;
+        }
+        failures += " " + uri + ": " + ldap_err2string(rc) + ";";
+        last_code = rc;
+    }
+    if (!failures.empty()) failures.pop_back();
+    throw LdapError(classify(last_code), last_code, "cannot connect to any LDAP server:" + failures);
+}
+
+std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
+    for (int attempt = 0;; ++attempt) {
+        if (!handle_) connect();
+        bool results_arrived = false;
+        try {
+            return search_once(request, results_arrived);
+        } catch (const LdapError& e) {
+            const bool connection_broken =
+                e.kind() == LdapErrorKind::Unavailable || e.kind() == LdapErrorKind::Timeout;
+            if (connection_broken) {  // state of the session is unknown: start afresh next time
+                handle_.reset();
+                connected_uri_.clear();
+            }
+            // A dropped idle connection (server restart, idle timeout) is normal: retry once,
+            // but never after entries arrived and never after a timeout (it would double the wait).
+            if (e.kind() == LdapErrorKind::Unavailable && !results_arrived && attempt == 0) continue;
+            throw;
+        }
+    }
+}
+
+std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request, bool& results_arrived) {
+    LDAP* ld = handle_->ld;
+    std::vector<const char*> attrs;
+    for (const auto& a : request.attributes) attrs.push_back(a.c_str());
+    attrs.push_back(nullptr);
+    timeval server_limit = to_timeval(config_.operation_timeout_ms);
+    int msgid = 0;
+    int rc = ldap_search_ext(ld, request.base.c_str(), scope_code(request.scope), request.filter.c_str(),
+                             request.attributes.empty() ? nullptr : const_cast<char**>(attrs.data()), 0, nullptr,
+                             nullptr, &server_limit, config_.size_limit, &msgid);
+    if (rc != LDAP_SUCCESS) throw_ldap(rc, "search " + request.filter + " below " + request.base);
+
+    PendingSearch pending(ld, msgid);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.operation_timeout_ms);
+    std::vector<LdapEntry> entries;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT, "search " + request.filter + ": timed out");
+        timeval wait = to_timeval(static_cast<int>(left.count()));
+        LDAPMessage* raw = nullptr;
+        rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &wait, &raw);
+        MessagePtr message(raw);
+        if (rc == 0)
+            throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT,
+                            "search " + request.filter + ": no answer within " +
+                                std::to_string(config_.operation_timeout_ms) + " ms");
+        if (rc < 0) {
+            int code = LDAP_SERVER_DOWN;
+            ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &code);
+            throw_ldap(code, "search " + request.filter);
+        }
+        if (rc == LDAP_RES_SEARCH_ENTRY) {
+            results_arrived = true;
+            entries.push_back(read_entry(ld, message.get()));
+        } else if (rc == LDAP_RES_SEARCH_RESULT) {
+            pending.finished();
+            int result = LDAP_SUCCESS;
+            char* raw_text = nullptr;
+            rc = ldap_parse_result(ld, message.get(), &result, nullptr, &raw_text, nullptr, nullptr, 0);
+            LdapString text(raw_text);
+            if (rc != LDAP_SUCCESS) throw_ldap(rc, "search " + request.filter);
+            if (result == LDAP_NO_SUCH_OBJECT) return {};
+            if (result == LDAP_SIZELIMIT_EXCEEDED)
+                throw LdapError(LdapErrorKind::Other, result,
+                                "search " + request.filter + " below " + request.base + " returned more than " +
+                                    std::to_string(config_.size_limit) + " entries (ldap.size_limit)");
+            if (result != LDAP_SUCCESS) throw_ldap(result, "search " + request.filter + " below " + request.base);
+            return entries;
+        }
+        // Referrals and intermediate messages are ignored: grants live in one directory.
+    }
+}
+
+}  // namespace mailgrant

@@ -1,0 +1,94 @@
+// fakes.h -- in-memory stand-ins for unit tests only (integration tests use real slapd).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mailgrant/directory.h"
+#include "mailgrant/dn.h"
+#include "mailgrant/ldap_client.h"
+
+namespace mailgrant::testing {
+
+// Records every request; answers with a caller-supplied function.
+class RecordingSearcher final : public LdapSearcher {
+public:
+    std::function<std::vector<LdapEntry>(const SearchRequest&)> answer = [](const SearchRequest&) {
+        return std::vector<LdapEntry>{};
+    };
+    std::vector<SearchRequest> requests;
+
+    std::vector<LdapEntry> search(const SearchRequest& request) override {
+        requests.push_back(request);
+        return answer(request);
+    }
+};
+
+inline LdapEntry entry(const std::string& dn, std::map<std::string, std::vector<std::string>> attrs) {
+    LdapEntry e;
+    e.dn = dn;
+    for (auto& [k, v] : attrs) e.attributes[ascii_lower(k)] = v;
+    return e;
+}
+
+// A directory held in maps; counts calls so caching can be observed. Set `fail` to make
+// every call throw an Unavailable LdapError.
+class FakeDirectory final : public Directory {
+public:
+    std::map<std::string, Account> logins;     // lower-case login -> account
+    std::map<std::string, Account> mailboxes;  // lower-case address or normalised DN -> account
+    std::map<std::string, std::vector<GroupMembership>> groups;  // normalised user DN
+    std::vector<Grant> grants;
+    bool fail = false;
+    int calls = 0;
+
+    void add_account(const std::string& login, const Account& a) {
+        logins[ascii_lower(login)] = a;
+        mailboxes[normalize_dn(a.dn)] = a;
+        for (const auto& address : a.addresses) mailboxes[ascii_lower(address)] = a;
+    }
+
+    std::optional<Account> find_login(const std::string& login) override {
+        touch();
+        auto it = logins.find(ascii_lower(login));
+        return it == logins.end() ? std::nullopt : std::optional<Account>(it->second);
+    }
+    std::optional<Account> find_mailbox(const std::string& key) override {
+        touch();
+        auto it = mailboxes.find(looks_like_dn(key) ? normalize_dn(key) : ascii_lower(key));
+        return it == mailboxes.end() ? std::nullopt : std::optional<Account>(it->second);
+    }
+    std::vector<GroupMembership> groups_of(const std::string& user_dn) override {
+        touch();
+        auto it = groups.find(normalize_dn(user_dn));
+        return it == groups.end() ? std::vector<GroupMembership>{} : it->second;
+    }
+    std::vector<Grant> grants_of(const std::string& mailbox_dn) override {
+        touch();
+        std::vector<Grant> out;
+        for (const auto& g : grants)
+            if (normalize_dn(g.owner_dn) == normalize_dn(mailbox_dn)) out.push_back(g);
+        return out;
+    }
+    std::vector<Grant> grants_to(const std::vector<std::string>& dns) override {
+        touch();
+        std::vector<Grant> out;
+        for (const auto& g : grants) {
+            bool hit = false;
+            for (const auto& grantee : g.grantees)
+                for (const auto& dn : dns) hit = hit || normalize_dn(grantee) == normalize_dn(dn);
+            if (hit) out.push_back(g);
+        }
+        return out;
+    }
+
+private:
+    void touch() {
+        ++calls;
+        if (fail) throw LdapError(LdapErrorKind::Unavailable, -1, "fake LDAP is down");
+    }
+};
+
+}  // namespace mailgrant::testing

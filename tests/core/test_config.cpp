@@ -1,0 +1,115 @@
+// Unit tests for config.h: defaults, fixed keys, and errors that name key and line.
+#include "mailgrant/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using mailgrant::ConfigError;
+using mailgrant::parse_config;
+
+namespace {
+
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_config(yaml, "test.yaml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(Config, FixedKeysOnlyGiveWorkingDefaults) {
+    const auto c = parse_config(
+        "ldap:\n"
+        "  uris: [ldap://10.0.0.1, ldap://10.0.0.2]\n"
+        "  base: dc=example,dc=com\n"
+        "  bind_dn: cn=mailgrant,dc=example,dc=com\n"
+        "  bind_password_file: /etc/mailgrant/ldap.secret\n"
+        "cache:\n"
+        "  ttl_s: 60\n"
+        "policy:\n"
+        "  listen: inet:127.0.0.1:10031\n");
+    EXPECT_EQ(c.ldap.uris.size(), 2u);
+    EXPECT_EQ(c.ldap.uris[1], "ldap://10.0.0.2");
+    EXPECT_EQ(c.ldap.base, "dc=example,dc=com");
+    EXPECT_EQ(c.cache.ttl_s, 60);
+    EXPECT_EQ(c.policy.listen, "inet:127.0.0.1:10031");
+    // Defaults for a plain OpenLDAP directory.
+    EXPECT_EQ(c.users_base(), "dc=example,dc=com");
+    EXPECT_NE(c.users.login_filter.find("inetOrgPerson"), std::string::npos);
+    EXPECT_NE(c.users.address_filter.find("mailLocalAddress"), std::string::npos);
+    EXPECT_EQ(c.users.alias_attributes, std::vector<std::string>{"mailLocalAddress"});
+    EXPECT_NE(c.groups.member_filter.find("groupOfUniqueNames"), std::string::npos);
+    EXPECT_EQ(c.schema.grantee, "mailGrantee");
+    EXPECT_EQ(c.cache.negative_ttl_s, 5);
+    EXPECT_EQ(c.ldap.tls_require_cert, "demand");
+}
+
+TEST(Config, DefaultTtlIsThirtySeconds) {
+    const auto c = parse_config("ldap:\n  base: dc=x\n");
+    EXPECT_EQ(c.cache.ttl_s, 30);
+    EXPECT_EQ(c.ldap.uris.size(), 1u);
+}
+
+TEST(Config, SingleUriStringIsAccepted) {
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n  uris: ldap://h\n").ldap.uris.front(), "ldap://h");
+}
+
+struct BadConfig {
+    const char* name;
+    const char* yaml;
+    const char* expected;  // substring of the message
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ConfigErrors, NameKeyAndLine) {
+    const auto& c = GetParam();
+    const std::string message = error_of(c.yaml);
+    EXPECT_NE(message.find(c.expected), std::string::npos) << "message was: " << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"unknown_top", "ldap:\n  base: dc=x\nldpa:\n  base: y\n", "test.yaml:3: ldpa: unknown key"},
+        BadConfig{"unknown_nested", "ldap:\n  base: dc=x\n  bsae: dc=y\n", "test.yaml:3: ldap.bsae: unknown key"},
+        BadConfig{"missing_base", "ldap:\n  uris: [ldap://h]\n", "ldap.base: is required"},
+        BadConfig{"empty_file", "", "ldap.base is required"},
+        BadConfig{"bad_uri", "ldap:\n  base: dc=x\n  uris: [http://h]\n", "ldap.uris: 'http://h' is not"},
+        BadConfig{"uris_not_list", "ldap:\n  base: dc=x\n  uris: {a: b}\n", "test.yaml:3: ldap.uris: expected a list"},
+        BadConfig{"ttl_not_int", "ldap:\n  base: dc=x\ncache:\n  ttl_s: soon\n", "test.yaml:4: cache.ttl_s: expected an integer"},
+        BadConfig{"ttl_negative", "ldap:\n  base: dc=x\ncache:\n  ttl_s: -1\n", "cache.ttl_s: must be between 0 and 86400"},
+        BadConfig{"bool_bad", "ldap:\n  base: dc=x\n  starttls: maybe\n", "ldap.starttls: expected true or false"},
+        BadConfig{"choice_bad", "ldap:\n  base: dc=x\n  tls_require_cert: sometimes\n", "ldap.tls_require_cert: must be one of"},
+        BadConfig{"bind_without_password", "ldap:\n  base: dc=x\n  bind_dn: cn=a\n", "ldap.bind_password_file: is required"},
+        BadConfig{"filter_without_value", "ldap:\n  base: dc=x\nusers:\n  login_filter: (uid=bob)\n", "test.yaml:4: users.login_filter: must contain %s"},
+        BadConfig{"filter_unbalanced", "ldap:\n  base: dc=x\nusers:\n  login_filter: (|(uid=%s)\n", "users.login_filter: has unbalanced"},
+        BadConfig{"bad_attribute", "ldap:\n  base: dc=x\nschema:\n  grantee: 'mail grantee'\n", "schema.grantee: must be an LDAP attribute"},
+        BadConfig{"membership_bad", "ldap:\n  base: dc=x\ngroups:\n  membership: magic\n", "groups.membership: must be one of: memberof, search"},
+        BadConfig{"listen_bad", "ldap:\n  base: dc=x\npolicy:\n  listen: 10031\n", "policy.listen: must be unix:PATH or inet:HOST:PORT"},
+        BadConfig{"section_not_map", "ldap: [1, 2]\n", "ldap: expected a mapping"},
+        BadConfig{"syntax", "ldap:\n  base: [unclosed\n", "YAML syntax error"},
+        BadConfig{"timeout_zero", "ldap:\n  base: dc=x\n  operation_timeout_ms: 0\n", "ldap.operation_timeout_ms: must be between"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Config, SecretFileFirstLineWithoutNewline) {
+    const std::string path = ::testing::TempDir() + "/secret";
+    std::ofstream(path) << "s3cret\r\nignored\n";
+    EXPECT_EQ(mailgrant::read_secret_file(path), "s3cret");
+    std::ofstream(path, std::ios::trunc) << "\n";
+    EXPECT_THROW(mailgrant::read_secret_file(path), ConfigError);
+    EXPECT_THROW(mailgrant::read_secret_file(path + ".missing"), ConfigError);
+}
+
+TEST(Config, LoadConfigNamesTheFile) {
+    try {
+        mailgrant::load_config("/nonexistent/mailgrant.yaml");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/mailgrant.yaml"), std::string::npos);
+    }
+}
+
+}  // namespace

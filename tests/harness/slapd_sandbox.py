@@ -1,0 +1,511 @@
+#!/usr/bin/env python3
+"""Private slapd for mailgrant integration tests (Python 3 standard library only).
+
+Starts an OpenLDAP slapd listening on 127.0.0.1:<free port> (plus a private
+ldapi socket) whose every file lives in one work directory, with the schemas
+core, cosine, inetorgperson, misc and the project's mailgrant schema, one mdb
+database (suffix dc=example,dc=com by default) and the indexes recommended in
+ldap-schema/README.md.
+
+Two configuration formats:
+
+  conf      a generated slapd.conf that `include`s ldap-schema/mailgrant.schema
+  cnconfig  a slapd.d built with `slapadd -n0` from generated config LDIF; the
+            mailgrant schema is then loaded into the running server with
+            `ldapadd -Y EXTERNAL -H ldapi://...  -f ldap-schema/mailgrant.ldif`,
+            exactly as an admin would on Debian.
+
+Python API:
+
+    with Slapd("/tmp/x", fmt="cnconfig") as s:     # start() on enter, stop() on exit
+        s.load_ldif("tests/fixtures/org.ldif")
+        s.uri, s.port, s.base, s.rootdn, s.rootpw, s.ldapi_uri
+
+CLI (used by the C++ and shell integration tests):
+
+    slapd_sandbox.py start --dir DIR [--format conf|cnconfig] [--ldif FILE]...
+                           [--memberof] [--acl-file FILE] [--suffix DN]
+        starts slapd detached, writes DIR/slapd.env and DIR/rootpw, prints the
+        env lines (LDAP_URI, LDAP_BASE, LDAP_ROOTDN, LDAP_ROOTPW), exits 0;
+        on failure prints slapd's log and exits 1.
+    slapd_sandbox.py stop --dir DIR        (idempotent)
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+SCHEMA_DIR = os.path.join(REPO_ROOT, "ldap-schema")
+MAILGRANT_SCHEMA = os.path.join(SCHEMA_DIR, "mailgrant.schema")
+MAILGRANT_LDIF = os.path.join(SCHEMA_DIR, "mailgrant.ldif")
+
+SYSTEM_SCHEMA_DIR = "/etc/ldap/schema"
+MODULE_PATH = "/usr/lib/ldap"
+SLAPD = shutil.which("slapd", path="/usr/sbin:/usr/bin:/sbin:" + os.environ.get("PATH", "")) or "/usr/sbin/slapd"
+SLAPADD = shutil.which("slapadd", path="/usr/sbin:/usr/bin:/sbin:" + os.environ.get("PATH", "")) or "/usr/sbin/slapadd"
+
+# nis is not needed: groupOfNames and groupOfUniqueNames are in core.
+SYSTEM_SCHEMAS = ["core", "cosine", "inetorgperson", "misc"]
+
+# Indexes for the filters mailgrant sends (see ldap-schema/README.md).
+INDEXES = [
+    "objectClass eq",
+    "uid eq",
+    "mail eq",
+    "mailLocalAddress eq",
+    "cn eq",
+    "member eq",
+    "uniqueMember eq",
+    "mailGrantee eq",
+    "mailGrantNotBefore eq",
+    "mailGrantNotAfter eq",
+]
+MEMBEROF_INDEXES = ["memberOf eq"]
+
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+KILL_TIMEOUT_S = 3.0
+TOOL_TIMEOUT_S = 30.0
+
+DEFAULT_ROOTPW = "sandbox-secret"
+
+
+class SlapdError(RuntimeError):
+    pass
+
+
+def _free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def acl_conf_to_olc(text):
+    """slapd.conf database ACL text -> (olcAccess values, {olc attribute: value}).
+
+    Understands comments, continuation lines (leading whitespace), "access to"
+    rules and "add_content_acl on|off".
+    """
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if line[0] in " \t":
+            if not lines:
+                raise SlapdError("ACL text starts with a continuation line: %r" % line)
+            lines[-1] += " " + stripped
+        else:
+            lines.append(stripped)
+    rules, attrs = [], {}
+    for r in lines:
+        m = re.match(r"access\s+(to\s.*)$", r)
+        if m:
+            rules.append(m.group(1))
+            continue
+        m = re.match(r"add_content_acl\s+(on|off|yes|no|true|false)$", r, re.I)
+        if m:
+            attrs["olcAddContentAcl"] = "TRUE" if m.group(1).lower() in ("on", "yes", "true") else "FALSE"
+            continue
+        raise SlapdError("not understood in ACL text: %r" % r)
+    return rules, attrs
+
+
+def _pid_alive(pid):
+    """True if pid exists, is not a zombie, and is a slapd."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        # state is the field after the ")" closing the command name
+        state = stat.rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            return False
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmd = f.read().split(b"\0")[0]
+        return os.path.basename(cmd) == b"slapd"
+    except (OSError, IndexError):
+        return False
+
+
+def _kill_pid(pid, popen=None):
+    """SIGTERM, bounded wait, SIGKILL, bounded wait. Returns True if gone."""
+    def gone():
+        if popen is not None:
+            return popen.poll() is not None
+        return not _pid_alive(pid)
+
+    if gone():
+        return True
+    for sig, timeout in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, KILL_TIMEOUT_S)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if gone():
+                return True
+            time.sleep(0.05)
+    return gone()
+
+
+class Slapd:
+    def __init__(self, workdir, fmt="conf", suffix="dc=example,dc=com", acl=None,
+                 memberof=False, rootpw=DEFAULT_ROOTPW):
+        if fmt not in ("conf", "cnconfig"):
+            raise ValueError("fmt must be 'conf' or 'cnconfig'")
+        self.workdir = os.path.abspath(workdir)
+        self.fmt = fmt
+        self.suffix = suffix
+        self.acl = acl            # slapd.conf-style "access to ..." text, or None
+        self.memberof = memberof
+        self._rootpw = rootpw
+        self._port = None
+        self._proc = None
+        self.log_path = os.path.join(self.workdir, "slapd.log")
+        self.pid_path = os.path.join(self.workdir, "slapd.pid")
+        self.db_dir = os.path.join(self.workdir, "db")
+        self.conf_path = os.path.join(self.workdir, "slapd.conf")
+        self.confdir = os.path.join(self.workdir, "slapd.d")
+        self.config_ldif_path = os.path.join(self.workdir, "config.ldif")
+        self.socket_path = os.path.join(self.workdir, "ldapi")
+        self.rootpw_path = os.path.join(self.workdir, "rootpw")
+
+    # ---- properties -----------------------------------------------------
+    @property
+    def port(self):
+        return self._port
+
+    @property
+    def uri(self):
+        return "ldap://127.0.0.1:%d" % self._port
+
+    @property
+    def ldapi_uri(self):
+        return "ldapi://" + urllib.parse.quote(self.socket_path, safe="")
+
+    @property
+    def base(self):
+        return self.suffix
+
+    @property
+    def rootdn(self):
+        return "cn=admin," + self.suffix
+
+    @property
+    def rootpw(self):
+        return self._rootpw
+
+    @property
+    def pid(self):
+        return self._proc.pid if self._proc else None
+
+    # ---- config generation ----------------------------------------------
+    def _acl_olc(self):
+        return acl_conf_to_olc(self.acl) if self.acl else ([], {})
+
+    def _write_conf(self):
+        lines = ["# generated by tests/harness/slapd_sandbox.py"]
+        for s in SYSTEM_SCHEMAS:
+            lines.append("include %s/%s.schema" % (SYSTEM_SCHEMA_DIR, s))
+        lines.append("include %s" % MAILGRANT_SCHEMA)
+        lines += [
+            "pidfile %s" % self.pid_path,
+            "argsfile %s" % os.path.join(self.workdir, "slapd.args"),
+            "modulepath %s" % MODULE_PATH,
+            "moduleload back_mdb",
+        ]
+        if self.memberof:
+            lines.append("moduleload memberof")
+        lines += [
+            "",
+            "database config",
+            'access to * by dn.exact="gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth" manage by * break',
+            "",
+            "database mdb",
+            'suffix "%s"' % self.suffix,
+            'rootdn "%s"' % self.rootdn,
+            "rootpw %s" % self._rootpw,
+            "directory %s" % self.db_dir,
+            "maxsize 104857600",
+        ]
+        for ix in INDEXES + (MEMBEROF_INDEXES if self.memberof else []):
+            lines.append("index %s" % ix)
+        if self.acl:
+            lines.append("# ACL supplied by the test")
+            lines.append(self.acl.rstrip("\n"))
+        if self.memberof:
+            lines.append("overlay memberof")
+        with open(self.conf_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def _write_config_ldif(self):
+        peercred = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
+        parts = [
+            "dn: cn=config\nobjectClass: olcGlobal\ncn: config\n"
+            "olcPidFile: %s\nolcArgsFile: %s\n" % (self.pid_path, os.path.join(self.workdir, "slapd.args")),
+            "dn: cn=module{0},cn=config\nobjectClass: olcModuleList\ncn: module{0}\n"
+            "olcModulePath: %s\nolcModuleLoad: back_mdb\n" % MODULE_PATH
+            + ("olcModuleLoad: memberof\n" if self.memberof else ""),
+            "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n",
+        ]
+        for s in SYSTEM_SCHEMAS:
+            parts.append("include: file://%s/%s.ldif\n" % (SYSTEM_SCHEMA_DIR, s))
+        parts.append("dn: olcDatabase={-1}frontend,cn=config\nobjectClass: olcDatabaseConfig\n"
+                     "objectClass: olcFrontendConfig\nolcDatabase: {-1}frontend\n")
+        parts.append("dn: olcDatabase={0}config,cn=config\nobjectClass: olcDatabaseConfig\n"
+                     "olcDatabase: {0}config\nolcAccess: {0}to * by dn.exact=%s manage by * break\n" % peercred)
+        db = ("dn: olcDatabase={1}mdb,cn=config\nobjectClass: olcDatabaseConfig\n"
+              "objectClass: olcMdbConfig\nolcDatabase: {1}mdb\n"
+              "olcSuffix: %s\nolcRootDN: %s\nolcRootPW: %s\nolcDbDirectory: %s\n"
+              "olcDbMaxSize: 104857600\n"
+              % (self.suffix, self.rootdn, self._rootpw, self.db_dir))
+        # Indexes on mailgrant attributes are added after the schema is loaded
+        # (see _post_schema_config): slapadd -n0 does not know them yet.
+        for ix in [i for i in INDEXES if not i.startswith("mailGrant")] + \
+                (MEMBEROF_INDEXES if self.memberof else []):
+            db += "olcDbIndex: %s\n" % ix
+        # The ACL may name mailgrant classes/attributes too: added with the indexes.
+        parts.append(db)
+        if self.memberof:
+            parts.append("dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config\n"
+                         "objectClass: olcOverlayConfig\nobjectClass: olcMemberOf\n"
+                         "olcOverlay: {0}memberof\n")
+        with open(self.config_ldif_path, "w") as f:
+            f.write("# generated by tests/harness/slapd_sandbox.py\n")
+            f.write("\n".join(parts))
+
+    # ---- running tools --------------------------------------------------
+    def _run(self, argv, input_text=None, check=True):
+        try:
+            p = subprocess.run(argv, input=input_text, capture_output=True, text=True,
+                               timeout=TOOL_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise SlapdError("timed out: %s" % " ".join(argv))
+        if check and p.returncode != 0:
+            raise SlapdError("%s failed (exit %d):\n%s%s" % (
+                " ".join(argv), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def _log_tail(self, n=60):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return "(no slapd log)"
+
+    # ---- lifecycle ------------------------------------------------------
+    def _prepare(self):
+        os.makedirs(self.workdir, exist_ok=True)
+        for p in (self.db_dir, self.confdir):
+            if os.path.exists(p):
+                shutil.rmtree(p)
+        os.makedirs(self.db_dir, mode=0o700)
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+        fd = os.open(self.rootpw_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self._rootpw)
+        os.chmod(self.rootpw_path, 0o600)
+        if self.fmt == "conf":
+            self._write_conf()
+            self._run([SLAPD, "-Tt", "-u", "-f", self.conf_path])
+        else:
+            self._write_config_ldif()
+            os.makedirs(self.confdir, mode=0o700)
+            self._run([SLAPADD, "-n0", "-F", self.confdir, "-l", self.config_ldif_path])
+
+    def _answers(self):
+        p = subprocess.run(["ldapsearch", "-x", "-H", self.uri, "-b", "", "-s", "base",
+                            "-o", "nettimeout=2", "-l", "2", "1.1"],
+                           capture_output=True, text=True, timeout=5)
+        return p.returncode == 0
+
+    def _spawn(self, detach):
+        urls = "%s/ %s" % (self.uri, self.ldapi_uri)
+        argv = [SLAPD, "-d", "stats", "-h", urls]
+        argv += ["-f", self.conf_path] if self.fmt == "conf" else ["-F", self.confdir]
+        log = open(self.log_path, "ab")
+        try:
+            self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                          stderr=subprocess.STDOUT,
+                                          start_new_session=detach, close_fds=True)
+        finally:
+            log.close()
+        with open(os.path.join(self.workdir, "harness.pid"), "w") as f:
+            f.write("%d\n" % self._proc.pid)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                return False
+            try:
+                if self._answers():
+                    return True
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def start(self, detach=False):
+        self._prepare()
+        ok = False
+        for _attempt in range(3):   # a free port can be taken between probe and bind
+            self._port = _free_port()
+            with open(self.log_path, "w"):
+                pass
+            if self._spawn(detach):
+                ok = True
+                break
+            self._kill()
+        if not ok:
+            raise SlapdError("slapd did not start within %.0f s; log:\n%s"
+                             % (START_TIMEOUT_S, self._log_tail()))
+        try:
+            if self.fmt == "cnconfig":
+                self.config_add(MAILGRANT_LDIF)
+                self._post_schema_config()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _post_schema_config(self):
+        ldif = "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nadd: olcDbIndex\n"
+        for ix in INDEXES:
+            if ix.startswith("mailGrant"):
+                ldif += "olcDbIndex: %s\n" % ix
+        rules, attrs = self._acl_olc()
+        for name, value in attrs.items():
+            ldif += "-\nreplace: %s\n%s: %s\n" % (name, name, value)
+        if rules:
+            ldif += "-\nadd: olcAccess\n"
+            for i, rule in enumerate(rules):
+                ldif += "olcAccess: {%d}%s\n" % (i, rule)
+        self._run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", self.ldapi_uri], input_text=ldif)
+
+    def _kill(self):
+        if self._proc is not None:
+            _kill_pid(self._proc.pid, self._proc)
+            try:
+                self._proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            self._proc = None
+
+    def stop(self):
+        self._kill()
+        for p in (os.path.join(self.workdir, "harness.pid"), self.socket_path):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # ---- data -----------------------------------------------------------
+    def load_ldif(self, path):
+        """ldapadd the LDIF file as rootdn (online, so overlays such as memberof see it)."""
+        return self._run(["ldapadd", "-x", "-H", self.uri, "-D", self.rootdn,
+                          "-y", self.rootpw_path, "-f", path])
+
+    def config_add(self, path):
+        """ldapadd -Y EXTERNAL over the private ldapi socket (cn=config admin)."""
+        return self._run(["ldapadd", "-Q", "-Y", "EXTERNAL", "-H", self.ldapi_uri, "-f", path])
+
+    def config_modify(self, path):
+        """ldapmodify -Y EXTERNAL over the private ldapi socket (cn=config admin)."""
+        return self._run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", self.ldapi_uri, "-f", path])
+
+    def env_lines(self):
+        return ["LDAP_URI=%s" % self.uri, "LDAP_BASE=%s" % self.base,
+                "LDAP_ROOTDN=%s" % self.rootdn, "LDAP_ROOTPW=%s" % self.rootpw]
+
+
+# ---- CLI ------------------------------------------------------------------
+def _cli_stop(workdir):
+    workdir = os.path.abspath(workdir)
+    pids = set()
+    for name in ("harness.pid", "slapd.pid"):
+        try:
+            with open(os.path.join(workdir, name)) as f:
+                pids.add(int(f.read().strip()))
+        except (OSError, ValueError):
+            pass
+    ok = True
+    for pid in pids:
+        if _pid_alive(pid):
+            ok = _kill_pid(pid) and ok
+    for name in ("harness.pid", "slapd.pid", "ldapi"):
+        try:
+            os.unlink(os.path.join(workdir, name))
+        except OSError:
+            pass
+    if not ok:
+        print("slapd did not exit", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cli_start(args):
+    workdir = os.path.abspath(args.dir)
+    _cli_stop(workdir)   # never leave an older instance of this dir running
+    acl = None
+    if args.acl_file:
+        with open(args.acl_file) as f:
+            acl = f.read()
+    s = Slapd(workdir, fmt=args.format, suffix=args.suffix, acl=acl, memberof=args.memberof)
+    try:
+        s.start(detach=True)
+        for path in args.ldif or []:
+            s.load_ldif(path)
+    except Exception as e:  # noqa: BLE001 - report everything, exit 1
+        print("slapd_sandbox: start failed: %s" % e, file=sys.stderr)
+        print("---- slapd log (%s) ----" % s.log_path, file=sys.stderr)
+        print(s._log_tail(), file=sys.stderr)
+        s.stop()
+        return 1
+    lines = s.env_lines()
+    with open(os.path.join(workdir, "slapd.env"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    sys.stdout.flush()
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="private slapd for mailgrant tests")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    st = sub.add_parser("start", help="start slapd detached")
+    st.add_argument("--dir", required=True)
+    st.add_argument("--format", choices=("conf", "cnconfig"), default="conf")
+    st.add_argument("--ldif", action="append", help="LDIF file to ldapadd as rootdn (repeatable)")
+    st.add_argument("--memberof", action="store_true", help="enable the memberof overlay")
+    st.add_argument("--acl-file", help="slapd.conf-style access rules for the database")
+    st.add_argument("--suffix", default="dc=example,dc=com")
+    sp = sub.add_parser("stop", help="stop slapd (idempotent)")
+    sp.add_argument("--dir", required=True)
+    args = ap.parse_args(argv)
+    if args.cmd == "start":
+        return _cli_start(args)
+    return _cli_stop(args.dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""The example self-service ACL (ldap-schema/selfservice-acl.conf / .ldif).
+
+A private slapd per test on 127.0.0.1 with a typical site policy below the
+self-service rules; the LDAP clients (ldapadd, ldapmodify, ldapdelete) run as
+alice (uid=alice,ou=people,dc=example,dc=com / alice-pw from org.ldif) and every
+refusal is checked to be result code 50 (insufficientAccessRights).
+
+conf format:      the site rules appended to selfservice-acl.conf, in slapd.conf.
+cnconfig format:  slapd starts with the site rules only; then selfservice-acl.ldif
+                  is applied with ldapmodify -Y EXTERNAL, as an admin would.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
+import slapd_sandbox  # noqa: E402
+
+ORG_LDIF = os.path.join(REPO, "tests", "fixtures", "org.ldif")
+ACL_CONF = os.path.join(REPO, "ldap-schema", "selfservice-acl.conf")
+ACL_LDIF = os.path.join(REPO, "ldap-schema", "selfservice-acl.ldif")
+
+PEOPLE = "ou=people,dc=example,dc=com"
+ALICE = "uid=alice," + PEOPLE
+BOB = "uid=bob," + PEOPLE
+EVE = "uid=eve," + PEOPLE
+SUPPORT = "uid=support," + PEOPLE
+
+OK = 0
+INSUFFICIENT_ACCESS = 50
+STRONG_AUTH_REQUIRED = 8
+
+# A typical site policy (what a site already has below the self-service rules).
+SITE_ACL = """\
+access to attrs=userPassword
+	by self write
+	by anonymous auth
+	by * none
+access to *
+	by * read
+"""
+
+
+def grant_ldif(dn, grantee=EVE, extra=""):
+    cn = dn.split(",", 1)[0].split("=", 1)[1]
+    return ("dn: %s\nobjectClass: mailGrant\ncn: %s\nmailGrantee: %s\n"
+            "mailGrantFolder: INBOX\nmailGrantRights: reader\n%s" % (dn, cn, grantee, extra))
+
+
+class _AclBase:
+    FMT = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="mailgrant-acl-%s-" % self.FMT, dir="/tmp")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        if self.FMT == "conf":
+            with open(ACL_CONF) as f:
+                acl = f.read() + "\n" + SITE_ACL
+        else:
+            acl = SITE_ACL
+        self.s = slapd_sandbox.Slapd(self.tmp, fmt=self.FMT, acl=acl)
+        self.s.start()
+        if self.FMT == "cnconfig":
+            self.s.config_modify(ACL_LDIF)
+        self.s.load_ldif(ORG_LDIF)
+
+    def tearDown(self):
+        self.s.stop()
+
+    # ---- clients -------------------------------------------------------
+    def run_as(self, tool, who, ldif=None, args=()):
+        argv = [tool, "-x", "-H", self.s.uri]
+        if who == "alice":
+            argv += ["-D", ALICE, "-w", "alice-pw"]
+        elif who == "root":
+            argv += ["-D", self.s.rootdn, "-y", self.s.rootpw_path]
+        elif who != "anonymous":
+            raise ValueError(who)
+        p = subprocess.run(argv + list(args), input=ldif, capture_output=True, text=True,
+                           timeout=30)
+        return p
+
+    def assertResult(self, p, code):
+        """The tool's exit status is the LDAP result code; check the text too."""
+        self.assertEqual(p.returncode, code, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
+        if code != OK:
+            # (ldapmodrdn reports on stdout, the other tools on stderr)
+            self.assertRegex(p.stderr + p.stdout, r"\(%d\)" % code)
+
+    def exists(self, dn):
+        p = self.run_as("ldapsearch", "root", args=["-LLL", "-s", "base", "-b", dn, "1.1"])
+        if p.returncode == 32:
+            return False
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return True
+
+    def attr(self, dn, name):
+        p = self.run_as("ldapsearch", "root",
+                        args=["-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn, name])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [l.split(":", 1)[1].strip() for l in p.stdout.splitlines()
+                if l.lower().startswith(name.lower() + ":")]
+
+    # ---- what alice may do ---------------------------------------------
+    def test_alice_binds(self):
+        p = self.run_as("ldapwhoami", "alice")
+        self.assertResult(p, OK)
+        self.assertIn(ALICE, p.stdout)
+
+    def test_alice_adds_and_deletes_grant_below_herself(self):
+        dn = "cn=cover-eve," + ALICE
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(
+            dn, extra="mailGrantSend: sendOnBehalf\nmailGrantNotBefore: 20300101000000Z\n"
+                      "mailGrantNotAfter: 20300201000000Z\ndescription: cover\n")), OK)
+        self.assertTrue(self.exists(dn))
+        self.assertResult(self.run_as("ldapdelete", "alice", args=[dn]), OK)
+        self.assertFalse(self.exists(dn))
+
+    def test_alice_adds_grant_spelled_with_top_and_other_case(self):
+        dn = "cn=top," + ALICE
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(dn).replace(
+            "objectClass: mailGrant\n", "objectClass: top\nobjectClass: MAILGRANT\n")), OK)
+        self.assertTrue(self.exists(dn))
+
+    def test_alice_deletes_fixture_grant_of_her_own(self):
+        dn = "cn=projects-bob," + ALICE
+        self.assertResult(self.run_as("ldapdelete", "alice", args=[dn]), OK)
+        self.assertFalse(self.exists(dn))
+
+    # ---- what alice may not do -----------------------------------------
+    def test_alice_cannot_add_grant_below_bob(self):
+        dn = "cn=sneaky," + BOB
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(dn, grantee=ALICE)),
+                          INSUFFICIENT_ACCESS)
+        self.assertFalse(self.exists(dn))
+
+    def test_alice_cannot_add_grant_below_shared_mailbox(self):
+        dn = "cn=sneaky," + SUPPORT
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(dn, grantee=ALICE)),
+                          INSUFFICIENT_ACCESS)
+        self.assertFalse(self.exists(dn))
+
+    def test_alice_cannot_add_grant_two_levels_below_herself(self):
+        dn = "cn=deep,cn=projects-bob," + ALICE
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(dn)), INSUFFICIENT_ACCESS)
+        self.assertFalse(self.exists(dn))
+
+    def test_alice_cannot_add_non_grant_child(self):
+        children = [
+            "dn: cn=role,%s\nobjectClass: organizationalRole\ncn: role\n" % ALICE,
+            "dn: uid=twin,%s\nobjectClass: inetOrgPerson\nuid: twin\ncn: Twin\nsn: Twin\n"
+            "mail: ceo@example.com\nuserPassword: x\n" % ALICE,
+        ]
+        for ldif in children:
+            with self.subTest(ldif=ldif.splitlines()[0]):
+                self.assertResult(self.run_as("ldapadd", "alice", ldif), INSUFFICIENT_ACCESS)
+                self.assertFalse(self.exists(ldif.splitlines()[0][4:]))
+
+    def test_alice_cannot_smuggle_address_into_grant(self):
+        # A mailGrant that is also a mailbox (aux class + mail) is not a plain grant.
+        cases = [
+            ("cn=smuggle1," + ALICE, "objectClass: mailSharedMailbox\nmail: ceo@example.com\n"),
+            ("cn=smuggle2," + ALICE, "objectClass: inetLocalMailRecipient\n"
+                                     "mailLocalAddress: ceo@example.com\n"),
+            ("cn=smuggle3," + ALICE, "objectClass: mailSharedMailbox\n"),
+        ]
+        for dn, extra in cases:
+            with self.subTest(dn=dn):
+                self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(dn, extra=extra)),
+                                  INSUFFICIENT_ACCESS)
+                self.assertFalse(self.exists(dn))
+        # ... nor later into an existing grant of hers.
+        self.assertResult(self.run_as("ldapmodify", "alice",
+                                      "dn: cn=projects-bob,%s\nchangetype: modify\n"
+                                      "add: objectClass\nobjectClass: mailSharedMailbox\n-\n"
+                                      "add: mail\nmail: ceo@example.com\n-\n" % ALICE),
+                          INSUFFICIENT_ACCESS)
+
+    def test_alice_cannot_modify_bobs_grant_or_entry(self):
+        # bob's grant (created by the admin for this test)
+        bobs = "cn=bobs-grant," + BOB
+        self.assertResult(self.run_as("ldapadd", "root", grant_ldif(bobs)), OK)
+        self.assertResult(self.run_as("ldapmodify", "alice",
+                                      "dn: %s\nchangetype: modify\nreplace: mailGrantee\n"
+                                      "mailGrantee: %s\n-\n" % (bobs, ALICE)),
+                          INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(bobs, "mailGrantee"), [EVE])
+        self.assertResult(self.run_as("ldapdelete", "alice", args=[bobs]), INSUFFICIENT_ACCESS)
+        self.assertTrue(self.exists(bobs))
+        # bob's entry
+        self.assertResult(self.run_as("ldapmodify", "alice",
+                                      "dn: %s\nchangetype: modify\nreplace: mail\n"
+                                      "mail: alice@example.com\n-\n" % BOB),
+                          INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(BOB, "mail"), ["bob@example.com"])
+
+    def test_alice_cannot_delete_support_team_grant(self):
+        dn = "cn=team," + SUPPORT
+        self.assertResult(self.run_as("ldapdelete", "alice", args=[dn]), INSUFFICIENT_ACCESS)
+        self.assertTrue(self.exists(dn))
+
+    def test_alice_cannot_move_her_grant_below_bob(self):
+        dn = "cn=projects-bob," + ALICE
+        self.assertResult(self.run_as("ldapmodrdn", "alice",
+                                      args=["-s", BOB, dn, "cn=projects-bob"]),
+                          INSUFFICIENT_ACCESS)
+        self.assertTrue(self.exists(dn))
+
+    def test_alice_cannot_delete_or_change_her_own_mailbox(self):
+        self.assertResult(self.run_as("ldapdelete", "alice", args=["cn=vacation-2020," + ALICE]),
+                          OK)   # (her own grant: allowed)
+        self.assertResult(self.run_as("ldapdelete", "alice", args=["cn=projects-bob," + ALICE]),
+                          OK)
+        self.assertResult(self.run_as("ldapdelete", "alice", args=[ALICE]), INSUFFICIENT_ACCESS)
+        self.assertResult(self.run_as("ldapmodify", "alice",
+                                      "dn: %s\nchangetype: modify\nadd: mailLocalAddress\n"
+                                      "mailLocalAddress: ceo@example.com\n-\n" % ALICE),
+                          INSUFFICIENT_ACCESS)
+        self.assertTrue(self.exists(ALICE))
+
+    def test_anonymous_cannot_add(self):
+        for dn in ("cn=anon," + ALICE, "cn=anon," + BOB):
+            with self.subTest(dn=dn):
+                p = self.run_as("ldapadd", "anonymous", grant_ldif(dn))
+                # slapd answers an anonymous update with 50, or with 8 where the
+                # site requires authentication for updates; both are refusals.
+                self.assertIn(p.returncode, (INSUFFICIENT_ACCESS, STRONG_AUTH_REQUIRED), p.stderr)
+                self.assertResult(p, p.returncode)
+                self.assertFalse(self.exists(dn))
+
+
+class ConfFormat(_AclBase, unittest.TestCase):
+    FMT = "conf"
+
+
+class CnConfigFormat(_AclBase, unittest.TestCase):
+    FMT = "cnconfig"
+
+    def test_rules_are_in_front_of_site_rules(self):
+        p = subprocess.run(["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", self.s.ldapi_uri,
+                            "-o", "ldif-wrap=no", "-b", "olcDatabase={1}mdb,cn=config",
+                            "-s", "base", "olcAccess", "olcAddContentAcl"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rules = [l.split(":", 1)[1].strip() for l in p.stdout.splitlines()
+                 if l.startswith("olcAccess:")]
+        self.assertEqual(len(rules), 5, rules)
+        self.assertTrue(rules[0].startswith("{0}to attrs=children"), rules)
+        self.assertTrue(rules[3].startswith("{3}to attrs=userPassword"), rules)
+        self.assertIn("olcAddContentAcl: TRUE", p.stdout)
+
+
+class AclFilesAgree(unittest.TestCase):
+    """selfservice-acl.conf and selfservice-acl.ldif carry the same rules."""
+
+    def test_same_rules(self):
+        with open(ACL_CONF) as f:
+            conf_rules, conf_attrs = slapd_sandbox.acl_conf_to_olc(f.read())
+        with open(ACL_LDIF) as f:
+            lines = []
+            for l in f.read().splitlines():
+                if l.startswith("#"):
+                    continue
+                if l.startswith(" ") and lines:
+                    lines[-1] += l[1:]
+                else:
+                    lines.append(l)
+        ldif_rules = [re.sub(r"^\{\d+\}", "", l.split(":", 1)[1].strip())
+                      for l in lines if l.startswith("olcAccess:")]
+        norm = lambda r: re.sub(r"\s+", " ", r).strip()  # noqa: E731
+        self.assertEqual([norm(r) for r in conf_rules], [norm(r) for r in ldif_rules])
+        self.assertIn("olcAddContentAcl: %s" % conf_attrs["olcAddContentAcl"], lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
