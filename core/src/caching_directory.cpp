@@ -36,11 +36,7 @@ Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::s
         ++stats_.hits;
         return *hit;
     }
-    Value value;
-    {
-        std::lock_guard<std::mutex> lock(inner_mutex_);
-        value = fetch();  // throws on LDAP trouble: nothing is cached then
-    }
+    Value value = fetch();  // throws on LDAP trouble: nothing is cached then
     cache.put(key, value, is_empty_answer(value) ? negative_ttl_ : ttl_);
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ++stats_.misses;

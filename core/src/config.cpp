@@ -201,11 +201,57 @@ void read_cache(Section s, CacheConfig& c) {
     s.reject_unknown();
 }
 
+void check_listen(Section& s, const std::string& key, const std::string& value) {
+    if (!s.has(key)) return;
+    const bool unix_ok = value.rfind("unix:", 0) == 0 && value.size() > 5 && value[5] == '/';
+    const auto colon = value.rfind(':');
+    const bool inet_ok = value.rfind("inet:", 0) == 0 && colon > 5 && colon + 1 < value.size() &&
+                         value.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+    if (!unix_ok && !inet_ok)
+        s.fail(s.raw(key), s.dotted(key), "must be unix:/ABSOLUTE/PATH or inet:HOST:PORT");
+}
+
 void read_policy(Section s, PolicyConfig& c) {
     s.string("listen", c.listen, false);
+    s.string("socket_owner", c.socket_owner);
+    s.string("socket_group", c.socket_group);
+    std::string mode;
+    s.string("socket_mode", mode);
+    s.string("user", c.user, false);
+    s.string("stats_listen", c.stats_listen);
+    s.integer("workers", c.workers, 1, 256);
+    s.integer("max_connections", c.max_connections, 1, 100000);
+    s.integer("request_timeout_ms", c.request_timeout_ms, 100, 600000);
+    std::string defer = "DEFER_IF_PERMIT";
+    s.choice("defer_action", defer, {"DEFER_IF_PERMIT", "DEFER"});
+    c.defer_action = defer == "DEFER" ? DeferAction::Defer : DeferAction::DeferIfPermit;
+    s.string("defer_text", c.defer_text, false);
+    s.string("reject_text", c.reject_text, false);
+    std::string unauth = "dunno";
+    s.choice("unauthenticated", unauth, {"dunno", "reject_local"});
+    c.unauthenticated = unauth == "reject_local" ? UnauthenticatedMode::RejectLocal : UnauthenticatedMode::Dunno;
+    s.strings("local_domains", c.local_domains);
+    s.string("instance_name", c.instance_name, false);
     s.reject_unknown();
-    if (c.listen.rfind("unix:", 0) != 0 && c.listen.rfind("inet:", 0) != 0)
-        s.fail(s.raw("listen"), s.dotted("listen"), "must be unix:PATH or inet:HOST:PORT");
+    check_listen(s, "listen", c.listen);
+    if (!c.stats_listen.empty()) check_listen(s, "stats_listen", c.stats_listen);
+    if (!mode.empty()) {
+        if (mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
+            s.fail(s.raw("socket_mode"), s.dotted("socket_mode"), "must be an octal mode such as \"0660\" (quoted)");
+        c.socket_mode = std::stoi(mode, nullptr, 8);
+    }
+    // The texts go into Postfix replies: they must start with the right class of status code.
+    if (c.defer_text.rfind("4.", 0) != 0)
+        s.fail(s.raw("defer_text"), s.dotted("defer_text"), "must start with a 4.x.x enhanced status code");
+    if (c.reject_text.rfind("5.", 0) != 0)
+        s.fail(s.raw("reject_text"), s.dotted("reject_text"), "must start with a 5.x.x enhanced status code");
+    for (const auto* text : {&c.defer_text, &c.reject_text})
+        for (char ch : *text)
+            if (static_cast<unsigned char>(ch) < 0x20)
+                s.fail(s.raw(text == &c.defer_text ? "defer_text" : "reject_text"),
+                       s.dotted(text == &c.defer_text ? "defer_text" : "reject_text"), "must be one line of text");
+    if (c.unauthenticated == UnauthenticatedMode::RejectLocal && c.local_domains.empty())
+        s.fail(s.raw("local_domains"), s.dotted("local_domains"), "is required when unauthenticated is reject_local");
 }
 
 void read_schema(Section s, SchemaConfig& c) {

@@ -113,6 +113,13 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         decision.reason = "null sender (bounce) is always allowed";
         return decision;
     }
+    // Sending as one's own login name needs no directory at all (and keeps working
+    // for the most common case while LDAP is down).
+    if (ascii_lower(address) == ascii_lower(login)) {
+        decision.right = SenderRight::Own;
+        decision.reason = "'" + address + "' is the login name itself";
+        return decision;
+    }
     const auto who = identify(login);
     if (!who) {
         decision.reason = "login '" + login + "' is not known in LDAP";
@@ -122,7 +129,7 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         decision.reason = "'" + login + "' is a shared mailbox and has no login of its own";
         return decision;
     }
-    if (who->account.owns_address(address) || ascii_lower(address) == ascii_lower(login)) {
+    if (who->account.owns_address(address)) {
         decision.right = SenderRight::Own;
         decision.mailbox_dn = who->account.dn;
         decision.reason = "'" + address + "' is an address of '" + login + "'";

@@ -174,7 +174,7 @@ INSTANTIATE_TEST_SUITE_P(
                       SenderCase{"unknown_address", "bob@example.com", "ceo@example.com", SenderRight::Denied},
                       SenderCase{"foreign_domain", "bob@example.com", "bob@example.com.evil.org", SenderRight::Denied},
                       SenderCase{"unknown_login", "mallory@example.com", "support@example.com", SenderRight::Denied},
-                      SenderCase{"shared_mailbox_login", "support@example.com", "support@example.com", SenderRight::Denied}),
+                      SenderCase{"shared_mailbox_login", "support@example.com", "help@example.com", SenderRight::Denied}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(DecisionTest, SendAsBeatsOnBehalf) {
@@ -187,6 +187,12 @@ TEST_F(DecisionTest, SendAsBeatsOnBehalf) {
     EXPECT_EQ(d.right, SenderRight::SendAs);
     ASSERT_TRUE(d.via);
     EXPECT_EQ(d.via->grant_name, "as");
+}
+
+TEST_F(DecisionTest, SenderEqualToLoginNeedsNoLdap) {
+    dir.fail = true;
+    EXPECT_EQ(decider.sender("Bob@Example.com", "bob@example.COM").right, SenderRight::Own);
+    EXPECT_EQ(dir.calls, 0);
 }
 
 TEST_F(DecisionTest, LdapErrorsPropagateAndNeverGrant) {

@@ -2,8 +2,8 @@
 //
 // One cache per question. Answers with content live cache.ttl_s, empty answers ("no
 // such login", "no grants") cache.negative_ttl_s; errors are never cached, so the next
-// request after an outage asks LDAP again. Calls that miss are serialised on the inner
-// directory, since one LDAP connection serves one request at a time.
+// request after an outage asks LDAP again. Shared between threads, the inner directory
+// must itself be safe for concurrent use (DirectoryPool is; a bare LdapDirectory is not).
 #pragma once
 
 #include <mutex>
@@ -39,7 +39,6 @@ private:
     Directory& inner_;
     const std::chrono::seconds ttl_;
     const std::chrono::seconds negative_ttl_;
-    std::mutex inner_mutex_;
     mutable std::mutex stats_mutex_;
     CacheStats stats_;
     TtlCache<std::string, std::optional<Account>> logins_;

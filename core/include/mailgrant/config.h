@@ -61,8 +61,27 @@ struct CacheConfig {
     std::size_t max_entries = 10000;
 };
 
+enum class DeferAction { DeferIfPermit, Defer };
+enum class UnauthenticatedMode { Dunno, RejectLocal };
+
+// mailgrant-policyd (Postfix SMTP access policy delegation).
 struct PolicyConfig {
     std::string listen = "unix:/var/spool/postfix/private/mailgrant";
+    std::string socket_owner = "postfix";  // unix socket: owner, group and mode so smtpd can connect
+    std::string socket_group = "postfix";
+    int socket_mode = 0660;
+    std::string user = "nobody";  // the daemon drops root to this user after binding
+    std::string stats_listen;     // "" = off; unix:PATH or inet:HOST:PORT, Prometheus text
+    int workers = 8;              // concurrent LDAP lookups (one LDAP connection each)
+    int max_connections = 1000;   // smtpd connections served at once
+    int request_timeout_ms = 5000;  // a request never waits longer; then defer_action
+    DeferAction defer_action = DeferAction::DeferIfPermit;
+    std::string defer_text = "4.7.1 Sender check temporarily unavailable, please try again later";
+    // {sender} and {login} are replaced (sanitised) in the REJECT text.
+    std::string reject_text = "5.7.1 Sender address <{sender}> is not owned by or delegated to user {login}";
+    UnauthenticatedMode unauthenticated = UnauthenticatedMode::Dunno;
+    std::vector<std::string> local_domains;  // for unauthenticated: reject_local
+    std::string instance_name = "mailgrant";  // first field of every log line
 };
 
 // Attribute and class names, so a site can map grants onto attributes it already has.

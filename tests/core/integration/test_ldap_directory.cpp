@@ -218,7 +218,7 @@ TEST_F(CoreIntegration, SenderDecisionsFromTheFixture) {
     EXPECT_EQ(decider.sender("dave@example.com", "support@example.com").right, SenderRight::Denied);  // lr only
     EXPECT_EQ(decider.sender("eve@example.com", "support@example.com").right, SenderRight::Denied);
     EXPECT_EQ(decider.sender("alice", "A.Smith@example.com").right, SenderRight::Own);
-    EXPECT_EQ(decider.sender("support@example.com", "support@example.com").right, SenderRight::Denied);
+    EXPECT_EQ(decider.sender("support@example.com", "help@example.com").right, SenderRight::Denied);
     // The expired vacation cover also held sendOnBehalf: expired means gone.
     const auto d = decider.sender("carol@example.com", "alice@example.com");
     EXPECT_EQ(d.right, SenderRight::Denied);

@@ -1,0 +1,50 @@
+// directory_pool.h -- a fixed set of LDAP connections shared by worker threads.
+//
+// Each call borrows one idle LdapDirectory (its own LdapConnection) for the duration of
+// the call, so N threads can wait on LDAP at once while CachingDirectory in front shares
+// one cache between them. Waiting for an idle connection is bounded by the LDAP
+// operation timeout (then LdapError Timeout), so a stuck directory cannot pile up work.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "mailgrant/directory.h"
+
+namespace mailgrant {
+
+class DirectoryPool final : public Directory {
+public:
+    // Called after every LDAP-backed call with its duration and whether it succeeded.
+    using Observer = std::function<void(std::chrono::microseconds elapsed, bool ok)>;
+
+    // Reads the bind password now (ConfigError); connects lazily, per connection.
+    DirectoryPool(const Config& config, std::size_t size, Observer observer = nullptr);
+    ~DirectoryPool() override;
+    DirectoryPool(const DirectoryPool&) = delete;
+    DirectoryPool& operator=(const DirectoryPool&) = delete;
+
+    std::optional<Account> find_login(const std::string& login) override;
+    std::optional<Account> find_mailbox(const std::string& address_or_dn) override;
+    std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
+    std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
+    std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
+
+private:
+    struct Member;
+    template <typename Fn>
+    auto with_member(Fn&& fn) -> decltype(fn(std::declval<LdapDirectory&>()));
+
+    const Config config_;  // a copy: members refer to it for their whole life
+    std::vector<std::unique_ptr<Member>> members_;
+    std::vector<Member*> idle_;
+    std::mutex mutex_;
+    std::condition_variable idle_changed_;
+    Observer observer_;
+};
+
+}  // namespace mailgrant

@@ -1,0 +1,78 @@
+// directory_pool.cpp -- see directory_pool.h.
+#include "mailgrant/directory_pool.h"
+
+namespace mailgrant {
+
+struct DirectoryPool::Member {
+    LdapConnection ldap;
+    LdapDirectory directory;
+    Member(const Config& config) : ldap(config.ldap), directory(config, ldap) {}
+};
+
+DirectoryPool::DirectoryPool(const Config& config, std::size_t size, Observer observer)
+    : config_(config), observer_(std::move(observer)) {
+    for (std::size_t i = 0; i < (size ? size : 1); ++i) {
+        members_.push_back(std::make_unique<Member>(config_));
+        idle_.push_back(members_.back().get());
+    }
+}
+
+DirectoryPool::~DirectoryPool() = default;
+
+template <typename Fn>
+auto DirectoryPool::with_member(Fn&& fn) -> decltype(fn(std::declval<LdapDirectory&>())) {
+    Member* member = nullptr;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        const auto wait = std::chrono::milliseconds(config_.ldap.operation_timeout_ms);
+        if (!idle_changed_.wait_for(lock, wait, [this] { return !idle_.empty(); }))
+            throw LdapError(LdapErrorKind::Timeout, 0, "every LDAP connection is busy");
+        member = idle_.back();
+        idle_.pop_back();
+    }
+    // Give the connection back however the call ends.
+    struct Return {
+        DirectoryPool& pool;
+        Member* member;
+        ~Return() {
+            {
+                std::lock_guard<std::mutex> lock(pool.mutex_);
+                pool.idle_.push_back(member);
+            }
+            pool.idle_changed_.notify_one();
+        }
+    } give_back{*this, member};
+
+    const auto start = std::chrono::steady_clock::now();
+    bool ok = false;
+    struct Observe {
+        const Observer& observer;
+        std::chrono::steady_clock::time_point start;
+        const bool& ok;
+        ~Observe() {
+            if (observer)
+                observer(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start), ok);
+        }
+    } observe{observer_, start, ok};
+    auto result = fn(member->directory);
+    ok = true;
+    return result;
+}
+
+std::optional<Account> DirectoryPool::find_login(const std::string& login) {
+    return with_member([&](LdapDirectory& d) { return d.find_login(login); });
+}
+std::optional<Account> DirectoryPool::find_mailbox(const std::string& address_or_dn) {
+    return with_member([&](LdapDirectory& d) { return d.find_mailbox(address_or_dn); });
+}
+std::vector<GroupMembership> DirectoryPool::groups_of(const std::string& user_dn) {
+    return with_member([&](LdapDirectory& d) { return d.groups_of(user_dn); });
+}
+std::vector<Grant> DirectoryPool::grants_of(const std::string& mailbox_dn) {
+    return with_member([&](LdapDirectory& d) { return d.grants_of(mailbox_dn); });
+}
+std::vector<Grant> DirectoryPool::grants_to(const std::vector<std::string>& grantee_dns) {
+    return with_member([&](LdapDirectory& d) { return d.grants_to(grantee_dns); });
+}
+
+}  // namespace mailgrant

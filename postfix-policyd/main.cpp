@@ -1,0 +1,117 @@
+// mailgrant-policyd -- Postfix SMTP access policy server enforcing who may use which
+// envelope sender, from LDAP grants (see README.md and examples/postfix/).
+#include <grp.h>
+#include <pwd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <string>
+
+#include "server.h"
+
+namespace {
+
+void usage(std::ostream& out) {
+    out << "usage: mailgrant-policyd [-c CONFIG] [--listen unix:PATH|inet:HOST:PORT] [--stats unix:PATH|inet:HOST:PORT]\n"
+           "                         [--user USER] [--syslog] [--check-config]\n"
+           "\n"
+           "CONFIG defaults to /etc/mailgrant/mailgrant.yaml. --listen, --stats and --user override\n"
+           "policy.listen, policy.stats_listen and policy.user. Runs in the foreground; logs to stderr\n"
+           "(or syslog facility mail with --syslog). SIGHUP reloads the configuration, SIGUSR1 logs\n"
+           "the counters, SIGTERM stops after answering requests in flight.\n";
+}
+
+// Drops root for good: supplementary groups, group, then user. Fails loudly.
+void drop_privileges(const std::string& user) {
+    if (geteuid() != 0) return;
+    const passwd* pw = getpwnam(user.c_str());
+    if (!pw) throw std::runtime_error("policy.user: no such user '" + user + "'");
+    if (pw->pw_uid == 0) throw std::runtime_error("policy.user: refusing to run as root");
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        throw std::runtime_error("cannot switch to user '" + user + "': " + std::strerror(errno));
+    if (setuid(0) == 0) throw std::runtime_error("privileges could be regained after dropping them");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = "/etc/mailgrant/mailgrant.yaml";
+    std::string listen_override, stats_override, user_override;
+    bool use_syslog = false, check_only = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&](const char* name) -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "mailgrant-policyd: " << name << " needs a value\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (arg == "-c" || arg == "--config") config_path = value("-c");
+        else if (arg == "--listen") listen_override = value("--listen");
+        else if (arg == "--stats") stats_override = value("--stats");
+        else if (arg == "--user") user_override = value("--user");
+        else if (arg == "--syslog") use_syslog = true;
+        else if (arg == "--check-config") check_only = true;
+        else if (arg == "-h" || arg == "--help") {
+            usage(std::cout);
+            return 0;
+        } else {
+            std::cerr << "mailgrant-policyd: unknown argument '" << arg << "'\n";
+            usage(std::cerr);
+            return 2;
+        }
+    }
+
+    std::mutex log_mutex;
+    mailgrant::policy::Logger log = [&](const std::string& line) {
+        if (use_syslog) {
+            syslog(LOG_INFO, "%s", line.c_str());
+            return;
+        }
+        char stamp[32];
+        const std::time_t now = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        std::lock_guard<std::mutex> lock(log_mutex);
+        std::cerr << stamp << " mailgrant-policyd: " << line << "\n";
+    };
+    if (use_syslog) openlog("mailgrant-policyd", LOG_PID, LOG_MAIL);
+
+    try {
+        mailgrant::Config config = mailgrant::load_config(config_path);
+        if (!listen_override.empty()) config.policy.listen = listen_override;
+        if (!stats_override.empty()) config.policy.stats_listen = stats_override;
+        if (!user_override.empty()) config.policy.user = user_override;
+        if (check_only) {
+            std::cout << config_path << ": OK\n";
+            return 0;
+        }
+        mailgrant::policy::Stats stats;
+        mailgrant::policy::Server::install_signal_handlers();
+        const int listen_fd = mailgrant::policy::listen_on(config.policy.listen, config.policy, true);
+        const int stats_fd = config.policy.stats_listen.empty()
+                                 ? -1
+                                 : mailgrant::policy::listen_on(config.policy.stats_listen, config.policy, false);
+        drop_privileges(config.policy.user);
+        // The password file is read after dropping root, as on every reload.
+        auto engine = mailgrant::policy::Engine::build(config, stats);
+        log("listening on " + config.policy.listen +
+            (stats_fd >= 0 ? ", stats on " + config.policy.stats_listen : std::string()) + ", " +
+            std::to_string(config.policy.workers) + " workers, cache ttl " + std::to_string(config.cache.ttl_s) + " s");
+        mailgrant::policy::Server server(engine, config_path, listen_fd, stats_fd, log, stats);
+        const int rc = server.run();
+        log("stopped");
+        return rc;
+    } catch (const mailgrant::ConfigError& e) {
+        log(std::string("configuration error: ") + e.what());
+    } catch (const std::exception& e) {
+        log(std::string("fatal: ") + e.what());
+    }
+    return 1;
+}

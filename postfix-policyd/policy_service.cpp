@@ -1,0 +1,84 @@
+// policy_service.cpp -- see policy_service.h.
+#include "policy_service.h"
+
+#include "mailgrant/dn.h"
+
+namespace mailgrant::policy {
+namespace {
+
+constexpr std::size_t kMaxEchoedBytes = 100;  // of sender/login inside a reply text
+
+void replace_all(std::string& text, const std::string& what, const std::string& with) {
+    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + with.size()))
+        text.replace(pos, what.size(), with);
+}
+
+std::string domain_of(const std::string& address) {
+    const auto at = address.rfind('@');
+    return at == std::string::npos ? std::string() : ascii_lower(address.substr(at + 1));
+}
+
+}  // namespace
+
+const char* to_string(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::Allow: return "allow";
+        case Verdict::Reject: return "reject";
+        case Verdict::Defer: return "defer";
+    }
+    return "defer";
+}
+
+Answer PolicyService::defer(const std::string& reason) const {
+    const char* action = config_.defer_action == DeferAction::Defer ? "DEFER " : "DEFER_IF_PERMIT ";
+    return Answer{Verdict::Defer, action + config_.defer_text, reason};
+}
+
+Answer PolicyService::reject(const std::string& sender, const std::string& login, const std::string& reason) const {
+    std::string text = config_.reject_text;
+    replace_all(text, "{sender}", printable(sender, kMaxEchoedBytes));
+    replace_all(text, "{login}", printable(login, kMaxEchoedBytes));
+    return Answer{Verdict::Reject, "REJECT " + text, reason};
+}
+
+Answer PolicyService::unauthenticated(const std::string& sender) const {
+    if (config_.unauthenticated == UnauthenticatedMode::RejectLocal && !sender.empty()) {
+        const std::string domain = domain_of(sender);
+        for (const auto& local : config_.local_domains)
+            if (ascii_lower(local) == domain)  // exact: example.com never matches badexample.com
+                return Answer{Verdict::Reject,
+                              "REJECT 5.7.1 Authentication required to send as <" + printable(sender, kMaxEchoedBytes) + ">",
+                              "unauthenticated client uses local domain " + domain};
+    }
+    return Answer{Verdict::Allow, "DUNNO", "not authenticated: left to the site's other restrictions"};
+}
+
+Answer PolicyService::decide(const PolicyRequest& request) noexcept {
+    try {
+        const std::string& login = request.get("sasl_username");
+        const std::string& sender = request.get("sender");
+        if (login.empty()) return unauthenticated(sender);
+        const SenderDecision d = decider_.sender(login, sender);
+        if (d.allowed()) return Answer{Verdict::Allow, "DUNNO", d.reason};
+        return reject(sender, login, d.reason);
+    } catch (const LdapError& e) {
+        return defer(std::string("LDAP ") + to_string(e.kind()) + ": " + e.what());
+    } catch (const std::exception& e) {
+        return defer(std::string("internal error: ") + e.what());
+    } catch (...) {
+        return defer("internal error");
+    }
+}
+
+std::string log_line(const PolicyConfig& config, const PolicyRequest& request, const Answer& answer) {
+    const std::string& queue = request.get("queue_id");
+    const std::string& instance = request.get("instance");
+    return config.instance_name + ": instance=" + printable(instance.empty() ? "-" : instance, 64) +
+           " queue_id=" + printable(queue.empty() ? "-" : queue, 32) +
+           " client=" + printable(request.get("client_address"), 64) +
+           " login=" + printable(request.get("sasl_username"), 100) + " sender=<" +
+           printable(request.get("sender"), 200) + "> decision=" + to_string(answer.verdict) +
+           " action=\"" + printable(answer.action, 200) + "\" reason=\"" + printable(answer.reason, 400) + "\"";
+}
+
+}  // namespace mailgrant::policy

@@ -1,0 +1,47 @@
+// policy_service.h -- one policy request in, one Postfix action out.
+//
+// The decision itself comes from the core's Decider (shared with the Dovecot plugin and
+// the CLI); this module maps it onto Postfix actions:
+//   allowed (own address, sendAs, sendOnBehalf, null sender)  -> DUNNO (never OK, so the
+//                                                                site's later restrictions still apply)
+//   denied                                                   -> REJECT 5.7.1 <text>
+//   LDAP trouble, timeout, any exception                     -> DEFER_IF_PERMIT / DEFER 4.x.x
+// It never throws: every failure becomes the temporary answer.
+#pragma once
+
+#include <string>
+
+#include "mailgrant/config.h"
+#include "mailgrant/decision.h"
+#include "request_parser.h"
+
+namespace mailgrant::policy {
+
+enum class Verdict { Allow, Reject, Defer };
+const char* to_string(Verdict verdict);
+
+struct Answer {
+    Verdict verdict = Verdict::Defer;
+    std::string action;  // the text after "action=" (one line)
+    std::string reason;  // for the log line
+};
+
+class PolicyService {
+public:
+    PolicyService(const PolicyConfig& config, Decider& decider) : config_(config), decider_(decider) {}
+
+    Answer decide(const PolicyRequest& request) noexcept;
+    Answer defer(const std::string& reason) const;
+
+private:
+    Answer reject(const std::string& sender, const std::string& login, const std::string& reason) const;
+    Answer unauthenticated(const std::string& sender) const;
+
+    PolicyConfig config_;
+    Decider& decider_;
+};
+
+// "instance=<queue id or client> login=<...> sender=<...> decision=<...> reason=<...>"
+std::string log_line(const PolicyConfig& config, const PolicyRequest& request, const Answer& answer);
+
+}  // namespace mailgrant::policy

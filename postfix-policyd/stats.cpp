@@ -1,0 +1,65 @@
+// stats.cpp -- see stats.h.
+#include "stats.h"
+
+#include <sstream>
+
+namespace mailgrant::policy {
+
+void Stats::observe_ldap(std::chrono::microseconds elapsed, bool ok) {
+    if (!ok) ++ldap_errors;
+    ++ldap_calls_;
+    ldap_micros_ += static_cast<std::uint64_t>(elapsed.count());
+    std::size_t i = 0;
+    while (i < kBucketsMs.size() && elapsed.count() > kBucketsMs[i] * 1000LL) ++i;
+    ++buckets_[i];
+}
+
+std::string Stats::prometheus(const CacheStats& cache) const {
+    std::ostringstream out;
+    auto counter = [&](const char* name, const char* help, std::uint64_t value) {
+        out << "# HELP mailgrant_policyd_" << name << " " << help << "\n# TYPE mailgrant_policyd_" << name
+            << " counter\nmailgrant_policyd_" << name << " " << value << "\n";
+    };
+    counter("requests_total", "Policy requests answered or timed out.", requests);
+    counter("allowed_total", "Requests answered DUNNO (sender allowed).", allowed);
+    counter("rejected_total", "Requests answered REJECT 5.7.1.", rejected);
+    counter("deferred_total", "Requests answered with the 4xx defer action.", deferred);
+    counter("timeouts_total", "Requests deferred because the decision took longer than request_timeout_ms.", timeouts);
+    counter("overloaded_total", "Requests deferred because every worker was busy.", overloaded);
+    counter("protocol_errors_total", "Connections closed for malformed or oversized requests.", protocol_errors);
+    counter("ldap_errors_total", "LDAP calls that failed.", ldap_errors);
+    counter("cache_hits_total", "Directory answers served from the cache.", cache.hits);
+    counter("cache_misses_total", "Directory answers fetched from LDAP.", cache.misses);
+    counter("connections_accepted_total", "Policy connections accepted.", connections_accepted);
+    counter("connections_refused_total", "Policy connections refused at max_connections.", connections_refused);
+    counter("reloads_total", "Successful configuration reloads (SIGHUP).", reloads);
+    counter("reload_failures_total", "Reloads refused because the new configuration was invalid.", reload_failures);
+    out << "# HELP mailgrant_policyd_connections_open Policy connections open now.\n"
+           "# TYPE mailgrant_policyd_connections_open gauge\nmailgrant_policyd_connections_open "
+        << connections_open << "\n";
+    out << "# HELP mailgrant_policyd_ldap_seconds Latency of LDAP-backed directory calls.\n"
+           "# TYPE mailgrant_policyd_ldap_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+        cumulative += buckets_[i];
+        out << "mailgrant_policyd_ldap_seconds_bucket{le=\"";
+        if (i < kBucketsMs.size()) out << kBucketsMs[i] / 1000.0;
+        else out << "+Inf";
+        out << "\"} " << cumulative << "\n";
+    }
+    out << "mailgrant_policyd_ldap_seconds_sum " << ldap_micros_ / 1e6 << "\n";
+    out << "mailgrant_policyd_ldap_seconds_count " << ldap_calls_ << "\n";
+    return out.str();
+}
+
+std::string Stats::summary(const CacheStats& cache) const {
+    std::ostringstream out;
+    out << "stats: requests=" << requests << " allowed=" << allowed << " rejected=" << rejected
+        << " deferred=" << deferred << " timeouts=" << timeouts << " protocol_errors=" << protocol_errors
+        << " ldap_errors=" << ldap_errors << " ldap_calls=" << ldap_calls_
+        << " ldap_avg_ms=" << (ldap_calls_ ? ldap_micros_ / 1000.0 / ldap_calls_ : 0.0)
+        << " cache_hits=" << cache.hits << " cache_misses=" << cache.misses << " connections_open=" << connections_open;
+    return out.str();
+}
+
+}  // namespace mailgrant::policy

@@ -1,0 +1,38 @@
+// stats.h -- counters and an LDAP latency histogram an operator can read at any time.
+//
+// Exposed in Prometheus' text format on policy.stats_listen (curl it, or scrape it), and
+// written as one log line on SIGUSR1. Lock-free: updated from the event loop and workers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "mailgrant/caching_directory.h"
+
+namespace mailgrant::policy {
+
+class Stats {
+public:
+    // Upper bounds of the latency buckets, in milliseconds (+Inf is implicit).
+    static constexpr std::array<int, 11> kBucketsMs{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
+
+    std::atomic<std::uint64_t> requests{0}, allowed{0}, rejected{0}, deferred{0};
+    std::atomic<std::uint64_t> timeouts{0}, overloaded{0}, protocol_errors{0}, ldap_errors{0};
+    std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0};
+    std::atomic<std::int64_t> connections_open{0};
+    std::atomic<std::uint64_t> reloads{0}, reload_failures{0};
+
+    void observe_ldap(std::chrono::microseconds elapsed, bool ok);
+    std::string prometheus(const CacheStats& cache) const;
+    std::string summary(const CacheStats& cache) const;  // one log line
+
+private:
+    std::array<std::atomic<std::uint64_t>, kBucketsMs.size() + 1> buckets_{};
+    std::atomic<std::uint64_t> ldap_calls_{0};
+    std::atomic<std::uint64_t> ldap_micros_{0};
+};
+
+}  // namespace mailgrant::policy
