@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Integration tests of mailgrant-policyd against a real slapd (tests/harness).
+
+The daemon binary comes from $MAILGRANT_POLICYD (CTest sets it). Every socket is on
+127.0.0.1 or in a private directory; every wait is bounded.
+"""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))
+from slapd_sandbox import Slapd  # noqa: E402
+
+FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures")
+POLICYD = os.environ.get("MAILGRANT_POLICYD", os.path.join(os.path.dirname(os.path.dirname(HERE)),
+                                                          "build", "postfix-policyd", "mailgrant-policyd"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PolicyClient:
+    """A persistent policy connection, as Postfix's smtpd keeps one."""
+
+    def __init__(self, address, timeout=15):
+        if address.startswith("unix:"):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(timeout)
+            self.sock.connect(address[5:])
+        else:
+            host, port = address[5:].rsplit(":", 1)
+            self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        self.buf = b""
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def read_reply(self):
+        while b"\n\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed by the daemon")
+            self.buf += chunk
+        reply, self.buf = self.buf.split(b"\n\n", 1)
+        assert reply.startswith(b"action="), reply
+        return reply[len(b"action="):].decode()
+
+    def ask(self, login, sender, **extra):
+        attrs = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "protocol_name": "ESMTP",
+                 "client_address": "127.0.0.1", "sasl_username": login, "sender": sender,
+                 "recipient": "someone@example.org", "instance": "it.1"}
+        attrs.update(extra)
+        self.send_raw("".join("%s=%s\n" % kv for kv in attrs.items()).encode() + b"\n")
+        return self.read_reply()
+
+    def closed_by_peer(self):
+        try:
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return False
+
+    def close(self):
+        self.sock.close()
+
+    def __del__(self):
+        self.sock.close()
+
+
+class Daemon:
+    def __init__(self, workdir, slapd, **policy):
+        self.workdir = workdir
+        self.port = free_port()
+        self.stats_port = free_port()
+        self.address = policy.pop("listen", "inet:127.0.0.1:%d" % self.port)
+        self.config_path = os.path.join(workdir, "mailgrant.yaml")
+        self.log_path = os.path.join(workdir, "policyd.log")
+        self.slapd = slapd
+        self.policy = {"listen": self.address, "stats_listen": "inet:127.0.0.1:%d" % self.stats_port,
+                       "request_timeout_ms": 1500, "workers": 4, "user": "nobody"}
+        self.policy.update(policy)
+        self.ldap_uri = slapd.uri
+        self.cache = {"ttl_s": 30, "negative_ttl_s": 5}
+        self.proc = None
+
+    def write_config(self):
+        # The daemon drops to nobody before reading the password: give it a readable copy.
+        secret = os.path.join(self.workdir, "ldap.secret")
+        with open(secret, "w") as f:
+            f.write(self.slapd.rootpw)
+        os.chmod(secret, 0o644)
+        lines = ["ldap:", "  uris: [%s]" % self.ldap_uri, "  base: %s" % self.slapd.base,
+                 "  bind_dn: %s" % self.slapd.rootdn, "  bind_password_file: %s" % secret,
+                 "  operation_timeout_ms: 1000", "  network_timeout_ms: 1000", "cache:"]
+        lines += ["  %s: %s" % kv for kv in self.cache.items()]
+        lines += ["policy:"]
+        for k, v in self.policy.items():
+            lines.append("  %s: %s" % (k, ("'%s'" % v) if isinstance(v, str) else v))
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(self.config_path, 0o644)
+
+    def start(self):
+        self.write_config()
+        os.chmod(self.workdir, 0o755)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([POLICYD, "-c", self.config_path], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("policyd exited: " + open(self.log_path).read())
+            try:
+                PolicyClient(self.address, timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("policyd did not listen: " + open(self.log_path).read())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def client(self):
+        return PolicyClient(self.address)
+
+    def metrics(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.stats_port, timeout=5) as r:
+            text = r.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#") and "{" not in line:
+                name, value = line.split()
+                values[name.replace("mailgrant_policyd_", "")] = float(value)
+        return values
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def ldap_apply(slapd, ldif, tool="ldapmodify"):
+    subprocess.run([tool, "-x", "-H", slapd.uri, "-D", slapd.rootdn, "-w", slapd.rootpw],
+                   input=ldif.encode(), check=True, capture_output=True, timeout=20)
+
+
+class PolicydTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-policyd-it-")
+        os.chmod(cls.tmp, 0o755)  # the daemon reads its config as nobody
+        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd")).start()
+        cls.slapd.load_ldif(os.path.join(FIXTURES, "org.ldif"))
+
+    @classmethod
+    def tearDownClass(cls):
+        os.kill(cls.slapd.pid, signal.SIGCONT)
+        cls.slapd.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(dir=self.tmp)
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            d.stop()
+
+    def daemon(self, **policy):
+        d = Daemon(self.workdir, self.slapd, **policy)
+        self.daemons.append(d)
+        return d
+
+    def test_decisions_against_real_ldap(self):
+        c = self.daemon().start().client()
+        cases = [
+            ("bob@example.com", "support@example.com", "DUNNO"),         # sendAs through support-team
+            ("carol@example.com", "HELP@example.com", "DUNNO"),          # nested group, alias, any case
+            ("dave@example.com", "carol@example.com", "DUNNO"),          # sendOnBehalf, direct
+            ("alice@example.com", "a.smith@example.com", "DUNNO"),       # own alias
+            ("alice", "alice@example.com", "DUNNO"),                     # login by uid
+            ("bob@example.com", "", "DUNNO"),                            # null sender
+            ("eve@example.com", "support@example.com", "REJECT 5.7.1"),  # not in the team
+            ("dave@example.com", "support@example.com", "REJECT 5.7.1"),  # folder rights, no send right
+            ("carol@example.com", "alice@example.com", "REJECT 5.7.1"),  # expired vacation cover
+            ("bob@example.com", "ceo@example.com", "REJECT 5.7.1"),      # unknown address
+            ("bob@example.com", "bob@example.com.evil.org", "REJECT 5.7.1"),
+            ("support@example.com", "help@example.com", "REJECT 5.7.1"),  # shared mailbox has no login
+            ("*", "support@example.com", "REJECT 5.7.1"),                 # injection in login
+            ("bob@example.com", "*)(mail=*", "REJECT 5.7.1"),             # injection in sender
+            ("bob@example.com", "support@*", "REJECT 5.7.1"),
+        ]
+        for login, sender, expected in cases:
+            with self.subTest(login=login, sender=sender):
+                self.assertTrue(c.ask(login, sender).startswith(expected))
+        reject = c.ask("eve@example.com", "support@example.com")
+        self.assertIn("<support@example.com>", reject)
+        self.assertIn("eve@example.com", reject)
+
+    def test_pipelined_requests_get_exactly_one_reply_each(self):
+        c = self.daemon().start().client()
+        req = "request=smtpd_access_policy\nsasl_username=bob@example.com\nsender=%s\n\n"
+        c.send_raw("".join(req % s for s in ["bob@example.com", "support@example.com", "eve@example.com"]).encode())
+        self.assertEqual([c.read_reply() for _ in range(3)][:2], ["DUNNO", "DUNNO"])
+        c.sock.settimeout(0.5)
+        with self.assertRaises(socket.timeout):  # nothing more: no duplicate replies
+            c.sock.recv(1)
+
+    def test_malformed_input_closes_only_that_connection(self):
+        d = self.daemon().start()
+        good = d.client()
+        self.assertEqual(good.ask("bob@example.com", "bob@example.com"), "DUNNO")
+        for garbage in [b"this is not a request\n\n", b"sender=" + b"a" * 10000 + b"\n",
+                        b"sender=a\nsender=b\n\n", b"\x00\x01\x02=\n\n", b"request=other_policy\n\n"]:
+            bad = d.client()
+            bad.send_raw(garbage)
+            self.assertTrue(bad.closed_by_peer(), garbage[:30])
+        self.assertEqual(good.ask("bob@example.com", "support@example.com"), "DUNNO")
+        self.assertGreaterEqual(d.metrics()["protocol_errors_total"], 5)
+        self.assertIn("protocol error", d.log_text())
+
+    def test_many_concurrent_connections(self):
+        d = self.daemon(workers=8, max_connections=500).start()
+        errors = []
+        expected = {"support@example.com": "DUNNO", "alice@example.com": "REJECT"}
+
+        def smtpd(i):
+            try:
+                c = d.client()
+                for n in range(5):
+                    sender = "support@example.com" if (i + n) % 2 else "alice@example.com"
+                    if not c.ask("bob@example.com" if sender.startswith("support") else "eve@example.com",
+                                 sender).startswith(expected[sender]):
+                        errors.append((i, n))
+                c.close()
+            except Exception as e:  # noqa: BLE001 -- collected and asserted below
+                errors.append((i, repr(e)))
+
+        threads = [threading.Thread(target=smtpd, args=(i,)) for i in range(200)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(errors, [])
+        self.assertEqual(d.metrics()["requests_total"], 1000)
+
+    def test_hung_ldap_gives_4xx_within_the_timeout_and_recovers(self):
+        d = self.daemon(request_timeout_ms=1500).start()
+        c = d.client()
+        os.kill(self.slapd.pid, signal.SIGSTOP)
+        try:
+            reply = c.ask("carol@example.com", "support@example.com")   # not cached yet
+            own = c.ask("carol@example.com", "carol@example.com")       # needs no LDAP
+        finally:
+            os.kill(self.slapd.pid, signal.SIGCONT)
+        self.assertTrue(reply.startswith("DEFER_IF_PERMIT 4."), reply)
+        self.assertEqual(own, "DUNNO")
+        deadline = time.time() + 15
+        while time.time() < deadline:  # the next request after recovery asks LDAP again
+            reply = c.ask("carol@example.com", "support@example.com")
+            if reply == "DUNNO":
+                break
+            time.sleep(0.2)
+        self.assertEqual(reply, "DUNNO")
+        m = d.metrics()
+        self.assertGreaterEqual(m["deferred_total"], 1)
+
+    def test_ldap_unreachable_is_defer_never_reject(self):
+        d = self.daemon(defer_action="DEFER")
+        d.ldap_uri = "ldap://127.0.0.1:%d" % free_port()  # nothing listens there
+        c = d.start().client()
+        for sender in ["support@example.com", "ceo@example.com", "alice@example.com"]:
+            reply = c.ask("bob@example.com", sender)
+            self.assertTrue(reply.startswith("DEFER 4."), reply)
+        self.assertGreaterEqual(d.metrics()["ldap_errors_total"], 1)
+
+    def test_grant_changes_are_obeyed_within_ttl(self):
+        d = self.daemon()
+        d.cache = {"ttl_s": 2, "negative_ttl_s": 1}
+        c = d.start().client()
+        self.assertTrue(c.ask("eve@example.com", "support@example.com").startswith("REJECT"))
+        ldap_apply(self.slapd, "dn: cn=eve-cover,uid=support,ou=people,dc=example,dc=com\nobjectClass: mailGrant\n"
+                               "cn: eve-cover\nmailGrantee: uid=eve,ou=people,dc=example,dc=com\n"
+                               "mailGrantSend: sendAs\n", tool="ldapadd")
+        try:
+            deadline, reply = time.time() + 10, ""
+            while time.time() < deadline and reply != "DUNNO":
+                time.sleep(0.25)
+                reply = c.ask("eve@example.com", "support@example.com")
+            self.assertEqual(reply, "DUNNO")
+        finally:
+            ldap_apply(self.slapd, "dn: cn=eve-cover,uid=support,ou=people,dc=example,dc=com\nchangetype: delete\n")
+        deadline = time.time() + 10
+        while time.time() < deadline and reply == "DUNNO":
+            time.sleep(0.25)
+            reply = c.ask("eve@example.com", "support@example.com")
+        self.assertTrue(reply.startswith("REJECT 5.7.1"), reply)
+
+    def test_sighup_reloads_without_dropping_connections(self):
+        d = self.daemon().start()
+        c = d.client()
+        self.assertTrue(c.ask("eve@example.com", "support@example.com").startswith("REJECT 5.7.1 Sender address"))
+        d.policy["reject_text"] = "5.7.1 Ask the support team lead for send-as rights"
+        d.write_config()
+        d.proc.send_signal(signal.SIGHUP)
+        deadline, reply = time.time() + 10, ""
+        while time.time() < deadline and "support team lead" not in reply:
+            time.sleep(0.1)
+            reply = c.ask("eve@example.com", "support@example.com")  # same connection throughout
+        self.assertEqual(reply, "REJECT 5.7.1 Ask the support team lead for send-as rights")
+        # A broken config is refused and the running one kept.
+        with open(d.config_path, "a") as f:
+            f.write("bogus_key: 1\n")
+        d.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and d.metrics().get("reload_failures_total", 0) < 1:
+            time.sleep(0.1)
+        self.assertEqual(d.metrics()["reload_failures_total"], 1)
+        self.assertIn("bogus_key: unknown key", d.log_text())
+        self.assertTrue(c.ask("eve@example.com", "support@example.com").startswith("REJECT 5.7.1 Ask"))
+
+    def test_unix_socket_privileges_and_clean_stop(self):
+        sock = os.path.join(self.workdir, "policy.sock")
+        d = self.daemon(listen="unix:" + sock, socket_owner="nobody", socket_group="nogroup", socket_mode="0660")
+        d.start()
+        st = os.stat(sock)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+        self.assertEqual(st.st_uid, pwd.getpwnam("nobody").pw_uid)
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            uid_line = [line for line in f if line.startswith("Uid:")][0]
+        self.assertEqual(set(uid_line.split()[1:]), {str(pwd.getpwnam("nobody").pw_uid)})  # no root left
+        self.assertEqual(d.client().ask("bob@example.com", "support@example.com"), "DUNNO")
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=10), 0)
+
+    def test_bad_config_fails_with_the_key_named(self):
+        d = self.daemon(defer_text="5.0.0 no")
+        d.write_config()
+        out = subprocess.run([POLICYD, "-c", d.config_path, "--check-config"], capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("policy.defer_text: must start with a 4.x.x", out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
