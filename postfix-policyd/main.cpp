@@ -5,6 +5,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -78,8 +79,10 @@ int main(int argc, char** argv) {
         std::tm tm{};
         gmtime_r(&now, &tm);
         std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        // One write(2) per line: lines from several threads never interleave.
+        const std::string text = std::string(stamp) + " mailgrant-policyd: " + line + "\n";
         std::lock_guard<std::mutex> lock(log_mutex);
-        std::cerr << stamp << " mailgrant-policyd: " << line << "\n";
+        std::fwrite(text.data(), 1, text.size(), stderr);
     };
     if (use_syslog) openlog("mailgrant-policyd", LOG_PID, LOG_MAIL);
 

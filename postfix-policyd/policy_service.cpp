@@ -1,6 +1,7 @@
 // policy_service.cpp -- see policy_service.h.
 #include "policy_service.h"
 
+#include "mailgrant/caching_directory.h"
 #include "mailgrant/dn.h"
 
 namespace mailgrant::policy {
@@ -53,14 +54,31 @@ Answer PolicyService::unauthenticated(const std::string& sender) const {
     return Answer{Verdict::Allow, "DUNNO", "not authenticated: left to the site's other restrictions"};
 }
 
+Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
+    const std::string& login = request.get("sasl_username");
+    const std::string& sender = request.get("sender");
+    if (login.empty()) return unauthenticated(sender);
+    const SenderDecision d = decider_.sender(login, sender);
+    if (d.allowed()) return Answer{Verdict::Allow, "DUNNO", d.reason};
+    return reject(sender, login, d.reason);
+}
+
+std::optional<Answer> PolicyService::decide_from_cache(const PolicyRequest& request) noexcept {
+    try {
+        CacheOnlyScope cache_only;
+        return decide_or_throw(request);
+    } catch (const CacheMiss&) {
+        return std::nullopt;
+    } catch (...) {
+        return std::nullopt;  // let decide() produce (and explain) the answer
+    }
+}
+
 Answer PolicyService::decide(const PolicyRequest& request) noexcept {
     try {
-        const std::string& login = request.get("sasl_username");
-        const std::string& sender = request.get("sender");
-        if (login.empty()) return unauthenticated(sender);
-        const SenderDecision d = decider_.sender(login, sender);
-        if (d.allowed()) return Answer{Verdict::Allow, "DUNNO", d.reason};
-        return reject(sender, login, d.reason);
+        return decide_or_throw(request);
+    } catch (const CacheMiss&) {
+        return defer("internal error: cache-only lookup outside the fast path");
     } catch (const LdapError& e) {
         return defer(std::string("LDAP ") + to_string(e.kind()) + ": " + e.what());
     } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 // It never throws: every failure becomes the temporary answer.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "mailgrant/config.h"
@@ -31,9 +32,13 @@ public:
     PolicyService(const PolicyConfig& config, Decider& decider) : config_(config), decider_(decider) {}
 
     Answer decide(const PolicyRequest& request) noexcept;
+    // The same decision made from cached directory answers only; nullopt when something
+    // is not cached (then call decide() on a thread that may wait for LDAP).
+    std::optional<Answer> decide_from_cache(const PolicyRequest& request) noexcept;
     Answer defer(const std::string& reason) const;
 
 private:
+    Answer decide_or_throw(const PolicyRequest& request);
     Answer reject(const std::string& sender, const std::string& login, const std::string& reason) const;
     Answer unauthenticated(const std::string& sender) const;
 

@@ -298,6 +298,11 @@ struct Server::Impl {
                 close_connection(conn.fd);
                 return false;
             }
+            // Fast path: everything cached -> answer here, no thread hand-off.
+            if (auto answer = engine->service->decide_from_cache(request)) {
+                reply(conn, *answer, request);
+                continue;
+            }
             std::unique_lock<std::mutex> lock(jobs_mutex);
             // Bounded queue: beyond a few requests per worker the answer would come too late anyway.
             if (jobs.size() >= static_cast<std::size_t>(engine->config.policy.workers) * 64) {

@@ -17,7 +17,12 @@ std::string dn_key(const std::string& dn) {
     return norm.empty() ? ascii_lower(dn) : norm;
 }
 
+thread_local bool cache_only = false;
+
 }  // namespace
+
+CacheOnlyScope::CacheOnlyScope() : previous_(cache_only) { cache_only = true; }
+CacheOnlyScope::~CacheOnlyScope() { cache_only = previous_; }
 
 CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock)
     : inner_(inner),
@@ -36,6 +41,7 @@ Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::s
         ++stats_.hits;
         return *hit;
     }
+    if (cache_only) throw CacheMiss{};
     Value value = fetch();  // throws on LDAP trouble: nothing is cached then
     cache.put(key, value, is_empty_answer(value) ? negative_ttl_ : ttl_);
     std::lock_guard<std::mutex> lock(stats_mutex_);

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <memory>
+#include <unordered_map>
 
 namespace mailgrant {
 
@@ -14,13 +15,28 @@ std::string ascii_lower(std::string_view text) {
     return out;
 }
 
-std::string normalize_dn(std::string_view dn) {
-    const std::string in(dn);
+namespace {
+
+std::string normalize_dn_uncached(const std::string& in) {
     char* out = nullptr;
     if (ldap_dn_normalize(in.c_str(), LDAP_DN_FORMAT_LDAP, &out, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || !out)
         return {};
     std::unique_ptr<char, decltype(&ldap_memfree)> owned(out, &ldap_memfree);
     return ascii_lower(owned.get());
+}
+
+}  // namespace
+
+// Decisions compare the same few DNs (user, groups, grantees) over and over; libldap's
+// parser is far slower than a hash lookup, so results are memoised per thread. Bounded:
+// the memo is dropped whole when it grows past kMemoEntries.
+std::string normalize_dn(std::string_view dn) {
+    constexpr std::size_t kMemoEntries = 4096;
+    thread_local std::unordered_map<std::string, std::string> memo;
+    const std::string in(dn);
+    if (const auto it = memo.find(in); it != memo.end()) return it->second;
+    if (memo.size() >= kMemoEntries) memo.clear();
+    return memo.emplace(in, normalize_dn_uncached(in)).first->second;
 }
 
 std::string parent_dn(std::string_view dn) {

@@ -119,3 +119,28 @@ TEST(Config, LoadConfigNamesTheFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// The shipped, fully commented example must load and must show the real defaults.
+TEST(Config, ShippedExampleLoadsAndShowsTheDefaults) {
+    const auto shipped = mailgrant::load_config(MAILGRANT_EXAMPLES "/mailgrant.yaml");
+    const auto defaults = parse_config("ldap:\n  base: dc=example,dc=com\n");
+    EXPECT_EQ(shipped.ldap.uris, defaults.ldap.uris);
+    EXPECT_EQ(shipped.ldap.operation_timeout_ms, defaults.ldap.operation_timeout_ms);
+    EXPECT_EQ(shipped.ldap.size_limit, defaults.ldap.size_limit);
+    EXPECT_EQ(shipped.users.login_filter, defaults.users.login_filter);
+    EXPECT_EQ(shipped.users.address_filter, defaults.users.address_filter);
+    EXPECT_EQ(shipped.groups.member_filter, defaults.groups.member_filter);
+    EXPECT_EQ(shipped.groups.max_depth, defaults.groups.max_depth);
+    EXPECT_EQ(shipped.cache.ttl_s, defaults.cache.ttl_s);
+    EXPECT_EQ(shipped.cache.negative_ttl_s, defaults.cache.negative_ttl_s);
+    EXPECT_EQ(shipped.policy.listen, defaults.policy.listen);
+    EXPECT_EQ(shipped.policy.socket_mode, defaults.policy.socket_mode);
+    EXPECT_EQ(shipped.policy.reject_text, defaults.policy.reject_text);
+    EXPECT_EQ(shipped.policy.defer_text, defaults.policy.defer_text);
+    EXPECT_EQ(shipped.policy.request_timeout_ms, defaults.policy.request_timeout_ms);
+    EXPECT_EQ(shipped.schema.grantee, defaults.schema.grantee);
+}
+
+}  // namespace

@@ -227,6 +227,62 @@ class MailStackPolicyHook(_StackMixin, unittest.TestCase):
         self.assertTrue(500 <= code < 600)
 
 
+class _UnixPolicyServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path):
+        super().__init__(path, _PolicyHandler)
+        os.chmod(path, 0o666)      # smtpd runs as user postfix
+        self.requests = []
+
+
+class MailStackUnixPolicyHook(_StackMixin, unittest.TestCase):
+    """The same hook over a unix socket outside Postfix's queue directory
+    (works because the sandbox's smtpd is not chrooted)."""
+
+    @classmethod
+    def setUpClass(cls):
+        path = os.path.join(_TMP, "policy.sock")
+        cls.policy = _UnixPolicyServer(path)
+        cls.addClassCleanup(cls.policy.server_close)
+        thread = threading.Thread(target=cls.policy.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        cls.addClassCleanup(cls.policy.shutdown)
+        cls.stack = cls.start_stack("mail-unix-policy", policy_service="unix:" + path)
+
+    def test_d_unix_policy_rejects_eve_allows_bob(self):
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            _submit(self.stack.submission_port, "eve@example.com", "eve-pw",
+                    "eve@example.com", "alice@example.com", "eve tries")
+        code, text = cm.exception.recipients["alice@example.com"]
+        self.assertTrue(500 <= code < 600, "expected 5xx, got %d %r" % (code, text))
+        self.assertIn(b"test says no", text)
+        self.assertEqual(_submit(self.stack.submission_port, "bob@example.com", "bob-pw",
+                                 "bob@example.com", "alice@example.com", "unix ok"), {})
+        self.assertEqual({r.get("sasl_username") for r in self.policy.requests},
+                         {"eve@example.com", "bob@example.com"})
+
+
+class MailStackPolicyDown(_StackMixin, unittest.TestCase):
+    """A policy service that does not answer gives the configured 4xx, never a permit."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = cls.start_stack(
+            "mail-policy-down",
+            policy_service="unix:" + os.path.join(_TMP, "nobody-listens.sock"))
+
+    def test_policy_down_is_temporary_failure(self):
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            _submit(self.stack.submission_port, "bob@example.com", "bob-pw",
+                    "bob@example.com", "alice@example.com", "policy down")
+        code, text = cm.exception.recipients["alice@example.com"]
+        self.assertEqual(code, 451, text)
+        self.assertIn(b"4.3.5", text)
+        self.assertIn(b"Policy service unavailable", text)
+
+
 class MailStackCli(unittest.TestCase):
     def setUp(self):
         self.dir = os.path.join(_TMP, "mail-cli")

@@ -14,6 +14,24 @@
 
 namespace mailgrant {
 
+// Thrown by a CachingDirectory inside a CacheOnlyScope when an answer is not cached.
+// Lets a server decide from the cache on its I/O thread and hand only misses to
+// threads that may block on LDAP. Deliberately not a std::exception.
+struct CacheMiss {};
+
+// While alive, CachingDirectory calls on this thread never reach LDAP: a miss throws
+// CacheMiss instead.
+class CacheOnlyScope {
+public:
+    CacheOnlyScope();
+    ~CacheOnlyScope();
+    CacheOnlyScope(const CacheOnlyScope&) = delete;
+    CacheOnlyScope& operator=(const CacheOnlyScope&) = delete;
+
+private:
+    bool previous_;
+};
+
 struct CacheStats {
     unsigned long long hits = 0;
     unsigned long long misses = 0;
