@@ -37,6 +37,7 @@ cache:
 policy:
   listen: inet:127.0.0.1:$PORT
   workers: 8
+  io_threads: ${IO_THREADS:-2}
 YAML
   chmod 644 "$WORK/mailgrant.yaml"
   "$BUILD/postfix-policyd/mailgrant-policyd" -c "$WORK/mailgrant.yaml" 2> "$WORK/policyd.log" &

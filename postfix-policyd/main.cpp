@@ -5,6 +5,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -69,18 +70,29 @@ int main(int argc, char** argv) {
     }
 
     std::mutex log_mutex;
-    mailgrant::policy::Logger log = [&](const std::string& line) {
+    mailgrant::policy::Logger log = [&](const std::string& lines) {
         if (use_syslog) {
-            syslog(LOG_INFO, "%s", line.c_str());
+            std::size_t start = 0;
+            while (start <= lines.size()) {
+                const auto end = std::min(lines.find('\n', start), lines.size());
+                syslog(LOG_INFO, "%s", lines.substr(start, end - start).c_str());
+                start = end + 1;
+            }
             return;
         }
         char stamp[32];
         const std::time_t now = std::time(nullptr);
         std::tm tm{};
         gmtime_r(&now, &tm);
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        // One write(2) per line: lines from several threads never interleave.
-        const std::string text = std::string(stamp) + " mailgrant-policyd: " + line + "\n";
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+        const std::string prefix = std::string(stamp) + "mailgrant-policyd: ";
+        // One write(2) per batch: lines from several threads never interleave.
+        std::string text = prefix;
+        for (char c : lines) {
+            text += c;
+            if (c == '\n') text += prefix;
+        }
+        text += '\n';
         std::lock_guard<std::mutex> lock(log_mutex);
         std::fwrite(text.data(), 1, text.size(), stderr);
     };

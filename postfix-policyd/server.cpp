@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -117,6 +119,13 @@ int listen_on(const std::string& address, const PolicyConfig& config, bool set_o
     return fd;
 }
 
+// State the I/O loops share: the current engine (swapped on reload) and the stop flag.
+struct Server::Shared {
+    std::shared_ptr<Engine> engine;  // read and written with std::atomic_load/store
+    std::atomic<bool> stopping{false};
+    std::vector<int> wake_fds;       // one per loop, to wake them all on stop
+};
+
 struct Server::Impl {
     struct Connection {
         std::uint64_t id = 0;
@@ -125,6 +134,7 @@ struct Server::Impl {
         std::string in, out;
         RequestParser parser;
         bool pending = false;
+        bool watching_writes = false;  // EPOLLOUT in the interest set (changed only when needed)
         std::uint64_t seq = 0;
         Clock::time_point deadline;
         PolicyRequest request;  // the pending one, for the timeout log line
@@ -139,7 +149,10 @@ struct Server::Impl {
         Answer answer;
     };
 
-    std::shared_ptr<Engine> engine;
+    Shared& shared;
+    const int index;       // loop 0 also serves stats, signals and reloads
+    const int n_workers;
+    std::shared_ptr<Engine> engine;  // this loop's copy, refreshed every iteration
     std::string config_path;
     int listen_fd, stats_fd;
     Logger log;
@@ -149,6 +162,7 @@ struct Server::Impl {
     std::map<std::uint64_t, int> fd_of;
     std::uint64_t next_id = 1;
     bool stopping = false;
+    std::string decision_log;  // lines not yet handed to the logger
 
     std::mutex jobs_mutex;
     std::condition_variable jobs_ready;
@@ -158,16 +172,17 @@ struct Server::Impl {
     std::mutex results_mutex;
     std::vector<Result> results;
 
-    Impl(std::shared_ptr<Engine> e, std::string path, int lfd, int sfd, Logger l, Stats& s)
-        : engine(std::move(e)), config_path(std::move(path)), listen_fd(lfd), stats_fd(sfd), log(std::move(l)), stats(s) {
+    Impl(Shared& sh, int idx, int workers_here, std::string path, int lfd, int sfd, Logger l, Stats& s)
+        : shared(sh), index(idx), n_workers(workers_here), engine(std::atomic_load(&sh.engine)),
+          config_path(std::move(path)), listen_fd(lfd), stats_fd(sfd), log(std::move(l)), stats(s) {
         epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (epoll_fd < 0 || wake_fd < 0) throw sys_error("epoll/eventfd");
-        watch(listen_fd, EPOLLIN);
+        watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE);  // one loop wakes per new connection
         if (stats_fd >= 0) watch(stats_fd, EPOLLIN);
         watch(wake_fd, EPOLLIN);
-        if (signal_pipe[0] >= 0) watch(signal_pipe[0], EPOLLIN);
-        for (int i = 0; i < engine->config.policy.workers; ++i) workers.emplace_back([this] { work(); });
+        if (index == 0 && signal_pipe[0] >= 0) watch(signal_pipe[0], EPOLLIN);
+        for (int i = 0; i < n_workers; ++i) workers.emplace_back([this] { work(); });
     }
 
     ~Impl() {
@@ -178,8 +193,6 @@ struct Server::Impl {
         jobs_ready.notify_all();
         for (auto& t : workers) t.join();
         for (auto& [fd, conn] : by_fd) close(fd);
-        if (listen_fd >= 0) close(listen_fd);
-        if (stats_fd >= 0) close(stats_fd);
         close(wake_fd);
         close(epoll_fd);
     }
@@ -223,7 +236,7 @@ struct Server::Impl {
         for (;;) {
             const int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) return;  // EAGAIN or a transient error: the loop comes back
-            if (!stats_client && static_cast<int>(by_fd.size()) >= engine->config.policy.max_connections) {
+            if (!stats_client && stats.connections_open >= engine->config.policy.max_connections) {
                 ++stats.connections_refused;
                 log("too many connections (policy.max_connections=" + std::to_string(engine->config.policy.max_connections) +
                     "): refusing one; Postfix applies its default action");
@@ -258,7 +271,9 @@ struct Server::Impl {
         if (answer.verdict == Verdict::Allow) ++stats.allowed;
         else if (answer.verdict == Verdict::Reject) ++stats.rejected;
         else ++stats.deferred;
-        log(log_line(engine->config.policy, request, answer));
+        // Decision lines are batched and written once per loop iteration (one write(2)).
+        decision_log += log_line(engine->config.policy, request, answer);
+        decision_log += '\n';
         conn.out += "action=" + answer.action + "\n\n";
         flush(conn);
     }
@@ -274,7 +289,18 @@ struct Server::Impl {
             conn.out.clear();  // peer gone; the read side will see EOF
             break;
         }
-        rewatch(conn.fd, conn.out.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT));
+        const bool want_writes = !conn.out.empty();
+        if (want_writes != conn.watching_writes) {
+            rewatch(conn.fd, want_writes ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+            conn.watching_writes = want_writes;
+        }
+    }
+
+    void flush_decision_log() {
+        if (decision_log.empty()) return;
+        decision_log.pop_back();  // the logger adds the final newline
+        log(decision_log);
+        decision_log.clear();
     }
 
     // Parses the next buffered request, if any, and hands it to a worker.
@@ -305,7 +331,7 @@ struct Server::Impl {
             }
             std::unique_lock<std::mutex> lock(jobs_mutex);
             // Bounded queue: beyond a few requests per worker the answer would come too late anyway.
-            if (jobs.size() >= static_cast<std::size_t>(engine->config.policy.workers) * 64) {
+            if (jobs.size() >= static_cast<std::size_t>(n_workers) * 64) {
                 lock.unlock();
                 ++stats.overloaded;
                 reply(conn, engine->service->defer("overloaded: every worker busy"), request);
@@ -332,6 +358,9 @@ struct Server::Impl {
             }
             if (n < 0) break;
             conn.in.append(buf, static_cast<std::size_t>(n));
+            // A short read drained the socket: skip the recv that would only say EAGAIN
+            // (epoll is level-triggered and reports anything that arrives later).
+            if (static_cast<std::size_t>(n) < sizeof buf) break;
             if (conn.stats_client) break;
             // A client that keeps sending while its request is pending cannot grow us without bound.
             if (conn.in.size() > RequestParser::kMaxRequestBytes + RequestParser::kMaxLineBytes) {
@@ -412,9 +441,11 @@ struct Server::Impl {
             const Config config = load_config(config_path);
             if (config.policy.listen != engine->config.policy.listen ||
                 config.policy.stats_listen != engine->config.policy.stats_listen ||
-                config.policy.workers != engine->config.policy.workers)
-                log("reload: policy.listen, policy.stats_listen and policy.workers change only on restart");
+                config.policy.workers != engine->config.policy.workers ||
+                config.policy.io_threads != engine->config.policy.io_threads)
+                log("reload: policy.listen, stats_listen, workers and io_threads change only on restart");
             engine = Engine::build(config, stats);
+            std::atomic_store(&shared.engine, engine);  // every loop picks it up on its next wake-up
             ++stats.reloads;
             log("reloaded " + config_path + " (cache emptied)");
         } catch (const std::exception& e) {
@@ -433,13 +464,18 @@ struct Server::Impl {
         }
     }
 
+    // Loop 0, on SIGTERM/SIGINT: tells every loop to stop.
     void begin_stop() {
-        if (stopping) return;
-        stopping = true;
+        if (shared.stopping.exchange(true)) return;
         log("stopping: no new connections; answering requests in flight");
+        const std::uint64_t one = 1;
+        for (int fd : shared.wake_fds) [[maybe_unused]] ssize_t n = write(fd, &one, sizeof one);
+    }
+
+    void stop_accepting() {
+        stopping = true;
         epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
-        close(listen_fd);
-        listen_fd = -1;
+        if (stats_fd >= 0) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, stats_fd, nullptr);
     }
 
     bool anything_pending() const {
@@ -451,7 +487,12 @@ struct Server::Impl {
     int run() {
         std::vector<epoll_event> events(256);
         for (;;) {
-            if (stopping && !anything_pending()) return 0;
+            engine = std::atomic_load(&shared.engine);
+            if (shared.stopping && !stopping) stop_accepting();
+            if (stopping && !anything_pending()) {
+                flush_decision_log();
+                return 0;
+            }
             const int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), next_timeout_ms());
             if (n < 0 && errno != EINTR) {
                 log(std::string("epoll_wait: ") + std::strerror(errno));
@@ -474,15 +515,30 @@ struct Server::Impl {
                 }
             }
             expire_deadlines();
+            flush_decision_log();
         }
     }
 };
 
 Server::Server(std::shared_ptr<Engine> engine, std::string config_path, int listen_fd, int stats_fd, Logger log,
                Stats& stats)
-    : impl_(std::make_unique<Impl>(std::move(engine), std::move(config_path), listen_fd, stats_fd, std::move(log), stats)) {}
+    : shared_(std::make_unique<Shared>()), listen_fd_(listen_fd), stats_fd_(stats_fd) {
+    const int loops = engine->config.policy.io_threads;
+    const int workers = engine->config.policy.workers;
+    shared_->engine = std::move(engine);
+    for (int i = 0; i < loops; ++i) {
+        // Workers are split between the loops; each loop has at least one.
+        const int here = std::max(1, workers / loops + (i < workers % loops ? 1 : 0));
+        loops_.push_back(std::make_unique<Impl>(*shared_, i, here, config_path, listen_fd, i == 0 ? stats_fd : -1, log, stats));
+        shared_->wake_fds.push_back(loops_.back()->wake_fd);
+    }
+}
 
-Server::~Server() = default;
+Server::~Server() {
+    loops_.clear();
+    close(listen_fd_);
+    if (stats_fd_ >= 0) close(stats_fd_);
+}
 
 void Server::install_signal_handlers() {
     if (signal_pipe[0] < 0) {
@@ -496,7 +552,16 @@ void Server::install_signal_handlers() {
     signal(SIGPIPE, SIG_IGN);  // libldap writes without MSG_NOSIGNAL
 }
 
-int Server::run() { return impl_->run(); }
+int Server::run() {
+    std::vector<std::thread> others;
+    std::vector<int> codes(loops_.size(), 0);
+    for (std::size_t i = 1; i < loops_.size(); ++i) others.emplace_back([this, i, &codes] { codes[i] = loops_[i]->run(); });
+    codes[0] = loops_[0]->run();
+    for (auto& t : others) t.join();
+    for (int c : codes)
+        if (c != 0) return c;
+    return 0;
+}
 
 void Server::request_stop() { on_signal(SIGTERM); }
 

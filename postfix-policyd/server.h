@@ -1,6 +1,7 @@
 // server.h -- the policy daemon's event loop and worker pool.
 //
-// One thread runs an epoll loop: it accepts smtpd connections, reads and parses requests
+// policy.io_threads threads each run an epoll loop (sharing the listening socket): each
+// accepts smtpd connections, reads and parses requests
 // (request_parser.h), writes replies and enforces the per-request deadline. Decisions,
 // which may wait on LDAP, run on a fixed pool of worker threads. Exactly one reply is
 // written per request: a result that arrives after its deadline already produced the
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
@@ -22,7 +24,8 @@
 
 namespace mailgrant::policy {
 
-using Logger = std::function<void(const std::string& line)>;
+// Receives one or more log lines separated by '\n' (no trailing newline).
+using Logger = std::function<void(const std::string& lines)>;
 
 // Everything built from one configuration; replaced whole on reload, kept alive by the
 // jobs still using it.
@@ -55,8 +58,12 @@ public:
     void request_stop();
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    struct Impl;    // one epoll loop with its share of the workers
+    struct Shared;  // what the loops share
+    std::unique_ptr<Shared> shared_;
+    std::vector<std::unique_ptr<Impl>> loops_;
+    int listen_fd_;
+    int stats_fd_;
 };
 
 }  // namespace mailgrant::policy

@@ -220,6 +220,7 @@ void read_policy(Section s, PolicyConfig& c) {
     s.string("user", c.user, false);
     s.string("stats_listen", c.stats_listen);
     s.integer("workers", c.workers, 1, 256);
+    s.integer("io_threads", c.io_threads, 1, 64);
     s.integer("max_connections", c.max_connections, 1, 100000);
     s.integer("request_timeout_ms", c.request_timeout_ms, 100, 600000);
     std::string defer = "DEFER_IF_PERMIT";

@@ -73,6 +73,7 @@ struct PolicyConfig {
     std::string user = "nobody";  // the daemon drops root to this user after binding
     std::string stats_listen;     // "" = off; unix:PATH or inet:HOST:PORT, Prometheus text
     int workers = 8;              // concurrent LDAP lookups (one LDAP connection each)
+    int io_threads = 2;           // event loops answering from the cache (about one per core)
     int max_connections = 1000;   // smtpd connections served at once
     int request_timeout_ms = 5000;  // a request never waits longer; then defer_action
     DeferAction defer_action = DeferAction::DeferIfPermit;
