@@ -1,0 +1,79 @@
+// cmd_explain.cpp -- `mailgrant explain LOGIN MAILBOX [FOLDER | --send]`: the decision and
+// its reasons, straight from mailgrant::Decider -- the same code the Dovecot plugin and
+// the policy daemon run, so explain can never disagree with them.
+#include "mailgrant/decision.h"
+#include "verbs.h"
+
+namespace mailgrant::cli {
+
+namespace {
+
+Json path_json(const GrantPath& p) {
+    Json j = Json::object();
+    j.set("grant_dn", p.grant_dn);
+    j.set("grant", p.grant_name);
+    j.set("mailbox_dn", p.owner_dn);
+    j.set("grantee_dn", p.grantee_dn);
+    j.set("group_path", Json::strings(p.group_path));
+    return j;
+}
+
+}  // namespace
+
+int run_explain(Invocation& inv) {
+    const auto args = parse_args(inv.args, {{"--send", false, false, ""}});
+    const bool send = args.has("--send");
+    const auto& pos = args.positionals;
+    if (send ? pos.size() != 2 : pos.size() != 3)
+        throw UsageError(send ? "explain --send takes LOGIN ADDRESS" : "explain takes LOGIN MAILBOX FOLDER (or LOGIN ADDRESS --send)");
+    Decider& decider = inv.ctx.decider();
+    if (send) {
+        const auto d = decider.sender(pos[0], pos[1]);
+        if (inv.json) {
+            Json j = Json::object();
+            j.set("login", pos[0]);
+            j.set("address", pos[1]);
+            j.set("allowed", d.allowed());
+            j.set("right", to_string(d.right));
+            j.set("reason", d.reason);
+            j.set("via", d.via ? path_json(*d.via) : Json());
+            j.set("not_applied", Json::strings(d.not_applied));
+            inv.out << j.dump();
+        } else {
+            inv.out << "decision: " << (d.allowed() ? "allowed" : "denied") << " (" << to_string(d.right) << ")\n"
+                    << "reason:   " << d.reason << "\n";
+            for (const auto& note : d.not_applied) inv.out << "not used: " << note << "\n";
+        }
+        return d.allowed() ? kExitOk : kExitNo;
+    }
+    const auto d = decider.folder_rights(pos[0], pos[1], pos[2]);
+    if (inv.json) {
+        Json j = Json::object();
+        j.set("login", pos[0]);
+        j.set("mailbox", pos[1]);
+        j.set("folder", pos[2]);
+        j.set("allowed", !d.rights.empty());
+        j.set("owner", d.owner);
+        j.set("rights", d.rights.letters());
+        j.set("reason", d.reason);
+        Json applied = Json::array();
+        for (const auto& a : d.applied) {
+            Json aj = path_json(a.path);
+            aj.set("folder_pattern", a.folder_pattern);
+            aj.set("rights", a.rights.letters());
+            applied.push(aj);
+        }
+        j.set("applied", applied);
+        j.set("not_applied", Json::strings(d.not_applied));
+        inv.out << j.dump();
+    } else {
+        inv.out << "rights:   " << (d.rights.empty() ? "(none)" : d.rights.letters()) << "\nreason:   " << d.reason << "\n";
+        for (const auto& a : d.applied)
+            inv.out << "grant:    " << a.path.describe() << ", folder pattern '" << a.folder_pattern << "', rights "
+                    << a.rights.letters() << "\n";
+        for (const auto& note : d.not_applied) inv.out << "not used: " << note << "\n";
+    }
+    return d.rights.empty() ? kExitNo : kExitOk;
+}
+
+}  // namespace mailgrant::cli

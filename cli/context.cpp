@@ -1,0 +1,192 @@
+// context.cpp -- see context.h.
+#include "context.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "mailgrant/dn.h"
+#include "mailgrant/ldap_filter.h"
+
+namespace mailgrant::cli {
+namespace {
+
+const std::vector<std::string> kGroupClasses{"groupOfNames", "groupOfUniqueNames", "groupOfMembers"};
+
+}  // namespace
+
+bool Context::is_group(const LdapEntry& entry) const {
+    for (const auto& c : kGroupClasses)
+        if (entry.has_value_ci("objectClass", c)) return true;
+    return false;
+}
+
+std::string Context::group_filter() const {
+    std::string f = "(|";
+    for (const auto& c : kGroupClasses) f += "(objectClass=" + c + ")";
+    return f + ")";
+}
+
+std::optional<LdapEntry> Context::read_entry(const std::string& dn) {
+    if (normalize_dn(dn).empty()) return std::nullopt;
+    std::vector<std::string> attrs{"objectClass", "cn", config_.users.mail_attribute};
+    for (const auto& a : config_.users.alias_attributes) attrs.push_back(a);
+    for (const auto& a : config_.groups.member_attributes) attrs.push_back(a);
+    auto entries = ldap_.search(SearchRequest{dn, SearchScope::Base, "(objectClass=*)", attrs});
+    if (entries.empty()) return std::nullopt;
+    return entries.front();
+}
+
+Principal Context::principal_from_entry(const LdapEntry& entry) const {
+    Principal p;
+    p.dn = entry.dn;
+    if (is_group(entry)) {
+        p.kind = Principal::Kind::Group;
+        p.display = entry.first("cn").empty() ? entry.dn : entry.first("cn");
+        return p;
+    }
+    for (const auto& m : entry.values(config_.users.mail_attribute)) p.addresses.push_back(m);
+    p.shared_mailbox = entry.has_value_ci("objectClass", config_.schema.shared_mailbox_object_class);
+    if (!p.addresses.empty()) {
+        p.kind = Principal::Kind::Person;
+        p.display = p.addresses.front();
+    } else {
+        p.kind = Principal::Kind::Other;
+        p.display = entry.dn;
+    }
+    return p;
+}
+
+const Principal& Context::describe(const std::string& dn) {
+    const std::string key = normalize_dn(dn);
+    auto it = described_.find(key);
+    if (it != described_.end()) return it->second;
+    Principal p;
+    p.dn = dn;
+    p.display = dn;
+    if (auto entry = read_entry(dn)) p = principal_from_entry(*entry);
+    return described_.emplace(key, p).first->second;
+}
+
+std::string Context::grantee_label(const std::string& dn) {
+    const Principal& p = describe(dn);
+    switch (p.kind) {
+        case Principal::Kind::Person: return p.display;
+        case Principal::Kind::Group: return "group " + p.display;
+        case Principal::Kind::Missing: return dn + " (missing)";
+        case Principal::Kind::Other: return dn;
+    }
+    return dn;
+}
+
+Account Context::resolve_mailbox(const std::string& text) {
+    if (text.empty()) throw Refusal("the mailbox is empty");
+    std::optional<Account> account;
+    if (looks_like_dn(text)) {
+        if (normalize_dn(text).empty()) throw Refusal("'" + text + "' is not a valid DN");
+        account = directory_.find_mailbox(text);
+        if (!account) throw Refusal("no mailbox at '" + text + "' (the entry does not exist or has no mail address)");
+        return *account;
+    }
+    account = directory_.find_mailbox(text);
+    if (!account) account = directory_.find_login(text);
+    if (!account || account->addresses.empty())
+        throw Refusal("no mailbox '" + text + "' in LDAP (looked for it as address, alias and login)");
+    return *account;
+}
+
+Principal Context::resolve_grantee(const std::string& text) {
+    if (text.empty()) throw Refusal("the grantee is empty");
+    if (looks_like_dn(text)) {
+        if (normalize_dn(text).empty()) throw Refusal("'" + text + "' is not a valid DN");
+        const Principal& p = describe(text);
+        if (p.kind == Principal::Kind::Missing) throw Refusal("grantee '" + text + "' does not exist in LDAP");
+        if (p.kind == Principal::Kind::Other)
+            throw Refusal("grantee '" + text + "' is neither a person with a mail address nor a group");
+        return p;
+    }
+    if (auto account = directory_.find_login(text)) return describe(account->dn);
+    if (auto account = directory_.find_mailbox(text)) return describe(account->dn);
+    const auto groups = ldap_.search(SearchRequest{config_.groups_base(), SearchScope::Subtree,
+                                                   "(&" + group_filter() + "(cn=" + escape_filter_value(text) + "))",
+                                                   {"objectClass", "cn"}});
+    if (groups.size() > 1)
+        throw Refusal("group name '" + text + "' is ambiguous (" + groups[0].dn + ", " + groups[1].dn +
+                      "); give the group's DN");
+    if (groups.size() == 1) return describe(groups.front().dn);
+    throw Refusal("no user or group '" + text + "' in LDAP (looked for a login, an address and a group name)");
+}
+
+std::vector<Member> Context::expand_group(const std::string& group_dn) {
+    std::vector<Member> out;
+    std::set<std::string> seen;
+    std::function<void(const std::string&, std::vector<std::string>, int)> walk =
+        [&](const std::string& dn, std::vector<std::string> via, int depth) {
+            if (depth > config_.groups.max_depth) return;
+            const std::string key = normalize_dn(dn);
+            if (key.empty() || !seen.insert(key).second) return;
+            auto entry = read_entry(dn);
+            if (!entry) return;
+            if (is_group(*entry)) {
+                via.push_back(entry->first("cn").empty() ? entry->dn : entry->first("cn"));
+                for (const auto& attr : config_.groups.member_attributes)
+                    for (const auto& member : entry->values(attr)) walk(member, via, depth + 1);
+                return;
+            }
+            const Principal p = principal_from_entry(*entry);
+            out.push_back(Member{entry->dn, p.addresses.empty() ? std::string() : p.addresses.front(), via});
+        };
+    walk(group_dn, {}, 0);
+    std::sort(out.begin(), out.end(), [](const Member& a, const Member& b) { return a.address < b.address; });
+    return out;
+}
+
+std::vector<Grant> Context::all_grants() {
+    const auto entries = ldap_.search(SearchRequest{
+        config_.ldap.base, SearchScope::Subtree,
+        "(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")", grant_attributes(config_.schema)});
+    std::vector<Grant> grants;
+    for (const auto& e : entries) grants.push_back(grant_from_entry(e, config_.schema));
+    std::sort(grants.begin(), grants.end(), [](const Grant& a, const Grant& b) {
+        return std::make_pair(normalize_dn(a.owner_dn), ascii_lower(a.name)) <
+               std::make_pair(normalize_dn(b.owner_dn), ascii_lower(b.name));
+    });
+    return grants;
+}
+
+std::vector<Account> Context::all_mailboxes() {
+    std::vector<std::string> attrs{"objectClass", config_.users.mail_attribute};
+    for (const auto& a : config_.users.alias_attributes) attrs.push_back(a);
+    const auto entries = ldap_.search(SearchRequest{config_.users_base(), SearchScope::Subtree,
+                                                    "(" + config_.users.mail_attribute + "=*)", attrs});
+    std::vector<Account> out;
+    for (const auto& e : entries) {
+        Account a;
+        a.dn = e.dn;
+        for (const auto& m : e.values(config_.users.mail_attribute)) a.addresses.push_back(m);
+        for (const auto& attr : config_.users.alias_attributes)
+            for (const auto& v : e.values(attr))
+                if (!a.owns_address(v)) a.addresses.push_back(v);
+        a.shared_mailbox = e.has_value_ci("objectClass", config_.schema.shared_mailbox_object_class);
+        out.push_back(a);
+    }
+    std::sort(out.begin(), out.end(), [](const Account& a, const Account& b) {
+        return ascii_lower(a.primary_address()) < ascii_lower(b.primary_address());
+    });
+    return out;
+}
+
+std::map<std::string, std::vector<std::string>> Context::all_groups() {
+    std::vector<std::string> attrs{"objectClass", "cn"};
+    for (const auto& a : config_.groups.member_attributes) attrs.push_back(a);
+    const auto entries = ldap_.search(SearchRequest{config_.groups_base(), SearchScope::Subtree, group_filter(), attrs});
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& e : entries) {
+        auto& members = out[e.dn];
+        for (const auto& attr : config_.groups.member_attributes)
+            for (const auto& v : e.values(attr)) members.push_back(v);
+    }
+    return out;
+}
+
+}  // namespace mailgrant::cli

@@ -1,0 +1,92 @@
+// context.h -- what every verb shares: the loaded config, the read connection, the core
+// Directory and Decider, plus the CLI's own directory look-ups that the core has no need
+// for (resolve a grantee given as address, login, group name or DN; expand a group to
+// people; every grant; every mailbox). Reads use the read-only credentials of the YAML;
+// writes go through LdapWriter (ldap_writer.h) with write credentials.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mailgrant/clock.h"
+#include "mailgrant/config.h"
+#include "mailgrant/decision.h"
+#include "mailgrant/directory.h"
+#include "mailgrant/ldap_client.h"
+
+namespace mailgrant::cli {
+
+// Exit codes (documented in `mailgrant --help`).
+constexpr int kExitOk = 0;
+constexpr int kExitNo = 1;        // explain: denied; check: findings; revoke: nothing matched
+constexpr int kExitUsage = 2;     // bad command line
+constexpr int kExitTrouble = 3;   // configuration or LDAP error
+constexpr int kExitRefused = 4;   // grant/revoke refused: it could never work as asked
+constexpr int kExitNotifyFailed = 5;  // grant written, but --notify could not deliver
+
+// A request that names something that does not exist or cannot work. Exit 4.
+class Refusal : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Principal {
+    enum class Kind { Person, Group, Missing, Other };
+    Kind kind = Kind::Missing;
+    std::string dn;
+    std::string display;                  // primary address for people, cn for groups
+    std::vector<std::string> addresses;   // people only
+    bool shared_mailbox = false;
+};
+
+// A person reached through a group (for --expand, report and --notify).
+struct Member {
+    std::string dn;
+    std::string address;                // "" when the entry has no mail address
+    std::vector<std::string> via;       // group names from the granted group down
+};
+
+class Context {
+public:
+    Context(const Config& config, LdapSearcher& ldap, const Clock& clock)
+        : config_(config), ldap_(ldap), directory_(config, ldap), decider_(directory_, clock), clock_(clock) {}
+
+    const Config& config() const { return config_; }
+    Directory& directory() { return directory_; }
+    Decider& decider() { return decider_; }
+    std::time_t now() const { return clock_.wall_now(); }
+
+    // MAILBOX argument: address, alias, login or DN. Throws Refusal when unknown.
+    Account resolve_mailbox(const std::string& text);
+    // GRANTEE argument: address, login, group name (cn) or DN. Throws Refusal when unknown.
+    Principal resolve_grantee(const std::string& text);
+    // What a DN stored in LDAP is (cached). Missing when the entry does not exist.
+    const Principal& describe(const std::string& dn);
+    // People in a group, nested groups followed (groups.max_depth, cycle-safe).
+    std::vector<Member> expand_group(const std::string& group_dn);
+    // Every grant below ldap.base / every mailbox (entry with a mail address) below users base.
+    std::vector<Grant> all_grants();
+    std::vector<Account> all_mailboxes();
+    // Every group entry: dn -> member DNs (for cycle checks).
+    std::map<std::string, std::vector<std::string>> all_groups();
+
+    std::string grantee_label(const std::string& dn);  // "bob@example.com", "group support-team", or the DN
+
+private:
+    std::optional<LdapEntry> read_entry(const std::string& dn);
+    Principal principal_from_entry(const LdapEntry& entry) const;
+    bool is_group(const LdapEntry& entry) const;
+    std::string group_filter() const;
+
+    const Config& config_;
+    LdapSearcher& ldap_;
+    LdapDirectory directory_;
+    Decider decider_;
+    const Clock& clock_;
+    std::map<std::string, Principal> described_;  // normalised DN -> principal
+};
+
+}  // namespace mailgrant::cli

@@ -1,0 +1,212 @@
+// ldap_writer.cpp -- see ldap_writer.h.
+#include "ldap_writer.h"
+
+#include <ldap.h>
+
+#include <cstring>
+
+namespace mailgrant::cli {
+
+struct LdapWriter::Handle {
+    explicit Handle(LDAP* l) : ld(l) {}
+    ~Handle() {
+        if (ld) ldap_unbind_ext_s(ld, nullptr, nullptr);
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    LDAP* ld;
+};
+
+namespace {
+
+timeval to_timeval(int ms) {
+    timeval tv{};
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    return tv;
+}
+
+LdapErrorKind classify(int rc) {
+    switch (rc) {
+        case LDAP_TIMEOUT: case LDAP_TIMELIMIT_EXCEEDED: return LdapErrorKind::Timeout;
+        case LDAP_SERVER_DOWN: case LDAP_CONNECT_ERROR: case LDAP_UNAVAILABLE: case LDAP_BUSY:
+            return LdapErrorKind::Unavailable;
+        case LDAP_NO_SUCH_OBJECT: return LdapErrorKind::NotFound;
+        default: return LdapErrorKind::Other;
+    }
+}
+
+int require_cert_option(const std::string& name) {
+    if (name == "never") return LDAP_OPT_X_TLS_NEVER;
+    if (name == "allow") return LDAP_OPT_X_TLS_ALLOW;
+    if (name == "try") return LDAP_OPT_X_TLS_TRY;
+    if (name == "hard") return LDAP_OPT_X_TLS_HARD;
+    return LDAP_OPT_X_TLS_DEMAND;
+}
+
+// berval arrays that own their storage for one LDAPMod.
+struct ModHolder {
+    std::vector<std::string> values;
+    std::vector<berval> bvals;
+    std::vector<berval*> ptrs;
+    std::string attribute;
+    LDAPMod mod{};
+
+    ModHolder(int op, const std::string& attr, const std::vector<std::string>& vals) : values(vals), attribute(attr) {
+        bvals.resize(values.size());
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            bvals[i].bv_val = values[i].data();
+            bvals[i].bv_len = values[i].size();
+        }
+        for (auto& b : bvals) ptrs.push_back(&b);
+        ptrs.push_back(nullptr);
+        mod.mod_op = op | LDAP_MOD_BVALUES;
+        mod.mod_type = attribute.data();
+        mod.mod_bvalues = values.empty() ? nullptr : ptrs.data();
+    }
+    ModHolder(const ModHolder&) = delete;
+    ModHolder& operator=(const ModHolder&) = delete;
+};
+
+}  // namespace
+
+LdapWriter::LdapWriter(const LdapConfig& config, WriteCredentials credentials)
+    : config_(config), credentials_(std::move(credentials)) {
+    if (!credentials_.sasl_external && !credentials_.bind_dn.empty()) {
+        if (credentials_.bind_password_file.empty())
+            throw ConfigError("a bind DN for writes needs a password file (--bind-password-file)");
+        password_ = read_secret_file(credentials_.bind_password_file);
+    }
+}
+
+LdapWriter::~LdapWriter() = default;
+
+void LdapWriter::connect() {
+    const auto& uris = credentials_.uris.empty() ? config_.uris : credentials_.uris;
+    std::string failures;
+    int last = LDAP_SERVER_DOWN;
+    for (const auto& uri : uris) {
+        LDAP* raw = nullptr;
+        int rc = ldap_initialize(&raw, uri.c_str());
+        if (rc != LDAP_SUCCESS || !raw) {
+            failures += " " + uri + ": " + ldap_err2string(rc) + ";";
+            last = rc;
+            continue;
+        }
+        auto handle = std::make_unique<Handle>(raw);
+        const int version = LDAP_VERSION3;
+        const timeval network = to_timeval(config_.network_timeout_ms);
+        const timeval operation = to_timeval(config_.operation_timeout_ms);
+        ldap_set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &version);
+        ldap_set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &network);
+        ldap_set_option(raw, LDAP_OPT_TIMEOUT, &operation);
+        ldap_set_option(raw, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+        const int require = require_cert_option(config_.tls_require_cert);
+        ldap_set_option(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
+        if (!config_.tls_ca_file.empty()) ldap_set_option(raw, LDAP_OPT_X_TLS_CACERTFILE, config_.tls_ca_file.c_str());
+        const int is_server = 0;
+        ldap_set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server);
+        rc = LDAP_SUCCESS;
+        if (config_.starttls && uri.rfind("ldaps://", 0) != 0 && uri.rfind("ldapi://", 0) != 0)
+            rc = ldap_start_tls_s(raw, nullptr, nullptr);
+        if (rc == LDAP_SUCCESS) {
+            if (credentials_.sasl_external) {
+                // EXTERNAL is one round trip: the server takes the identity from the
+                // transport (peer credentials on ldapi://, client certificate on TLS).
+                berval empty{};
+                rc = ldap_sasl_bind_s(raw, nullptr, "EXTERNAL", &empty, nullptr, nullptr, nullptr);
+            } else {
+                berval cred{};
+                cred.bv_val = password_.data();
+                cred.bv_len = password_.size();
+                const char* who = credentials_.bind_dn.empty() ? nullptr : credentials_.bind_dn.c_str();
+                rc = ldap_sasl_bind_s(raw, who, LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+            }
+        }
+        if (rc == LDAP_SUCCESS) {
+            handle_ = std::move(handle);
+            return;
+        }
+        const std::string as = credentials_.sasl_external ? "SASL EXTERNAL"
+                               : credentials_.bind_dn.empty() ? "anonymous"
+                                                               : credentials_.bind_dn;
+        failures += " " + uri + " (bind as " + as + "): " + ldap_err2string(rc) + ";";
+        last = rc;
+    }
+    if (!failures.empty()) failures.pop_back();
+    throw LdapError(classify(last), last, "cannot connect for writing:" + failures);
+}
+
+void LdapWriter::wait_result(int msgid, const std::string& what) {
+    timeval timeout = to_timeval(config_.operation_timeout_ms);
+    LDAPMessage* result = nullptr;
+    const int got = ldap_result(handle_->ld, msgid, LDAP_MSG_ALL, &timeout, &result);
+    if (got <= 0) {
+        if (result) ldap_msgfree(result);
+        ldap_abandon_ext(handle_->ld, msgid, nullptr, nullptr);
+        handle_.reset();
+        throw LdapError(got == 0 ? LdapErrorKind::Timeout : LdapErrorKind::Unavailable, got == 0 ? LDAP_TIMEOUT : -1,
+                        what + ": " + (got == 0 ? "no answer within ldap.operation_timeout_ms" : "connection lost"));
+    }
+    int code = LDAP_OTHER;
+    char* matched = nullptr;
+    char* message = nullptr;
+    const int rc = ldap_parse_result(handle_->ld, result, &code, &matched, &message, nullptr, nullptr, 1);
+    std::string text = message && *message ? std::string(" (") + message + ")" : std::string();
+    if (matched) ldap_memfree(matched);
+    if (message) ldap_memfree(message);
+    if (rc != LDAP_SUCCESS) throw LdapError(classify(rc), rc, what + ": " + ldap_err2string(rc));
+    if (code != LDAP_SUCCESS) throw LdapError(classify(code), code, what + ": " + ldap_err2string(code) + text);
+}
+
+void LdapWriter::apply(const Change& change) {
+    if (!handle_) connect();
+    int msgid = 0;
+    int rc = LDAP_SUCCESS;
+    std::string what;
+    std::vector<std::unique_ptr<ModHolder>> holders;
+    std::vector<LDAPMod*> mods;
+    switch (change.type) {
+        case Change::Type::Add: {
+            what = "adding " + change.dn;
+            // group values by attribute, keeping first-seen order
+            std::vector<std::pair<std::string, std::vector<std::string>>> grouped;
+            for (const auto& a : change.attributes) {
+                auto it = grouped.begin();
+                for (; it != grouped.end(); ++it)
+                    if (it->first == a.first) break;
+                if (it == grouped.end()) grouped.push_back({a.first, {a.second}});
+                else it->second.push_back(a.second);
+            }
+            for (const auto& g : grouped) holders.push_back(std::make_unique<ModHolder>(LDAP_MOD_ADD, g.first, g.second));
+            for (auto& h : holders) mods.push_back(&h->mod);
+            mods.push_back(nullptr);
+            rc = ldap_add_ext(handle_->ld, change.dn.c_str(), mods.data(), nullptr, nullptr, &msgid);
+            break;
+        }
+        case Change::Type::Delete:
+            what = "deleting " + change.dn;
+            rc = ldap_delete_ext(handle_->ld, change.dn.c_str(), nullptr, nullptr, &msgid);
+            break;
+        case Change::Type::Modify: {
+            what = "modifying " + change.dn;
+            for (const auto& m : change.modifications) {
+                const int op = m.op == Modification::Op::Add      ? LDAP_MOD_ADD
+                               : m.op == Modification::Op::Delete ? LDAP_MOD_DELETE
+                                                                  : LDAP_MOD_REPLACE;
+                holders.push_back(std::make_unique<ModHolder>(op, m.attribute, m.values));
+            }
+            for (auto& h : holders) mods.push_back(&h->mod);
+            mods.push_back(nullptr);
+            rc = ldap_modify_ext(handle_->ld, change.dn.c_str(), mods.data(), nullptr, nullptr, &msgid);
+            break;
+        }
+    }
+    if (rc != LDAP_SUCCESS) {
+        handle_.reset();
+        throw LdapError(classify(rc), rc, what + ": " + ldap_err2string(rc));
+    }
+    wait_result(msgid, what);
+}
+
+}  // namespace mailgrant::cli
