@@ -1,0 +1,48 @@
+/* mailgrant-core.h -- the small C ABI between the Dovecot glue (C) and the core (C++).
+ *
+ * The Dovecot side never sees a C++ type or exception: every function returns an int
+ * status and writes messages into caller-supplied buffers. Implemented in core_abi.cpp,
+ * where every exception is caught. One handle per mail process, opened on first use.
+ *
+ * Failure is fail-safe by construction: on any error the rights string is empty.
+ */
+#ifndef MAILGRANT_CORE_H
+#define MAILGRANT_CORE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mailgrant_core;
+
+/* Loads the YAML config (and bind password). NULL + message on error. */
+struct mailgrant_core *mailgrant_core_open(const char *config_path, char *error, size_t error_size);
+void mailgrant_core_close(struct mailgrant_core *core);
+
+/* Seconds between repeated error log lines (the cache TTL). */
+int mailgrant_core_log_interval(const struct mailgrant_core *core);
+
+/* RFC 4314 letters that valid LDAP grants give `login` on `folder` of `mailbox`
+   ("" = none; owners get "" too: their own rights are Dovecot's). 0 ok, -1 error. */
+int mailgrant_core_folder_rights(struct mailgrant_core *core, const char *login, const char *mailbox,
+                                 const char *folder, char *letters, size_t letters_size, char *error,
+                                 size_t error_size);
+
+/* Calls owner_cb once per mailbox (its primary address) that grants `login`, or one of
+   its groups, folder access. 0 ok, -1 error (some owners may have been reported). */
+int mailgrant_core_sharing_owners(struct mailgrant_core *core, const char *login,
+                                  void (*owner_cb)(void *context, const char *owner), void *context,
+                                  char *error, size_t error_size);
+
+/* 1 when `login` has an active folder grant from `mailbox` (per-collaborator login is
+   allowed), 0 when not, -1 on error. */
+int mailgrant_core_may_open_mailbox(struct mailgrant_core *core, const char *login, const char *mailbox,
+                                    char *error, size_t error_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

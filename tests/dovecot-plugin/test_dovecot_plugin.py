@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""End to end: a private real Dovecot 2.3 loading the built plugin through the shipped
+examples/dovecot/90-mailgrant.conf, a real slapd with the project's schema and fixture,
+and Python's imaplib as the client. Needs root (Dovecot master) and the plugin path in
+$MAILGRANT_DOVECOT_PLUGIN (CTest sets it).
+
+The shipped drop-in is included as is except for two site paths it names
+(/etc/mailgrant/mailgrant.yaml and /etc/dovecot/dovecot-ldap.conf.ext), which point
+into the sandbox here.
+"""
+import glob
+import imaplib
+import os
+import re
+import shutil
+import signal
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from email.message import EmailMessage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+from mail_sandbox import MailStack  # noqa: E402
+from slapd_sandbox import Slapd  # noqa: E402
+
+PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN",
+                        os.path.join(ROOT, "build", "dovecot-plugin", "lib20_mailgrant_plugin.so"))
+DROP_IN = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
+TTL = 2  # cache ttl for the test: revocations must be obeyed within it
+
+
+def ldap_apply(slapd, ldif, tool="ldapmodify"):
+    subprocess.run([tool, "-x", "-H", slapd.uri, "-D", slapd.rootdn, "-w", slapd.rootpw],
+                   input=ldif.encode(), check=True, capture_output=True, timeout=20)
+
+
+class DovecotPluginTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-dovecot-it-")
+        os.chmod(cls.tmp, 0o755)
+        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
+        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd")).start()
+        cls.addClassCleanup(cls.slapd.stop)
+        cls.addClassCleanup(lambda: os.kill(cls.slapd.pid, signal.SIGCONT))
+        cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+
+        # The plugin runs as the mail user: config and password readable by it.
+        etc = os.path.join(cls.tmp, "etc")
+        os.mkdir(etc)
+        os.chmod(etc, 0o755)
+        secret = os.path.join(etc, "ldap.secret")
+        with open(secret, "w") as f:
+            f.write(cls.slapd.rootpw)
+        os.chmod(secret, 0o644)
+        cls.config = os.path.join(etc, "mailgrant.yaml")
+        with open(cls.config, "w") as f:
+            f.write("ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: %s\n  bind_password_file: %s\n"
+                    "  operation_timeout_ms: 1000\n  network_timeout_ms: 1000\n"
+                    "cache:\n  ttl_s: %d\n  negative_ttl_s: 1\n"
+                    % (cls.slapd.uri, cls.slapd.base, cls.slapd.rootdn, secret, TTL))
+        os.chmod(cls.config, 0o644)
+
+        # Dovecot's own modules plus ours, in one directory.
+        modules = os.path.join(cls.tmp, "modules")
+        os.mkdir(modules)
+        for so in glob.glob("/usr/lib/dovecot/modules/*.so"):
+            os.symlink(so, os.path.join(modules, os.path.basename(so)))
+        os.symlink(PLUGIN, os.path.join(modules, "lib20_mailgrant_plugin.so"))
+
+        mail_dir = os.path.join(cls.tmp, "mail")
+        os.mkdir(mail_dir)
+        os.chmod(mail_dir, 0o755)
+        cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
+        with open(DROP_IN) as f:
+            drop_in = f.read()
+        drop_in = drop_in.replace("/etc/mailgrant/mailgrant.yaml", cls.config)
+        drop_in = drop_in.replace("/etc/dovecot/dovecot-ldap.conf.ext", cls.stack.dovecot_ldap_conf_path)
+        drop_in_path = os.path.join(etc, "90-mailgrant.conf")
+        with open(drop_in_path, "w") as f:
+            f.write(drop_in)
+        cls.stack.dovecot_extra_conf = "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
+        cls.stack.start()
+        cls.addClassCleanup(cls.stack.stop)
+        cls.seed()
+
+    @classmethod
+    def seed(cls):
+        # alice's folders, created by alice herself
+        with cls.login("alice@example.com", "alice-pw") as imap:
+            for folder in ["Projects", "Projects/2025", "Private"]:
+                assert imap.create(folder)[0] == "OK"
+            for folder, subject in [("INBOX", "alice inbox mail"), ("Projects", "project plan"),
+                                    ("Projects/2025", "budget 2025"), ("Private", "diary")]:
+                msg = ("From: alice@example.com\r\nTo: alice@example.com\r\nSubject: %s\r\n\r\nbody\r\n"
+                       % subject).encode()
+                assert imap.append(folder, None, None, msg)[0] == "OK"
+        # the shared mailbox support@ receives customer mail through Postfix/LMTP
+        for n in range(2):
+            m = EmailMessage()
+            m["From"], m["To"], m["Subject"] = "customer@example.org", "support@example.com", "ticket %d" % n
+            m.set_content("help\n")
+            with smtplib.SMTP("127.0.0.1", cls.stack.smtp_port, timeout=30) as smtp:
+                smtp.send_message(m)
+            cls.stack.wait_for_delivery("support@example.com", "ticket %d" % n)
+
+    @classmethod
+    def login(cls, user, password):
+        imap = imaplib.IMAP4("127.0.0.1", cls.stack.imap_port, timeout=30)
+        imap.login(user, password)
+        return imap
+
+    def names(self, imap):
+        typ, data = imap.list('""', "*")
+        self.assertEqual(typ, "OK")
+        out = []
+        for line in data:
+            m = re.match(rb'\((.*?)\) "(.)" (.*)', line)
+            name = m.group(3).decode()
+            out.append(name.strip('"'))
+        return sorted(out)
+
+    def myrights(self, imap, folder):
+        """MYRIGHTS as RFC 4314 letters in canonical order, without the obsolete c/d
+        that Dovecot adds for RFC 2086 clients."""
+        typ, data = imap.myrights('"%s"' % folder)
+        if typ != "OK":
+            return None
+        letters = data[0].decode().rsplit(" ", 1)[1]
+        return "".join(c for c in "lrswipkxtea" if c in letters)
+
+    def test_reader_sees_only_the_granted_folders(self):
+        with self.login("bob@example.com", "bob-pw") as imap:
+            names = self.names(imap)
+            self.assertIn("shared/alice@example.com/Projects", names)
+            self.assertIn("shared/alice@example.com/Projects/2025", names)
+            self.assertNotIn("shared/alice@example.com/Private", names)
+            self.assertNotIn("shared/alice@example.com/INBOX", names)
+            self.assertEqual(self.myrights(imap, "shared/alice@example.com/Projects"), "lrs")
+            typ, _ = imap.select('"shared/alice@example.com/Projects"')
+            self.assertEqual(typ, "OK")
+            typ, data = imap.search(None, "SUBJECT", '"project plan"')
+            self.assertEqual(data[0], b"1")
+            typ, data = imap.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            self.assertIn(b"project plan", data[0][1])
+            # reader: Dovecot silently drops flags the user may not set (\Deleted needs 't')
+            imap.store("1", "+FLAGS", "(\\Deleted)")
+            self.assertNotIn(b"\\Deleted", imap.fetch("1", "(FLAGS)")[1][0])
+            self.assertNotEqual(imap.append('"shared/alice@example.com/Projects"', None, None,
+                                            b"Subject: x\r\n\r\nx\r\n")[0], "OK")
+            self.assertNotEqual(imap.select('"shared/alice@example.com/Private"')[0], "OK")
+            self.assertNotEqual(imap.select('"shared/alice@example.com/INBOX"')[0], "OK")
+
+    def test_team_member_works_the_shared_mailbox(self):
+        with self.login("bob@example.com", "bob-pw") as imap:  # through group support-team
+            # Dovecot lists a shared owner's INBOX as the bare prefix; both names select it.
+            self.assertIn("shared/support@example.com", self.names(imap))
+            self.assertEqual(imap.select('"shared/support@example.com"')[0], "OK")
+            self.assertEqual(self.myrights(imap, "shared/support@example.com/INBOX"), "lrswipkxte")
+            self.assertEqual(imap.select('"shared/support@example.com/INBOX"')[0], "OK")
+            self.assertEqual(imap.store("1", "+FLAGS", "(\\Flagged)")[0], "OK")
+        with self.login("carol@example.com", "carol-pw") as imap:  # nested: leads -> team
+            self.assertEqual(imap.select('"shared/support@example.com/INBOX"')[0], "OK")
+            typ, data = imap.fetch("1", "(FLAGS)")
+            self.assertIn(b"\\Flagged", data[0])  # shared flag
+
+    def test_seen_is_private_per_user(self):
+        with self.login("bob@example.com", "bob-pw") as imap:
+            imap.select('"shared/support@example.com/INBOX"')
+            imap.store("2", "+FLAGS", "(\\Seen)")
+            self.assertIn(b"\\Seen", imap.fetch("2", "(FLAGS)")[1][0])
+        with self.login("carol@example.com", "carol-pw") as imap:
+            imap.select('"shared/support@example.com/INBOX"')
+            self.assertNotIn(b"\\Seen", imap.fetch("2", "(FLAGS)")[1][0])
+
+    def test_letters_only_grant_through_a_group_cycle(self):
+        with self.login("dave@example.com", "dave-pw") as imap:  # loop-a <-> loop-b, rights "lr"
+            self.assertIn("shared/support@example.com", self.names(imap))
+            self.assertEqual(self.myrights(imap, "shared/support@example.com/INBOX"), "lr")
+            self.assertEqual(imap.select('"shared/support@example.com/INBOX"', readonly=True)[0], "OK")
+            # without s/w/t/i/e rights Dovecot opens it READ-ONLY even when asked read-write
+            with self.assertRaises(imaplib.IMAP4.readonly):
+                imap.select('"shared/support@example.com/INBOX"')
+
+    def test_outsider_and_expired_grant_see_nothing(self):
+        with self.login("eve@example.com", "eve-pw") as imap:
+            self.assertFalse([n for n in self.names(imap) if n.startswith("shared/")])
+            self.assertNotEqual(imap.select('"shared/support@example.com/INBOX"')[0], "OK")
+            self.assertNotEqual(imap.select('"shared/support@example.com"')[0], "OK")
+        with self.login("carol@example.com", "carol-pw") as imap:  # vacation cover ended in 2020
+            self.assertNotEqual(imap.select('"shared/alice@example.com/INBOX"')[0], "OK")
+
+    def test_owner_keeps_full_rights_on_own_mailbox(self):
+        with self.login("alice@example.com", "alice-pw") as imap:
+            self.assertEqual(self.myrights(imap, "Projects"), "lrswipkxtea")
+            self.assertFalse([n for n in self.names(imap) if n.startswith("shared/alice")])
+
+    def test_new_grant_appears_and_revocation_applies_without_relogin(self):
+        dn = "cn=eve-projects,uid=alice,ou=people,dc=example,dc=com"
+        with self.login("eve@example.com", "eve-pw") as imap:
+            self.assertNotEqual(imap.select('"shared/alice@example.com/Projects"')[0], "OK")
+            ldap_apply(self.slapd, "dn: %s\nobjectClass: mailGrant\ncn: eve-projects\n"
+                                   "mailGrantee: uid=eve,ou=people,dc=example,dc=com\n"
+                                   "mailGrantFolder: Projects\nmailGrantRights: reader\n" % dn, "ldapadd")
+            try:
+                deadline = time.time() + 15
+                while imap.select('"shared/alice@example.com/Projects"')[0] != "OK":
+                    self.assertLess(time.time(), deadline, "grant not obeyed within the TTL")
+                    time.sleep(0.5)
+            finally:
+                ldap_apply(self.slapd, "dn: %s\nchangetype: delete\n" % dn)
+            # same session, no re-login: access ends within the TTL
+            deadline = time.time() + 15
+            while True:
+                imap.close()
+                if imap.select('"shared/alice@example.com/Projects"')[0] != "OK":
+                    break
+                self.assertLess(time.time(), deadline, "revocation not obeyed within the TTL")
+                time.sleep(0.5)
+
+    def test_per_collaborator_login(self):
+        imap = self.login("support@example.com*bob@example.com", "bob-pw")
+        try:
+            self.assertEqual(imap.select("INBOX")[0], "OK")
+            self.assertEqual(self.myrights(imap, "INBOX"), "lrswipkxte")
+            typ, data = imap.search(None, "ALL")
+            self.assertEqual(len(data[0].split()), 2)
+        finally:
+            imap.logout()
+        # eve has no grant on support: Dovecot has already answered the LOGIN when the
+        # mail process refuses the user, so the refusal shows on the first command.
+        refused = False
+        try:
+            imap = self.login("support@example.com*eve@example.com", "eve-pw")
+            refused = imap.select("INBOX")[0] != "OK"
+        except imaplib.IMAP4.error:
+            refused = True
+        self.assertTrue(refused, "eve opened support@ without a grant")
+        with open(self.stack.dovecot_log_path) as f:
+            self.assertIn("refused login of eve@example.com to support@example.com: no grant", f.read())
+        with self.assertRaises(imaplib.IMAP4.error):  # right grantee, wrong password
+            self.login("support@example.com*bob@example.com", "wrong")
+
+    def test_ldap_hang_keeps_own_mailbox_and_denies_shared(self):
+        own = self.login("alice@example.com", "alice-pw")
+        other = self.login("carol@example.com", "carol-pw")
+        try:
+            time.sleep(TTL + 1)  # let cached grants expire
+            os.kill(self.slapd.pid, signal.SIGSTOP)
+            try:
+                self.assertEqual(own.select("Projects")[0], "OK")
+                self.assertEqual(own.search(None, "ALL")[0], "OK")
+                self.assertNotEqual(other.select('"shared/support@example.com/INBOX"')[0], "OK")
+                self.assertNotEqual(other.select('"shared/support@example.com/INBOX"')[0], "OK")
+            finally:
+                os.kill(self.slapd.pid, signal.SIGCONT)
+            deadline = time.time() + 15
+            while other.select('"shared/support@example.com/INBOX"')[0] != "OK":
+                self.assertLess(time.time(), deadline, "shared access did not come back with LDAP")
+                time.sleep(0.5)
+        finally:
+            own.logout()
+            other.logout()
+        with open(self.stack.dovecot_log_path) as f:
+            log = f.read()
+        self.assertIn("mailgrant: rights of carol@example.com", log)
+
+    @classmethod
+    def tearDownClass(cls):
+        with open(cls.stack.dovecot_log_path) as f:
+            log = f.read()
+        for bad in ("Panic:", "Fatal:", "segfault", "assertion failed"):
+            assert bad not in log, "Dovecot log has %s:\n%s" % (bad, log[-3000:])
+
+
+if __name__ == "__main__":
+    unittest.main()
