@@ -88,7 +88,12 @@ int run_check(Invocation& inv) {
             else if (p.rfind(schema.send + ":", 0) == 0) kind = "bad-send";
             else if (p.rfind(schema.not_before + ":", 0) == 0 || p.rfind(schema.not_after + ":", 0) == 0) kind = "bad-time";
             else if (p.rfind(schema.grantee + ":", 0) == 0) kind = "no-grantee";
-            findings.push_back({kind, g.dn, p});
+            if (kind == "bad-rights" && !g.rights_text.empty())
+                findings.push_back({kind, g.dn, schema.rights + " '" + g.rights_text +
+                                                    "' is neither a role (reader, editor, admin) nor valid rights letters: " +
+                                                    p.substr(schema.rights.size() + 2)});
+            else
+                findings.push_back({kind, g.dn, p});
         }
         for (const auto& dn : g.grantees) {
             const Principal& p = ctx.describe(dn);

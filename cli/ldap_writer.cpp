@@ -44,6 +44,9 @@ int require_cert_option(const std::string& name) {
     return LDAP_OPT_X_TLS_DEMAND;
 }
 
+// EXTERNAL needs no user interaction (no password, no realm).
+int no_interaction(LDAP*, unsigned, void*, void*) { return LDAP_SUCCESS; }
+
 // berval arrays that own their storage for one LDAPMod.
 struct ModHolder {
     std::vector<std::string> values;
@@ -111,10 +114,10 @@ void LdapWriter::connect() {
             rc = ldap_start_tls_s(raw, nullptr, nullptr);
         if (rc == LDAP_SUCCESS) {
             if (credentials_.sasl_external) {
-                // EXTERNAL is one round trip: the server takes the identity from the
-                // transport (peer credentials on ldapi://, client certificate on TLS).
-                berval empty{};
-                rc = ldap_sasl_bind_s(raw, nullptr, "EXTERNAL", &empty, nullptr, nullptr, nullptr);
+                // The server takes the identity from the transport (peer credentials on
+                // ldapi://, client certificate on TLS); bounded by LDAP_OPT_TIMEOUT.
+                rc = ldap_sasl_interactive_bind_s(raw, nullptr, "EXTERNAL", nullptr, nullptr, LDAP_SASL_QUIET,
+                                                  no_interaction, nullptr);
             } else {
                 berval cred{};
                 cred.bv_val = password_.data();
