@@ -21,7 +21,9 @@ const char* to_string(SenderRight right) {
 std::string GrantPath::describe() const {
     std::string out = "grant '" + grant_name + "' (" + grant_dn + ")";
     if (group_path.empty()) return out + " to the user directly";
-    out += " to group " + grantee_dn + " via ";
+    out += " to group " + grantee_dn;
+    if (group_path.size() == 1) return out + ", of which the user is a member";
+    out += ", through nested groups ";
     for (std::size_t i = 0; i < group_path.size(); ++i) out += (i ? " -> " : "") + group_path[i];
     return out;
 }

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""The mailgrant sandbox demo: the whole stack on 127.0.0.1, and the story of
+README.md told with real clients (imaplib, smtplib) against a real slapd, Dovecot with
+the plugin (through examples/dovecot/90-mailgrant.conf) and Postfix with the policy
+daemon (through examples/postfix/main.cf.snippet).
+
+usage: demo.py start BUILD_DIR   run the story; leave the stack running; exit 1 if any
+                                 outcome differs from the story
+       demo.py stop              stop everything and remove the sandbox directory
+
+Everything lives in $MAILGRANT_DEMO_DIR (default /tmp/mailgrant-demo).
+"""
+import glob
+import imaplib
+import json
+import os
+import re
+import shutil
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+from mail_sandbox import MailStack  # noqa: E402
+from slapd_sandbox import Slapd  # noqa: E402
+
+DIR = os.environ.get("MAILGRANT_DEMO_DIR", "/tmp/mailgrant-demo")
+TTL = 5
+GRANTS = os.path.join(ROOT, "examples", "ldap", "sample-grants.ldif")
+failures = []
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def check(ok, text, detail=""):
+    say(("  [ok]   " if ok else "  [FAIL] ") + text + (("  (" + detail + ")") if detail and not ok else ""))
+    if not ok:
+        failures.append(text)
+
+
+def grant_ldif(cn):
+    """One entry of the shipped sample-grants.ldif, by its cn."""
+    with open(GRANTS) as f:
+        blocks = re.split(r"\n\s*\n", f.read())
+    for block in blocks:
+        lines = [line for line in block.splitlines() if not line.startswith("#")]
+        if any(line == "cn: " + cn for line in lines):
+            return "\n".join(lines) + "\n"
+    raise KeyError(cn)
+
+
+class Demo:
+    def __init__(self, build):
+        self.build = os.path.abspath(build)
+        self.cli = os.path.join(self.build, "cli", "mailgrant")
+        self.policyd_bin = os.path.join(self.build, "postfix-policyd", "mailgrant-policyd")
+        self.plugin = os.path.join(self.build, "dovecot-plugin", "lib20_mailgrant_plugin.so")
+
+    # ---- set-up ----
+    def start(self):
+        if os.path.exists(DIR):
+            stop()
+        os.makedirs(DIR)
+        os.chmod(DIR, 0o755)
+        say("Starting the stack in %s (slapd, Dovecot + mailgrant plugin, Postfix + mailgrant-policyd) ..." % DIR)
+        self.slapd = Slapd(os.path.join(DIR, "slapd")).start(detach=True)
+        self.slapd.load_ldif(os.path.join(HERE, "sample-org.ldif"))
+        etc = os.path.join(DIR, "etc")
+        os.mkdir(etc)
+        os.chmod(etc, 0o755)
+        secret = os.path.join(etc, "ldap.secret")
+        with open(secret, "w") as f:
+            f.write(self.slapd.rootpw)
+        os.chmod(secret, 0o640)
+        os.chown(secret, 0, 8)  # readable by the mail processes (group mail), not by others
+        self.config = os.path.join(etc, "mailgrant.yaml")
+        mail_dir = os.path.join(DIR, "mail")
+        os.mkdir(mail_dir)
+        os.chmod(mail_dir, 0o755)
+        self.stack = MailStack(mail_dir, self.slapd.uri, self.slapd.base,
+                               postfix_main_extra=open(os.path.join(ROOT, "examples", "postfix", "main.cf.snippet")).read(),
+                               submission_sender_restrictions="mailgrant_submission")
+        policy_socket = os.path.join(self.stack.postfix_queue_dir, "private", "mailgrant")
+        with open(self.config, "w") as f:
+            f.write("ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: %s\n  bind_password_file: %s\n"
+                    "cache:\n  ttl_s: %d\n  negative_ttl_s: 2\n"
+                    "policy:\n  listen: unix:%s\n  user: mail\n  request_timeout_ms: 3000\n"
+                    % (self.slapd.uri, self.slapd.base, self.slapd.rootdn, secret, TTL, policy_socket))
+        os.chmod(self.config, 0o644)
+        modules = os.path.join(DIR, "dovecot-modules")
+        os.mkdir(modules)
+        for so in glob.glob("/usr/lib/dovecot/modules/*.so"):
+            os.symlink(so, os.path.join(modules, os.path.basename(so)))
+        os.symlink(self.plugin, os.path.join(modules, "lib20_mailgrant_plugin.so"))
+        with open(os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")) as f:
+            drop_in = f.read().replace("/etc/mailgrant/mailgrant.yaml", self.config).replace(
+                "/etc/dovecot/dovecot-ldap.conf.ext", self.stack.dovecot_ldap_conf_path)
+        drop_in_path = os.path.join(etc, "90-mailgrant.conf")
+        with open(drop_in_path, "w") as f:
+            f.write(drop_in)
+        self.stack.dovecot_extra_conf = "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
+        self.stack.start()
+        log = open(os.path.join(DIR, "policyd.log"), "a")
+        proc = subprocess.Popen([self.policyd_bin, "-c", self.config], stdout=log, stderr=log,
+                                start_new_session=True)  # keeps running after the demo exits
+        with open(os.path.join(DIR, "policyd.pid"), "w") as f:
+            f.write(str(proc.pid))
+        deadline = time.time() + 10
+        while not os.path.exists(policy_socket):
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("mailgrant-policyd did not start:\n" + open(log.name).read())
+            time.sleep(0.1)
+        with open(os.path.join(DIR, "state.json"), "w") as f:
+            json.dump({"imap_port": self.stack.imap_port, "submission_port": self.stack.submission_port,
+                       "smtp_port": self.stack.smtp_port, "ldap_uri": self.slapd.uri, "config": self.config}, f)
+
+    # ---- clients ----
+    def imap(self, user, password):
+        c = imaplib.IMAP4("127.0.0.1", self.stack.imap_port, timeout=30)
+        c.login(user, password)
+        return c
+
+    def submit(self, login, password, sender, to, subject):
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = sender, to, subject
+        m.set_content("Sent in the mailgrant demo.\n")
+        try:
+            with smtplib.SMTP("127.0.0.1", self.stack.submission_port, timeout=30) as s:
+                s.login(login, password)
+                s.send_message(m, from_addr=sender, to_addrs=[to])
+            return 250, "accepted"
+        except smtplib.SMTPRecipientsRefused as e:
+            code, text = list(e.recipients.values())[0]
+            return code, text.decode()
+
+    def ldap(self, ldif, tool="ldapadd"):
+        subprocess.run([tool, "-x", "-H", self.slapd.uri, "-D", self.slapd.rootdn, "-w", self.slapd.rootpw],
+                       input=ldif.encode(), check=True, capture_output=True, timeout=20)
+
+    def explain(self, *args):
+        out = subprocess.run([self.cli, "-c", self.config, "explain"] + list(args), capture_output=True,
+                             text=True, timeout=30)
+        for line in out.stdout.strip().splitlines():
+            say("         " + line)
+        return out.returncode
+
+    # ---- the story ----
+    def story(self):
+        say("\nSetting the scene: alice keeps a Projects folder; a customer writes to support@.")
+        with self.imap("alice@example.com", "alice-demo") as a:
+            a.create("Projects")
+            a.append("Projects", None, None,
+                     b"From: alice@example.com\r\nSubject: Roadmap 2027\r\n\r\nThe plan.\r\n")
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = "customer@example.org", "support@example.com", "My order is late"
+        m.set_content("Where is my order?\n")
+        with smtplib.SMTP("127.0.0.1", self.stack.smtp_port, timeout=30) as s:
+            s.send_message(m)
+        self.stack.wait_for_delivery("support@example.com", "My order is late")
+
+        say("\n1. alice shares her Projects folder with bob, read-only (one LDAP entry: cn=projects-bob).")
+        self.ldap(grant_ldif("projects-bob"))
+        with self.imap("bob@example.com", "bob-demo") as b:
+            names = [l.decode() for l in b.list('""', "*")[1]]
+            check(any(n.endswith("shared/alice@example.com/Projects") for n in names),
+                  "bob's mail client lists shared/alice@example.com/Projects")
+            ok = b.select('"shared/alice@example.com/Projects"')[0] == "OK"
+            subject = b.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1][0][1] if ok else b""
+            check(b"Roadmap 2027" in subject, "bob reads alice's 'Roadmap 2027'")
+            b.store("1", "+FLAGS", "(\\Deleted)")
+            flags = b.fetch("1", "(FLAGS)")[1][0]
+            check(b"\\Deleted" not in flags, "bob cannot delete it (reader: no 't' right, Dovecot drops the flag)")
+            check(b.myrights('"shared/alice@example.com/Projects"')[1][0].endswith(b" lrs"),
+                  "MYRIGHTS says lrs (lookup, read, seen)")
+
+        say("\n2. The support team gets support@ as editors with send-as (cn=team, grantee: the group).")
+        self.ldap(grant_ldif("team"))
+        with self.imap("carol@example.com", "carol-demo") as c:
+            ok = c.select('"shared/support@example.com"')[0] == "OK"
+            check(ok, "carol (in support-team) opens the support mailbox")
+            if ok:
+                check(c.store("1", "+FLAGS", "(\\Flagged)")[0] == "OK" and b"\\Flagged" in c.fetch("1", "(FLAGS)")[1][0],
+                      "carol flags the customer's message")
+        code, text = self.submit("carol@example.com", "carol-demo", "support@example.com",
+                                 "customer@example.com", "Re: My order is late")
+        check(code == 250, "carol submits mail From: support@example.com: accepted", text)
+
+        say("\n3. dan is not in the team and tries the same.")
+        code, text = self.submit("dan@example.com", "dan-demo", "support@example.com",
+                                 "customer@example.com", "I am support, honest")
+        check(code == 554 and "5.7.1" in text, "dan is rejected: %d %s" % (code, text.strip()))
+
+        say("\n4. A vacation cover with an end date: carol covers alice's INBOX 2-16 August 2027.")
+        self.ldap(grant_ldif("vacation-cover"))
+        say("   mailgrant explain carol@example.com alice@example.com INBOX:")
+        rc = self.explain("carol@example.com", "alice@example.com", "INBOX")
+        check(rc == 1, "not yet: the cover starts in August 2027 (explain says 'not yet valid')")
+        say("   mailgrant explain bob@example.com support@example.com --send:")
+        check(self.explain("bob@example.com", "support@example.com", "--send") == 0,
+              "bob may send as support@, through the group support-team")
+        say("   mailgrant explain dan@example.com support@example.com --send:")
+        check(self.explain("dan@example.com", "support@example.com", "--send") == 1, "dan may not")
+
+        say("\n5. The team grant is revoked in LDAP; carol stays logged in.")
+        c = self.imap("carol@example.com", "carol-demo")
+        try:
+            check(c.select('"shared/support@example.com"')[0] == "OK", "carol has the support mailbox open")
+            self.ldap("dn: cn=team,uid=support,ou=people,dc=example,dc=com\nchangetype: delete\n", "ldapmodify")
+            start = time.time()
+            while time.time() - start < TTL + 10:
+                c.close() if c.state == "SELECTED" else None
+                if c.select('"shared/support@example.com"')[0] != "OK":
+                    break
+                time.sleep(0.5)
+            waited = time.time() - start
+            check(c.select('"shared/support@example.com"')[0] != "OK",
+                  "carol's access ended after %.0f s (cache TTL %d s), no re-login" % (waited, TTL))
+        finally:
+            c.logout()
+        code, text = self.submit("carol@example.com", "carol-demo", "support@example.com",
+                                 "customer@example.com", "after revocation")
+        check(code == 554, "and she can no longer send as support@ (%d)" % code, text)
+
+    def summary(self):
+        say("""
+The stack is still running. Point any mail client at it:
+  IMAP        127.0.0.1 port %d (plain, no TLS: loopback demo only)
+  SMTP submit 127.0.0.1 port %d (AUTH PLAIN/LOGIN, no TLS)
+  users       alice@example.com / alice-demo, bob@example.com / bob-demo,
+              carol@example.com / carol-demo, dan@example.com / dan-demo
+  per-collaborator login: support@example.com*<member> with the member's password
+  LDAP        %s  (admin cn=admin,dc=example,dc=com, password in %s/slapd/rootpw)
+Stop it and remove everything:  scripts/demo stop
+""" % (self.stack.imap_port, self.stack.submission_port, self.slapd.uri, DIR))
+
+
+def stop():
+    pid_file = os.path.join(DIR, "policyd.pid")
+    if os.path.exists(pid_file):
+        try:
+            os.kill(int(open(pid_file).read()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+    mail = os.path.join(DIR, "mail")
+    if os.path.isdir(mail):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "harness", "mail_sandbox.py"), "stop", "--dir", mail],
+                       capture_output=True, timeout=120)
+    if os.path.isdir(os.path.join(DIR, "slapd")):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "harness", "slapd_sandbox.py"), "stop", "--dir",
+                        os.path.join(DIR, "slapd")], capture_output=True, timeout=60)
+    shutil.rmtree(DIR, ignore_errors=True)
+
+
+def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "stop":
+        stop()
+        print("mailgrant demo stopped; %s removed" % DIR)
+        return 0
+    if len(sys.argv) != 3 or sys.argv[1] != "start":
+        print(__doc__)
+        return 2
+    demo = Demo(sys.argv[2])
+    demo.start()
+    demo.story()
+    demo.summary()
+    if failures:
+        print("%d step(s) did not go as the story says: %s" % (len(failures), "; ".join(failures)))
+        return 1
+    print("Every step went as the story says.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
