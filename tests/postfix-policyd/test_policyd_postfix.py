@@ -43,6 +43,8 @@ class PolicydThroughPostfix(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mailgrant-pf-e2e-")
         os.chmod(cls.tmp, 0o755)  # postfix and the daemon's user must traverse it
+        # Cleanups run last-in first-out: the directory goes after every daemon stopped.
+        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
         cls.slapd = Slapd(os.path.join(cls.tmp, "slapd")).start()
         cls.addClassCleanup(cls.slapd.stop)
         cls.addClassCleanup(lambda: os.kill(cls.slapd.pid, signal.SIGCONT))
@@ -65,7 +67,6 @@ class PolicydThroughPostfix(unittest.TestCase):
                              request_timeout_ms=1500)
         cls.policyd.start()
         cls.addClassCleanup(cls.policyd.stop)
-        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
 
     def submit(self, login, password, sender, subject, to="alice@example.com"):
         with smtplib.SMTP("127.0.0.1", self.stack.submission_port, timeout=30) as smtp:
