@@ -65,7 +65,8 @@ std::optional<MailboxStatus> Doveadm::status(const std::string& user, std::strin
     auto argv = argv_;
     for (const char* a : {"-f", "flow", "mailbox", "status", "-u"}) argv.emplace_back(a);
     argv.push_back(user);
-    for (const char* a : {"messages", "unseen", "vsize", "*"}) argv.emplace_back(a);
+    argv.emplace_back("messages unseen vsize");  // one argument: doveadm's field list
+    argv.emplace_back("*");
     const auto r = run_process(argv, "", timeout_ms_);
     if (!r.started || r.timed_out) broken_ = true;
     if (!r.started || r.timed_out || r.exit_status != 0) {

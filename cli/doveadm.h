@@ -16,8 +16,8 @@ struct MailboxStatus {
     unsigned long long vsize = 0;
 };
 
-// Sums the lines of `doveadm -f flow mailbox status ... messages unseen vsize '*'`
-// ("mailbox=INBOX messages=3 unseen=1 vsize=1234"). nullopt when no line parses.
+// Sums the lines of `doveadm -f flow mailbox status -u USER 'messages unseen vsize' '*'`
+// ("INBOX messages=3 unseen=1 vsize=1234"; the name may contain spaces). nullopt when no line parses.
 std::optional<MailboxStatus> parse_status_flow(const std::string& output);
 
 // Folder names from `doveadm mailbox list -u USER` (one per line).

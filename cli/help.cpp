@@ -99,7 +99,7 @@ const std::vector<Verb>& verbs() {
          "\n"
          "ACCESS lists every person with an active grant (groups expanded) with role or\n"
          "rights, sending right and group path. MESSAGES, UNREAD and SIZE come from\n"
-         "`CMD -f flow mailbox status -u USER messages unseen vsize '*'` (CMD defaults to\n"
+         "`CMD -f flow mailbox status -u USER 'messages unseen vsize' '*'` (CMD defaults to\n"
          "`doveadm`, e.g. --doveadm \"doveadm -c /etc/dovecot/dovecot.conf\"); \"-\" when it\n"
          "does not run. --min-size (500K, 10M, 2G) keeps only mailboxes known to be that big.\n",
          run_report},

@@ -245,7 +245,7 @@ TEST(Notify, SendOnlyNoticeAndHeaderInjection) {
 TEST(Doveadm, ParsesFlowStatus) {
     const auto s = parse_status_flow(
         "mailbox=INBOX messages=3 unseen=1 vsize=1200\n"
-        "mailbox=Sent Items messages=2 unseen=0 vsize=800\n"
+        "Sent Items messages=2 unseen=0 vsize=800\n"
         "garbage\n");
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->messages, 5u);
