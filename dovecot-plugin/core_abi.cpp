@@ -12,6 +12,8 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
@@ -107,6 +109,42 @@ int mailgrant_core_sharing_owners(mailgrant_core* core, const char* login, void 
     return guarded(core, error, error_size, [&] {
         for (const auto& owner : core->decider->sharing_with(login))
             if (!owner.owner.addresses.empty()) owner_cb(context, owner.owner.primary_address().c_str());
+        return 0;
+    });
+}
+
+int mailgrant_core_folder_grantees(mailgrant_core* core, const char* mailbox, const char* folder,
+                                   void (*grant_cb)(void*, int, const char*, const char*), void* context,
+                                   char* error, std::size_t error_size) {
+    return guarded(core, error, error_size, [&] {
+        const auto owner = core->cache->find_mailbox(mailbox);
+        if (!owner) return 0;
+        const std::time_t now = std::time(nullptr);
+        // identifier -> (is_group, rights), in first-seen order for a stable GETACL
+        std::vector<std::pair<std::string, std::pair<int, mailgrant::Rights>>> found;
+        for (const auto& grant : core->cache->grants_of(owner->dn)) {
+            if (grant.state_at(now) != mailgrant::GrantState::Active || !grant.rights ||
+                !grant.matching_folder(folder))
+                continue;
+            for (const auto& grantee : grant.grantees) {
+                const auto person = core->cache->find_mailbox(grantee);
+                std::string name;
+                int is_group = 0;
+                if (person) {
+                    name = person->primary_address();
+                } else {  // a group (or a dangling DN, which `mailgrant check` reports)
+                    is_group = 1;
+                    const auto eq = grantee.find('=');
+                    const auto comma = grantee.find(',');
+                    name = grantee.substr(eq + 1, comma == std::string::npos ? std::string::npos : comma - eq - 1);
+                }
+                auto it = std::find_if(found.begin(), found.end(), [&](const auto& f) { return f.first == name; });
+                if (it == found.end()) found.push_back({name, {is_group, *grant.rights}});
+                else it->second.second |= *grant.rights;
+            }
+        }
+        for (const auto& [name, entry] : found)
+            grant_cb(context, entry.first, name.c_str(), entry.second.letters().c_str());
         return 0;
     });
 }

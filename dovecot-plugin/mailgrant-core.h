@@ -36,6 +36,14 @@ int mailgrant_core_sharing_owners(struct mailgrant_core *core, const char *login
                                   void (*owner_cb)(void *context, const char *owner), void *context,
                                   char *error, size_t error_size);
 
+/* Calls grant_cb once per grantee whose valid grants cover `folder` of `mailbox`, with the
+   union of their rights: is_group 0 = a person (name = their address), 1 = a group (name
+   = its RDN value). For GETACL. 0 ok, -1 error. */
+int mailgrant_core_folder_grantees(struct mailgrant_core *core, const char *mailbox, const char *folder,
+                                   void (*grant_cb)(void *context, int is_group, const char *name,
+                                                    const char *letters),
+                                   void *context, char *error, size_t error_size);
+
 /* 1 when `login` has an active folder grant from `mailbox` (per-collaborator login is
    allowed), 0 when not, -1 on error. */
 int mailgrant_core_may_open_mailbox(struct mailgrant_core *core, const char *login, const char *mailbox,

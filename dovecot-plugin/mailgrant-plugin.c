@@ -240,6 +240,64 @@ static int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_contex
 	return extend ? -1 : ret;
 }
 
+/* GETACL: the owner (or an admin) sees the LDAP grants on a folder next to the local
+   ACL entries, as user=<address> and $<group> identifiers. */
+struct mailgrant_grantee_collect {
+	pool_t pool;
+	ARRAY(struct acl_rights) rights;
+};
+
+static void mailgrant_collect_grantee(void *context, int is_group, const char *name,
+				      const char *letters)
+{
+	struct mailgrant_grantee_collect *collect = context;
+	struct acl_rights *right = array_append_space(&collect->rights);
+
+	right->id_type = is_group ? ACL_ID_GROUP : ACL_ID_USER;
+	right->identifier = p_strdup(collect->pool, name);
+	right->rights = mailgrant_letters_to_names(collect->pool, letters);
+}
+
+static struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object *aclobj)
+{
+	struct mailbox_list *list = aclobj->backend->list;
+	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(list);
+	struct acl_object_list_iter *iter;
+	struct mailgrant_grantee_collect collect;
+	struct acl_rights *all;
+	const char *owner;
+	char error[512];
+	unsigned int added;
+
+	i_assert(mlist != NULL);
+	iter = mlist->acl_vprev.object_list_init(aclobj);
+	owner = mlist->owner != NULL ? mlist->owner :
+		(list->ns->owner != NULL ? list->ns->owner->username : NULL);
+	if (iter->failed || owner == NULL || *aclobj->name == '\0')
+		return iter;
+
+	collect.pool = iter->pool;
+	p_array_init(&collect.rights, iter->pool, 4);
+	T_BEGIN {
+		if (mailgrant_core_folder_grantees(mailgrant_user_core(list->ns->user), owner,
+						   mailgrant_folder_of(list, aclobj->name),
+						   mailgrant_collect_grantee, &collect,
+						   error, sizeof(error)) < 0)
+			mailgrant_log_error(t_strdup_printf("grants on %s", owner), error);
+	} T_END;
+	added = array_count(&collect.rights);
+	if (added == 0)
+		return iter;
+	all = p_new(iter->pool, struct acl_rights, iter->count + added);
+	if (iter->count > 0)
+		memcpy(all, iter->rights, sizeof(*all) * iter->count);
+	memcpy(all + iter->count, array_front(&collect.rights), sizeof(*all) * added);
+	iter->rights = all;
+	iter->count += added;
+	iter->empty = FALSE;
+	return iter;
+}
+
 /* ---- hooks ---- */
 
 static void mailgrant_mailbox_list_deinit(struct mailbox_list *list)
@@ -275,6 +333,7 @@ static void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns)
 	mlist->acl_vprev = backend->v;
 	backend->v.object_refresh_cache = mailgrant_object_refresh_cache;
 	backend->v.nonowner_lookups_iter_deinit = mailgrant_nonowner_lookups_iter_deinit;
+	backend->v.object_list_init = mailgrant_object_list_init;
 	mlist->wrapped = TRUE;
 	/* Someone else's mailbox seen by this user: a shared namespace's owner, or the
 	   user's own namespace when logged in as MAILBOX*GRANTEE. */

@@ -196,6 +196,17 @@ class DovecotPluginTest(unittest.TestCase):
         with self.login("carol@example.com", "carol-pw") as imap:  # vacation cover ended in 2020
             self.assertNotEqual(imap.select('"shared/alice@example.com/INBOX"')[0], "OK")
 
+    def test_getacl_shows_ldap_grants_to_the_owner(self):
+        with self.login("alice@example.com", "alice-pw") as imap:
+            typ, data = imap.getacl("Projects/2025")
+            self.assertEqual(typ, "OK")
+            acl = data[0].decode()
+            self.assertRegex(acl, r"bob@example\.com l?r?s?\b")
+            m = re.search(r"bob@example\.com (\S+)", acl)
+            self.assertEqual(set(m.group(1)) - {"c", "d"}, set("lrs"), acl)
+            typ, data = imap.getacl("Private")  # nothing shared there
+            self.assertNotIn("bob@example.com", data[0].decode())
+
     def test_owner_keeps_full_rights_on_own_mailbox(self):
         with self.login("alice@example.com", "alice-pw") as imap:
             self.assertEqual(self.myrights(imap, "Projects"), "lrswipkxtea")
