@@ -298,6 +298,63 @@ static struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object
 	return iter;
 }
 
+/* SETACL/DELETEACL for an identifier whose rights on this folder come from LDAP would
+   only change the local half of its rights (the LDAP half is added on every refresh),
+   so "remove bob" would silently leave bob in. Refuse, and say why in the log: Dovecot's
+   imap_acl answers any refusal with its generic error text. */
+struct mailgrant_managed_check {
+	const char *identifier;
+	bool is_group;
+	bool managed;
+};
+
+static void mailgrant_check_managed(void *context, int is_group, const char *name,
+				    const char *letters ATTR_UNUSED)
+{
+	struct mailgrant_managed_check *check = context;
+
+	if ((is_group != 0) == check->is_group && strcasecmp(name, check->identifier) == 0)
+		check->managed = TRUE;
+}
+
+static int mailgrant_object_update(struct acl_object *aclobj, const struct acl_rights_update *update)
+{
+	struct mailbox_list *list = aclobj->backend->list;
+	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(list);
+	struct mailgrant_managed_check check;
+	const char *owner;
+	char error[512];
+	int ret = 0;
+
+	i_assert(mlist != NULL);
+	owner = mlist->owner != NULL ? mlist->owner :
+		(list->ns->owner != NULL ? list->ns->owner->username : NULL);
+	if (owner == NULL || *aclobj->name == '\0' || update->rights.identifier == NULL ||
+	    (update->rights.id_type != ACL_ID_USER && update->rights.id_type != ACL_ID_GROUP))
+		return mlist->acl_vprev.object_update(aclobj, update);
+
+	i_zero(&check);
+	check.identifier = update->rights.identifier;
+	check.is_group = update->rights.id_type == ACL_ID_GROUP;
+	T_BEGIN {
+		const char *folder = mailgrant_folder_of(list, aclobj->name);
+
+		if (mailgrant_core_folder_grantees(mailgrant_user_core(list->ns->user), owner, folder,
+						   mailgrant_check_managed, &check,
+						   error, sizeof(error)) < 0) {
+			/* cannot tell: refuse rather than create a half-local grant */
+			mailgrant_log_error(t_strdup_printf("SETACL on %s of %s", folder, owner), error);
+			ret = -1;
+		} else if (check.managed) {
+			i_info("mailgrant: refused SETACL/DELETEACL for %s on %s of %s: "
+			       "its access is managed in LDAP (change the mailGrant entry below %s)",
+			       check.identifier, folder, owner, owner);
+			ret = -1;
+		}
+	} T_END;
+	return ret < 0 ? -1 : mlist->acl_vprev.object_update(aclobj, update);
+}
+
 /* ---- hooks ---- */
 
 static void mailgrant_mailbox_list_deinit(struct mailbox_list *list)
@@ -334,6 +391,7 @@ static void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns)
 	backend->v.object_refresh_cache = mailgrant_object_refresh_cache;
 	backend->v.nonowner_lookups_iter_deinit = mailgrant_nonowner_lookups_iter_deinit;
 	backend->v.object_list_init = mailgrant_object_list_init;
+	backend->v.object_update = mailgrant_object_update;
 	mlist->wrapped = TRUE;
 	/* Someone else's mailbox seen by this user: a shared namespace's owner, or the
 	   user's own namespace when logged in as MAILBOX*GRANTEE. */
