@@ -10,7 +10,6 @@ usage: demo.py start BUILD_DIR   run the story; leave the stack running; exit 1 
 
 Everything lives in $MAILGRANT_DEMO_DIR (default /tmp/mailgrant-demo).
 """
-import glob
 import imaplib
 import json
 import os
@@ -27,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mail_sandbox import MailStack  # noqa: E402
+from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
 
 DIR = os.environ.get("MAILGRANT_DEMO_DIR", "/tmp/mailgrant-demo")
@@ -72,15 +72,6 @@ class Demo:
         say("Starting the stack in %s (slapd, Dovecot + mailgrant plugin, Postfix + mailgrant-policyd) ..." % DIR)
         self.slapd = Slapd(os.path.join(DIR, "slapd")).start(detach=True)
         self.slapd.load_ldif(os.path.join(HERE, "sample-org.ldif"))
-        etc = os.path.join(DIR, "etc")
-        os.mkdir(etc)
-        os.chmod(etc, 0o755)
-        secret = os.path.join(etc, "ldap.secret")
-        with open(secret, "w") as f:
-            f.write(self.slapd.rootpw)
-        os.chmod(secret, 0o640)
-        os.chown(secret, 0, 8)  # readable by the mail processes (group mail), not by others
-        self.config = os.path.join(etc, "mailgrant.yaml")
         mail_dir = os.path.join(DIR, "mail")
         os.mkdir(mail_dir)
         os.chmod(mail_dir, 0o755)
@@ -88,24 +79,12 @@ class Demo:
                                postfix_main_extra=open(os.path.join(ROOT, "examples", "postfix", "main.cf.snippet")).read(),
                                submission_sender_restrictions="mailgrant_submission")
         policy_socket = os.path.join(self.stack.postfix_queue_dir, "private", "mailgrant")
-        with open(self.config, "w") as f:
-            f.write("ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: %s\n  bind_password_file: %s\n"
-                    "cache:\n  ttl_s: %d\n  negative_ttl_s: 2\n"
-                    "policy:\n  listen: unix:%s\n  user: mail\n  request_timeout_ms: 3000\n"
-                    % (self.slapd.uri, self.slapd.base, self.slapd.rootdn, secret, TTL, policy_socket))
-        os.chmod(self.config, 0o644)
-        modules = os.path.join(DIR, "dovecot-modules")
-        os.mkdir(modules)
-        for so in glob.glob("/usr/lib/dovecot/modules/*.so"):
-            os.symlink(so, os.path.join(modules, os.path.basename(so)))
-        os.symlink(self.plugin, os.path.join(modules, "lib20_mailgrant_plugin.so"))
-        with open(os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")) as f:
-            drop_in = f.read().replace("/etc/mailgrant/mailgrant.yaml", self.config).replace(
-                "/etc/dovecot/dovecot-ldap.conf.ext", self.stack.dovecot_ldap_conf_path)
-        drop_in_path = os.path.join(etc, "90-mailgrant.conf")
-        with open(drop_in_path, "w") as f:
-            f.write(drop_in)
-        self.stack.dovecot_extra_conf = "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
+        etc = os.path.join(DIR, "etc")
+        self.config = write_config(etc, self.slapd, TTL, 2,
+                                   "policy:\n  listen: unix:%s\n  user: mail\n  request_timeout_ms: 3000\n"
+                                   % policy_socket)
+        self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(etc, self.plugin, self.config,
+                                                                 self.stack.dovecot_ldap_conf_path)
         self.stack.start()
         log = open(os.path.join(DIR, "policyd.log"), "a")
         proc = subprocess.Popen([self.policyd_bin, "-c", self.config], stdout=log, stderr=log,

@@ -8,7 +8,6 @@ The shipped drop-in is included as is except for two site paths it names
 (/etc/mailgrant/mailgrant.yaml and /etc/dovecot/dovecot-ldap.conf.ext), which point
 into the sandbox here.
 """
-import glob
 import imaplib
 import os
 import re
@@ -26,11 +25,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mail_sandbox import MailStack  # noqa: E402
+from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
 
 PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN",
                         os.path.join(ROOT, "build", "dovecot-plugin", "lib20_mailgrant_plugin.so"))
-DROP_IN = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
 TTL = 2  # cache ttl for the test: revocations must be obeyed within it
 
 
@@ -51,40 +50,13 @@ class DovecotPluginTest(unittest.TestCase):
         cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
 
         # The plugin runs as the mail user: config and password readable by it.
-        etc = os.path.join(cls.tmp, "etc")
-        os.mkdir(etc)
-        os.chmod(etc, 0o755)
-        secret = os.path.join(etc, "ldap.secret")
-        with open(secret, "w") as f:
-            f.write(cls.slapd.rootpw)
-        os.chmod(secret, 0o644)
-        cls.config = os.path.join(etc, "mailgrant.yaml")
-        with open(cls.config, "w") as f:
-            f.write("ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: %s\n  bind_password_file: %s\n"
-                    "  operation_timeout_ms: 1000\n  network_timeout_ms: 1000\n"
-                    "cache:\n  ttl_s: %d\n  negative_ttl_s: 1\n"
-                    % (cls.slapd.uri, cls.slapd.base, cls.slapd.rootdn, secret, TTL))
-        os.chmod(cls.config, 0o644)
-
-        # Dovecot's own modules plus ours, in one directory.
-        modules = os.path.join(cls.tmp, "modules")
-        os.mkdir(modules)
-        for so in glob.glob("/usr/lib/dovecot/modules/*.so"):
-            os.symlink(so, os.path.join(modules, os.path.basename(so)))
-        os.symlink(PLUGIN, os.path.join(modules, "lib20_mailgrant_plugin.so"))
-
+        cls.config = write_config(os.path.join(cls.tmp, "etc"), cls.slapd, TTL, 1)
         mail_dir = os.path.join(cls.tmp, "mail")
         os.mkdir(mail_dir)
         os.chmod(mail_dir, 0o755)
         cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
-        with open(DROP_IN) as f:
-            drop_in = f.read()
-        drop_in = drop_in.replace("/etc/mailgrant/mailgrant.yaml", cls.config)
-        drop_in = drop_in.replace("/etc/dovecot/dovecot-ldap.conf.ext", cls.stack.dovecot_ldap_conf_path)
-        drop_in_path = os.path.join(etc, "90-mailgrant.conf")
-        with open(drop_in_path, "w") as f:
-            f.write(drop_in)
-        cls.stack.dovecot_extra_conf = "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
+        cls.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
+            os.path.join(cls.tmp, "etc"), PLUGIN, cls.config, cls.stack.dovecot_ldap_conf_path)
         cls.stack.start()
         cls.addClassCleanup(cls.stack.stop)
         cls.seed()

@@ -1,0 +1,58 @@
+"""What every whole-stack run of mailgrant needs besides the daemons themselves
+(used by tests/dovecot-plugin and examples/demo): the mailgrant.yaml with its password
+file, and a Dovecot configuration that loads the built plugin through the shipped
+examples/dovecot/90-mailgrant.conf.
+
+The shipped drop-in is used as it is, except for the two site paths it names
+(/etc/mailgrant/mailgrant.yaml and /etc/dovecot/dovecot-ldap.conf.ext), which are
+pointed into the sandbox.
+"""
+import glob
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DROP_IN = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
+DOVECOT_MODULES = "/usr/lib/dovecot/modules"
+MAIL_GID = 8  # Debian's "mail" group: Dovecot's mail processes and the demo's daemon run with it
+
+
+def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
+    """Writes etc_dir/mailgrant.yaml (+ ldap.secret readable by group mail); returns its path."""
+    os.makedirs(etc_dir, exist_ok=True)
+    os.chmod(etc_dir, 0o755)
+    secret = os.path.join(etc_dir, "ldap.secret")
+    with open(secret, "w") as f:
+        f.write(slapd.rootpw)
+    os.chown(secret, 0, MAIL_GID)
+    os.chmod(secret, 0o640)  # the mail user reads it; others do not
+    config = os.path.join(etc_dir, "mailgrant.yaml")
+    with open(config, "w") as f:
+        f.write("ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: %s\n  bind_password_file: %s\n"
+                "  operation_timeout_ms: 1000\n  network_timeout_ms: 1000\n"
+                "cache:\n  ttl_s: %d\n  negative_ttl_s: %d\n%s"
+                % (slapd.uri, slapd.base, slapd.rootdn, secret, ttl_s, negative_ttl_s, extra))
+    os.chmod(config, 0o644)
+    return config
+
+
+def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path):
+    """Returns Dovecot config text (for MailStack.dovecot_extra_conf) that loads the stock
+    modules plus the built plugin and includes the shipped drop-in."""
+    modules = os.path.join(work_dir, "dovecot-modules")
+    os.makedirs(modules, exist_ok=True)
+    for so in glob.glob(os.path.join(DOVECOT_MODULES, "*.so")):
+        link = os.path.join(modules, os.path.basename(so))
+        if not os.path.lexists(link):
+            os.symlink(so, link)
+    link = os.path.join(modules, "lib20_mailgrant_plugin.so")
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(os.path.abspath(plugin_path), link)
+    with open(DROP_IN) as f:
+        drop_in = f.read()
+    drop_in = drop_in.replace("/etc/mailgrant/mailgrant.yaml", config_path)
+    drop_in = drop_in.replace("/etc/dovecot/dovecot-ldap.conf.ext", ldap_conf_path)
+    drop_in_path = os.path.join(work_dir, "90-mailgrant.conf")
+    with open(drop_in_path, "w") as f:
+        f.write(drop_in)
+    return "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
