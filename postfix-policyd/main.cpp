@@ -13,18 +13,22 @@
 #include <mutex>
 #include <string>
 
+#include "milter.h"
 #include "server.h"
 
 namespace {
 
 void usage(std::ostream& out) {
     out << "usage: mailgrant-policyd [-c CONFIG] [--listen unix:PATH|inet:HOST:PORT] [--stats unix:PATH|inet:HOST:PORT]\n"
+           "                         [--milter unix:PATH|inet:HOST:PORT|inet:PORT@HOST]\n"
            "                         [--user USER] [--syslog] [--check-config]\n"
            "\n"
            "CONFIG defaults to /etc/mailgrant/mailgrant.yaml. --listen, --stats and --user override\n"
            "policy.listen, policy.stats_listen and policy.user. Runs in the foreground; logs to stderr\n"
            "(or syslog facility mail with --syslog). SIGHUP reloads the configuration, SIGUSR1 logs\n"
-           "the counters, SIGTERM stops after answering requests in flight.\n";
+           "the counters, SIGTERM stops after answering requests in flight.\n"
+           "--milter also serves the header From:/Sender: check to Postfix's smtpd_milters on that\n"
+           "socket (libmilter; command line only, see postfix-policyd/MILTER.md).\n";
 }
 
 // Drops root for good: supplementary groups, group, then user. Fails loudly.
@@ -42,7 +46,7 @@ void drop_privileges(const std::string& user) {
 
 int main(int argc, char** argv) {
     std::string config_path = "/etc/mailgrant/mailgrant.yaml";
-    std::string listen_override, stats_override, user_override;
+    std::string listen_override, stats_override, user_override, milter_address;
     bool use_syslog = false, check_only = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
         else if (arg == "--listen") listen_override = value("--listen");
         else if (arg == "--stats") stats_override = value("--stats");
         else if (arg == "--user") user_override = value("--user");
+        else if (arg == "--milter") milter_address = value("--milter");
         else if (arg == "--syslog") use_syslog = true;
         else if (arg == "--check-config") check_only = true;
         else if (arg == "-h" || arg == "--help") {
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
         if (!listen_override.empty()) config.policy.listen = listen_override;
         if (!stats_override.empty()) config.policy.stats_listen = stats_override;
         if (!user_override.empty()) config.policy.user = user_override;
+        if (!milter_address.empty()) mailgrant::policy::milter_socket_spec(milter_address);  // validate early
         if (check_only) {
             std::cout << config_path << ": OK\n";
             return 0;
@@ -113,6 +119,10 @@ int main(int argc, char** argv) {
         const int stats_fd = config.policy.stats_listen.empty()
                                  ? -1
                                  : mailgrant::policy::listen_on(config.policy.stats_listen, config.policy, false);
+        // The milter's socket too is opened as root (owner/mode like the policy socket).
+        std::unique_ptr<mailgrant::policy::Milter> milter;
+        if (!milter_address.empty())
+            milter = std::make_unique<mailgrant::policy::Milter>(milter_address, log, config.policy);
         drop_privileges(config.policy.user);
         // The password file is read after dropping root, as on every reload.
         auto engine = mailgrant::policy::Engine::build(config, stats);
@@ -120,7 +130,13 @@ int main(int argc, char** argv) {
             (stats_fd >= 0 ? ", stats on " + config.policy.stats_listen : std::string()) + ", " +
             std::to_string(config.policy.workers) + " workers, cache ttl " + std::to_string(config.cache.ttl_s) + " s");
         mailgrant::policy::Server server(engine, config_path, listen_fd, stats_fd, log, stats);
+        if (milter) {
+            // Same Engine as the policy path (and its reloads): one Decider, one cache.
+            milter->start([&server] { return server.engine(); }, [&server] { server.request_stop(); });
+            log("milter on " + milter->address());
+        }
         const int rc = server.run();
+        if (milter) milter->stop();
         log("stopped");
         return rc;
     } catch (const mailgrant::ConfigError& e) {

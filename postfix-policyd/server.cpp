@@ -565,4 +565,6 @@ int Server::run() {
 
 void Server::request_stop() { on_signal(SIGTERM); }
 
+std::shared_ptr<Engine> Server::engine() const { return std::atomic_load(&shared_->engine); }
+
 }  // namespace mailgrant::policy

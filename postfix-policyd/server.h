@@ -56,6 +56,8 @@ public:
     // Runs until SIGTERM/SIGINT (or request_stop). Returns the process exit code.
     int run();
     void request_stop();
+    // The Engine in use now (swapped on SIGHUP); the milter shares it with the policy path.
+    std::shared_ptr<Engine> engine() const;
 
 private:
     struct Impl;    // one epoll loop with its share of the workers

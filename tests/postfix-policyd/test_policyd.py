@@ -81,8 +81,9 @@ class PolicyClient:
 
 
 class Daemon:
-    def __init__(self, workdir, slapd, **policy):
+    def __init__(self, workdir, slapd, extra_args=(), **policy):
         self.workdir = workdir
+        self.extra_args = list(extra_args)  # e.g. ["--milter", "unix:/path"]
         self.port = free_port()
         self.stats_port = free_port()
         self.address = policy.pop("listen", "inet:127.0.0.1:%d" % self.port)
@@ -117,7 +118,7 @@ class Daemon:
         self.write_config()
         os.chmod(self.workdir, 0o755)
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([POLICYD, "-c", self.config_path], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([POLICYD, "-c", self.config_path] + self.extra_args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:

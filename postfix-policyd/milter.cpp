@@ -1,0 +1,289 @@
+// milter.cpp -- see milter.h. libmilter glue only; the decision is in header_check.cpp.
+#include "milter.h"
+
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pwd.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "header_address.h"
+#include "header_check.h"
+#include "request_parser.h"
+
+namespace mailgrant::policy {
+namespace {
+
+// What the C callbacks reach: libmilter has no user pointer for the filter as a whole.
+struct Global {
+    Milter::EngineSource engine;
+    Logger log;
+    std::atomic<bool> stop_requested{false};
+};
+std::mutex global_mutex;  // guards the unique_ptr itself (set at start, read by callbacks)
+std::unique_ptr<Global> global;
+
+Global& current() {
+    std::lock_guard<std::mutex> lock(global_mutex);
+    if (!global) throw std::runtime_error("milter used before start");
+    return *global;
+}
+
+constexpr std::size_t kMaxStoredHeaders = 16;  // per name; more are refused anyway (only one allowed)
+
+// Per smtpd connection. libmilter keeps it as a void* (smfi_setpriv) between callbacks:
+// that slot is its only owner, created in session() and destroyed in on_close().
+struct Session {
+    bool no_reply_headers = false;  // SMFIP_NR_HDR negotiated: header callbacks answer nothing
+    bool judge = false;             // this message is judged (authenticated, or reject_local)
+    std::string login;              // {auth_authen}; empty when unauthenticated
+    MessageHeaders headers;
+    std::string add_sender;
+
+    void reset_message() {
+        judge = false;
+        login.clear();
+        headers = MessageHeaders{};
+        add_sender.clear();
+    }
+};
+
+Session& session(SMFICTX* ctx) {
+    if (auto* s = static_cast<Session*>(smfi_getpriv(ctx))) return *s;
+    auto owned = std::make_unique<Session>();
+    if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS) throw std::runtime_error("smfi_setpriv failed");
+    return *owned.release();  // now owned by the context, freed in on_close
+}
+
+std::string macro(SMFICTX* ctx, const char* name) {
+    const char* value = smfi_getsymval(ctx, const_cast<char*>(name));
+    return value ? value : "";
+}
+
+void log_decision(SMFICTX* ctx, const Session& s, const std::string& decision, const std::string& reason) {
+    const std::string queue = macro(ctx, "i");
+    std::string from;
+    for (const auto& f : s.headers.from) from += (from.empty() ? "" : " | ") + f;
+    current().log("milter: queue_id=" + printable(queue.empty() ? "-" : queue, 32) +
+                  " login=" + printable(s.login.empty() ? "-" : s.login, 100) + " from=\"" + printable(from, 300) +
+                  "\" decision=" + decision + " reason=\"" + printable(reason, 400) + "\"");
+}
+
+sfsistat tempfail(SMFICTX* ctx, const std::string& why) {
+    // Logged with the detail; the client sees a generic, retryable answer.
+    try {
+        Session* s = static_cast<Session*>(smfi_getpriv(ctx));
+        log_decision(ctx, s ? *s : Session{}, "tempfail", why);
+    } catch (...) {
+    }
+    smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
+                  const_cast<char*>("From: header check temporarily unavailable, please try again later"));
+    return SMFIS_TEMPFAIL;
+}
+
+// Every callback runs through here: no exception crosses into libmilter's C code.
+template <typename F>
+sfsistat guarded(SMFICTX* ctx, F&& body) noexcept {
+    try {
+        return body();
+    } catch (const LdapError& e) {
+        return tempfail(ctx, std::string("LDAP ") + to_string(e.kind()) + ": " + e.what());
+    } catch (const std::exception& e) {
+        return tempfail(ctx, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return tempfail(ctx, "internal error");
+    }
+}
+
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
+                      unsigned long* want_actions, unsigned long* want_steps, unsigned long* p2, unsigned long* p3) {
+    return guarded(ctx, [&] {
+        if (!(actions & SMFIF_ADDHDRS)) throw std::runtime_error("the MTA does not allow adding headers");
+        *want_actions = SMFIF_ADDHDRS;
+        // Skip every step the check does not need (fewer round trips per message), and
+        // let header callbacks go unanswered when the MTA supports it.
+        const unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN |
+                                   SMFIP_NODATA | SMFIP_NR_HDR;
+        *want_steps = steps & skip;
+        *p2 = 0;
+        *p3 = 0;
+        session(ctx).no_reply_headers = (*want_steps & SMFIP_NR_HDR) != 0;
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char**) {
+    return guarded(ctx, [&] {
+        Session& s = session(ctx);
+        s.reset_message();
+        s.login = macro(ctx, "{auth_authen}");
+        if (s.login.empty()) {
+            const auto engine = current().engine();
+            // Left alone unless the site asked for reject_local (policy.unauthenticated).
+            if (engine->config.policy.unauthenticated != UnauthenticatedMode::RejectLocal) return SMFIS_ACCEPT;
+        }
+        s.judge = true;
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
+    return guarded(ctx, [&] {
+        Session& s = session(ctx);
+        const sfsistat next = s.no_reply_headers ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+        if (!s.judge || !name || !value) return next;
+        std::vector<std::string>* into = nullptr;
+        if (strcasecmp(name, "From") == 0) into = &s.headers.from;
+        else if (strcasecmp(name, "Sender") == 0) into = &s.headers.sender;
+        if (!into || into->size() >= kMaxStoredHeaders) return next;
+        // Keep one byte over the limit so the parser reports the length instead of a cut address.
+        into->emplace_back(value, strnlen(value, kMaxHeaderValueBytes + 1));
+        return next;
+    });
+}
+
+sfsistat on_eoh(SMFICTX* ctx) {
+    return guarded(ctx, [&] {
+        Session& s = session(ctx);
+        if (!s.judge) return SMFIS_ACCEPT;
+        const auto engine = current().engine();
+        const HeaderVerdict v = s.login.empty()
+                                    ? judge_unauthenticated(engine->config.policy, s.headers)
+                                    : judge_authenticated(*engine->decider, *engine->cache, s.login, s.headers);
+        if (v.kind == HeaderVerdict::Kind::Reject) {
+            log_decision(ctx, s, "reject", v.reason);
+            const std::string text = reply_text(v.reason);
+            if (smfi_setreply(ctx, const_cast<char*>("550"), const_cast<char*>("5.7.1"), const_cast<char*>(text.c_str())) !=
+                MI_SUCCESS)
+                smfi_setreply(ctx, const_cast<char*>("550"), const_cast<char*>("5.7.1"),
+                              const_cast<char*>("From: header not allowed for this login"));
+            return SMFIS_REJECT;
+        }
+        log_decision(ctx, s, v.add_sender.empty() ? "accept" : "accept-add-sender", v.reason);
+        if (v.add_sender.empty()) return SMFIS_ACCEPT;  // nothing left to do for this message
+        s.add_sender = v.add_sender;
+        return SMFIS_CONTINUE;  // headers can only be added at end of message
+    });
+}
+
+sfsistat on_eom(SMFICTX* ctx) {
+    return guarded(ctx, [&] {
+        Session& s = session(ctx);
+        if (!s.add_sender.empty()) {
+            const std::string value = reply_text(s.add_sender, 320);
+            if (smfi_addheader(ctx, const_cast<char*>("Sender"), const_cast<char*>(value.c_str())) != MI_SUCCESS)
+                throw std::runtime_error("smfi_addheader(Sender) failed");
+        }
+        s.reset_message();
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_abort(SMFICTX* ctx) {
+    return guarded(ctx, [&] {
+        session(ctx).reset_message();
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_close(SMFICTX* ctx) {
+    // Takes back ownership of the session from libmilter's slot.
+    std::unique_ptr<Session> owned(static_cast<Session*>(smfi_getpriv(ctx)));
+    smfi_setpriv(ctx, nullptr);
+    return SMFIS_CONTINUE;
+}
+
+char kName[] = "mailgrant";
+
+void set_socket_owner(const std::string& path, const PolicyConfig& config) {
+    if (geteuid() == 0) {
+        const passwd* pw = config.socket_owner.empty() ? nullptr : getpwnam(config.socket_owner.c_str());
+        const group* gr = config.socket_group.empty() ? nullptr : getgrnam(config.socket_group.c_str());
+        if (!config.socket_owner.empty() && !pw)
+            throw std::runtime_error("policy.socket_owner: no such user '" + config.socket_owner + "'");
+        if (!config.socket_group.empty() && !gr)
+            throw std::runtime_error("policy.socket_group: no such group '" + config.socket_group + "'");
+        if (chown(path.c_str(), pw ? pw->pw_uid : static_cast<uid_t>(-1), gr ? gr->gr_gid : static_cast<gid_t>(-1)) != 0)
+            throw std::runtime_error("chown " + path + ": " + std::strerror(errno));
+    }
+    if (chmod(path.c_str(), static_cast<mode_t>(config.socket_mode)) != 0)
+        throw std::runtime_error("chmod " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+std::string milter_socket_spec(const std::string& address) {
+    if (address.rfind("unix:", 0) == 0 && address.size() > 5) return address;
+    if (address.rfind("inet:", 0) != 0) throw std::runtime_error(address + ": must be unix:PATH, inet:HOST:PORT or inet:PORT@HOST");
+    const std::string rest = address.substr(5);
+    if (rest.find('@') != std::string::npos) return address;  // libmilter's own syntax
+    const auto colon = rest.rfind(':');
+    if (colon == std::string::npos || colon + 1 >= rest.size()) throw std::runtime_error(address + ": missing port");
+    std::string host = rest.substr(0, colon);
+    const std::string port = rest.substr(colon + 1);
+    if (port.find_first_not_of("0123456789") != std::string::npos) throw std::runtime_error(address + ": bad port");
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        return "inet6:" + port + "@" + host.substr(1, host.size() - 2);
+    if (host.empty()) throw std::runtime_error(address + ": missing host");
+    return "inet:" + port + "@" + host;
+}
+
+Milter::Milter(const std::string& address, Logger log, const PolicyConfig& config) : spec_(milter_socket_spec(address)) {
+    {
+        std::lock_guard<std::mutex> lock(global_mutex);
+        if (global) throw std::runtime_error("only one milter per process (libmilter is process-global)");
+        global = std::make_unique<Global>();
+        global->log = std::move(log);
+    }
+    smfiDesc desc{};
+    desc.xxfi_name = kName;
+    desc.xxfi_version = SMFI_VERSION;
+    desc.xxfi_flags = SMFIF_ADDHDRS;
+    desc.xxfi_envfrom = on_envfrom;
+    desc.xxfi_header = on_header;
+    desc.xxfi_eoh = on_eoh;
+    desc.xxfi_eom = on_eom;
+    desc.xxfi_abort = on_abort;
+    desc.xxfi_close = on_close;
+    desc.xxfi_negotiate = on_negotiate;
+    if (smfi_register(desc) != MI_SUCCESS) throw std::runtime_error("smfi_register failed");
+    if (smfi_setconn(spec_.data()) != MI_SUCCESS) throw std::runtime_error(spec_ + ": smfi_setconn failed");
+    smfi_setbacklog(512);
+    if (smfi_opensocket(true) != MI_SUCCESS) throw std::runtime_error("cannot listen on milter socket " + spec_);
+    if (spec_.rfind("unix:", 0) == 0) set_socket_owner(spec_.substr(5), config);
+}
+
+void Milter::start(EngineSource engine, std::function<void()> on_exit) {
+    current().engine = std::move(engine);
+    thread_ = std::thread([exit_cb = std::move(on_exit)] {
+        const int rc = smfi_main();
+        Global& g = current();
+        if (!g.stop_requested) {
+            g.log("milter: libmilter stopped on its own (rc " + std::to_string(rc) + "), stopping the daemon");
+            if (exit_cb) exit_cb();
+        }
+    });
+}
+
+void Milter::stop() {
+    if (!thread_.joinable()) return;
+    current().stop_requested = true;
+    smfi_stop();
+    thread_.join();
+}
+
+Milter::~Milter() {
+    try {
+        stop();
+    } catch (...) {
+    }
+}
+
+}  // namespace mailgrant::policy
