@@ -36,13 +36,6 @@ LdapErrorKind classify(int rc) {
     }
 }
 
-int require_cert_option(const std::string& name) {
-    if (name == "never") return LDAP_OPT_X_TLS_NEVER;
-    if (name == "allow") return LDAP_OPT_X_TLS_ALLOW;
-    if (name == "try") return LDAP_OPT_X_TLS_TRY;
-    if (name == "hard") return LDAP_OPT_X_TLS_HARD;
-    return LDAP_OPT_X_TLS_DEMAND;
-}
 
 // EXTERNAL needs no user interaction (no password, no realm).
 int no_interaction(LDAP*, unsigned, void*, void*) { return LDAP_SUCCESS; }
@@ -97,21 +90,8 @@ void LdapWriter::connect() {
             continue;
         }
         auto handle = std::make_unique<Handle>(raw);
-        const int version = LDAP_VERSION3;
-        const timeval network = to_timeval(config_.network_timeout_ms);
-        const timeval operation = to_timeval(config_.operation_timeout_ms);
-        ldap_set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &version);
-        ldap_set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &network);
-        ldap_set_option(raw, LDAP_OPT_TIMEOUT, &operation);
-        ldap_set_option(raw, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-        const int require = require_cert_option(config_.tls_require_cert);
-        ldap_set_option(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
-        if (!config_.tls_ca_file.empty()) ldap_set_option(raw, LDAP_OPT_X_TLS_CACERTFILE, config_.tls_ca_file.c_str());
-        const int is_server = 0;
-        ldap_set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server);
-        rc = LDAP_SUCCESS;
-        if (config_.starttls && uri.rfind("ldaps://", 0) != 0 && uri.rfind("ldapi://", 0) != 0)
-            rc = ldap_start_tls_s(raw, nullptr, nullptr);
+        // Same timeouts, TLS checks and StartTLS as every other mailgrant connection.
+        rc = prepare_ldap_session(raw, config_, uri);
         if (rc == LDAP_SUCCESS) {
             if (credentials_.sasl_external) {
                 // The server takes the identity from the transport (peer credentials on

@@ -172,6 +172,25 @@ LdapEntry read_entry(LDAP* ld, LDAPMessage* message) {
 
 }  // namespace
 
+int prepare_ldap_session(LDAP* session, const LdapConfig& config, const std::string& uri) {
+    const int version = LDAP_VERSION3;
+    const timeval network = to_timeval(config.network_timeout_ms);
+    const timeval operation = to_timeval(config.operation_timeout_ms);
+    ldap_set_option(session, LDAP_OPT_PROTOCOL_VERSION, &version);
+    ldap_set_option(session, LDAP_OPT_NETWORK_TIMEOUT, &network);
+    ldap_set_option(session, LDAP_OPT_TIMEOUT, &operation);  // bounds synchronous bind / StartTLS
+    ldap_set_option(session, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+    const int require = require_cert_option(config.tls_require_cert);
+    ldap_set_option(session, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
+    if (!config.tls_ca_file.empty()) ldap_set_option(session, LDAP_OPT_X_TLS_CACERTFILE, config.tls_ca_file.c_str());
+    const int is_server = 0;
+    ldap_set_option(session, LDAP_OPT_X_TLS_NEWCTX, &is_server);  // apply the per-session TLS options
+    // StartTLS makes no sense on ldaps:// (already TLS) or ldapi:// (a local socket).
+    if (config.starttls && uri.rfind("ldaps://", 0) != 0 && uri.rfind("ldapi://", 0) != 0)
+        return ldap_start_tls_s(session, nullptr, nullptr);
+    return LDAP_SUCCESS;
+}
+
 LdapConnection::LdapConnection(const LdapConfig& config) : config_(config) {
     if (!config_.bind_dn.empty()) password_ = read_secret_file(config_.bind_password_file);
 }
@@ -192,21 +211,7 @@ void LdapConnection::connect() {
             continue;
         }
         auto handle = std::make_unique<Handle>(raw);
-        const int version = LDAP_VERSION3;
-        const timeval network = to_timeval(config_.network_timeout_ms);
-        const timeval operation = to_timeval(config_.operation_timeout_ms);
-        ldap_set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &version);
-        ldap_set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &network);
-        ldap_set_option(raw, LDAP_OPT_TIMEOUT, &operation);  // bounds the synchronous bind / StartTLS
-        ldap_set_option(raw, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-        const int require = require_cert_option(config_.tls_require_cert);
-        ldap_set_option(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
-        if (!config_.tls_ca_file.empty()) ldap_set_option(raw, LDAP_OPT_X_TLS_CACERTFILE, config_.tls_ca_file.c_str());
-        const int is_server = 0;
-        ldap_set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server);  // apply the per-handle TLS options
-
-        rc = LDAP_SUCCESS;
-        if (config_.starttls && uri.rfind("ldaps://", 0) != 0) rc = ldap_start_tls_s(raw, nullptr, nullptr);
+        rc = prepare_ldap_session(raw, config_, uri);
         if (rc == LDAP_SUCCESS) {
             berval cred{};
             cred.bv_val = const_cast<char*>(password_.c_str());

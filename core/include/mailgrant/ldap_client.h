@@ -19,6 +19,8 @@
 
 #include "mailgrant/config.h"
 
+struct ldap;  // libldap's session type (LDAP in <ldap.h>), kept out of this header
+
 namespace mailgrant {
 
 enum class LdapErrorKind { Timeout, Unavailable, NotFound, Other };
@@ -65,6 +67,12 @@ public:
     // because "this mailbox has no grant children" is the common case.
     virtual std::vector<LdapEntry> search(const SearchRequest& request) = 0;
 };
+
+// Applies the protocol version, network and operation timeouts, referral and TLS options
+// of `config` to a fresh libldap session for `uri`, and runs StartTLS when configured.
+// Returns libldap's result code; the caller binds. Shared by LdapConnection and the
+// CLI's writer so both talk to LDAP with the same timeouts and certificate checks.
+int prepare_ldap_session(::ldap* session, const LdapConfig& config, const std::string& uri);
 
 class LdapConnection final : public LdapSearcher {
 public:
