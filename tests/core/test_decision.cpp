@@ -98,7 +98,7 @@ TEST_F(DecisionTest, NestedGroupGrantCarriesItsPath) {
     EXPECT_EQ(d.rights.letters(), "lrswipkxte");
     ASSERT_EQ(d.applied.size(), 1u);
     EXPECT_EQ(d.applied[0].path.group_path, (std::vector<std::string>{kLeads, kTeam}));
-    EXPECT_NE(d.reason.find("via"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.find("through nested groups"), std::string::npos) << d.reason;
 }
 
 TEST_F(DecisionTest, OtherPeoplesGrantsGiveNothing) {
