@@ -163,7 +163,7 @@ def _kill_pid(pid, popen=None):
 
 class Slapd:
     def __init__(self, workdir, fmt="conf", suffix="dc=example,dc=com", acl=None,
-                 memberof=False, rootpw=DEFAULT_ROOTPW):
+                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None):
         if fmt not in ("conf", "cnconfig"):
             raise ValueError("fmt must be 'conf' or 'cnconfig'")
         self.workdir = os.path.abspath(workdir)
@@ -171,6 +171,10 @@ class Slapd:
         self.suffix = suffix
         self.acl = acl            # slapd.conf-style "access to ..." text, or None
         self.memberof = memberof
+        # {"cert": PEM, "key": PEM, "ca": PEM} enables StartTLS (conf format only)
+        self.tls = tls
+        if tls and fmt != "conf":
+            raise ValueError("tls is supported with fmt='conf' only")
         self._rootpw = rootpw
         self._port = None
         self._proc = None
@@ -229,6 +233,10 @@ class Slapd:
         ]
         if self.memberof:
             lines.append("moduleload memberof")
+        if self.tls:
+            lines += ["TLSCACertificateFile %s" % self.tls["ca"],
+                      "TLSCertificateFile %s" % self.tls["cert"],
+                      "TLSCertificateKeyFile %s" % self.tls["key"]]
         lines += [
             "",
             "database config",
