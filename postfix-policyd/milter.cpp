@@ -42,13 +42,16 @@ constexpr std::size_t kMaxStoredHeaders = 16;  // per name; more are refused any
 // that slot is its only owner, created in session() and destroyed in on_close().
 struct Session {
     bool no_reply_headers = false;  // SMFIP_NR_HDR negotiated: header callbacks answer nothing
+    bool no_reply_mail = false;     // SMFIP_NR_MAIL negotiated: MAIL FROM answers nothing
     bool judge = false;             // this message is judged (authenticated, or reject_local)
     std::string login;              // {auth_authen}; empty when unauthenticated
     MessageHeaders headers;
     std::string add_sender;
+    std::string failure;  // an error in a callback that may not reply; answered at end of headers
 
     void reset_message() {
         judge = false;
+        failure.clear();
         login.clear();
         headers = MessageHeaders{};
         add_sender.clear();
@@ -89,17 +92,39 @@ sfsistat tempfail(SMFICTX* ctx, const std::string& why) {
 }
 
 // Every callback runs through here: no exception crosses into libmilter's C code.
+// A callback negotiated to send no reply (SMFIP_NR_*) must not answer even on error --
+// an unexpected reply would desynchronise the MTA -- so its failure is kept in the
+// session and becomes the tempfail at end of headers.
 template <typename F>
-sfsistat guarded(SMFICTX* ctx, F&& body) noexcept {
+sfsistat guarded(SMFICTX* ctx, F&& body, bool no_reply = false) noexcept {
+    std::string failure;
     try {
         return body();
     } catch (const LdapError& e) {
-        return tempfail(ctx, std::string("LDAP ") + to_string(e.kind()) + ": " + e.what());
+        failure = std::string("LDAP ") + to_string(e.kind()) + ": " + e.what();
     } catch (const std::exception& e) {
-        return tempfail(ctx, std::string("internal error: ") + e.what());
+        failure = std::string("internal error: ") + e.what();
     } catch (...) {
-        return tempfail(ctx, "internal error");
+        failure = "internal error";
     }
+    if (no_reply) {
+        try {
+            Session& s = session(ctx);
+            if (s.failure.empty()) s.failure = failure;
+        } catch (...) {
+        }
+        return SMFIS_NOREPLY;
+    }
+    return tempfail(ctx, failure);
+}
+
+bool mail_unanswered(SMFICTX* ctx) {
+    const auto* s = static_cast<const Session*>(smfi_getpriv(ctx));
+    return s && s->no_reply_mail;
+}
+bool headers_unanswered(SMFICTX* ctx) {
+    const auto* s = static_cast<const Session*>(smfi_getpriv(ctx));
+    return s && s->no_reply_headers;
 }
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
@@ -107,14 +132,18 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
     return guarded(ctx, [&] {
         if (!(actions & SMFIF_ADDHDRS)) throw std::runtime_error("the MTA does not allow adding headers");
         *want_actions = SMFIF_ADDHDRS;
-        // Skip every step the check does not need (fewer round trips per message), and
-        // let header callbacks go unanswered when the MTA supports it.
+        // Skip every step the check does not need, and leave MAIL FROM and headers
+        // unanswered when the MTA supports it: the only round trip per message is then
+        // end-of-headers, where the verdict is given (an unauthenticated message is
+        // accepted there instead of at MAIL FROM: same one round trip).
         const unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN |
-                                   SMFIP_NODATA | SMFIP_NR_HDR;
+                                   SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_MAIL;
         *want_steps = steps & skip;
         *p2 = 0;
         *p3 = 0;
-        session(ctx).no_reply_headers = (*want_steps & SMFIP_NR_HDR) != 0;
+        Session& s = session(ctx);
+        s.no_reply_headers = (*want_steps & SMFIP_NR_HDR) != 0;
+        s.no_reply_mail = (*want_steps & SMFIP_NR_MAIL) != 0;
         return SMFIS_CONTINUE;
     });
 }
@@ -124,14 +153,12 @@ sfsistat on_envfrom(SMFICTX* ctx, char**) {
         Session& s = session(ctx);
         s.reset_message();
         s.login = macro(ctx, "{auth_authen}");
-        if (s.login.empty()) {
-            const auto engine = current().engine();
-            // Left alone unless the site asked for reject_local (policy.unauthenticated).
-            if (engine->config.policy.unauthenticated != UnauthenticatedMode::RejectLocal) return SMFIS_ACCEPT;
-        }
-        s.judge = true;
-        return SMFIS_CONTINUE;
-    });
+        // Unauthenticated mail is left alone unless the site asked for reject_local.
+        s.judge = !s.login.empty() ||
+                  current().engine()->config.policy.unauthenticated == UnauthenticatedMode::RejectLocal;
+        if (s.no_reply_mail) return SMFIS_NOREPLY;
+        return s.judge ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+    }, mail_unanswered(ctx));
 }
 
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
@@ -146,12 +173,13 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
         // Keep one byte over the limit so the parser reports the length instead of a cut address.
         into->emplace_back(value, strnlen(value, kMaxHeaderValueBytes + 1));
         return next;
-    });
+    }, headers_unanswered(ctx));
 }
 
 sfsistat on_eoh(SMFICTX* ctx) {
     return guarded(ctx, [&] {
         Session& s = session(ctx);
+        if (!s.failure.empty()) return tempfail(ctx, s.failure);
         if (!s.judge) return SMFIS_ACCEPT;
         const auto engine = current().engine();
         const HeaderVerdict v = s.login.empty()
