@@ -83,8 +83,9 @@ class Demo:
         self.config = write_config(etc, self.slapd, TTL, 2,
                                    "policy:\n  listen: unix:%s\n  user: mail\n  request_timeout_ms: 3000\n"
                                    % policy_socket)
-        self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(etc, self.plugin, self.config,
-                                                                 self.stack.dovecot_ldap_conf_path)
+        self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
+            etc, self.plugin, self.config, self.stack.dovecot_ldap_conf_path,
+            os.path.join(self.build, "dovecot-plugin", "mailgrant-checkpassword"))
         self.stack.start()
         log = open(os.path.join(DIR, "policyd.log"), "a")
         proc = subprocess.Popen([self.policyd_bin, "-c", self.config], stdout=log, stderr=log,

@@ -3,9 +3,10 @@
 file, and a Dovecot configuration that loads the built plugin through the shipped
 examples/dovecot/90-mailgrant.conf.
 
-The shipped drop-in is used as it is, except for the two site paths it names
+The shipped drop-in is used as it is, except for the site paths it names
 (/etc/mailgrant/mailgrant.yaml and /etc/dovecot/dovecot-ldap.conf.ext), which are
-pointed into the sandbox.
+pointed into the sandbox, and the installed path of mailgrant-checkpassword, which is
+pointed at the built one.
 """
 import glob
 import os
@@ -13,18 +14,20 @@ import os
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DROP_IN = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
 DOVECOT_MODULES = "/usr/lib/dovecot/modules"
-MAIL_GID = 8  # Debian's "mail" group: Dovecot's mail processes and the demo's daemon run with it
 
 
 def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
-    """Writes etc_dir/mailgrant.yaml (+ ldap.secret readable by group mail); returns its path."""
+    """Writes etc_dir/mailgrant.yaml and ldap.secret; returns the config's path.
+
+    Three users read them: the mail user (plugin), Dovecot's auth user (dovecot, runs
+    mailgrant-checkpassword) and the policy daemon's user. A deployment gives them a
+    common group and mode 0640; this throwaway sandbox makes the secret world-readable."""
     os.makedirs(etc_dir, exist_ok=True)
     os.chmod(etc_dir, 0o755)
     secret = os.path.join(etc_dir, "ldap.secret")
     with open(secret, "w") as f:
         f.write(slapd.rootpw)
-    os.chown(secret, 0, MAIL_GID)
-    os.chmod(secret, 0o640)  # the mail user reads it; others do not
+    os.chmod(secret, 0o644)
     config = os.path.join(etc_dir, "mailgrant.yaml")
     with open(config, "w") as f:
         f.write("ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: %s\n  bind_password_file: %s\n"
@@ -35,9 +38,10 @@ def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
     return config
 
 
-def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path):
+def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path, checkpassword_path):
     """Returns Dovecot config text (for MailStack.dovecot_extra_conf) that loads the stock
-    modules plus the built plugin and includes the shipped drop-in."""
+    modules plus the built plugin and includes the shipped drop-in (with the built
+    mailgrant-checkpassword as its master passdb)."""
     modules = os.path.join(work_dir, "dovecot-modules")
     os.makedirs(modules, exist_ok=True)
     for so in glob.glob(os.path.join(DOVECOT_MODULES, "*.so")):
@@ -52,6 +56,8 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path)
         drop_in = f.read()
     drop_in = drop_in.replace("/etc/mailgrant/mailgrant.yaml", config_path)
     drop_in = drop_in.replace("/etc/dovecot/dovecot-ldap.conf.ext", ldap_conf_path)
+    drop_in = drop_in.replace("/usr/local/libexec/mailgrant/mailgrant-checkpassword",
+                              os.path.abspath(checkpassword_path))
     drop_in_path = os.path.join(work_dir, "90-mailgrant.conf")
     with open(drop_in_path, "w") as f:
         f.write(drop_in)

@@ -1,0 +1,132 @@
+// mailgrant-checkpassword -- Dovecot master passdb (checkpassword protocol) for
+// per-collaborator logins "MAILBOX*GRANTEE": succeeds only when GRANTEE's own password
+// is right AND a valid LDAP grant gives GRANTEE folder access to MAILBOX. So a login
+// without a grant is refused at LOGIN, before any mail process starts.
+//
+// Protocol (Dovecot's checkpassword): fd 3 carries "user\0password\0"; for a master
+// login "user" is the grantee and $AUTH_LOGIN_USER the mailbox to open. On success we
+// exec the reply program Dovecot appended to our arguments, with USER set; exit 1 means
+// "wrong password or no grant", 111 a temporary failure (LDAP trouble: never success).
+//
+// usage (dovecot passdb args): mailgrant-checkpassword [-c CONFIG] REPLY-PROGRAM...
+#include <ldap.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mailgrant/config.h"
+#include "mailgrant/decision.h"
+#include "mailgrant/directory.h"
+#include "mailgrant/dn.h"
+#include "mailgrant/ldap_client.h"
+
+namespace {
+
+constexpr int kRefused = 1;
+constexpr int kTemporary = 111;
+constexpr std::size_t kMaxInput = 1024;
+
+void log(const std::string& line) { std::fprintf(stderr, "mailgrant-checkpassword: %s\n", line.c_str()); }
+
+// Simple bind as the grantee: true when the password is right. Throws LdapError on
+// anything but "invalid credentials".
+bool password_is_right(const mailgrant::LdapConfig& config, const std::string& dn, const std::string& password) {
+    for (const auto& uri : config.uris) {
+        LDAP* raw = nullptr;
+        if (ldap_initialize(&raw, uri.c_str()) != LDAP_SUCCESS || !raw) continue;
+        std::unique_ptr<LDAP, void (*)(LDAP*)> session(raw, [](LDAP* l) { ldap_unbind_ext_s(l, nullptr, nullptr); });
+        int rc = mailgrant::prepare_ldap_session(raw, config, uri);
+        if (rc == LDAP_SUCCESS) {
+            berval cred{};
+            cred.bv_val = const_cast<char*>(password.data());
+            cred.bv_len = password.size();
+            rc = ldap_sasl_bind_s(raw, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+        }
+        if (rc == LDAP_SUCCESS) return true;
+        if (rc == LDAP_INVALID_CREDENTIALS) return false;
+        // server down or similar: try the next URI
+    }
+    throw mailgrant::LdapError(mailgrant::LdapErrorKind::Unavailable, LDAP_SERVER_DOWN,
+                               "no LDAP server answered the password check");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = "/etc/mailgrant/mailgrant.yaml";
+    int first_reply_arg = 1;
+    if (argc > 2 && std::strcmp(argv[1], "-c") == 0) {
+        config_path = argv[2];
+        first_reply_arg = 3;
+    }
+    if (first_reply_arg >= argc) {
+        log("usage: mailgrant-checkpassword [-c CONFIG] REPLY-PROGRAM (run by Dovecot's checkpassword passdb)");
+        return kTemporary;
+    }
+
+    // fd 3: user \0 password \0 [timestamp \0]
+    std::string input(kMaxInput, '\0');
+    std::size_t used = 0;
+    for (ssize_t n; used < input.size() && (n = read(3, &input[used], input.size() - used)) > 0;)
+        used += static_cast<std::size_t>(n);
+    input.resize(used);
+    const auto end_user = input.find('\0');
+    const auto end_password = end_user == std::string::npos ? std::string::npos : input.find('\0', end_user + 1);
+    if (end_password == std::string::npos) {
+        log("malformed input on fd 3");
+        return kRefused;
+    }
+    const std::string grantee = input.substr(0, end_user);
+    const std::string password = input.substr(end_user + 1, end_password - end_user - 1);
+    const char* target_env = std::getenv("AUTH_LOGIN_USER");
+    const std::string mailbox = target_env ? target_env : "";
+    if (mailbox.empty() || mailbox == grantee) {
+        log("not a MAILBOX*GRANTEE login for " + grantee + ": refused");
+        return kRefused;
+    }
+    // An empty password makes an LDAP simple bind "unauthenticated" -- and succeed.
+    if (password.empty()) {
+        log("empty password for " + grantee + ": refused");
+        return kRefused;
+    }
+
+    try {
+        const auto config = mailgrant::load_config(config_path);
+        mailgrant::LdapConnection ldap(config.ldap);
+        mailgrant::LdapDirectory directory(config, ldap);
+        mailgrant::Decider decider(directory, mailgrant::SystemClock::instance());
+        const auto account = directory.find_login(grantee);
+        if (!account || account->shared_mailbox || !password_is_right(config.ldap, account->dn, password)) {
+            log("wrong password or unknown user " + grantee);
+            return kRefused;
+        }
+        const auto target = directory.find_mailbox(mailbox);
+        bool granted = false;
+        if (target)
+            for (const auto& owner : decider.sharing_with(grantee))
+                granted = granted || mailgrant::normalize_dn(owner.owner.dn) == mailgrant::normalize_dn(target->dn);
+        if (!granted) {
+            log("refused login of " + grantee + " to " + mailbox + ": no grant in LDAP");
+            return kRefused;
+        }
+        log("login of " + grantee + " to " + mailbox + " allowed by an LDAP grant");
+    } catch (const mailgrant::ConfigError& e) {
+        log(std::string("configuration error: ") + e.what());
+        return kTemporary;
+    } catch (const std::exception& e) {
+        log(std::string("temporary failure: ") + e.what());
+        return kTemporary;
+    }
+    setenv("USER", grantee.c_str(), 1);
+    std::vector<char*> reply(argv + first_reply_arg, argv + argc);
+    reply.push_back(nullptr);
+    execv(reply[0], reply.data());
+    log(std::string("cannot run the reply program ") + reply[0] + ": " + std::strerror(errno));
+    return kTemporary;
+}
