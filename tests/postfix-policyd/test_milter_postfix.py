@@ -113,7 +113,7 @@ class MilterThroughPostfix(unittest.TestCase):
         headers = self.delivered_headers("dave for carol")
         self.assertIn(b"From: Carol White <carol@example.com>", headers)
         self.assertRegex(headers, rb"\nSender: ?dave@example\.com(\r?\n|$)")
-        self.assertIn("decision=accept-add-sender", self.policyd.log_text())
+        self.assertTrue(self.policyd.logged("decision=accept-add-sender"))
 
     def test_on_behalf_with_own_sender_is_kept(self):
         self.submit("dave@example.com", ["From: carol@example.com", "Sender: Dave <dave@example.com>"], "dave signs")
@@ -127,7 +127,7 @@ class MilterThroughPostfix(unittest.TestCase):
     def test_forged_from_is_rejected(self):
         self.assert_refused("eve@example.com", ["From: Support <support@example.com>"], "eve forges", 550,
                             b"5.7.1", b"<support@example.com> is not owned by or delegated to user eve@example.com")
-        self.assertIn("decision=reject", self.policyd.log_text())
+        self.assertTrue(self.policyd.logged("decision=reject"))
 
     def test_display_name_trick_is_judged_by_the_address(self):
         # Looks like support, is eve: accepted (the address is hers).
@@ -169,7 +169,7 @@ class MilterThroughPostfix(unittest.TestCase):
                         raise
                     time.sleep(0.5)
         self.delivered_headers(subject)
-        self.assertIn("decision=tempfail", self.policyd.log_text())
+        self.assertTrue(self.policyd.logged("decision=tempfail"))
 
 
 if __name__ == "__main__":
