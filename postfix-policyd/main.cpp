@@ -28,7 +28,7 @@ void usage(std::ostream& out) {
            "(or syslog facility mail with --syslog). SIGHUP reloads the configuration, SIGUSR1 logs\n"
            "the counters, SIGTERM stops after answering requests in flight.\n"
            "--milter also serves the header From:/Sender: check to Postfix's smtpd_milters on that\n"
-           "socket (libmilter; command line only, see postfix-policyd/MILTER.md).\n";
+           "socket (libmilter; overrides policy.milter_listen; see README \"Header From enforcement\").\n";
 }
 
 // Drops root for good: supplementary groups, group, then user. Fails loudly.
@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
         if (!listen_override.empty()) config.policy.listen = listen_override;
         if (!stats_override.empty()) config.policy.stats_listen = stats_override;
         if (!user_override.empty()) config.policy.user = user_override;
+        if (milter_address.empty()) milter_address = config.policy.milter_listen;  // --milter overrides
         if (!milter_address.empty()) mailgrant::policy::milter_socket_spec(milter_address);  // validate early
         if (check_only) {
             std::cout << config_path << ": OK\n";

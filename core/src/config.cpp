@@ -219,6 +219,7 @@ void read_policy(Section s, PolicyConfig& c) {
     s.string("socket_mode", mode);
     s.string("user", c.user, false);
     s.string("stats_listen", c.stats_listen);
+    s.string("milter_listen", c.milter_listen);
     s.integer("workers", c.workers, 1, 256);
     s.integer("io_threads", c.io_threads, 1, 64);
     s.integer("max_connections", c.max_connections, 1, 100000);
@@ -236,6 +237,7 @@ void read_policy(Section s, PolicyConfig& c) {
     s.reject_unknown();
     check_listen(s, "listen", c.listen);
     if (!c.stats_listen.empty()) check_listen(s, "stats_listen", c.stats_listen);
+    if (!c.milter_listen.empty()) check_listen(s, "milter_listen", c.milter_listen);
     if (!mode.empty()) {
         if (mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
             s.fail(s.raw("socket_mode"), s.dotted("socket_mode"), "must be an octal mode such as \"0660\" (quoted)");

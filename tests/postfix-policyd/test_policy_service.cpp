@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../core/fakes.h"
+#include "fixture.h"
 #include "mailgrant/gentime.h"
 
 using namespace mailgrant;
@@ -15,35 +15,7 @@ using namespace mailgrant::policy;
 
 namespace {
 
-const std::string kAlice = "uid=alice,ou=people,dc=example,dc=com";
-const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
-const std::string kEve = "uid=eve,ou=people,dc=example,dc=com";
-const std::string kSupport = "uid=support,ou=people,dc=example,dc=com";
-const std::string kTeam = "cn=team,ou=groups,dc=example,dc=com";
-
-// The fixture every golden file runs against.
-void populate(mailgrant::testing::FakeDirectory& dir) {
-    dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com", "a.smith@example.com"}, false});
-    dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false});
-    dir.add_account("eve@example.com", Account{kEve, {"eve@example.com"}, false});
-    dir.add_account("support@example.com", Account{kSupport, {"support@example.com", "help@example.com"}, true});
-    dir.groups[normalize_dn(kBob)] = {{kTeam, {kTeam}}};
-    Grant team;
-    team.dn = "cn=team," + kSupport;
-    team.owner_dn = kSupport;
-    team.name = "team";
-    team.grantees = {kTeam};
-    team.send_as = true;
-    dir.grants.push_back(team);
-    Grant behalf = team;
-    behalf.dn = "cn=assistant," + kAlice;
-    behalf.owner_dn = kAlice;
-    behalf.name = "assistant";
-    behalf.grantees = {kBob};
-    behalf.send_as = false;
-    behalf.send_on_behalf = true;
-    dir.grants.push_back(behalf);
-}
+using mailgrant::testing::populate;
 
 class PolicyServiceTest : public ::testing::Test {
 protected:

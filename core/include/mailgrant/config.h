@@ -72,6 +72,7 @@ struct PolicyConfig {
     int socket_mode = 0660;
     std::string user = "nobody";  // the daemon drops root to this user after binding
     std::string stats_listen;     // "" = off; unix:PATH or inet:HOST:PORT, Prometheus text
+    std::string milter_listen;    // "" = off; header From: check for smtpd_milters (unix:PATH or inet:HOST:PORT)
     int workers = 8;              // concurrent LDAP lookups (one LDAP connection each)
     int io_threads = 2;           // event loops answering from the cache (about one per core)
     int max_connections = 1000;   // smtpd connections served at once
