@@ -77,7 +77,8 @@ class PolicyClient:
         self.sock.close()
 
     def __del__(self):
-        self.sock.close()
+        if getattr(self, "sock", None) is not None:  # the constructor may have failed
+            self.sock.close()
 
 
 class Daemon:
