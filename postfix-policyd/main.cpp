@@ -92,12 +92,13 @@ int main(int argc, char** argv) {
         std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
         const std::string prefix = std::string(stamp) + "mailgrant-policyd: ";
         // One write(2) per batch: lines from several threads never interleave.
-        std::string text = prefix;
-        for (char c : lines) {
-            text += c;
-            if (c == '\n') text += prefix;
+        std::string text;
+        text.reserve(lines.size() + 64 * prefix.size());
+        for (std::size_t start = 0; start <= lines.size();) {
+            const auto end = std::min(lines.find('\n', start), lines.size());
+            text.append(prefix).append(lines, start, end - start).push_back('\n');
+            start = end + 1;
         }
-        text += '\n';
         std::lock_guard<std::mutex> lock(log_mutex);
         std::fwrite(text.data(), 1, text.size(), stderr);
     };

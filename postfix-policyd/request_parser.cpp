@@ -71,6 +71,13 @@ PolicyRequest RequestParser::take() {
 
 std::string printable(std::string_view value, std::size_t max) {
     static const char hex[] = "0123456789abcdef";
+    // Fast path (every decision logs several values): nothing to escape or cut.
+    bool plain = value.size() <= max;
+    for (std::size_t i = 0; plain && i < value.size(); ++i) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        plain = c >= 0x20 && c < 0x7f && c != '\\';
+    }
+    if (plain) return std::string(value);
     std::string out;
     for (unsigned char c : value) {
         if (out.size() >= max) {
