@@ -17,6 +17,7 @@
 #include "header_address.h"
 #include "header_check.h"
 #include "request_parser.h"
+#include "server.h"
 
 namespace mailgrant::policy {
 namespace {
@@ -229,21 +230,6 @@ sfsistat on_close(SMFICTX* ctx) {
 }
 
 char kName[] = "mailgrant";
-
-void set_socket_owner(const std::string& path, const PolicyConfig& config) {
-    if (geteuid() == 0) {
-        const passwd* pw = config.socket_owner.empty() ? nullptr : getpwnam(config.socket_owner.c_str());
-        const group* gr = config.socket_group.empty() ? nullptr : getgrnam(config.socket_group.c_str());
-        if (!config.socket_owner.empty() && !pw)
-            throw std::runtime_error("policy.socket_owner: no such user '" + config.socket_owner + "'");
-        if (!config.socket_group.empty() && !gr)
-            throw std::runtime_error("policy.socket_group: no such group '" + config.socket_group + "'");
-        if (chown(path.c_str(), pw ? pw->pw_uid : static_cast<uid_t>(-1), gr ? gr->gr_gid : static_cast<gid_t>(-1)) != 0)
-            throw std::runtime_error("chown " + path + ": " + std::strerror(errno));
-    }
-    if (chmod(path.c_str(), static_cast<mode_t>(config.socket_mode)) != 0)
-        throw std::runtime_error("chmod " + path + ": " + std::strerror(errno));
-}
 
 }  // namespace
 

@@ -59,6 +59,20 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     return engine;
 }
 
+void set_socket_owner(const std::string& path, const PolicyConfig& config) {
+    if (geteuid() == 0) {
+        const passwd* pw = config.socket_owner.empty() ? nullptr : getpwnam(config.socket_owner.c_str());
+        const group* gr = config.socket_group.empty() ? nullptr : getgrnam(config.socket_group.c_str());
+        if (!config.socket_owner.empty() && !pw)
+            throw std::runtime_error("policy.socket_owner: no such user '" + config.socket_owner + "'");
+        if (!config.socket_group.empty() && !gr)
+            throw std::runtime_error("policy.socket_group: no such group '" + config.socket_group + "'");
+        if (chown(path.c_str(), pw ? pw->pw_uid : static_cast<uid_t>(-1), gr ? gr->gr_gid : static_cast<gid_t>(-1)) != 0)
+            throw sys_error("chown " + path);
+    }
+    if (chmod(path.c_str(), static_cast<mode_t>(config.socket_mode)) != 0) throw sys_error("chmod " + path);
+}
+
 int listen_on(const std::string& address, const PolicyConfig& config, bool set_owner) {
     if (address.rfind("unix:", 0) == 0) {
         const std::string path = address.substr(5);
@@ -77,18 +91,11 @@ int listen_on(const std::string& address, const PolicyConfig& config, bool set_o
             close(fd);
             throw sys_error("cannot listen on " + address);
         }
-        if (set_owner && geteuid() == 0) {
-            const passwd* pw = config.socket_owner.empty() ? nullptr : getpwnam(config.socket_owner.c_str());
-            const group* gr = config.socket_group.empty() ? nullptr : getgrnam(config.socket_group.c_str());
-            if (!config.socket_owner.empty() && !pw)
-                throw std::runtime_error("policy.socket_owner: no such user '" + config.socket_owner + "'");
-            if (!config.socket_group.empty() && !gr)
-                throw std::runtime_error("policy.socket_group: no such group '" + config.socket_group + "'");
-            if (chown(path.c_str(), pw ? pw->pw_uid : static_cast<uid_t>(-1), gr ? gr->gr_gid : static_cast<gid_t>(-1)) != 0)
-                throw sys_error("chown " + path);
-        }
-        if (chmod(path.c_str(), static_cast<mode_t>(set_owner ? config.socket_mode : 0600)) != 0)
+        if (set_owner) {
+            set_socket_owner(path, config);
+        } else if (chmod(path.c_str(), 0600) != 0) {  // the stats socket: root's only
             throw sys_error("chmod " + path);
+        }
         set_nonblocking(fd);
         return fd;
     }

@@ -43,6 +43,11 @@ struct Engine {
 // non-blocking fd. Throws std::runtime_error naming the address.
 int listen_on(const std::string& address, const PolicyConfig& config, bool set_owner);
 
+// Gives a unix socket the owner, group (when running as root) and mode of
+// policy.socket_owner / socket_group / socket_mode, so Postfix's smtpd can connect.
+// Throws std::runtime_error naming the key or the path. Used for the policy and milter sockets.
+void set_socket_owner(const std::string& path, const PolicyConfig& config);
+
 class Server {
 public:
     Server(std::shared_ptr<Engine> engine, std::string config_path, int listen_fd, int stats_fd, Logger log,
