@@ -231,6 +231,29 @@ class DovecotPluginTest(unittest.TestCase):
                 self.assertLess(time.time(), deadline, "revocation not obeyed within the TTL")
                 time.sleep(0.5)
 
+    def test_what_an_open_folder_keeps_after_revocation(self):
+        """README: a SELECTed folder keeps read access until re-selected; every flag
+        change checks the rights again."""
+        dn = "cn=dave-projects,uid=alice,ou=people,dc=example,dc=com"
+        ldap_apply(self.slapd, "dn: %s\nobjectClass: mailGrant\ncn: dave-projects\n"
+                               "mailGrantee: uid=dave,ou=people,dc=example,dc=com\n"
+                               "mailGrantFolder: Projects\nmailGrantRights: reader\n" % dn, "ldapadd")
+        deleted = False
+        try:
+            with self.login("dave@example.com", "dave-pw") as imap:
+                self.assertEqual(imap.select('"shared/alice@example.com/Projects"')[0], "OK")
+                ldap_apply(self.slapd, "dn: %s\nchangetype: delete\n" % dn)
+                deleted = True
+                time.sleep(TTL + 1.5)
+                self.assertEqual(imap.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[0], "OK")  # kept
+                imap.store("1", "+FLAGS", "(\\Seen)")  # 's' is gone: Dovecot drops the flag
+                self.assertNotIn(b"\\Seen", imap.fetch("1", "(FLAGS)")[1][0])
+                imap.close()
+                self.assertNotEqual(imap.select('"shared/alice@example.com/Projects"')[0], "OK")
+        finally:
+            if not deleted:
+                ldap_apply(self.slapd, "dn: %s\nchangetype: delete\n" % dn)
+
     def test_per_collaborator_login(self):
         imap = self.login("support@example.com*bob@example.com", "bob-pw")
         try:
