@@ -276,7 +276,7 @@ class DovecotPluginTest(unittest.TestCase):
         other = self.login("carol@example.com", "carol-pw")
         try:
             time.sleep(TTL + 1)  # let cached grants expire
-            os.kill(self.slapd.pid, signal.SIGSTOP)
+            self.slapd.pause()
             try:
                 self.assertEqual(own.select("Projects")[0], "OK")
                 self.assertEqual(own.search(None, "ALL")[0], "OK")

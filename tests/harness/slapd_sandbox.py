@@ -123,6 +123,23 @@ def acl_conf_to_olc(text):
     return rules, attrs
 
 
+def _all_threads_stopped(pid):
+    """True when every thread of pid is in state T (stopped) per /proc."""
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("T", "t"):
+            return False
+    return True
+
+
 def _pid_alive(pid):
     """True if pid exists, is not a zombie, and is a slapd."""
     try:
@@ -428,6 +445,19 @@ class Slapd:
         return False
 
     # ---- data -----------------------------------------------------------
+    def pause(self, timeout_s=5):
+        """SIGSTOP slapd (a hung LDAP server) and wait until every thread is stopped:
+        kill() returns before the stop takes effect, and slapd may answer meanwhile."""
+        os.kill(self.pid, signal.SIGSTOP)
+        deadline = time.time() + timeout_s
+        while not _all_threads_stopped(self.pid):
+            if time.time() > deadline:
+                raise RuntimeError("slapd %d did not stop within %d s" % (self.pid, timeout_s))
+            time.sleep(0.01)
+
+    def resume(self):
+        os.kill(self.pid, signal.SIGCONT)
+
     def load_ldif(self, path):
         """ldapadd the LDIF file as rootdn (online, so overlays such as memberof see it)."""
         return self._run(["ldapadd", "-x", "-H", self.uri, "-D", self.rootdn,

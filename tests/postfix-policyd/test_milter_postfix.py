@@ -150,7 +150,7 @@ class MilterThroughPostfix(unittest.TestCase):
         headers = ["From: support@example.com"]
         with smtplib.SMTP("127.0.0.1", self.stack.submission_port, timeout=60) as smtp:
             smtp.login("carol@example.com", "carol-pw")  # SASL itself needs LDAP: before the hang
-            os.kill(self.slapd.pid, signal.SIGSTOP)
+            self.slapd.pause()
             try:
                 with self.assertRaises(smtplib.SMTPDataError) as caught:
                     self.submit("carol@example.com", headers, subject, smtp=smtp)

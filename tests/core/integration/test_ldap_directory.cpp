@@ -116,6 +116,25 @@ void ldapmodify(const std::string& ldif, bool add = false) {
     ASSERT_EQ(status, 0) << out;
 }
 
+// kill() returns before SIGSTOP takes effect and slapd may still answer meanwhile: wait
+// (bounded) until /proc shows every thread stopped.
+bool wait_until_stopped(pid_t pid) {
+    for (int round = 0; round < 500; ++round) {
+        const std::string listing = run("cat /proc/" + std::to_string(pid) + "/task/*/stat");
+        bool all_stopped = !listing.empty();
+        std::istringstream lines(listing);
+        for (std::string line; std::getline(lines, line);) {
+            const auto paren = line.rfind(')');
+            if (paren == std::string::npos || paren + 2 >= line.size()) continue;
+            const char state = line[paren + 2];
+            all_stopped = all_stopped && (state == 'T' || state == 't');
+        }
+        if (all_stopped) return true;
+        usleep(10000);
+    }
+    return false;
+}
+
 class CoreIntegration : public ::testing::Test {
 protected:
     Config config = test_config();
@@ -288,6 +307,7 @@ TEST_F(CoreIntegration, WrongPasswordIsAnErrorNotAnonymous) {
 TEST_F(CoreIntegration, HungServerTimesOutAndRecovers) {
     EXPECT_TRUE(directory.find_login("alice"));  // connected
     ASSERT_EQ(kill(sandbox->pid, SIGSTOP), 0);
+    ASSERT_TRUE(wait_until_stopped(sandbox->pid)) << "slapd did not stop";
     LdapErrorKind kind = LdapErrorKind::Other;
     try {
         directory.find_login("bob");
