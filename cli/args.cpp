@@ -60,27 +60,38 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<Op
     return parsed;
 }
 
+namespace {
+
+// -c/--config, --json and -h/--help, wherever they stand. Advances i past a value.
+bool take_global_option(const std::vector<std::string>& argv, std::size_t& i, GlobalArgs& g) {
+    const std::string& a = argv[i];
+    if (a == "-c" || a == "--config") {
+        if (i + 1 >= argv.size()) throw UsageError("option '" + a + "' needs a value");
+        g.config_path = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+        g.config_path = a.substr(9);
+    } else if (a == "--json") {
+        g.json = true;
+    } else if (a == "-h" || a == "--help") {
+        g.help = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 GlobalArgs parse_global(const std::vector<std::string>& argv) {
     GlobalArgs g;
     std::size_t i = 0;
     for (; i < argv.size(); ++i) {
         const std::string& a = argv[i];
-        if (a == "-c" || a == "--config") {
-            if (i + 1 >= argv.size()) throw UsageError("option '" + a + "' needs a value");
-            g.config_path = argv[++i];
-        } else if (a.rfind("--config=", 0) == 0) {
-            g.config_path = a.substr(9);
-        } else if (a == "--json") {
-            g.json = true;
-        } else if (a == "-h" || a == "--help") {
-            g.help = true;
-        } else if (!a.empty() && a[0] == '-') {
-            throw UsageError("unknown option '" + a + "' before the verb");
-        } else {
-            g.verb = a;
-            ++i;
-            break;
-        }
+        if (take_global_option(argv, i, g)) continue;
+        if (!a.empty() && a[0] == '-') throw UsageError("unknown option '" + a + "' before the verb");
+        g.verb = a;
+        ++i;
+        break;
     }
     // -c and --json are also accepted after the verb; the rest belongs to the verb.
     for (; i < argv.size(); ++i) {
@@ -89,18 +100,7 @@ GlobalArgs parse_global(const std::vector<std::string>& argv) {
             g.rest.insert(g.rest.end(), argv.begin() + static_cast<long>(i), argv.end());
             break;
         }
-        if (a == "-c" || a == "--config") {
-            if (i + 1 >= argv.size()) throw UsageError("option '" + a + "' needs a value");
-            g.config_path = argv[++i];
-        } else if (a.rfind("--config=", 0) == 0) {
-            g.config_path = a.substr(9);
-        } else if (a == "--json") {
-            g.json = true;
-        } else if (a == "-h" || a == "--help") {
-            g.help = true;
-        } else {
-            g.rest.push_back(a);
-        }
+        if (!take_global_option(argv, i, g)) g.rest.push_back(a);
     }
     return g;
 }

@@ -155,21 +155,11 @@ std::vector<Grant> Context::all_grants() {
 }
 
 std::vector<Account> Context::all_mailboxes() {
-    std::vector<std::string> attrs{"objectClass", config_.users.mail_attribute};
-    for (const auto& a : config_.users.alias_attributes) attrs.push_back(a);
     const auto entries = ldap_.search(SearchRequest{config_.users_base(), SearchScope::Subtree,
-                                                    "(" + config_.users.mail_attribute + "=*)", attrs});
+                                                    "(" + config_.users.mail_attribute + "=*)",
+                                                    directory_.account_attributes()});
     std::vector<Account> out;
-    for (const auto& e : entries) {
-        Account a;
-        a.dn = e.dn;
-        for (const auto& m : e.values(config_.users.mail_attribute)) a.addresses.push_back(m);
-        for (const auto& attr : config_.users.alias_attributes)
-            for (const auto& v : e.values(attr))
-                if (!a.owns_address(v)) a.addresses.push_back(v);
-        a.shared_mailbox = e.has_value_ci("objectClass", config_.schema.shared_mailbox_object_class);
-        out.push_back(a);
-    }
+    for (const auto& e : entries) out.push_back(directory_.account_from_entry(e));
     std::sort(out.begin(), out.end(), [](const Account& a, const Account& b) {
         return ascii_lower(a.primary_address()) < ascii_lower(b.primary_address());
     });

@@ -58,14 +58,18 @@ public:
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
 
+    // What an account search asks for, and how an entry becomes an Account (mail first,
+    // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do
+    // not parse accounts a second way.
+    std::vector<std::string> account_attributes() const;
+    Account account_from_entry(const LdapEntry& entry) const;
+
     // Longest login or address accepted; longer input is refused before any search.
     static constexpr std::size_t kMaxNameLength = 320;
     // DNs per OR filter when expanding nested groups (keeps filters a sane size).
     static constexpr std::size_t kDnsPerFilter = 64;
 
 private:
-    std::vector<std::string> account_attributes() const;
-    Account account_from_entry(const LdapEntry& entry) const;
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);
