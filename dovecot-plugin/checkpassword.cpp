@@ -23,7 +23,6 @@
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
-#include "mailgrant/dn.h"
 #include "mailgrant/ldap_client.h"
 
 namespace {
@@ -106,12 +105,7 @@ int main(int argc, char** argv) {
             log("wrong password or unknown user " + grantee);
             return kRefused;
         }
-        const auto target = directory.find_mailbox(mailbox);
-        bool granted = false;
-        if (target)
-            for (const auto& owner : decider.sharing_with(grantee))
-                granted = granted || mailgrant::normalize_dn(owner.owner.dn) == mailgrant::normalize_dn(target->dn);
-        if (!granted) {
+        if (!decider.may_open_mailbox(grantee, mailbox)) {
             log("refused login of " + grantee + " to " + mailbox + ": no grant in LDAP");
             return kRefused;
         }

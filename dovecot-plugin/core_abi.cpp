@@ -18,7 +18,6 @@
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
-#include "mailgrant/dn.h"
 #include "mailgrant/ldap_client.h"
 
 struct mailgrant_core {
@@ -152,11 +151,7 @@ int mailgrant_core_folder_grantees(mailgrant_core* core, const char* mailbox, co
 int mailgrant_core_may_open_mailbox(mailgrant_core* core, const char* login, const char* mailbox, char* error,
                                     std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
-        const auto target = core->cache->find_mailbox(mailbox);
-        if (!target) return 0;
-        for (const auto& owner : core->decider->sharing_with(login))
-            if (mailgrant::normalize_dn(owner.owner.dn) == mailgrant::normalize_dn(target->dn)) return 1;
-        return 0;
+        return core->decider->may_open_mailbox(login, mailbox) ? 1 : 0;
     });
 }
 

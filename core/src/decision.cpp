@@ -173,6 +173,21 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
     return decision;
 }
 
+bool Decider::opens_folders(const Grant& grant, std::time_t now) {
+    return grant.state_at(now) == GrantState::Active && grant.rights && !grant.folders.empty();
+}
+
+bool Decider::may_open_mailbox(const std::string& login, const std::string& mailbox) {
+    const auto who = identify(login);
+    if (!who) return false;
+    const auto owner = directory_.find_mailbox(mailbox);
+    if (!owner || normalize_dn(owner->dn) == normalize_dn(who->account.dn)) return false;
+    const std::time_t now = clock_.wall_now();
+    for (const auto& grant : directory_.grants_of(owner->dn))
+        if (opens_folders(grant, now) && reaches(grant, *who)) return true;
+    return false;
+}
+
 std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {
     std::vector<SharingOwner> owners;
     const auto who = identify(login);
@@ -182,7 +197,7 @@ std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {
     const std::time_t now = clock_.wall_now();
     std::map<std::string, std::size_t> index;  // normalised owner DN -> position in owners
     for (const auto& grant : directory_.grants_to(grantees)) {
-        if (grant.state_at(now) != GrantState::Active || !grant.rights || grant.folders.empty()) continue;
+        if (!opens_folders(grant, now)) continue;
         const auto path = reaches(grant, *who);
         if (!path) continue;
         const std::string key = normalize_dn(grant.owner_dn);

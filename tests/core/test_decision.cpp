@@ -203,6 +203,23 @@ TEST_F(DecisionTest, LdapErrorsPropagateAndNeverGrant) {
     EXPECT_THROW(decider.sharing_with("bob@example.com"), LdapError);
 }
 
+TEST_F(DecisionTest, MayOpenMailboxAgreesWithSharingWith) {
+    dir.grants.push_back(make_grant(kSupport, "team", {kTeam}, {"*"}, "editor"));
+    auto send_only = make_grant(kAlice, "send", {kBob}, {}, "");
+    send_only.send_as = true;
+    dir.grants.push_back(send_only);
+    auto expired = make_grant(kCarol, "old", {kBob}, {"*"}, "reader");
+    expired.not_after = parse_generalized_time("20240101000000Z");
+    dir.grants.push_back(expired);
+    EXPECT_TRUE(decider.may_open_mailbox("bob@example.com", "help@example.com"));    // group, alias
+    EXPECT_TRUE(decider.may_open_mailbox("carol@example.com", "support@example.com"));  // nested group
+    EXPECT_FALSE(decider.may_open_mailbox("bob@example.com", "alice@example.com"));  // send right only
+    EXPECT_FALSE(decider.may_open_mailbox("bob@example.com", "carol@example.com"));  // expired
+    EXPECT_FALSE(decider.may_open_mailbox("bob@example.com", "bob@example.com"));    // own mailbox
+    EXPECT_FALSE(decider.may_open_mailbox("nobody@example.com", "support@example.com"));
+    EXPECT_FALSE(decider.may_open_mailbox("bob@example.com", "nobody@example.com"));
+}
+
 TEST_F(DecisionTest, SharingWithListsOwnersWithActiveFolderGrants) {
     dir.grants.push_back(make_grant(kAlice, "projects", {kBob}, {"Projects/*"}, "reader"));
     dir.grants.push_back(make_grant(kSupport, "team", {kTeam}, {"*"}, "editor"));

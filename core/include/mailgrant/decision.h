@@ -74,6 +74,10 @@ public:
     // Owners with at least one active grant to the user or one of the user's groups.
     std::vector<SharingOwner> sharing_with(const std::string& login);
 
+    // Does `mailbox` (address or DN) give `login` folder access by an active grant, as
+    // sharing_with() would list it? Decides per-collaborator (MAILBOX*GRANTEE) logins.
+    bool may_open_mailbox(const std::string& login, const std::string& mailbox);
+
 private:
     struct Identity {
         Account account;
@@ -81,6 +85,8 @@ private:
     };
     std::optional<Identity> identify(const std::string& login);
     std::optional<GrantPath> reaches(const Grant& grant, const Identity& who) const;
+    // An active grant with usable rights on at least one folder.
+    static bool opens_folders(const Grant& grant, std::time_t now);
 
     Directory& directory_;
     const Clock& clock_;
