@@ -2,6 +2,7 @@
 #include "header_check.h"
 
 #include "header_address.h"
+#include "policy_service.h"
 #include "mailgrant/dn.h"
 
 namespace mailgrant::policy {
@@ -18,11 +19,6 @@ std::string count_problem(const MessageHeaders& h) {
     if (h.sender.size() > 1)
         return "message has " + std::to_string(h.sender.size()) + " Sender: headers (RFC 5322 allows one)";
     return {};
-}
-
-std::string domain_of(const std::string& address) {
-    const auto at = address.rfind('@');
-    return at == std::string::npos ? std::string() : ascii_lower(address.substr(at + 1));
 }
 
 // The address to put in an added Sender: the login when it is an address (the usual
@@ -82,12 +78,9 @@ HeaderVerdict judge_unauthenticated(const PolicyConfig& config, const MessageHea
     if (auto problem = count_problem(headers); !problem.empty()) return reject(problem);
     const auto from = parse_from_header(headers.from.front());
     if (!from.ok) return reject("From: header refused: " + from.error);
-    for (const auto& box : from.mailboxes) {
-        const std::string domain = domain_of(box.address);
-        for (const auto& local : config.local_domains)
-            if (ascii_lower(local) == domain)  // exact: example.com never matches badexample.com
-                return reject("Authentication required to send as <" + box.address + ">");
-    }
+    for (const auto& box : from.mailboxes)
+        if (in_local_domains(config, box.address))
+            return reject("Authentication required to send as <" + box.address + ">");
     return pass;
 }
 

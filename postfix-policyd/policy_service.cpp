@@ -14,12 +14,16 @@ void replace_all(std::string& text, const std::string& what, const std::string& 
         text.replace(pos, what.size(), with);
 }
 
-std::string domain_of(const std::string& address) {
-    const auto at = address.rfind('@');
-    return at == std::string::npos ? std::string() : ascii_lower(address.substr(at + 1));
-}
-
 }  // namespace
+
+bool in_local_domains(const PolicyConfig& config, const std::string& address) {
+    const auto at = address.rfind('@');
+    if (at == std::string::npos) return false;
+    const std::string domain = ascii_lower(address.substr(at + 1));
+    for (const auto& local : config.local_domains)
+        if (ascii_lower(local) == domain) return true;
+    return false;
+}
 
 const char* to_string(Verdict verdict) {
     switch (verdict) {
@@ -43,14 +47,10 @@ Answer PolicyService::reject(const std::string& sender, const std::string& login
 }
 
 Answer PolicyService::unauthenticated(const std::string& sender) const {
-    if (config_.unauthenticated == UnauthenticatedMode::RejectLocal && !sender.empty()) {
-        const std::string domain = domain_of(sender);
-        for (const auto& local : config_.local_domains)
-            if (ascii_lower(local) == domain)  // exact: example.com never matches badexample.com
-                return Answer{Verdict::Reject,
-                              "REJECT 5.7.1 Authentication required to send as <" + printable(sender, kMaxEchoedBytes) + ">",
-                              "unauthenticated client uses local domain " + domain};
-    }
+    if (config_.unauthenticated == UnauthenticatedMode::RejectLocal && in_local_domains(config_, sender))
+        return Answer{Verdict::Reject,
+                      "REJECT 5.7.1 Authentication required to send as <" + printable(sender, kMaxEchoedBytes) + ">",
+                      "unauthenticated client uses a local domain: " + printable(sender, kMaxEchoedBytes)};
     return Answer{Verdict::Allow, "DUNNO", "not authenticated: left to the site's other restrictions"};
 }
 

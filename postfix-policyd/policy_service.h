@@ -46,6 +46,11 @@ private:
     Decider& decider_;
 };
 
+// True when the address's domain is one of policy.local_domains, compared exactly and
+// without case (example.com never matches badexample.com). Shared by the envelope
+// check and the header check for unauthenticated senders (unauthenticated: reject_local).
+bool in_local_domains(const PolicyConfig& config, const std::string& address);
+
 // "instance=<queue id or client> login=<...> sender=<...> decision=<...> reason=<...>"
 std::string log_line(const PolicyConfig& config, const PolicyRequest& request, const Answer& answer);
 
