@@ -240,6 +240,16 @@ static int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_contex
 	return extend ? -1 : ret;
 }
 
+/* Whose folders an ACL listing or update is about: the shared owner (or the mailbox of
+   a per-collaborator login), else the namespace's own user. */
+static const char *mailgrant_acl_owner(const struct mailgrant_mailbox_list *mlist,
+				       struct mailbox_list *list)
+{
+	if (mlist->owner != NULL)
+		return mlist->owner;
+	return list->ns->owner != NULL ? list->ns->owner->username : NULL;
+}
+
 /* GETACL: the owner (or an admin) sees the LDAP grants on a folder next to the local
    ACL entries, as user=<address> and $<group> identifiers. */
 struct mailgrant_grantee_collect {
@@ -271,8 +281,7 @@ static struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object
 
 	i_assert(mlist != NULL);
 	iter = mlist->acl_vprev.object_list_init(aclobj);
-	owner = mlist->owner != NULL ? mlist->owner :
-		(list->ns->owner != NULL ? list->ns->owner->username : NULL);
+	owner = mailgrant_acl_owner(mlist, list);
 	if (iter->failed || owner == NULL || *aclobj->name == '\0')
 		return iter;
 
@@ -327,8 +336,7 @@ static int mailgrant_object_update(struct acl_object *aclobj, const struct acl_r
 	int ret = 0;
 
 	i_assert(mlist != NULL);
-	owner = mlist->owner != NULL ? mlist->owner :
-		(list->ns->owner != NULL ? list->ns->owner->username : NULL);
+	owner = mailgrant_acl_owner(mlist, list);
 	if (owner == NULL || *aclobj->name == '\0' || update->rights.identifier == NULL ||
 	    (update->rights.id_type != ACL_ID_USER && update->rights.id_type != ACL_ID_GROUP))
 		return mlist->acl_vprev.object_update(aclobj, update);
