@@ -32,21 +32,9 @@ std::time_t parse_time_argument(const std::string& text, bool end_of_day) {
     return *t;
 }
 
-std::string format_time_human(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-    return buf;
-}
+std::string format_time_human(std::time_t t) { return format_utc(t, "%Y-%m-%d %H:%M:%SZ"); }
 
-std::string format_time_iso(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string format_time_iso(std::time_t t) { return format_utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string rights_argument(const std::optional<std::string>& role, const std::optional<std::string>& letters) {
     if (role && letters) throw std::invalid_argument("give either --role or --rights, not both");

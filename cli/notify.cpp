@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "grant_spec.h"
+#include "mailgrant/gentime.h"
 #include "subprocess.h"
 
 namespace mailgrant::cli {
@@ -49,13 +50,7 @@ std::string folder_list(const std::vector<std::string>& folders) {
     return out;
 }
 
-std::string rfc5322_date(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    return buf;
-}
+std::string rfc5322_date(std::time_t t) { return format_utc(t, "%a, %d %b %Y %H:%M:%S +0000"); }
 
 // Header values come from LDAP: never let a CR/LF start a new header.
 std::string header_safe(const std::string& v) {

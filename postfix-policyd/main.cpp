@@ -14,6 +14,7 @@
 #include <string>
 
 #include "milter.h"
+#include "mailgrant/gentime.h"
 #include "server.h"
 
 namespace {
@@ -85,12 +86,7 @@ int main(int argc, char** argv) {
             }
             return;
         }
-        char stamp[32];
-        const std::time_t now = std::time(nullptr);
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-        const std::string prefix = std::string(stamp) + "mailgrant-policyd: ";
+        const std::string prefix = mailgrant::format_utc(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ ") + "mailgrant-policyd: ";
         // One write(2) per batch: lines from several threads never interleave.
         std::string text;
         text.reserve(lines.size() + 64 * prefix.size());

@@ -98,12 +98,14 @@ std::optional<std::time_t> parse_generalized_time(std::string_view text, std::st
     return static_cast<std::time_t>(t);
 }
 
-std::string format_generalized_time(std::time_t t) {
+std::string format_utc(std::time_t t, const char* strftime_format) {
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
-    return buf;
+    char buf[64];
+    const std::size_t n = std::strftime(buf, sizeof buf, strftime_format, &tm);
+    return std::string(buf, n);
 }
+
+std::string format_generalized_time(std::time_t t) { return format_utc(t, "%Y%m%d%H%M%SZ"); }
 
 }  // namespace mailgrant

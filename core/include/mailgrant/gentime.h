@@ -16,4 +16,7 @@ std::optional<std::time_t> parse_generalized_time(std::string_view text, std::st
 // UTC seconds -> "YYYYMMDDHHMMSSZ".
 std::string format_generalized_time(std::time_t t);
 
+// UTC seconds formatted with strftime(3) (e.g. "%Y-%m-%dT%H:%M:%SZ"); at most 63 bytes.
+std::string format_utc(std::time_t t, const char* strftime_format);
+
 }  // namespace mailgrant
