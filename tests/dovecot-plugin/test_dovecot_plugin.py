@@ -11,12 +11,9 @@ into the sandbox here.
 import imaplib
 import os
 import re
-import shutil
-import signal
 import smtplib
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from email.message import EmailMessage
@@ -25,8 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mail_sandbox import MailStack  # noqa: E402
-from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
-from slapd_sandbox import Slapd  # noqa: E402
+from mailgrant_setup import dovecot_conf_with_plugin, start_directory, write_config  # noqa: E402
 
 PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN",
                         os.path.join(ROOT, "build", "dovecot-plugin", "lib20_mailgrant_plugin.so"))
@@ -43,13 +39,7 @@ def ldap_apply(slapd, ldif, tool="ldapmodify"):
 class DovecotPluginTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-dovecot-it-")
-        os.chmod(cls.tmp, 0o755)
-        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
-        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd")).start()
-        cls.addClassCleanup(cls.slapd.stop)
-        cls.addClassCleanup(lambda: os.kill(cls.slapd.pid, signal.SIGCONT))
-        cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-dovecot-it-")
 
         # The plugin runs as the mail user: config and password readable by it.
         cls.config = write_config(os.path.join(cls.tmp, "etc"), cls.slapd, TTL, 1)
@@ -290,7 +280,7 @@ class DovecotPluginTest(unittest.TestCase):
                 self.assertNotEqual(other.select('"shared/support@example.com/INBOX"')[0], "OK")
                 self.assertNotEqual(other.select('"shared/support@example.com/INBOX"')[0], "OK")
             finally:
-                os.kill(self.slapd.pid, signal.SIGCONT)
+                self.slapd.resume()
             deadline = time.time() + 15
             while other.select('"shared/support@example.com/INBOX"')[0] != "OK":
                 self.assertLess(time.time(), deadline, "shared access did not come back with LDAP")

@@ -62,3 +62,24 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     with open(drop_in_path, "w") as f:
         f.write(drop_in)
     return "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
+
+
+def start_directory(test_class, prefix):
+    """For a unittest class's setUpClass: a 0755 temporary directory (daemons running as
+    other users must traverse it) and a private slapd in it holding
+    tests/fixtures/org.ldif. Cleanups are registered on the class; they run last-in
+    first-out, so the directory goes only after slapd (resumed if a test paused it)
+    stopped. Returns (directory, slapd)."""
+    import shutil
+    import tempfile
+
+    from slapd_sandbox import Slapd
+
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)
+    test_class.addClassCleanup(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    slapd = Slapd(os.path.join(tmp, "slapd")).start()
+    test_class.addClassCleanup(slapd.stop)
+    test_class.addClassCleanup(slapd.resume)
+    slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+    return tmp, slapd

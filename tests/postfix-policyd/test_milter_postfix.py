@@ -14,11 +14,8 @@ Postfix), so every refusal below comes from the header check:
 Needs root (Postfix and Dovecot masters).
 """
 import os
-import shutil
-import signal
 import smtplib
 import sys
-import tempfile
 import time
 import unittest
 
@@ -27,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
 from mail_sandbox import MailStack  # noqa: E402
-from slapd_sandbox import Slapd  # noqa: E402
+from mailgrant_setup import start_directory  # noqa: E402
 from test_policyd import Daemon  # noqa: E402
 
 
@@ -41,13 +38,7 @@ def raw_message(headers, subject, to="alice@example.com"):
 class MilterThroughPostfix(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-milter-e2e-")
-        os.chmod(cls.tmp, 0o755)  # postfix and the daemon's user must traverse it
-        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
-        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd")).start()
-        cls.addClassCleanup(cls.slapd.stop)
-        cls.addClassCleanup(lambda: os.kill(cls.slapd.pid, signal.SIGCONT))
-        cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-milter-e2e-")
         policy_dir = os.path.join(cls.tmp, "policyd")
         os.mkdir(policy_dir)
         cls.milter_socket = os.path.join(policy_dir, "milter.sock")
@@ -155,7 +146,7 @@ class MilterThroughPostfix(unittest.TestCase):
                 with self.assertRaises(smtplib.SMTPDataError) as caught:
                     self.submit("carol@example.com", headers, subject, smtp=smtp)
             finally:
-                os.kill(self.slapd.pid, signal.SIGCONT)
+                self.slapd.resume()
             self.assertEqual(caught.exception.smtp_code // 100, 4, caught.exception.smtp_error)
             self.assertIn(b"4.7.1", caught.exception.smtp_error)
             deadline = time.time() + 20

@@ -184,7 +184,7 @@ class PolicydTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        os.kill(cls.slapd.pid, signal.SIGCONT)
+        cls.slapd.resume()
         cls.slapd.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
@@ -282,7 +282,7 @@ class PolicydTest(unittest.TestCase):
             reply = c.ask("carol@example.com", "support@example.com")   # not cached yet
             own = c.ask("carol@example.com", "carol@example.com")       # needs no LDAP
         finally:
-            os.kill(self.slapd.pid, signal.SIGCONT)
+            self.slapd.resume()
         self.assertTrue(reply.startswith("DEFER_IF_PERMIT 4."), reply)
         self.assertEqual(own, "DUNNO")
         deadline = time.time() + 15

@@ -9,11 +9,8 @@ others get 5.7.1 with the reason, and LDAP trouble gives 4xx and the same messag
 accepted once LDAP is back. Needs root (Postfix and Dovecot masters).
 """
 import os
-import shutil
-import signal
 import smtplib
 import sys
-import tempfile
 import time
 import unittest
 from email.message import EmailMessage
@@ -23,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
 from mail_sandbox import MailStack  # noqa: E402
-from slapd_sandbox import Slapd  # noqa: E402
+from mailgrant_setup import start_directory  # noqa: E402
 from test_policyd import Daemon  # noqa: E402
 
 SNIPPET = os.path.join(ROOT, "examples", "postfix", "main.cf.snippet")
@@ -41,14 +38,7 @@ def message(sender, to, subject):
 class PolicydThroughPostfix(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-pf-e2e-")
-        os.chmod(cls.tmp, 0o755)  # postfix and the daemon's user must traverse it
-        # Cleanups run last-in first-out: the directory goes after every daemon stopped.
-        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
-        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd")).start()
-        cls.addClassCleanup(cls.slapd.stop)
-        cls.addClassCleanup(lambda: os.kill(cls.slapd.pid, signal.SIGCONT))
-        cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-pf-e2e-")
         with open(SNIPPET) as f:
             snippet = f.read()
         mail_dir = os.path.join(cls.tmp, "mail")
@@ -100,7 +90,7 @@ class PolicydThroughPostfix(unittest.TestCase):
                 with self.assertRaises(smtplib.SMTPRecipientsRefused) as caught:
                     smtp.send_message(message(sender, to, subject), from_addr=sender, to_addrs=[to])
             finally:
-                os.kill(self.slapd.pid, signal.SIGCONT)
+                self.slapd.resume()
             code, text = caught.exception.recipients[to]
             self.assertEqual(code // 100, 4, text)  # temporary: the client keeps the message
             self.assertIn(b"4.7.1", text)
