@@ -8,8 +8,19 @@
 // exec the reply program Dovecot appended to our arguments, with USER set; exit 1 means
 // "wrong password or no grant", 111 a temporary failure (LDAP trouble: never success).
 //
+// Only for services that open mailboxes (imap, pop3). Over SMTP (Postfix's Dovecot SASL
+// sends service=smtp, Dovecot's submission service "submission") a master login would
+// reach Postfix as the MAILBOX -- Dovecot hands the target user on as the SASL user name
+// -- and so let the collaborator send as the mailbox with no trace of who he is. So every
+// other service is refused here, with the reason in the log; the collaborator sends
+// with his own login and his own grants (sendAs / sendOnBehalf) decide. The same holds
+// for SASL PLAIN with an authorization identity (authzid=MAILBOX, authcid=GRANTEE):
+// Dovecot routes it through this master passdb too. $SERVICE is set by Dovecot's
+// checkpassword passdb for every call; when it is missing we refuse (fail closed).
+//
 // usage (dovecot passdb args): mailgrant-checkpassword [-c CONFIG] REPLY-PROGRAM...
 #include <ldap.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,7 +42,27 @@ constexpr int kRefused = 1;
 constexpr int kTemporary = 111;
 constexpr std::size_t kMaxInput = 1024;
 
-void log(const std::string& line) { std::fprintf(stderr, "mailgrant-checkpassword: %s\n", line.c_str()); }
+// stderr is Dovecot's log pipe when Dovecot runs us: plain lines there are logged at
+// Error level. Dovecot's internal log protocol ("\001" + level + pid + " ") lets a
+// success be logged as Info (level byte: Dovecot's LOG_TYPE + 1; pid 0 = none given).
+// On a terminal (a person testing by hand) the plain line is printed. Refused logins
+// are Info, as Dovecot's own "Login failed"; a send attempt through a master login is a
+// Warning; only our own trouble (config, LDAP) is an Error.
+enum class Level { Info = 2, Warning = 3, Error = 4 };
+
+void log(const std::string& line, Level level = Level::Error) {
+    struct stat st {};
+    const bool dovecot_log_pipe = fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (dovecot_log_pipe)
+        std::fprintf(stderr, "\001%c0 mailgrant-checkpassword: %s\n", static_cast<char>(level), line.c_str());
+    else
+        std::fprintf(stderr, "mailgrant-checkpassword: %s\n", line.c_str());
+}
+
+// The services a per-collaborator login may use: the ones that only open mailboxes.
+bool service_opens_mailboxes_only(const std::string& service) {
+    return service == "imap" || service == "pop3";
+}
 
 // Simple bind as the grantee: true when the password is right. Throws LdapError on
 // anything but "invalid credentials".
@@ -86,12 +117,22 @@ int main(int argc, char** argv) {
     const char* target_env = std::getenv("AUTH_LOGIN_USER");
     const std::string mailbox = target_env ? target_env : "";
     if (mailbox.empty() || mailbox == grantee) {
-        log("not a MAILBOX*GRANTEE login for " + grantee + ": refused");
+        log("not a MAILBOX*GRANTEE login for " + grantee + ": refused", Level::Info);
+        return kRefused;
+    }
+    const char* service_env = std::getenv("SERVICE");
+    const std::string service = service_env ? service_env : "";
+    if (!service_opens_mailboxes_only(service)) {
+        log("refused per-collaborator login of " + grantee + " to " + mailbox + " for service '" +
+            (service.empty() ? std::string("unknown") : service) +
+            "': it is for reading mail only (IMAP, POP3); to send, log in as " + grantee +
+            " (sendAs/sendOnBehalf grants decide which From addresses are allowed)",
+            Level::Warning);
         return kRefused;
     }
     // An empty password makes an LDAP simple bind "unauthenticated" -- and succeed.
     if (password.empty()) {
-        log("empty password for " + grantee + ": refused");
+        log("empty password for " + grantee + ": refused", Level::Info);
         return kRefused;
     }
 
@@ -102,14 +143,14 @@ int main(int argc, char** argv) {
         mailgrant::Decider decider(directory, mailgrant::SystemClock::instance());
         const auto account = directory.find_login(grantee);
         if (!account || account->shared_mailbox || !password_is_right(config.ldap, account->dn, password)) {
-            log("wrong password or unknown user " + grantee);
+            log("wrong password or unknown user " + grantee, Level::Info);
             return kRefused;
         }
         if (!decider.may_open_mailbox(grantee, mailbox)) {
-            log("refused login of " + grantee + " to " + mailbox + ": no grant in LDAP");
+            log("refused login of " + grantee + " to " + mailbox + ": no grant in LDAP", Level::Info);
             return kRefused;
         }
-        log("login of " + grantee + " to " + mailbox + " allowed by an LDAP grant");
+        log("login of " + grantee + " to " + mailbox + " (service " + service + ") allowed by an LDAP grant", Level::Info);
     } catch (const mailgrant::ConfigError& e) {
         log(std::string("configuration error: ") + e.what());
         return kTemporary;

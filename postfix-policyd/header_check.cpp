@@ -42,8 +42,9 @@ HeaderVerdict judge_authenticated(Decider& decider, Directory& directory, const 
     std::string why;
     for (const auto& box : from.mailboxes) {
         const SenderDecision d = decider.sender(login, box.address);
-        if (!d.allowed())
-            return reject("From: address <" + box.address + "> is not owned by or delegated to user " + login);
+        if (!d.allowed())  // the Decider's reason names the person (or the shared mailbox) behind the login
+            return reject("From: address <" + box.address + "> is not owned by or delegated to user " + login + ": " +
+                          d.reason);
         if (d.right == SenderRight::SendOnBehalf) {
             on_behalf = true;
             if (behalf_of.empty()) behalf_of = box.address;

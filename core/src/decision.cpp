@@ -115,20 +115,20 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         decision.reason = "null sender (bounce) is always allowed";
         return decision;
     }
-    // Sending as one's own login name needs no directory at all (and keeps working
-    // for the most common case while LDAP is down).
-    if (ascii_lower(address) == ascii_lower(login)) {
-        decision.right = SenderRight::Own;
-        decision.reason = "'" + address + "' is the login name itself";
-        return decision;
-    }
+    // No shortcut for "the address is the login name itself": the login Postfix reports
+    // may name a shared mailbox (a misconfigured password on it, or a master/authzid
+    // login that slipped past mailgrant-checkpassword), and a shared mailbox is never
+    // anyone's own sender. So even the own-address case asks LDAP; while LDAP is down
+    // it is deferred like every other send, never permitted blind.
     const auto who = identify(login);
     if (!who) {
         decision.reason = "login '" + login + "' is not known in LDAP";
         return decision;
     }
     if (who->account.shared_mailbox) {
-        decision.reason = "'" + login + "' is a shared mailbox and has no login of its own";
+        decision.mailbox_dn = who->account.dn;
+        decision.reason = "login '" + login + "' is the shared mailbox " + who->account.dn +
+                          ", which has no login of its own: log in as yourself to send";
         return decision;
     }
     if (who->account.owns_address(address)) {

@@ -174,7 +174,9 @@ INSTANTIATE_TEST_SUITE_P(
                       SenderCase{"unknown_address", "bob@example.com", "ceo@example.com", SenderRight::Denied},
                       SenderCase{"foreign_domain", "bob@example.com", "bob@example.com.evil.org", SenderRight::Denied},
                       SenderCase{"unknown_login", "mallory@example.com", "support@example.com", SenderRight::Denied},
-                      SenderCase{"shared_mailbox_login", "support@example.com", "help@example.com", SenderRight::Denied}),
+                      SenderCase{"shared_mailbox_login", "support@example.com", "help@example.com", SenderRight::Denied},
+                      SenderCase{"shared_mailbox_login_own_name", "support@example.com", "support@example.com",
+                                 SenderRight::Denied}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(DecisionTest, SendAsBeatsOnBehalf) {
@@ -189,10 +191,22 @@ TEST_F(DecisionTest, SendAsBeatsOnBehalf) {
     EXPECT_EQ(d.via->grant_name, "as");
 }
 
-TEST_F(DecisionTest, SenderEqualToLoginNeedsNoLdap) {
-    dir.fail = true;
+// Issue 10: Postfix's sasl_username can name a shared mailbox (a master or authzid login,
+// or a password set on it by mistake). Its own address is then no free pass.
+TEST_F(DecisionTest, SharedMailboxLoginIsNeverItsOwnSender) {
+    for (const char* address : {"support@example.com", "SUPPORT@example.com", "help@example.com"}) {
+        const auto d = decider.sender("support@example.com", address);
+        EXPECT_EQ(d.right, SenderRight::Denied) << address;
+        EXPECT_NE(d.reason.find("shared mailbox"), std::string::npos) << d.reason;
+    }
+}
+
+// The own address is looked up like any other: LDAP down defers it (never a blind permit).
+TEST_F(DecisionTest, SenderEqualToLoginStillAsksLdap) {
     EXPECT_EQ(decider.sender("Bob@Example.com", "bob@example.COM").right, SenderRight::Own);
-    EXPECT_EQ(dir.calls, 0);
+    EXPECT_GT(dir.calls, 0);
+    dir.fail = true;
+    EXPECT_THROW(decider.sender("Bob@Example.com", "bob@example.COM"), LdapError);
 }
 
 TEST_F(DecisionTest, LdapErrorsPropagateAndNeverGrant) {

@@ -213,7 +213,8 @@ def _tail(path, n=60):
 
 class MailStack:
     def __init__(self, workdir, ldap_uri, ldap_base, policy_service=None,
-                 dovecot_extra_conf="", postfix_main_extra="", submission_sender_restrictions=None):
+                 dovecot_extra_conf="", postfix_main_extra="", submission_sender_restrictions=None,
+                 submission_options=()):
         self.workdir = os.path.abspath(workdir)
         self.ldap_uri = ldap_uri
         self.ldap_base = ldap_base
@@ -223,6 +224,9 @@ class MailStack:
         # submission service's smtpd_sender_restrictions (e.g. its restriction class).
         self.postfix_main_extra = postfix_main_extra or ""
         self.submission_sender_restrictions = submission_sender_restrictions
+        # More "-o name=value" options for the submission service (e.g. the shipped
+        # master.cf.snippet's smtpd_milters, read by postfix_snippets.py).
+        self.submission_options = list(submission_options)
         self._imap_port = None
         self._smtp_port = None
         self._submission_port = None
@@ -484,6 +488,7 @@ service auth {{
         ]
         if self.submission_sender_restrictions:
             sub_opts.append("smtpd_sender_restrictions=%s" % self.submission_sender_restrictions)
+        sub_opts += self.submission_options
         if self.postfix_main_extra:
             main += ["# ---- appended by the test ----", self.postfix_main_extra, ""]
         # chroot column (5) is "n" everywhere: the sockets and the policy

@@ -89,41 +89,59 @@ class MilterThroughPostfix(unittest.TestCase):
         for fragment in fragments:
             self.assertIn(fragment, caught.exception.smtp_error)
 
+    def assert_decided(self, login, decision, from_fragment, timeout_s=10):
+        """The milter itself logged this decision for this login and From: (a message that
+        merely arrived could have passed an unwired check)."""
+        def found():
+            return any("milter:" in line and " login=%s " % login in line and " decision=%s " % decision in line
+                       and from_fragment in line for line in self.policyd.log_text().splitlines())
+        deadline = time.time() + timeout_s
+        while not found():
+            if time.time() > deadline:
+                self.fail("no milter decision %s for %s with %r:\n%s"
+                          % (decision, login, from_fragment, self.policyd.log_text()[-3000:]))
+            time.sleep(0.1)
+
     def test_send_as_is_accepted_without_sender(self):
         self.submit("bob@example.com", ["From: Support <support@example.com>"], "bob as support")
         headers = self.delivered_headers("bob as support")
         self.assertIn(b"From: Support <support@example.com>", headers)
         self.assertNotIn(b"\nSender:", headers)
+        self.assert_decided("bob@example.com", "accept", "<support@example.com>")
 
     def test_own_address_is_accepted(self):
         self.submit("eve@example.com", ["From: Eve <eve@example.com>"], "eve as herself")
         self.delivered_headers("eve as herself")
+        self.assert_decided("eve@example.com", "accept", "Eve <eve@example.com>")
 
     def test_on_behalf_without_sender_gets_sender_added(self):
         self.submit("dave@example.com", ["From: Carol White <carol@example.com>"], "dave for carol")
         headers = self.delivered_headers("dave for carol")
         self.assertIn(b"From: Carol White <carol@example.com>", headers)
         self.assertRegex(headers, rb"\nSender: ?dave@example\.com(\r?\n|$)")
-        self.assertTrue(self.policyd.logged("decision=accept-add-sender"))
+        self.assert_decided("dave@example.com", "accept-add-sender", "<carol@example.com>")
 
     def test_on_behalf_with_own_sender_is_kept(self):
         self.submit("dave@example.com", ["From: carol@example.com", "Sender: Dave <dave@example.com>"], "dave signs")
         headers = self.delivered_headers("dave signs")
         self.assertEqual(headers.count(b"Sender:"), 1)
+        self.assert_decided("dave@example.com", "accept", "carol@example.com")
 
     def test_on_behalf_with_someone_elses_sender_is_rejected(self):
         self.assert_refused("dave@example.com", ["From: carol@example.com", "Sender: eve@example.com"],
                             "dave blames eve", 550, b"5.7.1", b"must be an address of user dave@example.com")
+        self.assert_decided("dave@example.com", "reject", "carol@example.com")
 
     def test_forged_from_is_rejected(self):
         self.assert_refused("eve@example.com", ["From: Support <support@example.com>"], "eve forges", 550,
                             b"5.7.1", b"<support@example.com> is not owned by or delegated to user eve@example.com")
-        self.assertTrue(self.policyd.logged("decision=reject"))
+        self.assert_decided("eve@example.com", "reject", "Support <support@example.com>")
 
     def test_display_name_trick_is_judged_by_the_address(self):
         # Looks like support, is eve: accepted (the address is hers).
         self.submit("eve@example.com", ['From: "support@example.com" <eve@example.com>'], "eve in disguise")
         self.delivered_headers("eve in disguise")
+        self.assert_decided("eve@example.com", "accept", "<eve@example.com>")
         # Looks like eve, is support: refused.
         self.assert_refused("eve@example.com", ['From: "eve@example.com" <support@example.com>'], "eve hides",
                             550, b"5.7.1", b"<support@example.com>")
@@ -134,6 +152,7 @@ class MilterThroughPostfix(unittest.TestCase):
     def test_second_from_header_is_rejected(self):
         self.assert_refused("eve@example.com", ["From: eve@example.com", "From: support@example.com"],
                             "eve twice", 550, b"5.7.1", b"2 From: headers")
+        self.assert_decided("eve@example.com", "reject", "support@example.com")
 
     def test_ldap_down_gives_4xx_and_the_retry_is_accepted(self):
         # carol is used only here, so nothing about her is cached yet.
@@ -160,7 +179,8 @@ class MilterThroughPostfix(unittest.TestCase):
                         raise
                     time.sleep(0.5)
         self.delivered_headers(subject)
-        self.assertTrue(self.policyd.logged("decision=tempfail"))
+        self.assert_decided("carol@example.com", "tempfail", "support@example.com")
+        self.assert_decided("carol@example.com", "accept", "support@example.com")
 
 
 if __name__ == "__main__":

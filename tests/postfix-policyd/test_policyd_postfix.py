@@ -63,13 +63,21 @@ class PolicydThroughPostfix(unittest.TestCase):
             smtp.login(login, password)
             smtp.send_message(message(sender, to, subject), from_addr=sender, to_addrs=[to])
 
+    def assert_decided(self, login, sender, decision):
+        """The daemon itself logged this decision (mail that merely arrived could have
+        passed an unwired check)."""
+        needle = "login=%s sender=<%s> decision=%s " % (login, sender, decision)
+        self.assertTrue(self.policyd.logged(needle), "policyd did not log %r:\n%s" % (needle, self.policyd.log_text()[-3000:]))
+
     def test_delegated_sender_is_accepted_and_delivered(self):
         self.submit("bob@example.com", "bob-pw", "support@example.com", "from support via bob")
         self.stack.wait_for_delivery("alice@example.com", "from support via bob")
+        self.assert_decided("bob@example.com", "support@example.com", "allow")
 
     def test_own_address_is_accepted(self):
         self.submit("eve@example.com", "eve-pw", "eve@example.com", "eve as herself")
         self.stack.wait_for_delivery("alice@example.com", "eve as herself")
+        self.assert_decided("eve@example.com", "eve@example.com", "allow")
 
     def test_undelegated_sender_is_rejected_with_the_reason(self):
         with self.assertRaises(smtplib.SMTPRecipientsRefused) as caught:
@@ -78,7 +86,7 @@ class PolicydThroughPostfix(unittest.TestCase):
         self.assertEqual(code, 554, text)
         self.assertIn(b"5.7.1", text)
         self.assertIn(b"not owned by or delegated to user eve@example.com", text)
-        self.assertTrue(self.policyd.logged("decision=reject"))  # the check was reached
+        self.assert_decided("eve@example.com", "support@example.com", "reject")
 
     def test_ldap_trouble_defers_and_the_retry_is_accepted(self):
         subject = "carol sends as support during an LDAP hang"
@@ -106,6 +114,8 @@ class PolicydThroughPostfix(unittest.TestCase):
                     smtp.rset()
                     time.sleep(0.5)
         self.stack.wait_for_delivery(to, subject)
+        self.assert_decided("carol@example.com", sender, "defer")
+        self.assert_decided("carol@example.com", sender, "allow")
 
 
 if __name__ == "__main__":
