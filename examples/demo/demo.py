@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mail_sandbox import MailStack  # noqa: E402
+import postfix_snippets  # noqa: E402
 from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
 
@@ -75,14 +76,17 @@ class Demo:
         mail_dir = os.path.join(DIR, "mail")
         os.mkdir(mail_dir)
         os.chmod(mail_dir, 0o755)
+        # Postfix as the shipped snippets configure it: the envelope check (main.cf.snippet's
+        # restriction class) and the header From: milter (master.cf.snippet).
         self.stack = MailStack(mail_dir, self.slapd.uri, self.slapd.base,
-                               postfix_main_extra=open(os.path.join(ROOT, "examples", "postfix", "main.cf.snippet")).read(),
-                               submission_sender_restrictions="mailgrant_submission")
-        policy_socket = os.path.join(self.stack.postfix_queue_dir, "private", "mailgrant")
+                               postfix_main_extra=postfix_snippets.main_cf(),
+                               submission_options=postfix_snippets.submission_options())
+        policy_socket = postfix_snippets.policy_socket(self.stack.postfix_queue_dir)
+        milter_socket = postfix_snippets.milter_socket(self.stack.postfix_queue_dir)
         etc = os.path.join(DIR, "etc")
         self.config = write_config(etc, self.slapd, TTL, 2,
-                                   "policy:\n  listen: unix:%s\n  user: mail\n  request_timeout_ms: 3000\n"
-                                   % policy_socket)
+                                   "policy:\n  listen: unix:%s\n  milter_listen: unix:%s\n  user: mail\n"
+                                   "  request_timeout_ms: 3000\n" % (policy_socket, milter_socket))
         self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
             etc, self.plugin, self.config, self.stack.dovecot_ldap_conf_path,
             os.path.join(self.build, "dovecot-plugin", "mailgrant-checkpassword"))
@@ -93,7 +97,7 @@ class Demo:
         with open(os.path.join(DIR, "policyd.pid"), "w") as f:
             f.write(str(proc.pid))
         deadline = time.time() + 10
-        while not os.path.exists(policy_socket):
+        while not (os.path.exists(policy_socket) and os.path.exists(milter_socket)):
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("mailgrant-policyd did not start:\n" + open(log.name).read())
             time.sleep(0.1)
@@ -107,9 +111,11 @@ class Demo:
         c.login(user, password)
         return c
 
-    def submit(self, login, password, sender, to, subject):
+    def submit(self, login, password, sender, to, subject, header_from=None):
+        """Submits as a mail client would; returns (code, text) of the first refusal
+        (AUTH, envelope or header check) or (250, "accepted")."""
         m = EmailMessage()
-        m["From"], m["To"], m["Subject"] = sender, to, subject
+        m["From"], m["To"], m["Subject"] = header_from or sender, to, subject
         m.set_content("Sent in the mailgrant demo.\n")
         try:
             with smtplib.SMTP("127.0.0.1", self.stack.submission_port, timeout=30) as s:
@@ -119,6 +125,18 @@ class Demo:
         except smtplib.SMTPRecipientsRefused as e:
             code, text = list(e.recipients.values())[0]
             return code, text.decode()
+        except (smtplib.SMTPDataError, smtplib.SMTPAuthenticationError) as e:
+            return e.smtp_code, e.smtp_error.decode(errors="replace")
+
+    def policyd_logged(self, text):
+        """The daemon's own decision line (mail moving alone proves nothing)."""
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with open(os.path.join(DIR, "policyd.log"), errors="replace") as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.1)
+        return False
 
     def ldap(self, ldif, tool="ldapadd"):
         subprocess.run([tool, "-x", "-H", self.slapd.uri, "-D", self.slapd.rootdn, "-w", self.slapd.rootpw],
@@ -176,6 +194,22 @@ class Demo:
         code, text = self.submit("dan@example.com", "dan-demo", "support@example.com",
                                  "customer@example.com", "I am support, honest")
         check(code == 554 and "5.7.1" in text, "dan is rejected: %d %s" % (code, text.strip()))
+        code, text = self.submit("dan@example.com", "dan-demo", "dan@example.com",
+                                 "customer@example.com", "Only the header says support", header_from="support@example.com")
+        check(code == 550 and "5.7.1" in text and self.policyd_logged("login=dan@example.com from=\"support@example.com\" decision=reject"),
+              "with his own envelope but From: support@, the header check refuses him: %d %s" % (code, text.strip()[:80]))
+
+        say("\n3b. carol's phone uses the per-collaborator login support@example.com*carol@example.com.")
+        with self.imap("support@example.com*carol@example.com", "carol-demo") as c:
+            check(c.select("INBOX")[0] == "OK", "over IMAP it opens the support mailbox with carol's password")
+        code, text = self.submit("support@example.com*carol@example.com", "carol-demo", "support@example.com",
+                                 "customer@example.com", "sent with the mailbox login")
+        check(code == 535, "over SMTP that login is refused (%d): she sends with her own login, "
+              "her own send-as grant decides" % code)
+        code, text = self.submit("carol@example.com", "carol-demo", "support@example.com",
+                                 "customer@example.com", "Re: My order is late (from the phone)")
+        check(code == 250 and self.policyd_logged("login=carol@example.com sender=<support@example.com> decision=allow"),
+              "with her own login From: support@ is accepted, and the log names carol", text)
 
         say("\n4. A vacation cover with an end date: carol covers alice's INBOX 2-16 August 2027.")
         self.ldap(grant_ldif("vacation-cover"))
@@ -215,7 +249,8 @@ The stack is still running. Point any mail client at it:
   SMTP submit 127.0.0.1 port %d (AUTH PLAIN/LOGIN, no TLS)
   users       alice@example.com / alice-demo, bob@example.com / bob-demo,
               carol@example.com / carol-demo, dan@example.com / dan-demo
-  per-collaborator login: support@example.com*<member> with the member's password
+  per-collaborator login (IMAP/POP3 only): support@example.com*<member> with the member's password;
+              to send, members log in as themselves (their send-as grant decides)
   LDAP        %s  (admin cn=admin,dc=example,dc=com, password in %s/slapd/rootpw)
 Stop it and remove everything:  scripts/demo stop
 """ % (self.stack.imap_port, self.stack.submission_port, self.slapd.uri, DIR))
