@@ -3,7 +3,10 @@
 // letters, bad send values or times), grantee DNs that do not exist or are neither person
 // nor group, expired grants still present, grants below entries without a mail address,
 // group membership cycles, and -- only where doveadm runs -- folder patterns that match
-// none of the owner's folders. Exit 1 when anything is found.
+// none of the owner's folders. Exit 1 when anything is found. Entries the core leaves out
+// while reading (over a size limit, or unreadable as a grant: see warnings.h) are findings
+// too ("ignored-entry"), so the one bad grant that the plugin and the policy daemon skip
+// is named here with its DN.
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -13,6 +16,7 @@
 #include "grant_spec.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/folder_pattern.h"
+#include "mailgrant/warnings.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
@@ -76,6 +80,14 @@ int run_check(Invocation& inv) {
     Context& ctx = inv.ctx;
     const SchemaConfig& schema = ctx.config().schema;
     std::vector<Finding> findings;
+    // Collected for the whole check (grants, grantees, owners, groups): every entry the
+    // core ignores is reported once, as a finding, instead of a stray line on stderr.
+    std::vector<Finding> ignored;
+    std::set<std::string> ignored_dns;
+    ScopedWarningSink collect([&](const Warning& w) {
+        const std::string key = normalize_dn(w.entry_dn);
+        if (ignored_dns.insert(key.empty() ? w.entry_dn : key).second) ignored.push_back({"ignored-entry", w.entry_dn, w.text});
+    });
     const auto grants = ctx.all_grants();
     const Doveadm doveadm(args.has("--no-doveadm") ? "" : args.value("--doveadm").value_or("doveadm"));
     std::string folder_note = doveadm.configured() ? "" : "folder patterns not checked (--no-doveadm)";
@@ -133,6 +145,7 @@ int run_check(Invocation& inv) {
         names.push_back(names.front());
         findings.push_back({"group-cycle", cycle.front(), "group membership cycle: " + join(names, " > ")});
     }
+    findings.insert(findings.begin(), ignored.begin(), ignored.end());  // the worst first
 
     if (inv.json) {
         Json j = Json::object();

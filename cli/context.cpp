@@ -145,8 +145,7 @@ std::vector<Grant> Context::all_grants() {
     const auto entries = ldap_.search(SearchRequest{
         config_.ldap.base, SearchScope::Subtree,
         "(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")", grant_attributes(config_.schema)});
-    std::vector<Grant> grants;
-    for (const auto& e : entries) grants.push_back(grant_from_entry(e, config_.schema));
+    std::vector<Grant> grants = grants_from_entries(entries, config_.schema);  // as the core reads them
     std::sort(grants.begin(), grants.end(), [](const Grant& a, const Grant& b) {
         return std::make_pair(normalize_dn(a.owner_dn), ascii_lower(a.name)) <
                std::make_pair(normalize_dn(b.owner_dn), ascii_lower(b.name));

@@ -3,6 +3,7 @@
 
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/dn.h"
+#include "mailgrant/input.h"
 
 namespace mailgrant::policy {
 namespace {
@@ -46,6 +47,13 @@ Answer PolicyService::reject(const std::string& sender, const std::string& login
     return Answer{Verdict::Reject, "REJECT " + text, reason};
 }
 
+// The reason is built by input.h from at most an excerpt of the input, control
+// characters replaced: safe to put into the one-line reply.
+Answer PolicyService::invalid_request(const BadInput& e) {
+    return Answer{Verdict::Reject, std::string("REJECT 5.7.1 Invalid request: ") + e.what(),
+                  std::string("invalid request: ") + e.what()};
+}
+
 Answer PolicyService::unauthenticated(const std::string& sender) const {
     if (config_.unauthenticated == UnauthenticatedMode::RejectLocal && in_local_domains(config_, sender))
         return Answer{Verdict::Reject,
@@ -58,6 +66,11 @@ Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
     const std::string& login = request.get("sasl_username");
     const std::string& sender = request.get("sender");
     if (login.empty()) return unauthenticated(sender);
+    // Checked here, before the Decider: a login or sender that can never be found is the
+    // client's mistake (5.7.1), and must cost no LDAP call nor count as LDAP trouble. The
+    // sender is an address from the client: never read as a DN.
+    check_login(login, "login");
+    if (!sender.empty()) check_address(sender, "sender address");
     const SenderDecision d = decider_.sender(login, sender);
     if (d.allowed()) return Answer{Verdict::Allow, "DUNNO", d.reason};
     return reject(sender, login, d.reason);
@@ -69,6 +82,8 @@ std::optional<Answer> PolicyService::decide_from_cache(const PolicyRequest& requ
         return decide_or_throw(request);
     } catch (const CacheMiss&) {
         return std::nullopt;
+    } catch (const BadInput& e) {
+        return invalid_request(e);  // decided without the directory: no need for a worker
     } catch (...) {
         return std::nullopt;  // let decide() produce (and explain) the answer
     }
@@ -79,6 +94,8 @@ Answer PolicyService::decide(const PolicyRequest& request) noexcept {
         return decide_or_throw(request);
     } catch (const CacheMiss&) {
         return defer("internal error: cache-only lookup outside the fast path");
+    } catch (const BadInput& e) {
+        return invalid_request(e);
     } catch (const LdapError& e) {
         return defer(std::string("LDAP ") + to_string(e.kind()) + ": " + e.what());
     } catch (const std::exception& e) {

@@ -5,13 +5,18 @@
 //   allowed (own address, sendAs, sendOnBehalf, null sender)  -> DUNNO (never OK, so the
 //                                                                site's later restrictions still apply)
 //   denied                                                   -> REJECT 5.7.1 <text>
-//   LDAP trouble, timeout, any exception                     -> DEFER_IF_PERMIT / DEFER 4.x.x
-// It never throws: every failure becomes the temporary answer.
+//   bad input (an empty, over-long or control-character       -> REJECT 5.7.1 Invalid request: <why>
+//   login or sender, a sender shaped like a DN: BadInput)        (permanent: retrying cannot help; checked
+//                                                                before any lookup, so no LDAP call is made
+//                                                                or counted as an LDAP error)
+//   LDAP trouble, timeout, any other exception               -> DEFER_IF_PERMIT / DEFER 4.x.x
+// It never throws: every other failure becomes the temporary answer.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include "mailgrant/bad_input.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "request_parser.h"
@@ -40,6 +45,7 @@ public:
 private:
     Answer decide_or_throw(const PolicyRequest& request);
     Answer reject(const std::string& sender, const std::string& login, const std::string& reason) const;
+    static Answer invalid_request(const BadInput& e);
     Answer unauthenticated(const std::string& sender) const;
 
     PolicyConfig config_;

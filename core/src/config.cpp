@@ -122,6 +122,54 @@ private:
     std::set<std::string> seen_;
 };
 
+// yaml-cpp accepts a repeated key, keeps both entries and answers node[key] with the
+// first: a "policy:" section or a "ttl_s:" an admin appended to harden the config would
+// be silently ignored. So the whole document is walked once, before anything is read,
+// and any key given twice in one mapping (at any depth, in lists too) is an error naming
+// both lines. Aliases share their node with the anchor: each node is walked once (also
+// keeps "billion laughs" alias trees linear).
+class DuplicateKeyCheck {
+public:
+    explicit DuplicateKeyCheck(const std::string& file) : file_(file) {}
+
+    void walk(const YAML::Node& node, const std::string& path, int depth = 0) {
+        if (!node.IsMap() && !node.IsSequence()) return;
+        const YAML::Mark mark = node.Mark();
+        if (!mark.is_null() && !visited_.insert(mark.pos).second) return;
+        if (depth > kMaxDepth)
+            fail(node, "'" + path + "' is nested more than " + std::to_string(kMaxDepth) + " levels deep");
+        if (node.IsSequence()) {
+            std::size_t index = 0;
+            for (const auto& item : node) walk(item, path + "[" + std::to_string(index++) + "]", depth + 1);
+            return;
+        }
+        std::map<std::string, YAML::Mark> first_at;
+        for (const auto& kv : node) {
+            if (!kv.first.IsScalar()) continue;  // a complex key is reported as unknown by Section
+            const std::string key = kv.first.Scalar();
+            const std::string name = path.empty() ? key : path + "." + key;
+            const auto [it, fresh] = first_at.emplace(key, kv.first.Mark());
+            if (!fresh)
+                fail(kv.first, "duplicate key '" + name + "' (first at line " + std::to_string(it->second.line + 1) + ")");
+            walk(kv.second, name, depth + 1);
+        }
+    }
+
+private:
+    static constexpr int kMaxDepth = 32;  // the config itself is 3 deep
+
+    [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+        std::ostringstream msg;
+        msg << file_;
+        if (!at.Mark().is_null()) msg << ':' << (at.Mark().line + 1);
+        msg << ": " << what;
+        throw ConfigError(msg.str());
+    }
+
+    const std::string& file_;
+    std::set<int> visited_;  // YAML::Mark::pos of every collection walked
+};
+
 // A filter template must be a parenthesised filter that uses the value it is given.
 void check_filter_template(Section& s, const std::string& key, const std::string& filter) {
     if (!s.has(key)) return;
@@ -290,6 +338,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
 
     Config config;
     try {
+        DuplicateKeyCheck(name).walk(root, "");
         Section top(root, "", name);
         read_ldap(top.child("ldap"), config.ldap);
         read_users(top.child("users"), config.users);
@@ -298,7 +347,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_policy(top.child("policy"), config.policy);
         read_schema(top.child("schema"), config.schema);
         top.reject_unknown();
-    } catch (const YAML::Exception& e) {  // e.g. duplicate keys, bad conversions
+    } catch (const YAML::Exception& e) {  // e.g. bad conversions
         throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
     return config;

@@ -137,7 +137,7 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         decision.reason = "'" + address + "' is an address of '" + login + "'";
         return decision;
     }
-    const auto mailbox = directory_.find_mailbox(address);
+    const auto mailbox = directory_.find_address(address);  // a client's address: never read as a DN
     if (!mailbox) {
         decision.reason = "'" + address + "' is not an address of '" + login + "' nor of any mailbox in LDAP";
         return decision;

@@ -3,19 +3,13 @@
 
 #include <set>
 
+#include <ldap.h>
+
 #include "mailgrant/dn.h"
+#include "mailgrant/input.h"
 #include "mailgrant/ldap_filter.h"
 
 namespace mailgrant {
-namespace {
-
-void check_name(const std::string& name, const char* what) {
-    if (name.empty()) throw LdapError(LdapErrorKind::Other, 0, std::string("empty ") + what);
-    if (name.size() > LdapDirectory::kMaxNameLength)
-        throw LdapError(LdapErrorKind::Other, 0, std::string(what) + " longer than 320 characters");
-}
-
-}  // namespace
 
 bool Account::owns_address(const std::string& address) const {
     const std::string wanted = ascii_lower(address);
@@ -50,22 +44,38 @@ std::optional<Account> LdapDirectory::single_account(const std::vector<LdapEntry
     return account_from_entry(entries.front());
 }
 
+std::optional<Account> Directory::find_address(const std::string& address) {
+    check_address(address);
+    return find_mailbox(address);
+}
+
 std::optional<Account> LdapDirectory::find_login(const std::string& login) {
-    check_name(login, "login");
+    check_login(login);
     SearchRequest request{config_.users_base(), SearchScope::Subtree,
                           fill_filter(config_.users.login_filter, login), account_attributes()};
     return single_account(ldap_.search(request), "login '" + login + "'");
 }
 
 std::optional<Account> LdapDirectory::find_mailbox(const std::string& address_or_dn) {
-    check_name(address_or_dn, "address");
     if (looks_like_dn(address_or_dn)) {
+        check_dn(address_or_dn, "mailbox DN");
         SearchRequest request{address_or_dn, SearchScope::Base, "(objectClass=*)", account_attributes()};
-        auto account = single_account(ldap_.search(request), address_or_dn);
+        std::vector<LdapEntry> entries;
+        try {
+            entries = ldap_.search(request);
+        } catch (const LdapError& e) {
+            // libldap parses DNs more leniently than slapd (which also knows the attribute
+            // types): a DN slapd refuses is the asker's mistake, not the directory's.
+            if (e.code() == LDAP_INVALID_DN_SYNTAX)
+                throw BadInput("mailbox DN '" + excerpt(address_or_dn) + "' is not a DN this directory accepts");
+            throw;
+        }
+        auto account = single_account(entries, address_or_dn);
         // An entry without any address is not a mailbox (e.g. an ou).
         if (account && account->addresses.empty()) return std::nullopt;
         return account;
     }
+    check_address(address_or_dn);
     SearchRequest request{config_.users_base(), SearchScope::Subtree,
                           fill_filter(config_.users.address_filter, address_or_dn), account_attributes()};
     return single_account(ldap_.search(request), "address '" + address_or_dn + "'");
@@ -148,13 +158,11 @@ std::vector<GroupMembership> LdapDirectory::groups_by_member_of(const std::strin
 }
 
 std::vector<Grant> LdapDirectory::grants_of(const std::string& mailbox_dn) {
-    check_name(mailbox_dn, "mailbox DN");
+    check_dn(mailbox_dn, "mailbox DN");
     SearchRequest request{mailbox_dn, SearchScope::OneLevel,
                           "(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")",
                           grant_attributes(config_.schema)};
-    std::vector<Grant> grants;
-    for (const auto& entry : ldap_.search(request)) grants.push_back(grant_from_entry(entry, config_.schema));
-    return grants;
+    return grants_from_entries(ldap_.search(request), config_.schema);
 }
 
 std::vector<Grant> LdapDirectory::grants_to(const std::vector<std::string>& grantee_dns) {
@@ -167,9 +175,8 @@ std::vector<Grant> LdapDirectory::grants_to(const std::vector<std::string>& gran
         const std::string filter =
             "(&(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")" + any_of(filters) + ")";
         SearchRequest request{config_.ldap.base, SearchScope::Subtree, filter, grant_attributes(config_.schema)};
-        for (const auto& entry : ldap_.search(request))
-            if (seen_grants.insert(normalize_dn(entry.dn)).second)
-                grants.push_back(grant_from_entry(entry, config_.schema));
+        for (auto& grant : grants_from_entries(ldap_.search(request), config_.schema))
+            if (seen_grants.insert(normalize_dn(grant.dn)).second) grants.push_back(std::move(grant));
     }
     return grants;
 }

@@ -1,6 +1,8 @@
 // directory_pool.cpp -- see directory_pool.h.
 #include "mailgrant/directory_pool.h"
 
+#include "mailgrant/bad_input.h"
+
 namespace mailgrant {
 
 struct DirectoryPool::Member {
@@ -45,18 +47,27 @@ auto DirectoryPool::with_member(Fn&& fn) -> decltype(fn(std::declval<LdapDirecto
 
     const auto start = std::chrono::steady_clock::now();
     bool ok = false;
+    bool observed = true;
     struct Observe {
         const Observer& observer;
         std::chrono::steady_clock::time_point start;
         const bool& ok;
+        const bool& observed;
         ~Observe() {
-            if (observer)
+            if (observer && observed)
                 observer(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start), ok);
         }
-    } observe{observer_, start, ok};
-    auto result = fn(member->directory);
-    ok = true;
-    return result;
+    } observe{observer_, start, ok, observed};
+    try {
+        auto result = fn(member->directory);
+        ok = true;
+        return result;
+    } catch (const BadInput&) {
+        // Refused before any search (input.h): no LDAP call to time, and no LDAP error to
+        // count -- a malformed sender must not look like directory trouble in the stats.
+        observed = false;
+        throw;
+    }
 }
 
 std::optional<Account> DirectoryPool::find_login(const std::string& login) {

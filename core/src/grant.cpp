@@ -4,6 +4,8 @@
 #include "mailgrant/dn.h"
 #include "mailgrant/folder_pattern.h"
 #include "mailgrant/gentime.h"
+#include "mailgrant/input.h"
+#include "mailgrant/warnings.h"
 
 namespace mailgrant {
 
@@ -79,6 +81,29 @@ Grant grant_from_entry(const LdapEntry& entry, const SchemaConfig& schema) {
     if (grant.not_before && grant.not_after && *grant.not_after < *grant.not_before)
         grant.problems.push_back(schema.not_after + ": ends before " + schema.not_before);
     return grant;
+}
+
+std::vector<Grant> grants_from_entries(const std::vector<LdapEntry>& entries, const SchemaConfig& schema) {
+    std::vector<Grant> grants;
+    grants.reserve(entries.size());
+    for (const auto& entry : entries) {
+        std::string problem;
+        try {
+            Grant grant = grant_from_entry(entry, schema);
+            // The owner is looked up by DN later (the shared namespace): a grant whose parent
+            // is no DN would fail that lookup for every grant of the grantee, not just itself.
+            if (grant.owner_dn.empty()) problem = "it has no parent entry (the mailbox it would open)";
+            else if (grant.owner_dn.size() > kMaxDnLength) problem = "the DN of its parent entry is too long";
+            else if (normalize_dn(grant.owner_dn).empty()) problem = "the DN of its parent entry does not parse";
+            else grants.push_back(std::move(grant));
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        if (!problem.empty())
+            warn(Warning{entry.dn, "grant entry " + (entry.dn.empty() ? std::string("(no DN)") : entry.dn) +
+                                       " ignored: " + problem});
+    }
+    return grants;
 }
 
 }  // namespace mailgrant

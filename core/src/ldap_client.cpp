@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cctype>
 
+#include "mailgrant/warnings.h"
+
 namespace mailgrant {
 namespace {
 
@@ -144,15 +146,20 @@ private:
     bool finished_ = false;
 };
 
-LdapEntry read_entry(LDAP* ld, LDAPMessage* message) {
-    LdapEntry entry;
+// Reads one search result entry into `entry`. Returns "" when it was read whole, else why
+// it must be left out (a value or value count over the limits of ldap_client.h, or a DN
+// libldap cannot decode); the caller skips it and names it in one warning. Every libldap
+// allocation is owned from the moment it exists, so an exception (bad_alloc) leaks nothing.
+std::string read_entry(LDAP* ld, LDAPMessage* message, LdapEntry& entry) {
     {
         LdapString dn(ldap_get_dn(ld, message));
-        if (dn) entry.dn = dn.get();
+        if (!dn) return "its DN cannot be decoded";
+        entry.dn = dn.get();
     }
     BerElement* raw_ber = nullptr;
-    for (LdapString name(ldap_first_attribute(ld, message, &raw_ber)); name;
-         name.reset(ldap_next_attribute(ld, message, raw_ber))) {
+    LdapString name(ldap_first_attribute(ld, message, &raw_ber));
+    const std::unique_ptr<BerElement, BerFree> ber(raw_ber);
+    for (; name; name.reset(ldap_next_attribute(ld, message, ber.get()))) {
         std::string key = name.get();
         for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         Values values(ldap_get_values_len(ld, message, name.get()));
@@ -160,14 +167,15 @@ LdapEntry read_entry(LDAP* ld, LDAPMessage* message) {
         for (std::size_t i = 0; values && values.get()[i]; ++i) {
             const berval* v = values.get()[i];
             if (v->bv_len > LdapConnection::kMaxValueBytes)
-                throw LdapError(LdapErrorKind::Other, 0, "value of " + key + " in " + entry.dn + " exceeds 256 KiB");
+                return "a value of " + std::string(name.get()) + " is " + std::to_string(v->bv_len) +
+                       " bytes (limit " + std::to_string(LdapConnection::kMaxValueBytes) + ")";
             if (out.size() >= LdapConnection::kMaxValuesPerAttribute)
-                throw LdapError(LdapErrorKind::Other, 0, "too many values of " + key + " in " + entry.dn);
+                return std::string(name.get()) + " has more than " +
+                       std::to_string(LdapConnection::kMaxValuesPerAttribute) + " values";
             out.emplace_back(v->bv_val, v->bv_len);
         }
     }
-    std::unique_ptr<BerElement, BerFree> ber(raw_ber);
-    return entry;
+    return {};
 }
 
 }  // namespace
@@ -192,7 +200,8 @@ int prepare_ldap_session(LDAP* session, const LdapConfig& config, const std::str
 }
 
 LdapConnection::LdapConnection(const LdapConfig& config) : config_(config) {
-    if (!config_.bind_dn.empty()) password_ = read_secret_file(config_.bind_password_file);
+    if (!config_.bind_dn.empty())
+        password_ = config_.bind_password.empty() ? read_secret_file(config_.bind_password_file) : config_.bind_password;
 }
 
 LdapConnection::~LdapConnection() = default;
@@ -286,7 +295,16 @@ std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request,
         }
         if (rc == LDAP_RES_SEARCH_ENTRY) {
             results_arrived = true;
-            entries.push_back(read_entry(ld, message.get()));
+            LdapEntry entry;
+            const std::string problem = read_entry(ld, message.get(), entry);
+            if (problem.empty()) {
+                entries.push_back(std::move(entry));
+            } else {
+                // One entry anyone may write (a grant below one's own mailbox) must not take
+                // every other answer of this search down with it: leave it out, say so.
+                const std::string dn = entry.dn.empty() ? "(unreadable DN)" : entry.dn;
+                warn(Warning{entry.dn, "LDAP entry " + dn + " ignored: " + problem});
+            }
         } else if (rc == LDAP_RES_SEARCH_RESULT) {
             pending.finished();
             int result = LDAP_SUCCESS;

@@ -389,6 +389,40 @@ class Writes(CliCase):
                                   self.slapd.ldapi_uri)
         self.assertEqual(rc, 0, err)
 
+    def ldif_as_root(self, text, tool="ldapmodify"):
+        path = os.path.join(self.tmp.name, "change.ldif")
+        with open(path, "w") as f:
+            f.write(text)
+        subprocess.run([tool, "-x", "-H", self.slapd.uri, "-D", self.slapd.rootdn, "-y", self.slapd.rootpw_path,
+                        "-f", path], check=True, capture_output=True, timeout=30)
+
+    def test_oversized_grant_is_named_by_check(self):
+        """Issue 10: a grant over the 256 KiB value limit is left out by everyone, and `check` names it."""
+        huge = "cn=huge,uid=alice,ou=people,dc=example,dc=com"
+        rc, out, _ = self.run_cli("check", "--no-doveadm", "--json")
+        before = json.loads(out)
+        self.ldif_as_root("dn: %s\nobjectClass: mailGrant\ncn: huge\nmailGrantee: uid=eve,ou=people,dc=example,dc=com\n"
+                          "mailGrantRights: reader\nmailGrantFolder: %s\n" % (huge, "x" * (300 * 1024)), tool="ldapadd")
+        try:
+            rc, out, err = self.run_cli("check", "--no-doveadm", "--json")
+            self.assertEqual(rc, 1, err)
+            report = json.loads(out)
+            ignored = [f for f in report["findings"] if f["kind"] == "ignored-entry"]
+            self.assertEqual(len(ignored), 1, report["findings"])
+            self.assertEqual(ignored[0]["dn"], huge)
+            self.assertIn("mailGrantFolder", ignored[0]["message"])
+            self.assertIn("262144", ignored[0]["message"])
+            # every other grant is still read and checked, and the warning is a finding, not stderr noise
+            self.assertEqual(report["grants_checked"], before["grants_checked"])
+            self.assertNotIn("cn=huge", err)
+            rc, out, _ = self.run_cli("check", "--no-doveadm")
+            self.assertIn("ignored-entry", out)
+            self.assertIn(huge, out)
+            # the grantee's world is intact: other owners' grants still decide
+            self.assertEqual(self.explain_rights("bob@example.com", "alice@example.com", "Projects"), "lrs")
+        finally:
+            self.ldif_as_root("dn: %s\nchangetype: delete\n" % huge)
+
     def test_zz_check_finds_broken_grants(self):
         self.slapd.load_ldif(os.path.join(FIXTURES, "cli", "broken-grants.ldif"))
         rc, out, _ = self.run_cli("check", "--no-doveadm", "--json")

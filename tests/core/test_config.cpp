@@ -100,6 +100,41 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"timeout_zero", "ldap:\n  base: dc=x\n  operation_timeout_ms: 0\n", "ldap.operation_timeout_ms: must be between"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Issue 10, part 3: yaml-cpp keeps the first of two equal keys, so a hardening appended
+// to the file would be silently ignored. Every duplicate, at any depth, names the key
+// (dotted) and both lines.
+INSTANTIATE_TEST_SUITE_P(
+    DuplicateKeys, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"second_section", "ldap:\n  base: dc=x\npolicy:\n  workers: 4\ncache:\n  ttl_s: 5\npolicy:\n  workers: 1\n",
+                  "test.yaml:7: duplicate key 'policy' (first at line 3)"},
+        BadConfig{"empty_second_section", "ldap:\n  base: dc=x\npolicy:\n  workers: 4\npolicy:\n",
+                  "test.yaml:5: duplicate key 'policy' (first at line 3)"},
+        BadConfig{"nested_twice", "ldap:\n  base: dc=x\ncache:\n  ttl_s: 30\n  negative_ttl_s: 5\n  ttl_s: 600\n",
+                  "test.yaml:6: duplicate key 'cache.ttl_s' (first at line 4)"},
+        BadConfig{"same_value_twice", "ldap:\n  base: dc=x\n  base: dc=x\n",
+                  "test.yaml:3: duplicate key 'ldap.base' (first at line 2)"},
+        BadConfig{"flow_mapping", "ldap: {base: dc=x, base: dc=y}\n", "test.yaml:1: duplicate key 'ldap.base' (first at line 1)"},
+        BadConfig{"quoted_spelling", "ldap:\n  base: dc=x\ncache:\n  ttl_s: 30\n  'ttl_s': 600\n",
+                  "test.yaml:5: duplicate key 'cache.ttl_s' (first at line 4)"},
+        BadConfig{"unknown_key_twice", "ldap:\n  base: dc=x\nextra: 1\nextra: 2\n",
+                  "test.yaml:4: duplicate key 'extra' (first at line 3)"},
+        BadConfig{"inside_a_list", "ldap:\n  base: dc=x\n  uris:\n    - {a: 1, a: 2}\n",
+                  "test.yaml:4: duplicate key 'ldap.uris[0].a' (first at line 4)"},
+        BadConfig{"deep_nesting", "ldap:\n  base: dc=x\nx: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+                  "is nested more than 32 levels deep"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// The same key in different mappings is no duplicate.
+TEST(Config, EqualKeysInDifferentSectionsAreFine) {
+    const auto c = parse_config(
+        "ldap:\n  base: dc=x\nusers:\n  base: ou=people,dc=x\ngroups:\n  base: ou=groups,dc=x\n"
+        "policy:\n  workers: 3\n");
+    EXPECT_EQ(c.users_base(), "ou=people,dc=x");
+    EXPECT_EQ(c.groups_base(), "ou=groups,dc=x");
+    EXPECT_EQ(c.policy.workers, 3);
+}
+
 TEST(Config, SecretFileFirstLineWithoutNewline) {
     const std::string path = ::testing::TempDir() + "/secret";
     std::ofstream(path) << "s3cret\r\nignored\n";

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "fakes.h"
+#include "mailgrant/bad_input.h"
 #include "mailgrant/config.h"
+#include "mailgrant/warnings.h"
 
 using namespace mailgrant;
 using mailgrant::testing::entry;
@@ -61,11 +65,96 @@ TEST_F(DirectoryTest, AmbiguousLoginIsAnErrorNotAChoice) {
     EXPECT_THROW(dir.find_login("a@x"), LdapError);
 }
 
-TEST_F(DirectoryTest, OverlongNamesAreRefusedBeforeSearching) {
+// Issue 10, part 4: input that can never be found is BadInput (the client's mistake,
+// 5.7.1), never LdapError (4xx, counted as LDAP trouble, opens the plugin's breaker), and
+// costs no search.
+struct BadInputCase {
+    const char* name;
+    std::function<void(Directory&)> call;
+    const char* expected;  // substring of the message
+};
+
+class DirectoryBadInput : public DirectoryTest, public ::testing::WithParamInterface<BadInputCase> {};
+
+TEST_P(DirectoryBadInput, RefusedBeforeSearching) {
+    const auto& c = GetParam();
     LdapDirectory dir(config, ldap);
-    EXPECT_THROW(dir.find_login(std::string(400, 'a')), LdapError);
-    EXPECT_THROW(dir.find_login(""), LdapError);
+    try {
+        c.call(dir);
+        ADD_FAILURE() << "expected BadInput";
+    } catch (const BadInput& e) {
+        EXPECT_NE(std::string(e.what()).find(c.expected), std::string::npos) << e.what();
+    }
     EXPECT_TRUE(ldap.requests.empty());
+}
+
+const std::string k321(321, 'a');
+const std::string kAddress321 = std::string(309, 'a') + "@example.com";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, DirectoryBadInput,
+    ::testing::Values(
+        BadInputCase{"long_login", [](Directory& d) { d.find_login(k321); }, "login is longer than 320"},
+        BadInputCase{"empty_login", [](Directory& d) { d.find_login(""); }, "empty login"},
+        BadInputCase{"login_newline", [](Directory& d) { d.find_login("bob\n@example.com"); }, "control character"},
+        BadInputCase{"long_address", [](Directory& d) { d.find_mailbox(kAddress321); }, "longer than 320"},
+        BadInputCase{"empty_address", [](Directory& d) { d.find_mailbox(""); }, "empty"},
+        // DN-shaped but no DN ("c@example.com" is no RDN): no base search on it.
+        BadInputCase{"dn_shaped_address", [](Directory& d) { d.find_mailbox("a=b,c@example.com"); }, "not a valid DN"},
+        BadInputCase{"dn_too_long", [](Directory& d) { d.find_mailbox("uid=" + std::string(1100, 'x') + ",dc=x"); },
+                     "longer than 1024"},
+        // A client's address is never read as a DN, even a valid one.
+        BadInputCase{"address_given_as_dn",
+                     [](Directory& d) { d.find_address("uid=alice,ou=people,dc=example,dc=com"); },
+                     "shape of an LDAP DN"},
+        BadInputCase{"address_dn_shaped", [](Directory& d) { d.find_address("a=b,c@example.com"); }, "shape of an LDAP DN"},
+        BadInputCase{"address_long", [](Directory& d) { d.find_address(kAddress321); }, "longer than 320"},
+        BadInputCase{"grants_of_no_dn", [](Directory& d) { d.grants_of("alice@example.com"); }, "not a valid DN"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// What BadInput must not take away: names of legal size and shape are searched.
+TEST_F(DirectoryTest, LimitsLetLegalNamesThrough) {
+    LdapDirectory dir(config, ldap);
+    EXPECT_FALSE(dir.find_login(std::string(320, 'a')));
+    EXPECT_FALSE(dir.find_address(std::string(308, 'a') + "@example.com"));   // 320 in all
+    EXPECT_FALSE(dir.find_address("srs0=hash=tt=example.org=bob@example.com"));  // '=' but no DN
+    EXPECT_FALSE(dir.find_mailbox("uid=" + std::string(600, 'x') + ",dc=x"));    // a long DN from LDAP
+    EXPECT_EQ(ldap.requests.size(), 4u);
+}
+
+// A DN libldap parses but slapd refuses (unknown attribute type) is the asker's mistake.
+TEST_F(DirectoryTest, DnTheServerRefusesIsBadInput) {
+    ldap.answer = [](const SearchRequest&) -> std::vector<LdapEntry> {
+        throw LdapError(LdapErrorKind::Other, 34, "invalid DN syntax");
+    };
+    LdapDirectory dir(config, ldap);
+    EXPECT_THROW(dir.find_mailbox("foo=bar,baz=qux"), BadInput);
+    // Any other LDAP error stays an LDAP error.
+    ldap.answer = [](const SearchRequest&) -> std::vector<LdapEntry> {
+        throw LdapError(LdapErrorKind::Unavailable, -1, "down");
+    };
+    EXPECT_THROW(dir.find_mailbox("uid=alice,dc=x"), LdapError);
+    EXPECT_THROW(dir.find_mailbox("alice@example.com"), LdapError);
+}
+
+// Issue 10, part 2: a grant that cannot be one (no usable parent) is left out and named
+// in one warning; the other grants of the same search are returned.
+TEST_F(DirectoryTest, GrantWithoutUsableOwnerSkipsOnlyItself) {
+    ldap.answer = [](const SearchRequest&) {
+        return std::vector<LdapEntry>{
+            entry("cn=lonely", {{"mailGrantee", {"uid=bob,dc=x"}}, {"mailGrantFolder", {"*"}}, {"mailGrantRights", {"reader"}}}),
+            entry("cn=good,uid=alice,dc=x",
+                  {{"mailGrantee", {"uid=bob,dc=x"}}, {"mailGrantFolder", {"*"}}, {"mailGrantRights", {"reader"}}})};
+    };
+    std::vector<Warning> warnings;
+    ScopedWarningSink sink([&](const Warning& w) { warnings.push_back(w); });
+    LdapDirectory dir(config, ldap);
+    const auto grants = dir.grants_to({"uid=bob,dc=x"});
+    ASSERT_EQ(grants.size(), 1u);
+    EXPECT_EQ(grants[0].dn, "cn=good,uid=alice,dc=x");
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(warnings[0].entry_dn, "cn=lonely");
+    EXPECT_NE(warnings[0].text.find("cn=lonely"), std::string::npos) << warnings[0].text;
 }
 
 // Groups as a graph: member lists by group DN. A <-> B is a cycle; C is nested 3 deep.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "mailgrant/warnings.h"
 
 using namespace mailgrant;
 using mailgrant::testing::entry;
@@ -76,6 +77,50 @@ TEST(Grant, ReportsMissingGranteeAndInvertedWindow) {
     const auto g = parse({{"mailGrantNotBefore", {"20200201000000Z"}}, {"mailGrantNotAfter", {"20200101000000Z"}}});
     EXPECT_EQ(g.problems.size(), 2u);
     EXPECT_EQ(g.state_at(1577836800 + 86400 * 40), GrantState::Expired);
+}
+
+// Issue 10, part 2: of a search result, an entry that cannot be a grant skips itself and
+// is named in exactly one warning line; a grant with bad values is kept (it gives less,
+// and `check` reports its problems).
+TEST(Grant, FromEntriesSkipsOnlyTheUnusableEntry) {
+    struct Case {
+        const char* name;
+        std::string dn;
+        bool kept;
+    };
+    const std::vector<Case> cases{
+        {"good", "cn=a,uid=alice,dc=x", true},
+        {"no_parent", "cn=root", false},
+        {"parent_does_not_parse", "cn=b,not a dn", false},
+        {"parent_too_long", "cn=c,uid=" + std::string(1100, 'x') + ",dc=x", false},
+        {"control_character_in_dn", "cn=d\n,x", false},
+    };
+    for (const auto& c : cases) {
+        std::vector<Warning> warnings;
+        ScopedWarningSink sink([&](const Warning& w) { warnings.push_back(w); });
+        const auto bad_values = entry("cn=bad,uid=alice,dc=x", {{"mailGrantRights", {"everything"}}});
+        const auto grants = grants_from_entries({bad_values, entry(c.dn, {{"mailGrantee", {"uid=b,dc=x"}}})}, kSchema);
+        ASSERT_EQ(grants.size(), c.kept ? 2u : 1u) << c.name;
+        EXPECT_EQ(grants[0].dn, "cn=bad,uid=alice,dc=x") << c.name;
+        EXPECT_FALSE(grants[0].problems.empty()) << c.name;
+        ASSERT_EQ(warnings.size(), c.kept ? 0u : 1u) << c.name;
+        if (c.kept) continue;
+        EXPECT_EQ(warnings[0].entry_dn, c.dn) << c.name;
+        EXPECT_EQ(warnings[0].text.find('\n'), std::string::npos) << c.name << ": one line, always";
+        EXPECT_EQ(warnings[0].text.rfind("grant entry cn=", 0), 0u) << warnings[0].text;
+    }
+}
+
+TEST(Grant, WarningSinkIsRestoredAfterItsScope) {
+    int outer = 0, inner = 0;
+    ScopedWarningSink a([&](const Warning&) { ++outer; });
+    {
+        ScopedWarningSink b([&](const Warning&) { ++inner; });
+        warn(Warning{"", "inner"});
+    }
+    warn(Warning{"", "outer"});
+    EXPECT_EQ(inner, 1);
+    EXPECT_EQ(outer, 1);
 }
 
 }  // namespace

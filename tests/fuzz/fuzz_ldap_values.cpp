@@ -1,5 +1,6 @@
 // Fuzz target: every parser of values read from LDAP (untrusted): GeneralizedTime,
-// rights, folder patterns, DNs, filter escaping and a whole grant entry.
+// rights, folder patterns, DNs, filter escaping and a whole grant entry; and the input
+// checks of names from clients (input.h), which may only ever throw BadInput.
 #include <string>
 
 #include "fuzz_targets.h"
@@ -7,8 +8,10 @@
 #include "mailgrant/folder_pattern.h"
 #include "mailgrant/gentime.h"
 #include "mailgrant/grant.h"
+#include "mailgrant/input.h"
 #include "mailgrant/ldap_filter.h"
 #include "mailgrant/rights.h"
+#include "mailgrant/warnings.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string input(reinterpret_cast<const char*>(data), size);
@@ -41,5 +44,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto grant = mailgrant::grant_from_entry(entry, mailgrant::SchemaConfig{});
     grant.state_at(0);
     grant.matching_folder(b);
+
+    // A grant entry is either returned or named in exactly one one-line warning.
+    int warnings = 0;
+    mailgrant::ScopedWarningSink sink([&](const mailgrant::Warning& w) {
+        ++warnings;
+        if (w.text.find('\n') != std::string::npos || w.text.find('\r') != std::string::npos) __builtin_trap();
+    });
+    const auto grants = mailgrant::grants_from_entries({entry}, mailgrant::SchemaConfig{});
+    if (grants.size() + static_cast<std::size_t>(warnings) != 1) __builtin_trap();
+
+    for (const auto& check : {&mailgrant::check_login, &mailgrant::check_address, &mailgrant::check_dn}) {
+        try {
+            check(a, "name");
+        } catch (const mailgrant::BadInput& e) {
+            if (std::string(e.what()).size() > 256) __builtin_trap();  // an excerpt, never the whole input
+        }
+    }
     return 0;
 }

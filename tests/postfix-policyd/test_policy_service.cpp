@@ -81,7 +81,8 @@ TEST_F(PolicyServiceTest, RejectTextNamesSenderAndLoginSanitised) {
     const Answer a = decide("eve@example.com", "support@example.com");
     EXPECT_EQ(a.action, "REJECT 5.7.1 Sender address <support@example.com> is not owned by or delegated to user eve@example.com");
     config.reject_text = "5.7.1 {login} may not use {sender}";
-    EXPECT_EQ(decide("eve@example.com", "x\x01y@example.com").action, "REJECT 5.7.1 eve@example.com may not use x\\x01y@example.com");
+    EXPECT_EQ(decide("eve@example.com", "x\xc3\xa9y@example.com").action,
+              "REJECT 5.7.1 eve@example.com may not use x\\xc3\\xa9y@example.com");
 }
 
 TEST_F(PolicyServiceTest, LdapTroubleIsTemporaryNeverPermanent) {
@@ -92,8 +93,63 @@ TEST_F(PolicyServiceTest, LdapTroubleIsTemporaryNeverPermanent) {
     config.defer_action = DeferAction::Defer;
     a = decide("bob@example.com", "support@example.com");
     EXPECT_EQ(a.action.rfind("DEFER 4.", 0), 0u) << a.action;
-    // Own login as sender needs no LDAP, so it still works while LDAP is down.
-    EXPECT_EQ(decide("bob@example.com", "bob@example.com").verdict, Verdict::Allow);
+    // Even the own login as sender is looked up (it might be a shared mailbox): deferred.
+    EXPECT_EQ(decide("bob@example.com", "bob@example.com").verdict, Verdict::Defer);
+}
+
+// Issue 10, part 4: input that can never be found is answered 5.7.1 at once (the client
+// stops retrying), with its reason, and never asks the directory -- so even with LDAP
+// down it is no 4xx, and no LDAP error is counted for it.
+struct BadInputCase {
+    const char* name;
+    std::string login;
+    std::string sender;
+    const char* action;  // expected, whole
+};
+
+class BadInputs : public PolicyServiceTest, public ::testing::WithParamInterface<BadInputCase> {};
+
+TEST_P(BadInputs, RejectedPermanentlyWithoutLdap) {
+    const auto& c = GetParam();
+    for (const bool ldap_down : {false, true}) {
+        dir.fail = ldap_down;
+        dir.calls = 0;
+        PolicyService service(config, decider);
+        const Answer a = service.decide(request(c.login, c.sender));
+        EXPECT_EQ(a.verdict, Verdict::Reject) << a.reason;
+        EXPECT_EQ(a.action, c.action);
+        EXPECT_EQ(dir.calls, 0) << "bad input must not reach the directory";
+        // The I/O thread's fast path decides it too: no worker, no LDAP.
+        const auto fast = service.decide_from_cache(request(c.login, c.sender));
+        ASSERT_TRUE(fast.has_value());
+        EXPECT_EQ(fast->action, c.action);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadInputs,
+    ::testing::Values(
+        BadInputCase{"long_login", std::string(321, 'b'), "bob@example.com",
+                     "REJECT 5.7.1 Invalid request: login is longer than 320 characters"},
+        BadInputCase{"long_sender", "bob@example.com", std::string(309, 'b') + "@example.com",
+                     "REJECT 5.7.1 Invalid request: sender address is longer than 320 characters"},
+        BadInputCase{"dn_shaped_sender", "bob@example.com", "a=b,c@example.com",
+                     "REJECT 5.7.1 Invalid request: sender address 'a=b,c@example.com' has the shape of an LDAP DN, "
+                     "not of a mail address"},
+        BadInputCase{"dn_as_sender", "bob@example.com", "uid=alice,ou=people,dc=example,dc=com",
+                     "REJECT 5.7.1 Invalid request: sender address 'uid=alice,ou=people,dc=example,dc=com' has the "
+                     "shape of an LDAP DN, not of a mail address"},
+        BadInputCase{"control_character_sender", "bob@example.com", "x\x01y@example.com",
+                     "REJECT 5.7.1 Invalid request: sender address contains a control character"},
+        BadInputCase{"control_character_login", "bob\r@example.com", "bob@example.com",
+                     "REJECT 5.7.1 Invalid request: login contains a control character"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// The limits are inclusive: 320 characters and '=' in a local part (SRS) are fine.
+TEST_F(PolicyServiceTest, LegalInputAtTheLimitsIsDecidedAsUsual) {
+    EXPECT_EQ(decide("bob@example.com", std::string(308, 'b') + "@example.com").action.rfind("REJECT 5.7.1 Sender", 0), 0u);
+    EXPECT_EQ(decide("bob@example.com", "srs0=ab=cd=example.org=x@example.com").action.rfind("REJECT 5.7.1 Sender", 0), 0u);
+    EXPECT_EQ(decide(std::string(320, 'b'), "bob@example.com").action.rfind("REJECT 5.7.1 Sender", 0), 0u);
 }
 
 TEST_F(PolicyServiceTest, UnauthenticatedModes) {

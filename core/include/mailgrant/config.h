@@ -24,6 +24,10 @@ struct LdapConfig {
     std::string base;                                    // required
     std::string bind_dn;                                 // empty = anonymous
     std::string bind_password_file;                      // required when bind_dn is set
+    // Never from the YAML: the password itself when a caller has read bind_password_file
+    // already (mailgrant-policyd reads it as root, before dropping privileges, as Postfix
+    // and nginx do). Empty = LdapConnection reads bind_password_file.
+    std::string bind_password;
     bool starttls = false;
     std::string tls_ca_file;
     std::string tls_require_cert = "demand";  // never | allow | try | demand | hard

@@ -3,7 +3,9 @@
 // Directory is the interface the decision code uses; LdapDirectory answers it with the
 // searches of DESIGN.md (filters from the config, every value escaped), CachingDirectory
 // (caching_directory.h) puts the TTL cache in front. All methods throw LdapError on
-// trouble; none turns an error into "not found".
+// LDAP trouble; none turns an error into "not found". Names that can never be found
+// (empty, over-long, malformed: see input.h) throw BadInput instead, before any search,
+// so a client's bad input is never mistaken for an LDAP outage.
 #pragma once
 
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include "mailgrant/config.h"
 #include "mailgrant/grant.h"
+#include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
 
 namespace mailgrant {
@@ -38,8 +41,13 @@ public:
     virtual ~Directory() = default;
     // Login name (uid or mail by default) -> account. Several matches is an error.
     virtual std::optional<Account> find_login(const std::string& login) = 0;
-    // Address (mail or alias, any case) or DN -> mailbox.
+    // Address (mail or alias, any case) or DN -> mailbox. For names mailgrant itself got
+    // from LDAP (a grant's owner, a grantee) or from an admin: a DN-shaped text is read
+    // as a DN (a DN that does not parse is BadInput).
     virtual std::optional<Account> find_mailbox(const std::string& address_or_dn) = 0;
+    // Address -> mailbox, for an address a client sent (envelope or header sender): never
+    // read as a DN; a DN-shaped, empty or over-long address is BadInput (input.h).
+    std::optional<Account> find_address(const std::string& address);
     // Every group the user is in, nested groups included (depth-limited, cycle-safe).
     virtual std::vector<GroupMembership> groups_of(const std::string& user_dn) = 0;
     // The grant entries directly below a mailbox entry.
@@ -65,7 +73,7 @@ public:
     Account account_from_entry(const LdapEntry& entry) const;
 
     // Longest login or address accepted; longer input is refused before any search.
-    static constexpr std::size_t kMaxNameLength = 320;
+    static constexpr std::size_t kMaxNameLength = mailgrant::kMaxNameLength;
     // DNs per OR filter when expanding nested groups (keeps filters a sane size).
     static constexpr std::size_t kDnsPerFilter = 64;
 

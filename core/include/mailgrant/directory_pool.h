@@ -19,7 +19,8 @@ namespace mailgrant {
 
 class DirectoryPool final : public Directory {
 public:
-    // Called after every LDAP-backed call with its duration and whether it succeeded.
+    // Called after every LDAP-backed call with its duration and whether it succeeded;
+    // not for a call refused as BadInput (the client's mistake, not LDAP's).
     using Observer = std::function<void(std::chrono::microseconds elapsed, bool ok)>;
 
     // Reads the bind password now (ConfigError); connects lazily, per connection.

@@ -3,6 +3,7 @@
 // Parsing never throws: a value that does not parse is recorded in `problems` and the
 // grant then gives less (bad rights -> no folder access; bad validity time -> nothing at
 // all), because a typo in LDAP must never widen access. `mailgrant check` shows problems.
+// A broken grant only ever affects itself: see grants_from_entries().
 #pragma once
 
 #include <ctime>
@@ -43,5 +44,12 @@ struct Grant {
 std::vector<std::string> grant_attributes(const SchemaConfig& schema);
 
 Grant grant_from_entry(const LdapEntry& entry, const SchemaConfig& schema);
+
+// The grants of a search result, one per entry -- except an entry that cannot be a grant
+// at all (its owner, the parent DN, is not a usable DN; or reading it failed): that one
+// is left out and named in one warning (warnings.h), and every other grant is returned.
+// Every reader of grant entries goes through here, so the plugin, the policy daemon and
+// `mailgrant check` leave out (and name) the same entries.
+std::vector<Grant> grants_from_entries(const std::vector<LdapEntry>& entries, const SchemaConfig& schema);
 
 }  // namespace mailgrant

@@ -89,8 +89,12 @@ public:
     // The URI of the current connection, "" when not connected.
     const std::string& connected_uri() const { return connected_uri_; }
 
-    // Limits on what one search may return, so a hostile or broken directory cannot
-    // exhaust memory. Exceeding them is an error (Other), never a truncated answer.
+    // Limits on what one entry may hold, so a hostile or broken directory cannot exhaust
+    // memory. An entry that exceeds them is left out of the result and named in one
+    // warning (warnings.h); the other entries are returned. An error here would let one
+    // grant that any mailbox owner may write take down every answer of the search (all
+    // of a grantee's shared mailboxes). Leaving an entry out never widens access: grants
+    // only ever add rights. (Too many entries is still an error: see ldap.size_limit.)
     static constexpr std::size_t kMaxValueBytes = 256 * 1024;
     static constexpr std::size_t kMaxValuesPerAttribute = 100000;  // large groups
 

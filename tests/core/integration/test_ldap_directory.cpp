@@ -20,11 +20,14 @@
 #include <thread>
 #include <sstream>
 
+#include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
+#include "mailgrant/directory_pool.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/ldap_client.h"
+#include "mailgrant/warnings.h"
 
 using namespace mailgrant;
 
@@ -416,6 +419,72 @@ TEST_F(CoreIntegration, DroppedConnectionIsReconnectedAndRetriedOnce) {
     proxy.cut();
     EXPECT_TRUE(dir.find_login("bob"));  // the caller never sees the dropped connection
     EXPECT_EQ(proxy.accepted(), 2);
+}
+
+// Issue 10, part 2: one grant whose mailGrantFolder value is over the 256 KiB limit
+// (any owner can write one below his own mailbox) is left out and named in one warning;
+// the grantee's other grants, from other owners, keep working.
+TEST_F(CoreIntegration, OversizedGrantSkipsOnlyItself) {
+    const std::string huge_dn = "cn=eve-huge,uid=alice,ou=people,dc=example,dc=com";
+    const std::string good_dn = "cn=eve-good,uid=carol,ou=people,dc=example,dc=com";
+    ldapmodify("dn: " + huge_dn + "\nobjectClass: mailGrant\ncn: eve-huge\n"
+               "mailGrantee: uid=eve,ou=people,dc=example,dc=com\nmailGrantRights: reader\nmailGrantFolder: " +
+                   std::string(300 * 1024, 'x') + "\n\n"
+               "dn: " + good_dn + "\nobjectClass: mailGrant\ncn: eve-good\n"
+               "mailGrantee: uid=eve,ou=people,dc=example,dc=com\nmailGrantRights: reader\nmailGrantFolder: INBOX\n",
+               true);
+    struct Cleanup {  // the fixture is shared by every test of this binary
+        std::string dns;
+        ~Cleanup() {
+            const std::string path = sandbox->dir + "/cleanup.ldif";
+            std::ofstream(path) << dns;
+            run("ldapmodify -x -H " + sandbox->uri + " -D '" + sandbox->rootdn + "' -y " + sandbox->rootpw_file +
+                " -c -f " + path);
+        }
+    } cleanup{"dn: " + huge_dn + "\nchangetype: delete\n\ndn: " + good_dn + "\nchangetype: delete\n"};
+
+    std::vector<Warning> warnings;
+    ScopedWarningSink sink([&](const Warning& w) { warnings.push_back(w); });
+    const auto grants = directory.grants_to({"uid=eve,ou=people,dc=example,dc=com"});
+    ASSERT_EQ(grants.size(), 1u);
+    EXPECT_EQ(normalize_dn(grants[0].dn), normalize_dn(good_dn));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(normalize_dn(warnings[0].entry_dn), normalize_dn(huge_dn));
+    EXPECT_NE(warnings[0].text.find("cn=eve-huge"), std::string::npos) << warnings[0].text;
+    EXPECT_NE(warnings[0].text.find("mailGrantFolder"), std::string::npos) << warnings[0].text;
+
+    // The shared namespace still lists carol; alice's other grants are unaffected.
+    warnings.clear();
+    const auto owners = decider.sharing_with("eve@example.com");
+    ASSERT_EQ(owners.size(), 1u);
+    EXPECT_EQ(owners[0].owner.primary_address(), "carol@example.com");
+    EXPECT_EQ(warnings.size(), 1u);  // one search, one line
+    EXPECT_EQ(decider.folder_rights("eve@example.com", "carol@example.com", "INBOX").rights.letters(), "lrs");
+    EXPECT_EQ(decider.folder_rights("bob@example.com", "alice@example.com", "Projects").rights.letters(), "lrs");
+    EXPECT_EQ(directory.grants_of("uid=alice,ou=people,dc=example,dc=com").size(), 2u);  // without eve-huge
+}
+
+// Issue 10, part 4: names that can never be found are BadInput, never LdapError -- also
+// where the server itself refuses the DN -- and the pool does not count them as LDAP calls.
+TEST_F(CoreIntegration, BadInputIsNotAnLdapError) {
+    EXPECT_THROW(directory.find_mailbox("a=b,c@example.com"), BadInput);
+    EXPECT_THROW(directory.find_mailbox("foo=bar,baz=qux"), BadInput);  // slapd: invalid DN syntax
+    EXPECT_THROW(directory.find_address("uid=alice,ou=people,dc=example,dc=com"), BadInput);
+    EXPECT_THROW(directory.find_login(std::string(321, 'a')), BadInput);
+    EXPECT_FALSE(directory.find_mailbox("uid=x,dc=elsewhere,dc=org"));  // a DN no database holds: not found
+    EXPECT_TRUE(directory.find_mailbox("uid=alice,ou=people,dc=example,dc=com"));  // DNs from LDAP still work
+
+    int observed = 0, failed = 0;
+    DirectoryPool pool(config, 1, [&](std::chrono::microseconds, bool ok) {
+        ++observed;
+        failed += ok ? 0 : 1;
+    });
+    EXPECT_THROW(pool.find_login(std::string(321, 'a')), BadInput);
+    EXPECT_THROW(pool.find_mailbox("foo=bar,baz=qux"), BadInput);
+    EXPECT_EQ(observed, 0);
+    EXPECT_TRUE(pool.find_login("alice"));
+    EXPECT_EQ(observed, 1);
+    EXPECT_EQ(failed, 0);
 }
 
 TEST_F(CoreIntegration, CliExplainUsesTheSameDecisions) {

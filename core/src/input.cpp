@@ -1,0 +1,45 @@
+// input.cpp -- see input.h.
+#include "mailgrant/input.h"
+
+#include "mailgrant/dn.h"
+
+namespace mailgrant {
+namespace {
+
+bool has_control_character(std::string_view text) {
+    for (char c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+void check_name(std::string_view name, const char* what, std::size_t max) {
+    if (name.empty()) throw BadInput(std::string("empty ") + what);
+    if (name.size() > max)
+        throw BadInput(std::string(what) + " is longer than " + std::to_string(max) + " characters");
+    if (has_control_character(name)) throw BadInput(std::string(what) + " contains a control character");
+}
+
+}  // namespace
+
+std::string excerpt(std::string_view text, std::size_t max) {
+    std::string out(text.substr(0, max));
+    for (auto& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    if (text.size() > max) out += "...";
+    return out;
+}
+
+void check_login(std::string_view login, const char* what) { check_name(login, what, kMaxNameLength); }
+
+void check_address(std::string_view address, const char* what) {
+    check_name(address, what, kMaxNameLength);
+    if (looks_like_dn(address))
+        throw BadInput(std::string(what) + " '" + excerpt(address) + "' has the shape of an LDAP DN, not of a mail address");
+}
+
+void check_dn(std::string_view dn, const char* what) {
+    check_name(dn, what, kMaxDnLength);
+    if (normalize_dn(dn).empty()) throw BadInput(std::string(what) + " '" + excerpt(dn) + "' is not a valid DN");
+}
+
+}  // namespace mailgrant
