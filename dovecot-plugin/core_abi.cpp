@@ -3,7 +3,9 @@
 // Every entry point catches every exception. LDAP trouble opens a short circuit breaker
 // (cache.negative_ttl_s, at least 1 s): while it is open, calls fail at once instead of
 // each IMAP command waiting for another LDAP timeout, so a slow directory costs one
-// timeout per interval, not one per command.
+// timeout per interval, not one per command. Only LDAP trouble opens it: bad input from
+// a client (BadInput) fails that one call, or any client could switch off shared access
+// for everyone in the process with one malformed name.
 #include "mailgrant-core.h"
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
@@ -39,11 +42,12 @@ void put(char* out, std::size_t size, const std::string& text) {
     out[n] = '\0';
 }
 
-// Runs fn; converts every failure into -1 + message, and manages the breaker.
+// Runs fn; converts every failure into -1 (MAILGRANT_CORE_BAD_INPUT for bad input) and a
+// message, and manages the breaker.
 template <typename Fn>
 int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) {
     if (!core) {
-        put(error, error_size, "mailgrant is not initialised");
+        put(error, error_size, "mailgrant has no configuration loaded (see the error logged when loading it)");
         return -1;
     }
     const std::time_t now = std::time(nullptr);
@@ -53,6 +57,9 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
     }
     try {
         return fn();
+    } catch (const mailgrant::BadInput& e) {
+        put(error, error_size, std::string("bad input: ") + e.what());
+        return MAILGRANT_CORE_BAD_INPUT;
     } catch (const mailgrant::LdapError& e) {
         core->breaker_until = now + std::max(1, core->config.cache.negative_ttl_s);
         core->breaker_reason = std::string("LDAP ") + mailgrant::to_string(e.kind()) + ": " + e.what();
@@ -70,9 +77,14 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
 extern "C" {
 
 mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::size_t error_size) {
+    const std::string path = config_path ? config_path : "/etc/mailgrant/mailgrant.yaml";
+    // Every message names the configuration (a password file error names only that file).
+    auto fail = [&](const std::string& what) {
+        put(error, error_size, what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    };
     try {
         auto core = std::make_unique<mailgrant_core>();
-        core->config = mailgrant::load_config(config_path ? config_path : "/etc/mailgrant/mailgrant.yaml");
+        core->config = mailgrant::load_config(path);
         core->ldap = std::make_unique<mailgrant::LdapConnection>(core->config.ldap);
         core->directory = std::make_unique<mailgrant::LdapDirectory>(core->config, *core->ldap);
         core->cache = std::make_unique<mailgrant::CachingDirectory>(*core->directory, core->config.cache,
@@ -80,9 +92,9 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
         core->decider = std::make_unique<mailgrant::Decider>(*core->cache, mailgrant::SystemClock::instance());
         return core.release();
     } catch (const std::exception& e) {
-        put(error, error_size, e.what());
+        fail(e.what());
     } catch (...) {
-        put(error, error_size, "internal error");
+        fail("internal error");
     }
     return nullptr;
 }

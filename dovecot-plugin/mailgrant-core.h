@@ -5,6 +5,9 @@
  * where every exception is caught. One handle per mail process, opened on first use.
  *
  * Failure is fail-safe by construction: on any error the rights string is empty.
+ * Errors are -1 (LDAP trouble or an internal error: may open the circuit breaker, see
+ * core_abi.cpp) or MAILGRANT_CORE_BAD_INPUT (a name from the client that can never be
+ * found: that call fails, nothing else is affected).
  */
 #ifndef MAILGRANT_CORE_H
 #define MAILGRANT_CORE_H
@@ -17,35 +20,39 @@ extern "C" {
 
 struct mailgrant_core;
 
+/* Returned instead of -1 when the call failed on bad input (an over-long, empty or
+   DN-shaped name), not on LDAP trouble. */
+#define MAILGRANT_CORE_BAD_INPUT (-2)
+
 /* Loads the YAML config (and bind password). NULL + message on error. */
 struct mailgrant_core *mailgrant_core_open(const char *config_path, char *error, size_t error_size);
 void mailgrant_core_close(struct mailgrant_core *core);
 
-/* Seconds between repeated error log lines (the cache TTL). */
+/* Seconds between repeated error log lines (the cache TTL; 30 without a core). */
 int mailgrant_core_log_interval(const struct mailgrant_core *core);
 
 /* RFC 4314 letters that valid LDAP grants give `login` on `folder` of `mailbox`
-   ("" = none; owners get "" too: their own rights are Dovecot's). 0 ok, -1 error. */
+   ("" = none; owners get "" too: their own rights are Dovecot's). 0 ok, < 0 error. */
 int mailgrant_core_folder_rights(struct mailgrant_core *core, const char *login, const char *mailbox,
                                  const char *folder, char *letters, size_t letters_size, char *error,
                                  size_t error_size);
 
 /* Calls owner_cb once per mailbox (its primary address) that grants `login`, or one of
-   its groups, folder access. 0 ok, -1 error (some owners may have been reported). */
+   its groups, folder access. 0 ok, < 0 error (some owners may have been reported). */
 int mailgrant_core_sharing_owners(struct mailgrant_core *core, const char *login,
                                   void (*owner_cb)(void *context, const char *owner), void *context,
                                   char *error, size_t error_size);
 
 /* Calls grant_cb once per grantee whose valid grants cover `folder` of `mailbox`, with the
    union of their rights: is_group 0 = a person (name = their address), 1 = a group (name
-   = its RDN value). For GETACL. 0 ok, -1 error. */
+   = its RDN value). For GETACL. 0 ok, < 0 error. */
 int mailgrant_core_folder_grantees(struct mailgrant_core *core, const char *mailbox, const char *folder,
                                    void (*grant_cb)(void *context, int is_group, const char *name,
                                                     const char *letters),
                                    void *context, char *error, size_t error_size);
 
 /* 1 when `login` has an active folder grant from `mailbox` (per-collaborator login is
-   allowed), 0 when not, -1 on error. */
+   allowed), 0 when not, < 0 on error. */
 int mailgrant_core_may_open_mailbox(struct mailgrant_core *core, const char *login, const char *mailbox,
                                     char *error, size_t error_size);
 

@@ -14,6 +14,11 @@
  *    so LIST does not use vfile's acllist fast path (which knows nothing of LDAP) and
  *    checks each folder's rights instead.
  *  - a dict driver "mailgrant" for acl_shared_dict: answers "who shares with user X".
+ *
+ * The configuration is named once, by mailgrant_config (acl_shared_dict = mailgrant:
+ * carries no path). A configuration that cannot be loaded gives one error line per
+ * process and interval: shared folders and per-collaborator logins are unavailable,
+ * the user's own mailbox works as without the plugin.
  */
 #include "lib.h"
 #include "array.h"
@@ -56,37 +61,82 @@ static MODULE_CONTEXT_DEFINE_INIT(mailgrant_mailbox_list_module, &mailbox_list_m
 static struct mailgrant_core *mailgrant_core;
 static char *mailgrant_core_path;
 static time_t mailgrant_last_error_log;
+/* The configuration that could not be loaded, and when: not retried on every command
+   (each retry would re-read the file and log again), only once per log interval. */
+static char *mailgrant_failed_path;
+static time_t mailgrant_failed_at;
+/* The path the last mail user's settings resolved to (mailgrant_user_created). The dict
+   driver cannot see the user's settings: Dovecot's ACL plugin opens acl_shared_dict
+   before our mail_user_created hook runs (lib01_acl sorts first) and passes only the URI. */
+static char *mailgrant_user_config_path;
+/* An explicit path from an older drop-in's acl_shared_dict = mailgrant:<path>. */
+static char *mailgrant_dict_config_path;
+static bool mailgrant_dict_path_warned;
 
 /* ---- core handle and rate-limited error log ---- */
 
-static void mailgrant_log_error(const char *what, const char *error)
+/* One clear line per interval (the cache TTL), not one per command. `consequence` says
+   what the user loses meanwhile. */
+static void mailgrant_log_error_as(const char *what, const char *error, const char *consequence)
 {
 	int interval = mailgrant_core_log_interval(mailgrant_core);
 
-	/* one clear line per interval (the cache TTL), not one per command */
 	if (ioloop_time - mailgrant_last_error_log < interval)
 		return;
 	mailgrant_last_error_log = ioloop_time;
-	i_error("mailgrant: %s: %s (shared access is denied until LDAP answers; "
-		"the user's own mailbox is not affected)", what, error);
+	i_error("mailgrant: %s: %s (%s; the user's own mailbox is not affected)",
+		what, error, consequence);
+}
+
+static void mailgrant_log_error(const char *what, const char *error)
+{
+	mailgrant_log_error_as(what, error, "shared access is denied until LDAP answers");
+}
+
+/* After a failed call: LDAP trouble goes to the rate-limited log; bad input (a name
+   from the client that can never match) is that call's own problem, logged as such. */
+static void mailgrant_log_failure(int ret, const char *what, const char *error)
+{
+	if (ret == MAILGRANT_CORE_BAD_INPUT)
+		i_info("mailgrant: %s: refused: %s", what, error);
+	else
+		mailgrant_log_error(what, error);
+}
+
+/* Which configuration to use: mailgrant_config (the one place the drop-in names it),
+   else a path an older drop-in gave in acl_shared_dict, else the default. */
+static const char *mailgrant_config_path(const char *setting)
+{
+	if (setting != NULL && *setting != '\0')
+		return setting;
+	if (mailgrant_dict_config_path != NULL)
+		return mailgrant_dict_config_path;
+	return MAILGRANT_DEFAULT_CONFIG;
 }
 
 static struct mailgrant_core *mailgrant_get_core(const char *config_path)
 {
 	char error[512];
 
-	if (config_path == NULL || *config_path == '\0')
-		config_path = MAILGRANT_DEFAULT_CONFIG;
 	if (mailgrant_core != NULL && strcmp(mailgrant_core_path, config_path) == 0)
 		return mailgrant_core;
+	if (mailgrant_failed_path != NULL && strcmp(mailgrant_failed_path, config_path) == 0 &&
+	    ioloop_time - mailgrant_failed_at < mailgrant_core_log_interval(NULL))
+		return NULL; /* already logged: shared access stays off until it loads */
 	if (mailgrant_core != NULL) {
 		mailgrant_core_close(mailgrant_core);
 		mailgrant_core = NULL;
 		i_free(mailgrant_core_path);
 	}
+	i_free(mailgrant_failed_path);
 	mailgrant_core = mailgrant_core_open(config_path, error, sizeof(error));
 	if (mailgrant_core == NULL) {
-		mailgrant_log_error("cannot load the configuration", error);
+		mailgrant_failed_path = i_strdup(config_path);
+		mailgrant_failed_at = ioloop_time;
+		mailgrant_last_error_log = 0; /* this line is never suppressed by an earlier one */
+		mailgrant_log_error_as("cannot load the configuration", error,
+				       "shared folders and per-collaborator logins are unavailable "
+				       "until it loads");
 		return NULL;
 	}
 	mailgrant_core_path = i_strdup(config_path);
@@ -95,7 +145,8 @@ static struct mailgrant_core *mailgrant_get_core(const char *config_path)
 
 static struct mailgrant_core *mailgrant_user_core(struct mail_user *user)
 {
-	return mailgrant_get_core(mail_user_plugin_getenv(user, "mailgrant_config"));
+	return mailgrant_get_core(mailgrant_config_path(
+		mail_user_plugin_getenv(user, "mailgrant_config")));
 }
 
 /* ---- rights ---- */
@@ -200,9 +251,10 @@ static int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 {
 	struct mailbox_list *list = aclobj->backend->list;
 	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(list);
+	struct mailgrant_core *core;
 	const char *user, *folder;
 	char letters[32], error[512];
-	int ret;
+	int ret, ret2;
 
 	i_assert(mlist != NULL);
 	ret = mlist->acl_vprev.object_refresh_cache(aclobj);
@@ -215,11 +267,14 @@ static int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 		return ret;
 	T_BEGIN {
 		folder = mailgrant_folder_of(list, aclobj->name);
-		if (mailgrant_core_folder_rights(mailgrant_user_core(list->ns->user), user, mlist->owner,
-						 folder, letters, sizeof(letters),
-						 error, sizeof(error)) < 0) {
-			mailgrant_log_error(t_strdup_printf("rights of %s on %s of %s", user, folder,
-							    mlist->owner), error);
+		core = mailgrant_user_core(list->ns->user);
+		if (core == NULL) {
+			letters[0] = '\0'; /* no configuration: grants nothing (already logged) */
+		} else if ((ret2 = mailgrant_core_folder_rights(core, user, mlist->owner, folder,
+								letters, sizeof(letters),
+								error, sizeof(error))) < 0) {
+			mailgrant_log_failure(ret2, t_strdup_printf("rights of %s on %s of %s", user,
+								    folder, mlist->owner), error);
 			letters[0] = '\0'; /* fail safe: LDAP trouble grants nothing */
 		}
 		mailgrant_apply_rights(mlist, aclobj, letters);
@@ -275,9 +330,11 @@ static struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object
 	struct acl_object_list_iter *iter;
 	struct mailgrant_grantee_collect collect;
 	struct acl_rights *all;
+	struct mailgrant_core *core;
 	const char *owner;
 	char error[512];
 	unsigned int added;
+	int ret;
 
 	i_assert(mlist != NULL);
 	iter = mlist->acl_vprev.object_list_init(aclobj);
@@ -287,12 +344,16 @@ static struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object
 
 	collect.pool = iter->pool;
 	p_array_init(&collect.rights, iter->pool, 4);
+	core = mailgrant_user_core(list->ns->user);
+	if (core == NULL)
+		return iter; /* no configuration (already logged): the local entries only */
 	T_BEGIN {
-		if (mailgrant_core_folder_grantees(mailgrant_user_core(list->ns->user), owner,
-						   mailgrant_folder_of(list, aclobj->name),
-						   mailgrant_collect_grantee, &collect,
-						   error, sizeof(error)) < 0)
-			mailgrant_log_error(t_strdup_printf("grants on %s", owner), error);
+		ret = mailgrant_core_folder_grantees(core, owner,
+						     mailgrant_folder_of(list, aclobj->name),
+						     mailgrant_collect_grantee, &collect,
+						     error, sizeof(error));
+		if (ret < 0)
+			mailgrant_log_failure(ret, t_strdup_printf("grants on %s", owner), error);
 	} T_END;
 	added = array_count(&collect.rights);
 	if (added == 0)
@@ -331,6 +392,7 @@ static int mailgrant_object_update(struct acl_object *aclobj, const struct acl_r
 	struct mailbox_list *list = aclobj->backend->list;
 	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(list);
 	struct mailgrant_managed_check check;
+	struct mailgrant_core *core;
 	const char *owner;
 	char error[512];
 	int ret = 0;
@@ -344,14 +406,19 @@ static int mailgrant_object_update(struct acl_object *aclobj, const struct acl_r
 	i_zero(&check);
 	check.identifier = update->rights.identifier;
 	check.is_group = update->rights.id_type == ACL_ID_GROUP;
+	core = mailgrant_user_core(list->ns->user);
+	if (core == NULL)
+		return -1; /* cannot tell (no configuration, already logged): refuse */
 	T_BEGIN {
 		const char *folder = mailgrant_folder_of(list, aclobj->name);
+		int ret2 = mailgrant_core_folder_grantees(core, owner, folder,
+							  mailgrant_check_managed, &check,
+							  error, sizeof(error));
 
-		if (mailgrant_core_folder_grantees(mailgrant_user_core(list->ns->user), owner, folder,
-						   mailgrant_check_managed, &check,
-						   error, sizeof(error)) < 0) {
+		if (ret2 < 0) {
 			/* cannot tell: refuse rather than create a half-local grant */
-			mailgrant_log_error(t_strdup_printf("SETACL on %s of %s", folder, owner), error);
+			mailgrant_log_failure(ret2, t_strdup_printf("SETACL on %s of %s", folder, owner),
+					      error);
 			ret = -1;
 		} else if (check.managed) {
 			i_info("mailgrant: refused SETACL/DELETEACL for %s on %s of %s: "
@@ -412,18 +479,27 @@ static void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns)
 static void mailgrant_mail_user_created(struct mail_user *user)
 {
 	const char *master = mail_user_plugin_getenv(user, "master_user");
+	struct mailgrant_core *core;
 	char error[512];
 	int ret;
 
-	if (user->autocreated || master == NULL || *master == '\0' ||
-	    strcmp(master, user->username) == 0)
+	if (user->autocreated)
 		return;
-	ret = mailgrant_core_may_open_mailbox(mailgrant_user_core(user), master, user->username,
-					      error, sizeof(error));
+	/* for the dict driver, which cannot read the user's settings itself */
+	i_free(mailgrant_user_config_path);
+	mailgrant_user_config_path = i_strdup(mailgrant_config_path(
+		mail_user_plugin_getenv(user, "mailgrant_config")));
+	if (master == NULL || *master == '\0' || strcmp(master, user->username) == 0)
+		return;
+	core = mailgrant_get_core(mailgrant_user_config_path);
+	ret = core == NULL ? -1 :
+		mailgrant_core_may_open_mailbox(core, master, user->username, error, sizeof(error));
 	if (ret > 0)
 		return;
 	if (ret < 0) {
-		mailgrant_log_error(t_strdup_printf("login of %s to %s", master, user->username), error);
+		if (core != NULL)
+			mailgrant_log_failure(ret, t_strdup_printf("login of %s to %s", master,
+								   user->username), error);
 		user->error = p_strdup_printf(user->pool,
 			"mailgrant: cannot check the grant of %s on %s right now", master, user->username);
 	} else {
@@ -439,13 +515,16 @@ static struct mail_storage_hooks mailgrant_mail_storage_hooks = {
 	.mail_namespace_storage_added = mailgrant_mail_namespace_storage_added,
 };
 
-/* ---- dict driver for acl_shared_dict = mailgrant:<config path> ---- */
+/* ---- dict driver for acl_shared_dict = mailgrant: ----
+   The URI normally carries no path ("mailgrant:" or "mailgrant:default"): the driver
+   uses mailgrant_config, like the rest of the plugin. An older drop-in's
+   "mailgrant:<path>" still works where mailgrant_config is unset. */
 
 #define MAILGRANT_SHARED_USER_PREFIX DICT_PATH_SHARED "shared-boxes/user/"
 
 struct mailgrant_dict {
 	struct dict dict;
-	char *config_path;
+	char *config_path; /* from the URI; NULL = none given */
 };
 
 struct mailgrant_dict_iterate_context {
@@ -468,9 +547,31 @@ static int mailgrant_dict_init(struct dict *driver, const char *uri,
 	struct mailgrant_dict *dict = i_new(struct mailgrant_dict, 1);
 
 	dict->dict = *driver;
-	dict->config_path = i_strdup(*uri == '\0' ? MAILGRANT_DEFAULT_CONFIG : uri);
+	if (*uri != '\0' && strcmp(uri, "default") != 0) {
+		dict->config_path = i_strdup(uri);
+		/* Opened before mail_user_created runs: mailgrant_config_path() sees it there. */
+		if (mailgrant_dict_config_path == NULL)
+			mailgrant_dict_config_path = i_strdup(uri);
+	}
 	*dict_r = &dict->dict;
 	return 0;
+}
+
+/* The configuration for a dict lookup: the user's (mailgrant_config), which a path in
+   the URI does not override -- two paths would mean two LDAP setups in one process. */
+static const char *mailgrant_dict_config(struct mailgrant_dict *dict)
+{
+	const char *path = mailgrant_user_config_path != NULL ? mailgrant_user_config_path :
+		mailgrant_config_path(NULL);
+
+	if (dict->config_path != NULL && strcmp(dict->config_path, path) != 0 &&
+	    !mailgrant_dict_path_warned) {
+		mailgrant_dict_path_warned = TRUE;
+		i_warning("mailgrant: acl_shared_dict names %s but mailgrant_config is %s: using %s "
+			  "(write acl_shared_dict = mailgrant: to name the configuration once)",
+			  dict->config_path, path, path);
+	}
+	return path;
 }
 
 static void mailgrant_dict_deinit(struct dict *_dict)
@@ -504,9 +605,11 @@ mailgrant_dict_iterate_init(struct dict *_dict, const struct dict_op_settings *s
 {
 	struct mailgrant_dict *dict = (struct mailgrant_dict *)_dict;
 	struct mailgrant_dict_iterate_context *iter;
+	struct mailgrant_core *core;
 	const char *login;
 	char error[512];
 	pool_t pool;
+	int ret;
 
 	pool = pool_alloconly_create("mailgrant dict iterate", 1024);
 	iter = p_new(pool, struct mailgrant_dict_iterate_context, 1);
@@ -519,12 +622,16 @@ mailgrant_dict_iterate_init(struct dict *_dict, const struct dict_op_settings *s
 	   covered by the user's own lookup (groups are resolved in LDAP). */
 	if (str_begins(path, MAILGRANT_SHARED_USER_PREFIX)) {
 		login = t_strcut(path + strlen(MAILGRANT_SHARED_USER_PREFIX), '/');
-		if (*login != '\0' &&
-		    mailgrant_core_sharing_owners(mailgrant_get_core(dict->config_path), login,
-						  mailgrant_dict_add_owner, iter,
-						  error, sizeof(error)) < 0) {
-			mailgrant_log_error(t_strdup_printf("mailboxes shared with %s", login), error);
-			iter->error = p_strdup(pool, error);
+		/* No configuration: no owners, and no second error line from Dovecot for
+		   the one mailgrant_get_core() has logged. */
+		core = *login == '\0' ? NULL : mailgrant_get_core(mailgrant_dict_config(dict));
+		if (core != NULL &&
+		    (ret = mailgrant_core_sharing_owners(core, login, mailgrant_dict_add_owner, iter,
+							 error, sizeof(error))) < 0) {
+			mailgrant_log_failure(ret, t_strdup_printf("mailboxes shared with %s", login),
+					      error);
+			iter->error = p_strdup_printf(pool, "mailgrant: mailboxes shared with %s: %s",
+						      login, error);
 		}
 	}
 	return &iter->ctx;
@@ -628,4 +735,7 @@ void mailgrant_plugin_deinit(void)
 		mailgrant_core = NULL;
 		i_free(mailgrant_core_path);
 	}
+	i_free(mailgrant_failed_path);
+	i_free(mailgrant_user_config_path);
+	i_free(mailgrant_dict_config_path);
 }

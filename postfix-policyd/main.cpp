@@ -32,14 +32,27 @@ void usage(std::ostream& out) {
            "socket (libmilter; overrides policy.milter_listen; see README \"Header From enforcement\").\n";
 }
 
-// Drops root for good: supplementary groups, group, then user. Fails loudly.
-void drop_privileges(const std::string& user) {
-    if (geteuid() != 0) return;
+// The user the daemon becomes (policy.user), looked up while nothing exists yet that a
+// typo would leave behind. Empty name = not running as root: nothing to drop.
+struct Account {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+Account account_to_run_as(const std::string& user) {
+    if (geteuid() != 0) return {};
     const passwd* pw = getpwnam(user.c_str());
     if (!pw) throw std::runtime_error("policy.user: no such user '" + user + "'");
     if (pw->pw_uid == 0) throw std::runtime_error("policy.user: refusing to run as root");
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
-        throw std::runtime_error("cannot switch to user '" + user + "': " + std::strerror(errno));
+    return Account{pw->pw_name, pw->pw_uid, pw->pw_gid};
+}
+
+// Drops root for good: supplementary groups, group, then user. Fails loudly.
+void drop_privileges(const Account& account) {
+    if (account.name.empty()) return;
+    if (initgroups(account.name.c_str(), account.gid) != 0 || setgid(account.gid) != 0 || setuid(account.uid) != 0)
+        throw std::runtime_error("cannot switch to user '" + account.name + "': " + std::strerror(errno));
     if (setuid(0) == 0) throw std::runtime_error("privileges could be regained after dropping them");
 }
 
@@ -101,28 +114,37 @@ int main(int argc, char** argv) {
     if (use_syslog) openlog("mailgrant-policyd", LOG_PID, LOG_MAIL);
 
     try {
+        // Everything a configuration error can stop is checked before the first socket
+        // exists, so such an exit leaves nothing behind; `sockets` (below) removes the
+        // socket files of any later way out.
         mailgrant::Config config = mailgrant::load_config(config_path);
         if (!listen_override.empty()) config.policy.listen = listen_override;
         if (!stats_override.empty()) config.policy.stats_listen = stats_override;
         if (!user_override.empty()) config.policy.user = user_override;
         if (milter_address.empty()) milter_address = config.policy.milter_listen;  // --milter overrides
         if (!milter_address.empty()) mailgrant::policy::milter_socket_spec(milter_address);  // validate early
+        // Secrets are read now, as root, and kept in memory (as Postfix and nginx do):
+        // the password file need not be readable by policy.user.
+        mailgrant::policy::read_bind_password(config, nullptr, log);
         if (check_only) {
             std::cout << config_path << ": OK\n";
             return 0;
         }
+        const Account account = account_to_run_as(config.policy.user);
+        const mailgrant::policy::SocketPermissions permissions = mailgrant::policy::socket_permissions(config.policy);
+        mailgrant::policy::SocketPermissions root_only;  // the stats socket: root's (0600)
         mailgrant::policy::Stats stats;
         mailgrant::policy::Server::install_signal_handlers();
-        const int listen_fd = mailgrant::policy::listen_on(config.policy.listen, config.policy, true);
+        mailgrant::policy::SocketFiles sockets;  // declared before all that uses them: removed last
+        const int listen_fd = mailgrant::policy::listen_on(config.policy.listen, permissions, sockets);
         const int stats_fd = config.policy.stats_listen.empty()
                                  ? -1
-                                 : mailgrant::policy::listen_on(config.policy.stats_listen, config.policy, false);
+                                 : mailgrant::policy::listen_on(config.policy.stats_listen, root_only, sockets);
         // The milter's socket too is opened as root (owner/mode like the policy socket).
         std::unique_ptr<mailgrant::policy::Milter> milter;
         if (!milter_address.empty())
-            milter = std::make_unique<mailgrant::policy::Milter>(milter_address, log, config.policy);
-        drop_privileges(config.policy.user);
-        // The password file is read after dropping root, as on every reload.
+            milter = std::make_unique<mailgrant::policy::Milter>(milter_address, log, permissions, sockets);
+        drop_privileges(account);
         auto engine = mailgrant::policy::Engine::build(config, stats);
         log("listening on " + config.policy.listen +
             (stats_fd >= 0 ? ", stats on " + config.policy.stats_listen : std::string()) + ", " +

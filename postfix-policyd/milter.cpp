@@ -249,7 +249,8 @@ std::string milter_socket_spec(const std::string& address) {
     return "inet:" + port + "@" + host;
 }
 
-Milter::Milter(const std::string& address, Logger log, const PolicyConfig& config) : spec_(milter_socket_spec(address)) {
+Milter::Milter(const std::string& address, Logger log, const SocketPermissions& permissions, SocketFiles& files)
+    : spec_(milter_socket_spec(address)) {
     {
         std::lock_guard<std::mutex> lock(global_mutex);
         if (global) throw std::runtime_error("only one milter per process (libmilter is process-global)");
@@ -268,10 +269,19 @@ Milter::Milter(const std::string& address, Logger log, const PolicyConfig& confi
     desc.xxfi_close = on_close;
     desc.xxfi_negotiate = on_negotiate;
     if (smfi_register(desc) != MI_SUCCESS) throw std::runtime_error("smfi_register failed");
-    if (smfi_setconn(spec_.data()) != MI_SUCCESS) throw std::runtime_error(spec_ + ": smfi_setconn failed");
     smfi_setbacklog(512);
-    if (smfi_opensocket(true) != MI_SUCCESS) throw std::runtime_error("cannot listen on milter socket " + spec_);
-    if (spec_.rfind("unix:", 0) == 0) set_socket_owner(spec_.substr(5), config);
+    auto open_at = [this](std::string spec) {
+        if (smfi_setconn(spec.data()) != MI_SUCCESS) throw std::runtime_error(spec + ": smfi_setconn failed");
+        if (smfi_opensocket(true) != MI_SUCCESS) throw std::runtime_error("cannot listen on milter socket " + spec_);
+    };
+    // A unix socket is made under a temporary name and renamed into place with its owner
+    // and mode set (socket_file.h); libmilter, which knows only the temporary name, then
+    // never removes the file itself: SocketFiles does.
+    if (spec_.rfind("unix:", 0) == 0)
+        make_socket_file(spec_.substr(5), permissions, files,
+                         [&](const std::string& where) { open_at("unix:" + where); });
+    else
+        open_at(spec_);
 }
 
 void Milter::start(EngineSource engine, std::function<void()> on_exit) {

@@ -30,9 +30,10 @@ class Milter {
 public:
     using EngineSource = std::function<std::shared_ptr<Engine>()>;
 
-    // Registers with libmilter and opens the socket (call before dropping root: a unix
-    // socket gets policy.socket_owner/group/mode like the policy socket). Throws.
-    Milter(const std::string& address, Logger log, const PolicyConfig& config);
+    // Registers with libmilter and opens the socket (call before dropping root, while the
+    // daemon is single-threaded: a unix socket file appears with `permissions`, those of
+    // the policy socket, and is remembered in `files`; see socket_file.h). Throws.
+    Milter(const std::string& address, Logger log, const SocketPermissions& permissions, SocketFiles& files);
     ~Milter();  // stop() and join
     Milter(const Milter&) = delete;
     Milter& operator=(const Milter&) = delete;
@@ -47,7 +48,7 @@ public:
     const std::string& address() const { return spec_; }
 
 private:
-    std::string spec_;  // kept alive for libmilter, which keeps the pointer
+    std::string spec_;  // the address as configured (libmilter copies what it is given)
     std::thread thread_;
 };
 

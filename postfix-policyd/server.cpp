@@ -3,14 +3,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,42 +57,52 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     return engine;
 }
 
-void set_socket_owner(const std::string& path, const PolicyConfig& config) {
-    if (geteuid() == 0) {
-        const passwd* pw = config.socket_owner.empty() ? nullptr : getpwnam(config.socket_owner.c_str());
-        const group* gr = config.socket_group.empty() ? nullptr : getgrnam(config.socket_group.c_str());
-        if (!config.socket_owner.empty() && !pw)
-            throw std::runtime_error("policy.socket_owner: no such user '" + config.socket_owner + "'");
-        if (!config.socket_group.empty() && !gr)
-            throw std::runtime_error("policy.socket_group: no such group '" + config.socket_group + "'");
-        if (chown(path.c_str(), pw ? pw->pw_uid : static_cast<uid_t>(-1), gr ? gr->gr_gid : static_cast<gid_t>(-1)) != 0)
-            throw sys_error("chown " + path);
+void read_bind_password(Config& config, const Config* running, const Logger& log) {
+    LdapConfig& ldap = config.ldap;
+    if (ldap.bind_dn.empty() || !ldap.bind_password.empty()) return;
+    try {
+        ldap.bind_password = read_secret_file(ldap.bind_password_file);
+        return;
+    } catch (const ConfigError& e) {
+        std::string why = e.what();
+        const int fd = open(ldap.bind_password_file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) why += ": " + std::string(std::strerror(errno));
+        else close(fd);
+        if (geteuid() != 0) {
+            // After start the daemon runs as policy.user: say so, or "Permission denied"
+            // reads like a broken file instead of a root-only one.
+            const passwd* pw = getpwuid(geteuid());
+            why += " (read as user " + (pw ? std::string(pw->pw_name) : std::to_string(geteuid())) +
+                   ", not as root: the daemon has dropped its privileges)";
+        }
+        if (running && running->ldap.bind_password_file == ldap.bind_password_file &&
+            !running->ldap.bind_password.empty()) {
+            ldap.bind_password = running->ldap.bind_password;
+            log("reload: " + why + "; keeping the password read at start (restart to read a changed one)");
+            return;
+        }
+        throw ConfigError(why);
     }
-    if (chmod(path.c_str(), static_cast<mode_t>(config.socket_mode)) != 0) throw sys_error("chmod " + path);
 }
 
-int listen_on(const std::string& address, const PolicyConfig& config, bool set_owner) {
+int listen_on(const std::string& address, const SocketPermissions& permissions, SocketFiles& files) {
     if (address.rfind("unix:", 0) == 0) {
         const std::string path = address.substr(5);
-        sockaddr_un addr{};
-        if (path.size() >= sizeof addr.sun_path) throw std::runtime_error(address + ": socket path too long");
-        addr.sun_family = AF_UNIX;
-        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-        struct stat st {};
-        if (lstat(path.c_str(), &st) == 0) {
-            if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(address + ": exists and is not a socket");
-            unlink(path.c_str());  // left over from a previous run
-        }
-        const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) throw sys_error("socket");
-        if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 512) != 0) {
-            close(fd);
-            throw sys_error("cannot listen on " + address);
-        }
-        if (set_owner) {
-            set_socket_owner(path, config);
-        } else if (chmod(path.c_str(), 0600) != 0) {  // the stats socket: root's only
-            throw sys_error("chmod " + path);
+        if (path.size() >= sizeof(sockaddr_un{}.sun_path)) throw std::runtime_error(address + ": socket path too long");
+        int fd = -1;
+        try {
+            make_socket_file(path, permissions, files, [&](const std::string& where) {
+                sockaddr_un addr{};
+                addr.sun_family = AF_UNIX;
+                std::memcpy(addr.sun_path, where.c_str(), where.size() + 1);
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0) throw sys_error("socket");
+                if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 512) != 0)
+                    throw sys_error("cannot listen on " + address);
+            });
+        } catch (...) {
+            if (fd >= 0) close(fd);
+            throw;
         }
         set_nonblocking(fd);
         return fd;
@@ -445,7 +453,8 @@ struct Server::Impl {
 
     void reload() {
         try {
-            const Config config = load_config(config_path);
+            Config config = load_config(config_path);
+            read_bind_password(config, &engine->config, log);
             if (config.policy.listen != engine->config.policy.listen ||
                 config.policy.stats_listen != engine->config.policy.stats_listen ||
                 config.policy.workers != engine->config.policy.workers ||

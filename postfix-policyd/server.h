@@ -20,6 +20,7 @@
 #include "mailgrant/decision.h"
 #include "mailgrant/directory_pool.h"
 #include "policy_service.h"
+#include "socket_file.h"
 #include "stats.h"
 
 namespace mailgrant::policy {
@@ -39,14 +40,19 @@ struct Engine {
     static std::shared_ptr<Engine> build(const Config& config, Stats& stats);
 };
 
-// Binds "unix:/path" (mode/owner from config) or "inet:host:port"; returns a listening,
-// non-blocking fd. Throws std::runtime_error naming the address.
-int listen_on(const std::string& address, const PolicyConfig& config, bool set_owner);
+// Binds "unix:/path" or "inet:host:port"; returns a listening, non-blocking fd. A unix
+// socket file appears with `permissions` already set and is remembered in `files`
+// (socket_file.h). Throws std::runtime_error naming the address.
+int listen_on(const std::string& address, const SocketPermissions& permissions, SocketFiles& files);
 
-// Gives a unix socket the owner, group (when running as root) and mode of
-// policy.socket_owner / socket_group / socket_mode, so Postfix's smtpd can connect.
-// Throws std::runtime_error naming the key or the path. Used for the policy and milter sockets.
-void set_socket_owner(const std::string& path, const PolicyConfig& config);
+// Reads ldap.bind_password_file into config.ldap.bind_password (when bind_dn is set),
+// so the LDAP connections never read it themselves. At start this runs as root, before
+// privileges are dropped: the file may stay readable by root alone (0600), as Postfix
+// and nginx keep their secrets. On reload (`running` = the configuration in use) the
+// daemon is no longer root: when it cannot read the file and the file is the same as
+// before, the password read at start is kept and `log` says so. Throws ConfigError
+// saying which user tried to read the file.
+void read_bind_password(Config& config, const Config* running, const Logger& log);
 
 class Server {
 public:

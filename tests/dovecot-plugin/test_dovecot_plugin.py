@@ -299,5 +299,117 @@ class DovecotPluginTest(unittest.TestCase):
         assert not bad_lines, "Dovecot log has:\n" + "\n".join(bad_lines[:20])
 
 
+class BadConfigTest(unittest.TestCase):
+    """Issue 10, part 5: mailgrant_config names a configuration the plugin cannot load
+    (missing, then broken). Each IMAP login is a new imap process (Dovecot's default
+    service_count = 1), so each one loads it afresh: one clear error line per process,
+    no crash, the user's own mailbox works as without the plugin, and shared access comes
+    back when the file is fixed, without restarting Dovecot. The drop-in names the path
+    once: the dict driver (acl_shared_dict = mailgrant:) reads it from mailgrant_config."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-dovecot-badconfig-")
+        etc = os.path.join(cls.tmp, "etc")
+        cls.good_config = write_config(etc, cls.slapd, TTL, 1)
+        cls.config = os.path.join(etc, "site.yaml")  # does not exist yet
+        mail_dir = os.path.join(cls.tmp, "mail")
+        os.mkdir(mail_dir)
+        os.chmod(mail_dir, 0o755)
+        cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
+        cls.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
+            etc, PLUGIN, cls.config, cls.stack.dovecot_ldap_conf_path, CHECKPASSWORD)
+        cls.stack.start()
+        cls.addClassCleanup(cls.stack.stop)
+
+    names = DovecotPluginTest.names
+    assert_logged = DovecotPluginTest.assert_logged
+
+    def login(self, user, password):
+        imap = imaplib.IMAP4("127.0.0.1", self.stack.imap_port, timeout=30)
+        try:
+            imap.login(user, password)
+        except imaplib.IMAP4.error:
+            imap.shutdown()
+            raise
+        return imap
+
+    def deliver(self, to, subject):
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = "customer@example.org", to, subject
+        m.set_content("delivered while the configuration is broken\n")
+        with smtplib.SMTP("127.0.0.1", self.stack.smtp_port, timeout=30) as smtp:
+            smtp.send_message(m)
+        self.stack.wait_for_delivery(to, subject)  # LMTP loads the plugin too
+
+    def log_lines(self):
+        with open(self.stack.dovecot_log_path) as f:
+            return f.read().splitlines()
+
+    def own_mailbox_works(self, user, password, subject):
+        self.deliver(user, subject)
+        with self.login(user, password) as imap:
+            self.assertEqual(imap.select("INBOX")[0], "OK")
+            typ, data = imap.search(None, "SUBJECT", '"%s"' % subject)
+            self.assertEqual(typ, "OK")
+            self.assertTrue(data[0].split(), "delivered mail not in INBOX")
+            self.assertEqual(imap.create("Notes-" + subject.replace(" ", "-"))[0], "OK")
+            self.assertEqual(imap.append("INBOX", None, None, b"Subject: own\r\n\r\nown\r\n")[0], "OK")
+            names = self.names(imap)
+            self.assertIn("INBOX", names)
+            self.assertFalse([n for n in names if n.startswith("shared/")], names)
+            self.assertNotEqual(imap.select('"shared/support@example.com/INBOX"')[0], "OK")
+
+    def mailgrant_errors_by_process(self):
+        """{imap process id: [mailgrant error lines]} from the Dovecot log."""
+        out = {}
+        for line in self.log_lines():
+            m = re.search(r" (?:imap|lmtp)\([^)]*\)<(\d+)>.*Error: (.*)", line)
+            if m and "mailgrant" in m.group(2):
+                out.setdefault(m.group(1), []).append(m.group(2))
+        return out
+
+    def test_1_missing_then_broken_then_fixed(self):
+        # missing file
+        self.own_mailbox_works("bob@example.com", "bob-pw", "missing config")
+        self.assert_logged("mailgrant: cannot load the configuration: %s: cannot open the configuration file"
+                           % self.config)
+        with self.assertRaises(imaplib.IMAP4.error):  # per-collaborator login: refused, not crashed
+            self.login("support@example.com*bob@example.com", "bob-pw")
+
+        # a file that is there but wrong: the error names the key and line
+        with open(self.good_config) as f:
+            good = f.read()
+        with open(self.config, "w") as f:
+            f.write(good + "bogus_key: 1\n")
+        os.chmod(self.config, 0o644)
+        self.own_mailbox_works("carol@example.com", "carol-pw", "broken config")
+        self.assert_logged("bogus_key: unknown key")
+
+        # one clear line per process: no second line for the same failure (such as
+        # Dovecot's own report of a failed acl_shared_dict lookup)
+        for pid, lines in self.mailgrant_errors_by_process().items():
+            self.assertEqual(len(lines), 1, "process %s logged:\n%s" % (pid, "\n".join(lines)))
+        self.assertFalse([line for line in self.log_lines() if "not initialised" in line])
+
+        # fixed: the next login sees its shared mailboxes, found through acl_shared_dict
+        # = mailgrant: (no path there) from mailgrant_config
+        self.deliver("support@example.com", "ticket")
+        with open(self.config, "w") as f:
+            f.write(good)
+        with self.login("bob@example.com", "bob-pw") as imap:
+            self.assertIn("shared/support@example.com", self.names(imap))
+            self.assertEqual(imap.select('"shared/support@example.com"')[0], "OK")
+
+    @classmethod
+    def tearDownClass(cls):
+        with open(cls.stack.dovecot_log_path) as f:
+            log = f.read()
+        bad_lines = [line for line in log.splitlines()
+                     if any(bad in line for bad in ("Panic:", "Fatal:", "segfault", "signal 11",
+                                                    "killed with signal", "assertion failed"))]
+        assert not bad_lines, "Dovecot log has:\n" + "\n".join(bad_lines[:20])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -6,7 +6,7 @@ examples/dovecot/90-mailgrant.conf.
 The shipped drop-in is used as it is, except for the site paths it names
 (/etc/mailgrant/mailgrant.yaml and /etc/dovecot/dovecot-ldap.conf.ext), which are
 pointed into the sandbox, and the installed path of mailgrant-checkpassword, which is
-pointed at the built one.
+pointed at the built one (with "-c CONFIG": the drop-in relies on its default path).
 """
 import glob
 import os
@@ -56,8 +56,10 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
         drop_in = f.read()
     drop_in = drop_in.replace("/etc/mailgrant/mailgrant.yaml", config_path)
     drop_in = drop_in.replace("/etc/dovecot/dovecot-ldap.conf.ext", ldap_conf_path)
-    drop_in = drop_in.replace("/usr/local/libexec/mailgrant/mailgrant-checkpassword",
-                              os.path.abspath(checkpassword_path))
+    checkpassword = os.path.abspath(checkpassword_path)
+    if "mailgrant-checkpassword -c " not in drop_in:  # it reads the default config path
+        checkpassword += " -c " + config_path
+    drop_in = drop_in.replace("/usr/local/libexec/mailgrant/mailgrant-checkpassword", checkpassword)
     drop_in_path = os.path.join(work_dir, "90-mailgrant.conf")
     with open(drop_in_path, "w") as f:
         f.write(drop_in)
