@@ -14,6 +14,7 @@
 #include <string>
 
 #include "milter.h"
+#include "preflight.h"
 #include "mailgrant/gentime.h"
 #include "server.h"
 
@@ -59,7 +60,7 @@ void drop_privileges(const Account& account) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string config_path = "/etc/mailgrant/mailgrant.yaml";
+    std::string config_path = mailgrant::kDefaultConfigPath;
     std::string listen_override, stats_override, user_override, milter_address;
     bool use_syslog = false, check_only = false;
     for (int i = 1; i < argc; ++i) {
@@ -127,6 +128,15 @@ int main(int argc, char** argv) {
         // the password file need not be readable by policy.user.
         mailgrant::policy::read_bind_password(config, nullptr, log);
         if (check_only) {
+            // Beyond parsing: what the running daemon will need (preflight.h).
+            const auto findings = mailgrant::policy::preflight(config, config_path, milter_address,
+                                                               mailgrant::policy::postfix_queue_directory());
+            bool failed = false;
+            for (const auto& f : findings) {
+                std::cerr << config_path << ": " << (f.error ? "error: " : "warning: ") << f.text << "\n";
+                failed = failed || f.error;
+            }
+            if (failed) return 1;
             std::cout << config_path << ": OK\n";
             return 0;
         }

@@ -488,6 +488,47 @@ class PolicydTest(unittest.TestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("policy.defer_text: must start with a 4.x.x", out.stderr)
 
+    def check_config(self, d):
+        d.write_config()
+        os.chmod(d.workdir, 0o755)  # as start() does: policy.user must reach the file
+        return subprocess.run([POLICYD, "-c", d.config_path, "--check-config"], capture_output=True, text=True,
+                              timeout=20)
+
+    def test_check_config_checks_what_the_running_daemon_needs(self):
+        # Issue 18: parsing is not enough. Each case is a configuration that parses, with
+        # what --check-config (run as root, as systemd's ExecStartPre does) must say.
+        private = os.path.join(self.workdir, "private")
+        os.makedirs(private, exist_ok=True)
+        inside = "unix:" + os.path.join(private, "mailgrant")
+        cases = [
+            ("no such user", dict(user="mailgrant-no-such-user", listen=inside), 1,
+             "policy.user: no such user 'mailgrant-no-such-user'"),
+            ("socket dir missing", dict(listen="unix:" + os.path.join(self.workdir, "nowhere", "sock")), 1,
+             "policy.listen: directory %s does not exist" % os.path.join(self.workdir, "nowhere")),
+            ("no such socket group", dict(listen=inside, socket_group="no-such-group-x"), 1,
+             "policy.socket_group: no such group 'no-such-group-x'"),
+        ]
+        for name, policy, rc, text in cases:
+            with self.subTest(name):
+                out = self.check_config(self.daemon(**policy))
+                self.assertEqual(out.returncode, rc, out.stderr)
+                self.assertIn(text, out.stderr)
+        # The config the daemon re-reads on SIGHUP, unreadable by policy.user (nobody).
+        d = self.daemon(listen=inside)
+        d.write_config()
+        os.chmod(d.workdir, 0o755)
+        os.chmod(d.config_path, 0o600)
+        out = subprocess.run([POLICYD, "-c", d.config_path, "--check-config"], capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("not readable by policy.user 'nobody'", out.stderr)
+        # A socket Postfix's chrooted smtpd could not reach: a warning, still OK.
+        queue = subprocess.run(["postconf", "-h", "queue_directory"], capture_output=True, text=True).stdout.strip()
+        out = self.check_config(self.daemon(listen=inside))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        if queue and not private.startswith(queue + "/"):
+            self.assertIn("outside Postfix's queue_directory", out.stderr)
+        self.assertIn(": OK", out.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()

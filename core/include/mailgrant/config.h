@@ -74,7 +74,7 @@ struct PolicyConfig {
     std::string socket_owner = "postfix";  // unix socket: owner, group and mode so smtpd can connect
     std::string socket_group = "postfix";
     int socket_mode = 0660;
-    std::string user = "nobody";  // the daemon drops root to this user after binding
+    std::string user = "mailgrant";  // the daemon drops root to this (dedicated, system) user after binding
     std::string stats_listen;     // "" = off; unix:PATH or inet:HOST:PORT, Prometheus text
     std::string milter_listen;    // "" = off; header From: check for smtpd_milters (unix:PATH or inet:HOST:PORT)
     int workers = 8;              // concurrent LDAP lookups (one LDAP connection each)
@@ -116,6 +116,9 @@ struct Config {
 };
 
 // Reads and validates a YAML file. Throws ConfigError naming file, line and key.
+// Where every component looks when not told otherwise (-c PATH, mailgrant_config).
+inline constexpr const char* kDefaultConfigPath = "/etc/mailgrant/mailgrant.yaml";
+
 Config load_config(const std::string& path);
 // Same, from text (name is used in messages). For tests and tools.
 Config parse_config(const std::string& yaml_text, const std::string& name = "<config>");
