@@ -41,7 +41,16 @@ def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
 def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path, checkpassword_path):
     """Returns Dovecot config text (for MailStack.dovecot_extra_conf) that loads the stock
     modules plus the built plugin and includes the shipped drop-in (with the built
-    mailgrant-checkpassword as its master passdb)."""
+    mailgrant-checkpassword as its master passdb).
+
+    The drop-in gives Dovecot's processes the group `mailgrant` (as a deployment has it):
+    the group is created here if this host lacks it, so the file is used unchanged."""
+    import grp
+    import subprocess
+    try:
+        grp.getgrnam("mailgrant")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "mailgrant"], check=True, capture_output=True, timeout=30)
     modules = os.path.join(work_dir, "dovecot-modules")
     os.makedirs(modules, exist_ok=True)
     for so in glob.glob(os.path.join(DOVECOT_MODULES, "*.so")):
