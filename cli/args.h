@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "mailgrant/config.h"
+
 namespace mailgrant::cli {
 
 class UsageError : public std::runtime_error {
@@ -41,7 +43,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<Op
 
 // Global options that may appear before the verb: -c/--config PATH, --json, -h/--help.
 struct GlobalArgs {
-    std::string config_path = "/etc/mailgrant/mailgrant.yaml";
+    std::string config_path = kDefaultConfigPath;
     bool json = false;
     bool help = false;
     std::string verb;                // "" when none given

@@ -5,7 +5,6 @@
 // --min-size SIZE.
 #include <algorithm>
 #include <fnmatch.h>
-#include <map>
 
 #include "doveadm.h"
 #include "mailgrant/dn.h"
@@ -61,9 +60,6 @@ int run_report(Invocation& inv) {
     std::optional<Principal> grantee_filter;
     if (auto g = args.value("--grantee")) grantee_filter = ctx.resolve_grantee(*g);
 
-    std::map<std::string, std::vector<Grant>> grants_by_owner;
-    for (auto& g : ctx.all_grants()) grants_by_owner[normalize_dn(g.owner_dn)].push_back(g);
-
     Json rows = Json::array();
     Table table({"MAILBOX", "TYPE", "ALIASES", "ACCESS", "MESSAGES", "UNREAD", "SIZE"});
     for (const auto& mb : ctx.all_mailboxes()) {
@@ -75,33 +71,32 @@ int run_report(Invocation& inv) {
         }
         std::vector<Access> access;
         bool filter_hit = !grantee_filter;
-        auto add = [&](const std::string& who, const std::string& via, const Grant& g) {
+        auto add = [&](const std::string& who, const std::string& via, const Grantee& g) {
             auto it = std::find_if(access.begin(), access.end(), [&](const Access& a) { return a.who == who; });
             if (it == access.end()) {
                 access.push_back(Access{who, Rights::none(), false, false, {}, {}});
                 it = access.end() - 1;
             }
-            if (g.rights && !g.folders.empty()) it->rights |= *g.rights;
+            it->rights |= g.rights;
             it->send_as = it->send_as || g.send_as;
             it->send_on_behalf = it->send_on_behalf || g.send_on_behalf;
-            if (std::find(it->grants.begin(), it->grants.end(), g.name) == it->grants.end()) it->grants.push_back(g.name);
+            for (const auto& name : g.grants)
+                if (std::find(it->grants.begin(), it->grants.end(), name) == it->grants.end()) it->grants.push_back(name);
             if (std::find(it->via.begin(), it->via.end(), via) == it->via.end()) it->via.push_back(via);
         };
-        for (const auto& g : grants_by_owner[normalize_dn(mb.dn)]) {
-            if (g.state_at(ctx.now()) != GrantState::Active) continue;
-            for (const auto& dn : g.grantees) {
-                const Principal& p = ctx.describe(dn);
-                if (grantee_filter && normalize_dn(dn) == normalize_dn(grantee_filter->dn)) filter_hit = true;
-                if (p.kind == Principal::Kind::Person) {
-                    add(p.display, "direct", g);
-                } else if (p.kind == Principal::Kind::Group) {
-                    for (const auto& m : ctx.expand_group(dn)) {
-                        const std::string who = m.address.empty() ? m.dn : m.address;
-                        if (grantee_filter && grantee_filter->kind == Principal::Kind::Person &&
-                            normalize_dn(m.dn) == normalize_dn(grantee_filter->dn))
-                            filter_hit = true;
-                        add(who, join(m.via, " > "), g);
-                    }
+        // Who has access is the core's answer (the same as GETACL's); the report adds
+        // the people behind each group.
+        for (const auto& g : ctx.decider().grantees_of(mb.dn)) {
+            if (grantee_filter && normalize_dn(g.dn) == normalize_dn(grantee_filter->dn)) filter_hit = true;
+            if (g.person) {
+                add(g.person->primary_address(), "direct", g);
+            } else if (ctx.describe(g.dn).kind == Principal::Kind::Group) {
+                for (const auto& m : ctx.expand_group(g.dn)) {
+                    const std::string who = m.address.empty() ? m.dn : m.address;
+                    if (grantee_filter && grantee_filter->kind == Principal::Kind::Person &&
+                        normalize_dn(m.dn) == normalize_dn(grantee_filter->dn))
+                        filter_hit = true;
+                    add(who, join(m.via, " > "), g);
                 }
             }
         }

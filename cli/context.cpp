@@ -2,7 +2,6 @@
 #include "context.h"
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "mailgrant/dn.h"
@@ -118,25 +117,41 @@ Principal Context::resolve_grantee(const std::string& text) {
 }
 
 std::vector<Member> Context::expand_group(const std::string& group_dn) {
-    std::vector<Member> out;
-    std::set<std::string> seen;
-    std::function<void(const std::string&, std::vector<std::string>, int)> walk =
-        [&](const std::string& dn, std::vector<std::string> via, int depth) {
-            if (depth > config_.groups.max_depth) return;
-            const std::string key = normalize_dn(dn);
-            if (key.empty() || !seen.insert(key).second) return;
+    // The core's one nested-group walk, downwards: a group leads to its members.
+    std::map<std::string, LdapEntry> read;  // normalised DN -> entry, each read once
+    auto entry_of = [&](const std::string& dn) -> const LdapEntry* {
+        const std::string key = normalize_dn(dn);
+        auto it = read.find(key);
+        if (it == read.end()) {
             auto entry = read_entry(dn);
-            if (!entry) return;
-            if (is_group(*entry)) {
-                via.push_back(entry->first("cn").empty() ? entry->dn : entry->first("cn"));
-                for (const auto& attr : config_.groups.member_attributes)
-                    for (const auto& member : entry->values(attr)) walk(member, via, depth + 1);
-                return;
-            }
-            const Principal p = principal_from_entry(*entry);
-            out.push_back(Member{entry->dn, p.addresses.empty() ? std::string() : p.addresses.front(), via});
-        };
-    walk(group_dn, {}, 0);
+            if (!entry) return nullptr;
+            it = read.emplace(key, std::move(*entry)).first;
+        }
+        return &it->second;
+    };
+    auto name_of = [&](const std::string& dn) {
+        const LdapEntry* e = entry_of(dn);
+        return !e || e->first("cn").empty() ? dn : e->first("cn");
+    };
+    const auto reached = walk_nested(group_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
+        std::vector<GroupStep> steps;
+        for (std::size_t i = 0; i < frontier.size(); ++i) {
+            const LdapEntry* e = entry_of(frontier[i].dn);
+            if (!e || !is_group(*e)) continue;
+            for (const auto& attr : config_.groups.member_attributes)
+                for (const auto& member : e->values(attr)) steps.push_back(GroupStep{member, i});
+        }
+        return steps;
+    });
+    std::vector<Member> out;
+    for (const auto& node : reached) {
+        const LdapEntry* e = entry_of(node.dn);
+        if (!e || is_group(*e)) continue;
+        std::vector<std::string> via{name_of(group_dn)};
+        for (std::size_t i = 0; i + 1 < node.path.size(); ++i) via.push_back(name_of(node.path[i]));
+        const Principal p = principal_from_entry(*e);
+        out.push_back(Member{e->dn, p.addresses.empty() ? std::string() : p.addresses.front(), via});
+    }
     std::sort(out.begin(), out.end(), [](const Member& a, const Member& b) { return a.address < b.address; });
     return out;
 }

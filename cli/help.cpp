@@ -24,6 +24,10 @@ const char* kWriteOptions =
     "  --sasl-external             bind with SASL EXTERNAL (e.g. ldapi:// as root)\n"
     "  --ldap-uri URI              write to this server instead of ldap.uris (repeatable)\n";
 
+std::string config_option() {
+    return std::string("  -c, --config PATH   configuration (default ") + kDefaultConfigPath + ")\n";
+}
+
 }  // namespace
 
 const std::vector<Verb>& verbs() {
@@ -118,8 +122,7 @@ std::string main_usage() {
         name.resize(9, ' ');
         out += "  " + name + v.summary + "\n";
     }
-    out += "\n"
-           "  -c, --config PATH   configuration (default /etc/mailgrant/mailgrant.yaml)\n"
+    out += "\n" + config_option() +
            "  --json              machine-readable output (every verb)\n"
            "\n";
     out += kWriteOptions;
@@ -130,8 +133,7 @@ std::string main_usage() {
 
 std::string verb_help(const Verb& verb) {
     std::string out = verb.help;
-    out += "\n  -c, --config PATH   configuration (default /etc/mailgrant/mailgrant.yaml)\n"
-           "  --json              machine-readable output\n";
+    out += "\n" + config_option() + "  --json              machine-readable output\n";
     if (std::string(verb.name) == "grant" || std::string(verb.name) == "revoke") out += std::string("\n") + kWriteOptions;
     out += std::string("\n") + kExitCodes;
     return out;

@@ -7,38 +7,7 @@
 
 namespace mailgrant::cli {
 
-struct LdapWriter::Handle {
-    explicit Handle(LDAP* l) : ld(l) {}
-    ~Handle() {
-        if (ld) ldap_unbind_ext_s(ld, nullptr, nullptr);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    LDAP* ld;
-};
-
 namespace {
-
-timeval to_timeval(int ms) {
-    timeval tv{};
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    return tv;
-}
-
-LdapErrorKind classify(int rc) {
-    switch (rc) {
-        case LDAP_TIMEOUT: case LDAP_TIMELIMIT_EXCEEDED: return LdapErrorKind::Timeout;
-        case LDAP_SERVER_DOWN: case LDAP_CONNECT_ERROR: case LDAP_UNAVAILABLE: case LDAP_BUSY:
-            return LdapErrorKind::Unavailable;
-        case LDAP_NO_SUCH_OBJECT: return LdapErrorKind::NotFound;
-        default: return LdapErrorKind::Other;
-    }
-}
-
-
-// EXTERNAL needs no user interaction (no password, no realm).
-int no_interaction(LDAP*, unsigned, void*, void*) { return LDAP_SUCCESS; }
 
 // berval arrays that own their storage for one LDAPMod.
 struct ModHolder {
@@ -78,72 +47,35 @@ LdapWriter::LdapWriter(const LdapConfig& config, WriteCredentials credentials)
 LdapWriter::~LdapWriter() = default;
 
 void LdapWriter::connect() {
-    const auto& uris = credentials_.uris.empty() ? config_.uris : credentials_.uris;
-    std::string failures;
-    int last = LDAP_SERVER_DOWN;
-    for (const auto& uri : uris) {
-        LDAP* raw = nullptr;
-        int rc = ldap_initialize(&raw, uri.c_str());
-        if (rc != LDAP_SUCCESS || !raw) {
-            failures += " " + uri + ": " + ldap_err2string(rc) + ";";
-            last = rc;
-            continue;
-        }
-        auto handle = std::make_unique<Handle>(raw);
-        // Same timeouts, TLS checks and StartTLS as every other mailgrant connection.
-        rc = prepare_ldap_session(raw, config_, uri);
-        if (rc == LDAP_SUCCESS) {
-            if (credentials_.sasl_external) {
-                // The server takes the identity from the transport (peer credentials on
-                // ldapi://, client certificate on TLS); bounded by LDAP_OPT_TIMEOUT.
-                rc = ldap_sasl_interactive_bind_s(raw, nullptr, "EXTERNAL", nullptr, nullptr, LDAP_SASL_QUIET,
-                                                  no_interaction, nullptr);
-            } else {
-                berval cred{};
-                cred.bv_val = password_.data();
-                cred.bv_len = password_.size();
-                const char* who = credentials_.bind_dn.empty() ? nullptr : credentials_.bind_dn.c_str();
-                rc = ldap_sasl_bind_s(raw, who, LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
-            }
-        }
-        if (rc == LDAP_SUCCESS) {
-            handle_ = std::move(handle);
-            return;
-        }
-        const std::string as = credentials_.sasl_external ? "SASL EXTERNAL"
-                               : credentials_.bind_dn.empty() ? "anonymous"
-                                                               : credentials_.bind_dn;
-        failures += " " + uri + " (bind as " + as + "): " + ldap_err2string(rc) + ";";
-        last = rc;
-    }
-    if (!failures.empty()) failures.pop_back();
-    throw LdapError(classify(last), last, "cannot connect for writing:" + failures);
+    const BindAs as = credentials_.sasl_external ? BindAs::sasl_external()
+                                                 : BindAs::person(credentials_.bind_dn, password_);
+    session_ = LdapSession::open(config_, as, credentials_.uris);
 }
 
 void LdapWriter::wait_result(int msgid, const std::string& what) {
     timeval timeout = to_timeval(config_.operation_timeout_ms);
     LDAPMessage* result = nullptr;
-    const int got = ldap_result(handle_->ld, msgid, LDAP_MSG_ALL, &timeout, &result);
+    const int got = ldap_result(session_.get(), msgid, LDAP_MSG_ALL, &timeout, &result);
     if (got <= 0) {
         if (result) ldap_msgfree(result);
-        ldap_abandon_ext(handle_->ld, msgid, nullptr, nullptr);
-        handle_.reset();
+        ldap_abandon_ext(session_.get(), msgid, nullptr, nullptr);
+        session_.close();
         throw LdapError(got == 0 ? LdapErrorKind::Timeout : LdapErrorKind::Unavailable, got == 0 ? LDAP_TIMEOUT : -1,
                         what + ": " + (got == 0 ? "no answer within ldap.operation_timeout_ms" : "connection lost"));
     }
     int code = LDAP_OTHER;
     char* matched = nullptr;
     char* message = nullptr;
-    const int rc = ldap_parse_result(handle_->ld, result, &code, &matched, &message, nullptr, nullptr, 1);
+    const int rc = ldap_parse_result(session_.get(), result, &code, &matched, &message, nullptr, nullptr, 1);
     std::string text = message && *message ? std::string(" (") + message + ")" : std::string();
     if (matched) ldap_memfree(matched);
     if (message) ldap_memfree(message);
-    if (rc != LDAP_SUCCESS) throw LdapError(classify(rc), rc, what + ": " + ldap_err2string(rc));
-    if (code != LDAP_SUCCESS) throw LdapError(classify(code), code, what + ": " + ldap_err2string(code) + text);
+    if (rc != LDAP_SUCCESS) throw LdapError(classify_ldap_code(rc), rc, what + ": " + ldap_err2string(rc));
+    if (code != LDAP_SUCCESS) throw LdapError(classify_ldap_code(code), code, what + ": " + ldap_err2string(code) + text);
 }
 
 void LdapWriter::apply(const Change& change) {
-    if (!handle_) connect();
+    if (!session_) connect();
     int msgid = 0;
     int rc = LDAP_SUCCESS;
     std::string what;
@@ -164,12 +96,12 @@ void LdapWriter::apply(const Change& change) {
             for (const auto& g : grouped) holders.push_back(std::make_unique<ModHolder>(LDAP_MOD_ADD, g.first, g.second));
             for (auto& h : holders) mods.push_back(&h->mod);
             mods.push_back(nullptr);
-            rc = ldap_add_ext(handle_->ld, change.dn.c_str(), mods.data(), nullptr, nullptr, &msgid);
+            rc = ldap_add_ext(session_.get(), change.dn.c_str(), mods.data(), nullptr, nullptr, &msgid);
             break;
         }
         case Change::Type::Delete:
             what = "deleting " + change.dn;
-            rc = ldap_delete_ext(handle_->ld, change.dn.c_str(), nullptr, nullptr, &msgid);
+            rc = ldap_delete_ext(session_.get(), change.dn.c_str(), nullptr, nullptr, &msgid);
             break;
         case Change::Type::Modify: {
             what = "modifying " + change.dn;
@@ -181,13 +113,13 @@ void LdapWriter::apply(const Change& change) {
             }
             for (auto& h : holders) mods.push_back(&h->mod);
             mods.push_back(nullptr);
-            rc = ldap_modify_ext(handle_->ld, change.dn.c_str(), mods.data(), nullptr, nullptr, &msgid);
+            rc = ldap_modify_ext(session_.get(), change.dn.c_str(), mods.data(), nullptr, nullptr, &msgid);
             break;
         }
     }
     if (rc != LDAP_SUCCESS) {
-        handle_.reset();
-        throw LdapError(classify(rc), rc, what + ": " + ldap_err2string(rc));
+        session_.close();
+        throw LdapError(classify_ldap_code(rc), rc, what + ": " + ldap_err2string(rc));
     }
     wait_result(msgid, what);
 }

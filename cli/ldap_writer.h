@@ -3,8 +3,8 @@
 // The core only reads; writes live here because they bind with their own, stronger
 // credentials: --bind-dn/--bind-password-file, else ldap.bind_dn/bind_password_file from
 // the YAML, or SASL EXTERNAL (--sasl-external, e.g. ldapi:// as root on the LDAP host).
-// RAII over LDAP*, non-copyable; every bind and write has the configured timeout
-// (ldap.operation_timeout_ms; connect: ldap.network_timeout_ms). Errors throw
+// The session comes from the core's one opener (ldap_session.h): same URIs, timeouts
+// (ldap.operation_timeout_ms; connect: ldap.network_timeout_ms) and TLS checks as reads. Errors throw
 // mailgrant::LdapError with the server's message.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include "ldif.h"
 #include "mailgrant/config.h"
 #include "mailgrant/ldap_client.h"
+#include "mailgrant/ldap_session.h"
 
 namespace mailgrant::cli {
 
@@ -36,14 +37,13 @@ public:
     void apply(const Change& change);
 
 private:
-    struct Handle;
     void connect();
     void wait_result(int msgid, const std::string& what);
 
     LdapConfig config_;
     WriteCredentials credentials_;
     std::string password_;
-    std::unique_ptr<Handle> handle_;
+    LdapSession session_;
 };
 
 }  // namespace mailgrant::cli

@@ -58,39 +58,42 @@ std::string json_quote(const std::string& text) {
     return out + "\"";
 }
 
+namespace {
+
+// An array or object: "[]" / "{}" when empty, else one item per line, indented.
+template <typename Items, typename WriteItem>
+void write_container(std::string& out, int indent, const Items& items, const char* brackets, WriteItem&& write_item) {
+    if (items.empty()) {
+        out += brackets;
+        return;
+    }
+    out += brackets[0];
+    out += '\n';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        out.append(static_cast<std::size_t>(indent + 2), ' ');
+        write_item(items[i]);
+        out += i + 1 < items.size() ? ",\n" : "\n";
+    }
+    out.append(static_cast<std::size_t>(indent), ' ');
+    out += brackets[1];
+}
+
+}  // namespace
+
 void Json::write(std::string& out, int indent) const {
-    const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
-    const std::string close_pad(static_cast<std::size_t>(indent), ' ');
     switch (kind_) {
         case Kind::Null: out += "null"; break;
         case Kind::Bool: out += bool_ ? "true" : "false"; break;
         case Kind::Int: out += std::to_string(int_); break;
         case Kind::String: out += json_quote(string_); break;
         case Kind::Array:
-            if (items_.empty()) {
-                out += "[]";
-                break;
-            }
-            out += "[\n";
-            for (std::size_t i = 0; i < items_.size(); ++i) {
-                out += pad;
-                items_[i].write(out, indent + 2);
-                out += i + 1 < items_.size() ? ",\n" : "\n";
-            }
-            out += close_pad + "]";
+            write_container(out, indent, items_, "[]", [&](const Json& item) { item.write(out, indent + 2); });
             break;
         case Kind::Object:
-            if (members_.empty()) {
-                out += "{}";
-                break;
-            }
-            out += "{\n";
-            for (std::size_t i = 0; i < members_.size(); ++i) {
-                out += pad + json_quote(members_[i].first) + ": ";
-                members_[i].second.write(out, indent + 2);
-                out += i + 1 < members_.size() ? ",\n" : "\n";
-            }
-            out += close_pad + "}";
+            write_container(out, indent, members_, "{}", [&](const auto& member) {
+                out += json_quote(member.first) + ": ";
+                member.second.write(out, indent + 2);
+            });
             break;
     }
 }

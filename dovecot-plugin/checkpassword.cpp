@@ -19,7 +19,6 @@
 // checkpassword passdb for every call; when it is missing we refuse (fail closed).
 //
 // usage (dovecot passdb args): mailgrant-checkpassword [-c CONFIG] REPLY-PROGRAM...
-#include <ldap.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +26,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +33,7 @@
 #include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
 #include "mailgrant/ldap_client.h"
+#include "mailgrant/ldap_session.h"
 
 namespace {
 
@@ -64,32 +63,10 @@ bool service_opens_mailboxes_only(const std::string& service) {
     return service == "imap" || service == "pop3";
 }
 
-// Simple bind as the grantee: true when the password is right. Throws LdapError on
-// anything but "invalid credentials".
-bool password_is_right(const mailgrant::LdapConfig& config, const std::string& dn, const std::string& password) {
-    for (const auto& uri : config.uris) {
-        LDAP* raw = nullptr;
-        if (ldap_initialize(&raw, uri.c_str()) != LDAP_SUCCESS || !raw) continue;
-        std::unique_ptr<LDAP, void (*)(LDAP*)> session(raw, [](LDAP* l) { ldap_unbind_ext_s(l, nullptr, nullptr); });
-        int rc = mailgrant::prepare_ldap_session(raw, config, uri);
-        if (rc == LDAP_SUCCESS) {
-            berval cred{};
-            cred.bv_val = const_cast<char*>(password.data());
-            cred.bv_len = password.size();
-            rc = ldap_sasl_bind_s(raw, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
-        }
-        if (rc == LDAP_SUCCESS) return true;
-        if (rc == LDAP_INVALID_CREDENTIALS) return false;
-        // server down or similar: try the next URI
-    }
-    throw mailgrant::LdapError(mailgrant::LdapErrorKind::Unavailable, LDAP_SERVER_DOWN,
-                               "no LDAP server answered the password check");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string config_path = "/etc/mailgrant/mailgrant.yaml";
+    std::string config_path = mailgrant::kDefaultConfigPath;
     int first_reply_arg = 1;
     if (argc > 2 && std::strcmp(argv[1], "-c") == 0) {
         config_path = argv[2];
@@ -142,7 +119,7 @@ int main(int argc, char** argv) {
         mailgrant::LdapDirectory directory(config, ldap);
         mailgrant::Decider decider(directory, mailgrant::SystemClock::instance());
         const auto account = directory.find_login(grantee);
-        if (!account || account->shared_mailbox || !password_is_right(config.ldap, account->dn, password)) {
+        if (!account || account->shared_mailbox || !mailgrant::password_is_right(config.ldap, account->dn, password)) {
             log("wrong password or unknown user " + grantee, Level::Info);
             return kRefused;
         }

@@ -7,6 +7,7 @@
 // a client (BadInput) fails that one call, or any client could switch off shared access
 // for everyone in the process with one malformed name.
 #include "mailgrant-core.h"
+#include "core_abi_testing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +26,7 @@
 
 struct mailgrant_core {
     mailgrant::Config config;
+    const mailgrant::Clock* clock = &mailgrant::SystemClock::instance();
     std::unique_ptr<mailgrant::LdapConnection> ldap;
     std::unique_ptr<mailgrant::LdapDirectory> directory;
     std::unique_ptr<mailgrant::CachingDirectory> cache;
@@ -50,7 +52,7 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
         put(error, error_size, "mailgrant has no configuration loaded (see the error logged when loading it)");
         return -1;
     }
-    const std::time_t now = std::time(nullptr);
+    const std::time_t now = core->clock->wall_now();
     if (now < core->breaker_until) {
         put(error, error_size, core->breaker_reason);
         return -1;
@@ -72,12 +74,30 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
     return -1;
 }
 
+// Builds the cache and the decider over `directory`; shared by mailgrant_core_open and
+// the unit tests (core_abi_testing.h), so both run the same code below the ABI.
+void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
+    core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock);
+    core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
+}
+
 }  // namespace
+
+mailgrant_core* mailgrant_core_for_testing(mailgrant::Directory& directory, const mailgrant::Clock& clock,
+                                           const mailgrant::CacheConfig& cache) {
+    auto core = std::make_unique<mailgrant_core>();
+    core->config.cache = cache;
+    core->clock = &clock;
+    build_decider(*core, directory);
+    return core.release();
+}
 
 extern "C" {
 
+const char* mailgrant_core_default_config_path(void) { return mailgrant::kDefaultConfigPath; }
+
 mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::size_t error_size) {
-    const std::string path = config_path ? config_path : "/etc/mailgrant/mailgrant.yaml";
+    const std::string path = config_path ? config_path : mailgrant::kDefaultConfigPath;
     // Every message names the configuration (a password file error names only that file).
     auto fail = [&](const std::string& what) {
         put(error, error_size, what.rfind(path, 0) == 0 ? what : path + ": " + what);
@@ -87,9 +107,7 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
         core->config = mailgrant::load_config(path);
         core->ldap = std::make_unique<mailgrant::LdapConnection>(core->config.ldap);
         core->directory = std::make_unique<mailgrant::LdapDirectory>(core->config, *core->ldap);
-        core->cache = std::make_unique<mailgrant::CachingDirectory>(*core->directory, core->config.cache,
-                                                                    mailgrant::SystemClock::instance());
-        core->decider = std::make_unique<mailgrant::Decider>(*core->cache, mailgrant::SystemClock::instance());
+        build_decider(*core, *core->directory);
         return core.release();
     } catch (const std::exception& e) {
         fail(e.what());
@@ -128,34 +146,9 @@ int mailgrant_core_folder_grantees(mailgrant_core* core, const char* mailbox, co
                                    void (*grant_cb)(void*, int, const char*, const char*), void* context,
                                    char* error, std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
-        const auto owner = core->cache->find_mailbox(mailbox);
-        if (!owner) return 0;
-        const std::time_t now = std::time(nullptr);
-        // identifier -> (is_group, rights), in first-seen order for a stable GETACL
-        std::vector<std::pair<std::string, std::pair<int, mailgrant::Rights>>> found;
-        for (const auto& grant : core->cache->grants_of(owner->dn)) {
-            if (grant.state_at(now) != mailgrant::GrantState::Active || !grant.rights ||
-                !grant.matching_folder(folder))
-                continue;
-            for (const auto& grantee : grant.grantees) {
-                const auto person = core->cache->find_mailbox(grantee);
-                std::string name;
-                int is_group = 0;
-                if (person) {
-                    name = person->primary_address();
-                } else {  // a group (or a dangling DN, which `mailgrant check` reports)
-                    is_group = 1;
-                    const auto eq = grantee.find('=');
-                    const auto comma = grantee.find(',');
-                    name = grantee.substr(eq + 1, comma == std::string::npos ? std::string::npos : comma - eq - 1);
-                }
-                auto it = std::find_if(found.begin(), found.end(), [&](const auto& f) { return f.first == name; });
-                if (it == found.end()) found.push_back({name, {is_group, *grant.rights}});
-                else it->second.second |= *grant.rights;
-            }
-        }
-        for (const auto& [name, entry] : found)
-            grant_cb(context, entry.first, name.c_str(), entry.second.letters().c_str());
+        for (const auto& grantee : core->decider->grantees_of(mailbox, std::string(folder)))
+            if (grantee.folder_access)
+                grant_cb(context, grantee.is_group() ? 1 : 0, grantee.name.c_str(), grantee.rights.letters().c_str());
         return 0;
     });
 }

@@ -24,6 +24,9 @@ struct mailgrant_core;
    DN-shaped name), not on LDAP trouble. */
 #define MAILGRANT_CORE_BAD_INPUT (-2)
 
+/* The configuration every component reads when not told otherwise. */
+const char *mailgrant_core_default_config_path(void);
+
 /* Loads the YAML config (and bind password). NULL + message on error. */
 struct mailgrant_core *mailgrant_core_open(const char *config_path, char *error, size_t error_size);
 void mailgrant_core_close(struct mailgrant_core *core);
@@ -45,7 +48,7 @@ int mailgrant_core_sharing_owners(struct mailgrant_core *core, const char *login
 
 /* Calls grant_cb once per grantee whose valid grants cover `folder` of `mailbox`, with the
    union of their rights: is_group 0 = a person (name = their address), 1 = a group (name
-   = its RDN value). For GETACL. 0 ok, < 0 error. */
+   = its RDN value). For GETACL (core: Decider::grantees_of). 0 ok, < 0 error. */
 int mailgrant_core_folder_grantees(struct mailgrant_core *core, const char *mailbox, const char *folder,
                                    void (*grant_cb)(void *context, int is_group, const char *name,
                                                     const char *letters),

@@ -62,26 +62,39 @@ Answer PolicyService::unauthenticated(const std::string& sender) const {
     return Answer{Verdict::Allow, "DUNNO", "not authenticated: left to the site's other restrictions"};
 }
 
-Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
+PolicyService::PolicyService(const PolicyConfig& config, Decider& decider, const CacheConfig& cache,
+                             const Clock& clock)
+    : config_(config), decider_(decider), clock_(clock), ttl_(cache.ttl_s), answers_(cache.max_entries, clock) {}
+
+// Checked before the Decider: a login or sender that can never be found is the client's
+// mistake (5.7.1, thrown as BadInput), and must cost no LDAP call nor count as LDAP
+// trouble. The sender is an address from the client: never read as a DN.
+std::optional<Answer> PolicyService::answer_without_directory(const PolicyRequest& request) const {
     const std::string& login = request.get("sasl_username");
     const std::string& sender = request.get("sender");
     if (login.empty()) return unauthenticated(sender);
-    // Checked here, before the Decider: a login or sender that can never be found is the
-    // client's mistake (5.7.1), and must cost no LDAP call nor count as LDAP trouble. The
-    // sender is an address from the client: never read as a DN.
     check_login(login, "login");
     if (!sender.empty()) check_address(sender, "sender address");
+    return std::nullopt;
+}
+
+Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
+    if (auto answer = answer_without_directory(request)) return *answer;
+    const std::string& login = request.get("sasl_username");
+    const std::string& sender = request.get("sender");
+    FreshnessScope freshness(clock_.steady_now() + ttl_);
     const SenderDecision d = decider_.sender(login, sender);
-    if (d.allowed()) return Answer{Verdict::Allow, "DUNNO", d.reason};
-    return reject(sender, login, d.reason);
+    const Answer answer = d.allowed() ? Answer{Verdict::Allow, "DUNNO", d.reason} : reject(sender, login, d.reason);
+    auto expires = freshness.expires();
+    if (d.changes_at) expires = std::min(expires, clock_.steady_now() + std::chrono::seconds(*d.changes_at - clock_.wall_now()));
+    answers_.put_until(login + '\0' + sender, answer, expires);
+    return answer;
 }
 
 std::optional<Answer> PolicyService::decide_from_cache(const PolicyRequest& request) noexcept {
     try {
-        CacheOnlyScope cache_only;
-        return decide_or_throw(request);
-    } catch (const CacheMiss&) {
-        return std::nullopt;
+        if (auto answer = answer_without_directory(request)) return answer;
+        return answers_.get(request.get("sasl_username") + '\0' + request.get("sender"));
     } catch (const BadInput& e) {
         return invalid_request(e);  // decided without the directory: no need for a worker
     } catch (...) {
@@ -92,8 +105,6 @@ std::optional<Answer> PolicyService::decide_from_cache(const PolicyRequest& requ
 Answer PolicyService::decide(const PolicyRequest& request) noexcept {
     try {
         return decide_or_throw(request);
-    } catch (const CacheMiss&) {
-        return defer("internal error: cache-only lookup outside the fast path");
     } catch (const BadInput& e) {
         return invalid_request(e);
     } catch (const LdapError& e) {

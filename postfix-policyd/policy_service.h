@@ -13,10 +13,13 @@
 // It never throws: every other failure becomes the temporary answer.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
 #include "mailgrant/bad_input.h"
+#include "mailgrant/cache.h"
+#include "mailgrant/clock.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "request_parser.h"
@@ -32,17 +35,26 @@ struct Answer {
     std::string reason;  // for the log line
 };
 
+// Answers are remembered (cache.max_entries of them) for as long as every directory
+// answer they were built from is (caching_directory.h's FreshnessScope), and never past
+// the next validity-window edge of a grant they considered, so a change is obeyed as
+// soon as without them. Deferrals are never remembered.
 class PolicyService {
 public:
-    PolicyService(const PolicyConfig& config, Decider& decider) : config_(config), decider_(decider) {}
+    PolicyService(const PolicyConfig& config, Decider& decider, const CacheConfig& cache = {},
+                  const Clock& clock = SystemClock::instance());
 
+    // Decides, asking the directory as needed (may wait on LDAP: a worker's job), and
+    // remembers the answer.
     Answer decide(const PolicyRequest& request) noexcept;
-    // The same decision made from cached directory answers only; nullopt when something
-    // is not cached (then call decide() on a thread that may wait for LDAP).
+    // The I/O thread's fast path, which never waits: a remembered answer, or one that
+    // needs no directory (bad input, unauthenticated). nullopt = hand the request to
+    // decide() on a worker; nothing has been decided yet, so nothing is decided twice.
     std::optional<Answer> decide_from_cache(const PolicyRequest& request) noexcept;
     Answer defer(const std::string& reason) const;
 
 private:
+    std::optional<Answer> answer_without_directory(const PolicyRequest& request) const;
     Answer decide_or_throw(const PolicyRequest& request);
     Answer reject(const std::string& sender, const std::string& login, const std::string& reason) const;
     static Answer invalid_request(const BadInput& e);
@@ -50,6 +62,9 @@ private:
 
     PolicyConfig config_;
     Decider& decider_;
+    const Clock& clock_;
+    const std::chrono::seconds ttl_;
+    TtlCache<std::string, Answer> answers_;  // login '\0' sender -> answer
 };
 
 // True when the address's domain is one of policy.local_domains, compared exactly and

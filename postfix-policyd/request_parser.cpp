@@ -1,6 +1,8 @@
 // request_parser.cpp -- see request_parser.h.
 #include "request_parser.h"
 
+#include "mailgrant/input.h"
+
 #include <cctype>
 
 namespace mailgrant::policy {
@@ -70,29 +72,12 @@ PolicyRequest RequestParser::take() {
 }
 
 std::string printable(std::string_view value, std::size_t max) {
-    static const char hex[] = "0123456789abcdef";
+    static constexpr auto unprintable = [](unsigned char c) { return c < 0x20 || c >= 0x7f || c == '\\'; };
     // Fast path (every decision logs several values): nothing to escape or cut.
     bool plain = value.size() <= max;
-    for (std::size_t i = 0; plain && i < value.size(); ++i) {
-        const auto c = static_cast<unsigned char>(value[i]);
-        plain = c >= 0x20 && c < 0x7f && c != '\\';
-    }
+    for (std::size_t i = 0; plain && i < value.size(); ++i) plain = !unprintable(static_cast<unsigned char>(value[i]));
     if (plain) return std::string(value);
-    std::string out;
-    for (unsigned char c : value) {
-        if (out.size() >= max) {
-            out += "...";
-            break;
-        }
-        if (c < 0x20 || c >= 0x7f || c == '\\') {
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
+    return hex_escape(value, "\\x", unprintable, max);
 }
 
 }  // namespace mailgrant::policy

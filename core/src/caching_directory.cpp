@@ -17,15 +17,20 @@ std::string dn_key(const std::string& dn) {
     return norm.empty() ? ascii_lower(dn) : norm;
 }
 
-thread_local bool cache_only = false;
+thread_local FreshnessScope* freshness = nullptr;
+
+void observe(FreshnessScope::TimePoint expires) {
+    if (freshness) freshness->limit(expires);
+}
 
 }  // namespace
 
-CacheOnlyScope::CacheOnlyScope() : previous_(cache_only) { cache_only = true; }
-CacheOnlyScope::~CacheOnlyScope() { cache_only = previous_; }
+FreshnessScope::FreshnessScope(TimePoint limit) : expires_(limit), previous_(freshness) { freshness = this; }
+FreshnessScope::~FreshnessScope() { freshness = previous_; }
 
 CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock)
     : inner_(inner),
+      clock_(clock),
       ttl_(config.ttl_s),
       negative_ttl_(config.negative_ttl_s),
       logins_(config.max_entries, clock),
@@ -36,14 +41,17 @@ CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, 
 
 template <typename Value, typename Fetch>
 Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch) {
-    if (auto hit = cache.get(key)) {
+    FreshnessScope::TimePoint expires;
+    if (auto hit = cache.get(key, &expires)) {
+        observe(expires);
         std::lock_guard<std::mutex> lock(stats_mutex_);
         ++stats_.hits;
         return *hit;
     }
-    if (cache_only) throw CacheMiss{};
     Value value = fetch();  // throws on LDAP trouble: nothing is cached then
-    cache.put(key, value, is_empty_answer(value) ? negative_ttl_ : ttl_);
+    const auto ttl = is_empty_answer(value) ? negative_ttl_ : ttl_;
+    observe(clock_.steady_now() + ttl);
+    cache.put(key, value, ttl);
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ++stats_.misses;
     return value;

@@ -1,6 +1,7 @@
 // decision.cpp -- folder rights and sender rights from grants (see decision.h).
 #include "mailgrant/decision.h"
 
+#include <algorithm>
 #include <map>
 
 #include "mailgrant/dn.h"
@@ -149,6 +150,8 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         if (!grant.send_as && !grant.send_on_behalf) continue;
         const auto path = reaches(grant, *who);
         if (!path) continue;
+        for (const auto& edge : {grant.not_before, grant.not_after})
+            if (edge && *edge > now && (!decision.changes_at || *edge < *decision.changes_at)) decision.changes_at = edge;
         const GrantState state = grant.state_at(now);
         if (state != GrantState::Active) {
             decision.not_applied.push_back("grant '" + grant.name + "' is " + to_string(state));
@@ -186,6 +189,42 @@ bool Decider::may_open_mailbox(const std::string& login, const std::string& mail
     for (const auto& grant : directory_.grants_of(owner->dn))
         if (opens_folders(grant, now) && reaches(grant, *who)) return true;
     return false;
+}
+
+std::vector<Grantee> Decider::grantees_of(const std::string& mailbox, const std::optional<std::string>& folder) {
+    std::vector<Grantee> grantees;
+    const auto owner = directory_.find_mailbox(mailbox);
+    if (!owner) return grantees;
+    const std::time_t now = clock_.wall_now();
+    auto grants = directory_.grants_of(owner->dn);
+    std::stable_sort(grants.begin(), grants.end(),
+                     [](const Grant& a, const Grant& b) { return ascii_lower(a.name) < ascii_lower(b.name); });
+    std::map<std::string, std::size_t> index;  // normalised grantee DN -> position in grantees
+    for (const auto& grant : grants) {
+        if (grant.state_at(now) != GrantState::Active) continue;
+        const bool opens = folder ? grant.rights && grant.matching_folder(*folder) : opens_folders(grant, now);
+        for (const auto& dn : grant.grantees) {
+            const std::string key = normalize_dn(dn);
+            if (key.empty()) continue;
+            auto it = index.find(key);
+            if (it == index.end()) {
+                Grantee grantee{dn, directory_.find_mailbox(dn), "", false, Rights::none(), false, false, {}};
+                grantee.name = grantee.person ? grantee.person->primary_address() : first_rdn_value(dn);
+                it = index.emplace(key, grantees.size()).first;
+                grantees.push_back(std::move(grantee));
+            }
+            Grantee& grantee = grantees[it->second];
+            if (opens) {
+                grantee.folder_access = true;
+                grantee.rights |= *grant.rights;
+            }
+            grantee.send_as = grantee.send_as || grant.send_as;
+            grantee.send_on_behalf = grantee.send_on_behalf || grant.send_on_behalf;
+            if (std::find(grantee.grants.begin(), grantee.grants.end(), grant.name) == grantee.grants.end())
+                grantee.grants.push_back(grant.name);
+        }
+    }
+    return grantees;
 }
 
 std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {

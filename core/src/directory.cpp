@@ -86,43 +86,18 @@ std::vector<GroupMembership> LdapDirectory::groups_of(const std::string& user_dn
                                                                  : groups_by_search(user_dn);
 }
 
-// Breadth-first: level 1 = groups naming the user, level n+1 = groups naming a level-n
-// group. `seen` holds normalised DNs (the user's too), so a cycle ends the walk.
-std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& user_dn) {
+std::vector<GroupMembership> walk_nested(const std::string& start_dn, int max_depth, const NextLevel& next_level) {
     std::vector<GroupMembership> found;
-    std::set<std::string> seen{normalize_dn(user_dn)};
-    std::vector<GroupMembership> frontier{{user_dn, {}}};
-    for (int depth = 0; depth < config_.groups.max_depth && !frontier.empty(); ++depth) {
+    std::set<std::string> seen{normalize_dn(start_dn)};
+    std::vector<GroupMembership> frontier{{start_dn, {}}};
+    for (int depth = 0; depth < max_depth && !frontier.empty(); ++depth) {
         std::vector<GroupMembership> next;
-        for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
-            std::vector<std::string> filters;
-            const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
-            for (std::size_t i = start; i < end; ++i)
-                filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
-            // With one DN in the filter the path is known; fetch member lists only to tell
-            // several candidates apart ("1.1" = no attributes, RFC 4511).
-            const auto& member_attrs = config_.groups.member_attributes;
-            SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
-                                  end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
-            for (const auto& entry : ldap_.search(request)) {
-                const std::string norm = normalize_dn(entry.dn);
-                if (norm.empty() || !seen.insert(norm).second) continue;
-                // Which frontier member put us here? The first one this group names.
-                const GroupMembership* via = &frontier[start];
-                for (std::size_t i = start; i < end; ++i) {
-                    bool names_it = false;
-                    for (const auto& attr : member_attrs)
-                        for (const auto& value : entry.values(attr))
-                            names_it = names_it || normalize_dn(value) == normalize_dn(frontier[i].dn);
-                    if (names_it) {
-                        via = &frontier[i];
-                        break;
-                    }
-                }
-                GroupMembership membership{entry.dn, via->path};
-                membership.path.push_back(entry.dn);
-                next.push_back(membership);
-            }
+        for (const auto& step : next_level(frontier)) {
+            const std::string norm = normalize_dn(step.dn);
+            if (norm.empty() || !seen.insert(norm).second) continue;
+            GroupMembership membership{step.dn, frontier.at(step.from).path};
+            membership.path.push_back(step.dn);
+            next.push_back(std::move(membership));
         }
         found.insert(found.end(), next.begin(), next.end());
         frontier = std::move(next);
@@ -130,31 +105,48 @@ std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& 
     return found;
 }
 
+// Level 1 = groups naming the user, level n+1 = groups naming a level-n group.
+std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& user_dn) {
+    const auto& member_attrs = config_.groups.member_attributes;
+    return walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
+        std::vector<GroupStep> steps;
+        for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
+            std::vector<std::string> filters;
+            const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
+            for (std::size_t i = start; i < end; ++i)
+                filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
+            // With one DN in the filter the path is known; fetch member lists only to tell
+            // several candidates apart ("1.1" = no attributes, RFC 4511).
+            SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
+                                  end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
+            for (const auto& entry : ldap_.search(request)) {
+                // Which frontier member put us here? The first one this group names.
+                std::size_t via = start;
+                bool named = false;
+                for (std::size_t i = start; i < end && !named; ++i) {
+                    for (const auto& attr : member_attrs)
+                        for (const auto& value : entry.values(attr))
+                            named = named || normalize_dn(value) == normalize_dn(frontier[i].dn);
+                    if (named) via = i;
+                }
+                steps.push_back(GroupStep{entry.dn, via});
+            }
+        }
+        return steps;
+    });
+}
+
 // memberOf overlay: the user's entry lists its direct groups; nested groups are found by
 // reading memberOf of each group in turn (the overlay does not flatten nesting).
 std::vector<GroupMembership> LdapDirectory::groups_by_member_of(const std::string& user_dn) {
-    std::vector<GroupMembership> found;
-    std::set<std::string> seen{normalize_dn(user_dn)};
-    std::vector<GroupMembership> frontier{{user_dn, {}}};
     const std::string& attr = config_.groups.member_of_attribute;
-    for (int depth = 0; depth < config_.groups.max_depth && !frontier.empty(); ++depth) {
-        std::vector<GroupMembership> next;
-        for (const auto& member : frontier) {
-            SearchRequest request{member.dn, SearchScope::Base, "(objectClass=*)", {attr}};
-            for (const auto& entry : ldap_.search(request)) {
-                for (const auto& group_dn : entry.values(attr)) {
-                    const std::string norm = normalize_dn(group_dn);
-                    if (norm.empty() || !seen.insert(norm).second) continue;
-                    GroupMembership membership{group_dn, member.path};
-                    membership.path.push_back(group_dn);
-                    next.push_back(membership);
-                }
-            }
-        }
-        found.insert(found.end(), next.begin(), next.end());
-        frontier = std::move(next);
-    }
-    return found;
+    return walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
+        std::vector<GroupStep> steps;
+        for (std::size_t i = 0; i < frontier.size(); ++i)
+            for (const auto& entry : ldap_.search(SearchRequest{frontier[i].dn, SearchScope::Base, "(objectClass=*)", {attr}}))
+                for (const auto& group_dn : entry.values(attr)) steps.push_back(GroupStep{group_dn, i});
+        return steps;
+    });
 }
 
 std::vector<Grant> LdapDirectory::grants_of(const std::string& mailbox_dn) {

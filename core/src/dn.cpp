@@ -57,6 +57,16 @@ std::string parent_dn(std::string_view dn) {
     return {};
 }
 
+std::string first_rdn_value(std::string_view dn) {
+    LDAPDN parsed = nullptr;
+    const std::string in(dn);
+    if (ldap_str2dn(in.c_str(), &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed) return {};
+    std::unique_ptr<LDAPRDN, decltype(&ldap_dnfree)> owned(parsed, &ldap_dnfree);
+    if (!parsed[0] || !parsed[0][0]) return {};
+    const berval& value = parsed[0][0]->la_value;
+    return std::string(value.bv_val, value.bv_len);
+}
+
 bool looks_like_dn(std::string_view text) {
     // An attribute type (letters, digits, '-', or a dotted OID) must come before '='.
     const auto eq = text.find('=');

@@ -1,6 +1,8 @@
 // input.cpp -- see input.h.
 #include "mailgrant/input.h"
 
+#include <algorithm>
+
 #include "mailgrant/dn.h"
 
 namespace mailgrant {
@@ -20,6 +22,24 @@ void check_name(std::string_view name, const char* what, std::size_t max) {
 }
 
 }  // namespace
+
+std::string hex_escape(std::string_view value, std::string_view prefix, bool (*escape)(unsigned char),
+                       std::size_t max) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(std::min(value.size(), max));
+    for (unsigned char c : value) {
+        if (out.size() >= max) return out + "...";
+        if (!escape(c)) {
+            out += static_cast<char>(c);
+            continue;
+        }
+        out.append(prefix);
+        out += hex[c >> 4];
+        out += hex[c & 0x0f];
+    }
+    return out;
+}
 
 std::string excerpt(std::string_view text, std::size_t max) {
     std::string out(text.substr(0, max));

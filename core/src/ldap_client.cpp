@@ -1,4 +1,5 @@
-// ldap_client.cpp -- RAII wrappers over libldap with timeouts, failover and one retry.
+// ldap_client.cpp -- searches over an LdapSession (ldap_session.h): timeouts, entry
+// limits, and one retry on a dropped connection.
 #include "mailgrant/ldap_client.h"
 
 #include <ldap.h>
@@ -6,46 +7,11 @@
 #include <chrono>
 #include <cctype>
 
+#include "mailgrant/ldap_session.h"
 #include "mailgrant/warnings.h"
 
 namespace mailgrant {
 namespace {
-
-LdapErrorKind classify(int code) {
-    switch (code) {
-        case LDAP_TIMEOUT:
-        case LDAP_TIMELIMIT_EXCEEDED:
-            return LdapErrorKind::Timeout;
-        case LDAP_SERVER_DOWN:
-        case LDAP_CONNECT_ERROR:
-        case LDAP_UNAVAILABLE:
-        case LDAP_BUSY:
-            return LdapErrorKind::Unavailable;
-        case LDAP_NO_SUCH_OBJECT:
-            return LdapErrorKind::NotFound;
-        default:
-            return LdapErrorKind::Other;
-    }
-}
-
-[[noreturn]] void throw_ldap(int code, const std::string& context) {
-    throw LdapError(classify(code), code, context + ": " + ldap_err2string(code));
-}
-
-timeval to_timeval(int ms) {
-    timeval tv{};
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    return tv;
-}
-
-int require_cert_option(const std::string& name) {
-    if (name == "never") return LDAP_OPT_X_TLS_NEVER;
-    if (name == "allow") return LDAP_OPT_X_TLS_ALLOW;
-    if (name == "try") return LDAP_OPT_X_TLS_TRY;
-    if (name == "hard") return LDAP_OPT_X_TLS_HARD;
-    return LDAP_OPT_X_TLS_DEMAND;
-}
 
 int scope_code(SearchScope scope) {
     switch (scope) {
@@ -115,17 +81,6 @@ bool LdapEntry::has_value_ci(const std::string& attribute, const std::string& va
     return false;
 }
 
-// Owns one libldap session; unbinding in the destructor also frees it.
-struct LdapConnection::Handle {
-    LDAP* ld = nullptr;
-    explicit Handle(LDAP* l) : ld(l) {}
-    ~Handle() {
-        if (ld) ldap_unbind_ext_s(ld, nullptr, nullptr);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-};
-
 namespace {
 
 // Abandons a search the caller stopped reading (timeout, limit, exception), so the server
@@ -180,25 +135,6 @@ std::string read_entry(LDAP* ld, LDAPMessage* message, LdapEntry& entry) {
 
 }  // namespace
 
-int prepare_ldap_session(LDAP* session, const LdapConfig& config, const std::string& uri) {
-    const int version = LDAP_VERSION3;
-    const timeval network = to_timeval(config.network_timeout_ms);
-    const timeval operation = to_timeval(config.operation_timeout_ms);
-    ldap_set_option(session, LDAP_OPT_PROTOCOL_VERSION, &version);
-    ldap_set_option(session, LDAP_OPT_NETWORK_TIMEOUT, &network);
-    ldap_set_option(session, LDAP_OPT_TIMEOUT, &operation);  // bounds synchronous bind / StartTLS
-    ldap_set_option(session, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-    const int require = require_cert_option(config.tls_require_cert);
-    ldap_set_option(session, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
-    if (!config.tls_ca_file.empty()) ldap_set_option(session, LDAP_OPT_X_TLS_CACERTFILE, config.tls_ca_file.c_str());
-    const int is_server = 0;
-    ldap_set_option(session, LDAP_OPT_X_TLS_NEWCTX, &is_server);  // apply the per-session TLS options
-    // StartTLS makes no sense on ldaps:// (already TLS) or ldapi:// (a local socket).
-    if (config.starttls && uri.rfind("ldaps://", 0) != 0 && uri.rfind("ldapi://", 0) != 0)
-        return ldap_start_tls_s(session, nullptr, nullptr);
-    return LDAP_SUCCESS;
-}
-
 LdapConnection::LdapConnection(const LdapConfig& config) : config_(config) {
     if (!config_.bind_dn.empty())
         password_ = config_.bind_password.empty() ? read_secret_file(config_.bind_password_file) : config_.bind_password;
@@ -207,42 +143,13 @@ LdapConnection::LdapConnection(const LdapConfig& config) : config_(config) {
 LdapConnection::~LdapConnection() = default;
 
 void LdapConnection::connect() {
-    handle_.reset();
-    connected_uri_.clear();
-    std::string failures;
-    int last_code = LDAP_SERVER_DOWN;
-    for (const auto& uri : config_.uris) {
-        LDAP* raw = nullptr;
-        int rc = ldap_initialize(&raw, uri.c_str());
-        if (rc != LDAP_SUCCESS || !raw) {
-            failures += " " + uri + ": " + ldap_err2string(rc) + ";";
-            last_code = rc;
-            continue;
-        }
-        auto handle = std::make_unique<Handle>(raw);
-        rc = prepare_ldap_session(raw, config_, uri);
-        if (rc == LDAP_SUCCESS) {
-            berval cred{};
-            cred.bv_val = const_cast<char*>(password_.c_str());
-            cred.bv_len = password_.size();
-            const char* who = config_.bind_dn.empty() ? nullptr : config_.bind_dn.c_str();
-            rc = ldap_sasl_bind_s(raw, who, LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
-        }
-        if (rc == LDAP_SUCCESS) {
-            handle_ = std::move(handle);
-            connected_uri_ = uri;
-            return;
-        }
-        failures += " " + uri + ": " + ldap_err2string(rc) + ";";
-        last_code = rc;
-    }
-    if (!failures.empty()) failures.pop_back();
-    throw LdapError(classify(last_code), last_code, "cannot connect to any LDAP server:" + failures);
+    session_.close();
+    session_ = LdapSession::open(config_, BindAs::service(config_, password_));
 }
 
 std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
     for (int attempt = 0;; ++attempt) {
-        if (!handle_) connect();
+        if (!session_) connect();
         bool results_arrived = false;
         try {
             return search_once(request, results_arrived);
@@ -250,8 +157,7 @@ std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
             const bool connection_broken =
                 e.kind() == LdapErrorKind::Unavailable || e.kind() == LdapErrorKind::Timeout;
             if (connection_broken) {  // state of the session is unknown: start afresh next time
-                handle_.reset();
-                connected_uri_.clear();
+                session_.close();
             }
             // A dropped idle connection (server restart, idle timeout) is normal: retry once,
             // but never after entries arrived and never after a timeout (it would double the wait).
@@ -262,7 +168,7 @@ std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
 }
 
 std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request, bool& results_arrived) {
-    LDAP* ld = handle_->ld;
+    LDAP* ld = session_.get();
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
     attrs.push_back(nullptr);

@@ -1,25 +1,16 @@
 // ldap_filter.cpp -- RFC 4515 escaping and filter templates.
 #include "mailgrant/ldap_filter.h"
 
+#include "mailgrant/input.h"
+
 namespace mailgrant {
 
 std::string escape_filter_value(std::string_view value) {
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(value.size());
-    for (unsigned char c : value) {
-        const bool special = c == '*' || c == '(' || c == ')' || c == '\\' || c == 0;
-        // Bytes >= 0x80 are legal UTF-8 in a filter; escaping them too is still correct and
-        // keeps control characters and invalid UTF-8 out of the wire format.
-        if (special || c < 0x20 || c >= 0x7f) {
-            out += '\\';
-            out += hex[c >> 4];
-            out += hex[c & 0x0f];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
+    // Bytes >= 0x80 are legal UTF-8 in a filter; escaping them too is still correct and
+    // keeps control characters and invalid UTF-8 out of the wire format.
+    return hex_escape(value, "\\", [](unsigned char c) {
+        return c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20 || c >= 0x7f;
+    });
 }
 
 std::string fill_filter(std::string_view filter_template, std::string_view value) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "fixture.h"
+#include "mailgrant/caching_directory.h"
 #include "mailgrant/gentime.h"
 
 using namespace mailgrant;
@@ -95,6 +96,35 @@ TEST_F(PolicyServiceTest, LdapTroubleIsTemporaryNeverPermanent) {
     EXPECT_EQ(a.action.rfind("DEFER 4.", 0), 0u) << a.action;
     // Even the own login as sender is looked up (it might be a shared mailbox): deferred.
     EXPECT_EQ(decide("bob@example.com", "bob@example.com").verdict, Verdict::Defer);
+}
+
+// Issue 11: the I/O thread's fast path answers only what a worker has decided (or what
+// needs no directory); a miss decides nothing, so nothing is decided twice. A remembered
+// answer lives no longer than the directory answers it was built from; a deferral is
+// never remembered.
+TEST_F(PolicyServiceTest, FastPathAnswersOnlyWhatAWorkerDecided) {
+    CacheConfig cache;
+    cache.ttl_s = 30;
+    cache.negative_ttl_s = 5;
+    CachingDirectory cached(dir, cache, clock);
+    Decider cached_decider(cached, clock);
+    PolicyService service(config, cached_decider, cache, clock);
+    const auto req = request("bob@example.com", "support@example.com");
+    dir.calls = 0;
+    EXPECT_FALSE(service.decide_from_cache(req).has_value());
+    EXPECT_EQ(dir.calls, 0) << "a miss hands off without asking anything";
+    const Answer decided = service.decide(req);
+    EXPECT_NE(decided.verdict, Verdict::Defer) << decided.reason;
+    const int calls = dir.calls;
+    const auto fast = service.decide_from_cache(req);
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_EQ(fast->action, decided.action);
+    EXPECT_EQ(dir.calls, calls);
+    clock.advance(cache.ttl_s);
+    EXPECT_FALSE(service.decide_from_cache(req).has_value()) << "outlived the directory answers";
+    dir.fail = true;
+    EXPECT_EQ(service.decide(req).verdict, Verdict::Defer);
+    EXPECT_FALSE(service.decide_from_cache(req).has_value()) << "a deferral is never remembered";
 }
 
 // Issue 10, part 4: input that can never be found is answered 5.7.1 at once (the client

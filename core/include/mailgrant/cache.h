@@ -24,7 +24,11 @@ public:
     TtlCache(const TtlCache&) = delete;
     TtlCache& operator=(const TtlCache&) = delete;
 
-    std::optional<Value> get(const Key& key) {
+    using TimePoint = std::chrono::steady_clock::time_point;
+
+    // `expires`, when given, receives the hit's expiry (what an answer built from it is
+    // worth: caching_directory.h's FreshnessScope).
+    std::optional<Value> get(const Key& key, TimePoint* expires = nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
         const auto it = index_.find(key);
         if (it == index_.end()) return std::nullopt;
@@ -34,13 +38,19 @@ public:
             return std::nullopt;
         }
         order_.splice(order_.begin(), order_, it->second);  // most recently used first
+        if (expires) *expires = it->second->expires;
         return it->second->value;
     }
 
     void put(const Key& key, Value value, std::chrono::seconds ttl) {
         if (ttl.count() <= 0) return;  // ttl 0 disables caching
+        put_until(key, std::move(value), clock_.steady_now() + ttl);
+    }
+
+    // Stored until `expires` (nothing is stored when that has passed already).
+    void put_until(const Key& key, Value value, TimePoint expires) {
         std::lock_guard<std::mutex> lock(mutex_);
-        const auto expires = clock_.steady_now() + ttl;
+        if (expires <= clock_.steady_now()) return;
         const auto it = index_.find(key);
         if (it != index_.end()) {
             it->second->value = std::move(value);

@@ -6,6 +6,7 @@
 // must itself be safe for concurrent use (DirectoryPool is; a bare LdapDirectory is not).
 #pragma once
 
+#include <algorithm>
 #include <mutex>
 
 #include "mailgrant/cache.h"
@@ -14,22 +15,24 @@
 
 namespace mailgrant {
 
-// Thrown by a CachingDirectory inside a CacheOnlyScope when an answer is not cached.
-// Lets a server decide from the cache on its I/O thread and hand only misses to
-// threads that may block on LDAP. Deliberately not a std::exception.
-struct CacheMiss {};
-
-// While alive, CachingDirectory calls on this thread never reach LDAP: a miss throws
-// CacheMiss instead.
-class CacheOnlyScope {
+// While alive, records on this thread the earliest expiry of every answer a
+// CachingDirectory gives (a hit: its entry's; a fetch: the one it is stored with), so a
+// result built from those answers (the policy daemon's cached decisions) is kept no
+// longer than the oldest of them: a change in LDAP is still obeyed within the TTL.
+class FreshnessScope {
 public:
-    CacheOnlyScope();
-    ~CacheOnlyScope();
-    CacheOnlyScope(const CacheOnlyScope&) = delete;
-    CacheOnlyScope& operator=(const CacheOnlyScope&) = delete;
+    using TimePoint = std::chrono::steady_clock::time_point;
+    explicit FreshnessScope(TimePoint limit);
+    ~FreshnessScope();
+    FreshnessScope(const FreshnessScope&) = delete;
+    FreshnessScope& operator=(const FreshnessScope&) = delete;
+
+    TimePoint expires() const { return expires_; }
+    void limit(TimePoint when) { expires_ = std::min(expires_, when); }
 
 private:
-    bool previous_;
+    TimePoint expires_;
+    FreshnessScope* previous_;
 };
 
 struct CacheStats {
@@ -55,6 +58,7 @@ private:
     Value cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch);
 
     Directory& inner_;
+    const Clock& clock_;
     const std::chrono::seconds ttl_;
     const std::chrono::seconds negative_ttl_;
     mutable std::mutex stats_mutex_;

@@ -51,6 +51,9 @@ struct SenderDecision {
     std::string mailbox_dn;        // the mailbox that owns the address, when known
     std::vector<std::string> not_applied;
     std::string reason;  // one line for logs, REJECT texts and `explain`
+    // When a validity window of a grant considered opens or closes next (the answer may
+    // change then without any change in LDAP); empty = none ahead.
+    std::optional<std::time_t> changes_at;
 
     bool allowed() const { return right != SenderRight::Denied; }
 };
@@ -59,6 +62,21 @@ struct SenderDecision {
 struct SharingOwner {
     Account owner;
     std::vector<AppliedGrant> grants;  // active grants, folder_pattern empty
+};
+
+// Someone a mailbox's active grants name (GETACL, `mailgrant report`): one per
+// mailGrantee value, with what all of that grantee's grants give together.
+struct Grantee {
+    std::string dn;                 // the mailGrantee value as first seen
+    std::optional<Account> person;  // the mailbox the DN names; empty for a group (or a dangling DN)
+    std::string name;               // person: primary address; otherwise the DN's first RDN value
+    bool folder_access = false;     // some grant gives folder rights (on the folder asked about)
+    Rights rights;                  // their union
+    bool send_as = false;
+    bool send_on_behalf = false;
+    std::vector<std::string> grants;  // names of the grants, in name order
+
+    bool is_group() const { return !person; }
 };
 
 class Decider {
@@ -77,6 +95,12 @@ public:
     // Does `mailbox` (address or DN) give `login` folder access by an active grant, as
     // sharing_with() would list it? Decides per-collaborator (MAILBOX*GRANTEE) logins.
     bool may_open_mailbox(const std::string& login, const std::string& mailbox);
+
+    // Everyone the active grants of `mailbox` (address or DN) name, in the name order of
+    // the grants. Folder rights count from grants covering `folder`; with no folder, from
+    // every grant that opens at least one folder. Send rights count from every active
+    // grant. An unknown mailbox has no grantees; pending and expired grants name no one.
+    std::vector<Grantee> grantees_of(const std::string& mailbox, const std::optional<std::string>& folder = {});
 
 private:
     struct Identity {

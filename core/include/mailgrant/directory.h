@@ -8,6 +8,7 @@
 // so a client's bad input is never mistaken for an LDAP outage.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,20 @@ struct GroupMembership {
     std::string dn;
     std::vector<std::string> path;
 };
+
+// One level of a nested-group walk: `dn` was reached from frontier[from].
+struct GroupStep {
+    std::string dn;
+    std::size_t from;
+};
+using NextLevel = std::function<std::vector<GroupStep>(const std::vector<GroupMembership>& frontier)>;
+
+// The one walk over nested groups, in either direction (a user's groups upwards, a
+// group's members downwards): breadth-first from `start_dn`, `next_level` answers what
+// the frontier leads to. Depth-limited (nothing beyond max_depth steps) and cycle-safe
+// (every DN, the start's too, is visited once, by its shortest path). Returns what was
+// reached, each with its path (path.front() = one step from the start, path.back() = dn).
+std::vector<GroupMembership> walk_nested(const std::string& start_dn, int max_depth, const NextLevel& next_level);
 
 class Directory {
 public:

@@ -17,6 +17,11 @@ std::string normalize_dn(std::string_view dn);
 // The parent of "cn=x,uid=alice,ou=people,..." is "uid=alice,ou=people,..."; "" for a root.
 std::string parent_dn(std::string_view dn);
 
+// The value of the first RDN, unescaped: "support-team" for
+// "cn=support-team,ou=groups,..." and "a,b" for "cn=a\\,b,...". "" for a DN that does
+// not parse. Names a group to people (GETACL's $group) without cutting DNs by hand.
+std::string first_rdn_value(std::string_view dn);
+
 // True when the text has the shape of a DN (attr=value) rather than an address or login.
 bool looks_like_dn(std::string_view text);
 

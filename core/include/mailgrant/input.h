@@ -29,6 +29,12 @@ void check_login(std::string_view login, const char* what = "login");
 // read as a directory name: "a=b,c@example.com" must not become a base search).
 void check_address(std::string_view address, const char* what = "address");
 
+// `value` with every byte for which `escape(byte)` holds written as `prefix` and two
+// lower-case hex digits; output past `max` bytes is cut and "..." appended. The one
+// byte-escaper behind RFC 4515 filter values and log-safe texts.
+std::string hex_escape(std::string_view value, std::string_view prefix, bool (*escape)(unsigned char),
+                       std::size_t max = std::string::npos);
+
 // A DN: not empty, at most kMaxDnLength bytes, and parses as a DN (RFC 4514).
 void check_dn(std::string_view dn, const char* what = "DN");
 

@@ -1,8 +1,8 @@
-// ldap_client.h -- the only place mailgrant talks to libldap.
+// ldap_client.h -- mailgrant's reads from LDAP.
 //
-// LdapConnection owns one bound connection (RAII, non-copyable). It tries ldap.uris in
-// order, binds with the password from bind_password_file, optionally StartTLS, and puts
-// a timeout on every operation. A search that fails because the server went away before
+// LdapConnection owns one bound session (LdapSession, ldap_session.h: ldap.uris in
+// order, the service account's password from bind_password_file, optionally StartTLS)
+// and puts a timeout on every search. A search that fails because the server went away before
 // any result arrived is retried once on a fresh connection; once results have arrived it
 // is never retried (the caller would see duplicates or a mix of two states).
 //
@@ -18,26 +18,10 @@
 #include <vector>
 
 #include "mailgrant/config.h"
-
-struct ldap;  // libldap's session type (LDAP in <ldap.h>), kept out of this header
+#include "mailgrant/ldap_error.h"
+#include "mailgrant/ldap_session.h"
 
 namespace mailgrant {
-
-enum class LdapErrorKind { Timeout, Unavailable, NotFound, Other };
-
-const char* to_string(LdapErrorKind kind);
-
-class LdapError : public std::runtime_error {
-public:
-    LdapError(LdapErrorKind kind, int code, const std::string& what)
-        : std::runtime_error(what), kind_(kind), code_(code) {}
-    LdapErrorKind kind() const { return kind_; }
-    int code() const { return code_; }  // libldap result code, 0 when not from libldap
-
-private:
-    LdapErrorKind kind_;
-    int code_;
-};
 
 // One entry of a search result. Attribute names are stored lower-cased; values are byte
 // strings read by length (may contain NUL).
@@ -68,12 +52,6 @@ public:
     virtual std::vector<LdapEntry> search(const SearchRequest& request) = 0;
 };
 
-// Applies the protocol version, network and operation timeouts, referral and TLS options
-// of `config` to a fresh libldap session for `uri`, and runs StartTLS when configured.
-// Returns libldap's result code; the caller binds. Shared by LdapConnection and the
-// CLI's writer so both talk to LDAP with the same timeouts and certificate checks.
-int prepare_ldap_session(::ldap* session, const LdapConfig& config, const std::string& uri);
-
 class LdapConnection final : public LdapSearcher {
 public:
     // Reads the password file at construction (throws ConfigError); connects lazily.
@@ -87,7 +65,7 @@ public:
     // Connects and binds now (for start-up checks); throws LdapError.
     void connect();
     // The URI of the current connection, "" when not connected.
-    const std::string& connected_uri() const { return connected_uri_; }
+    const std::string& connected_uri() const { return session_.uri(); }
 
     // Limits on what one entry may hold, so a hostile or broken directory cannot exhaust
     // memory. An entry that exceeds them is left out of the result and named in one
@@ -99,13 +77,11 @@ public:
     static constexpr std::size_t kMaxValuesPerAttribute = 100000;  // large groups
 
 private:
-    struct Handle;  // owns LDAP*
     std::vector<LdapEntry> search_once(const SearchRequest& request, bool& results_arrived);
 
     LdapConfig config_;
     std::string password_;
-    std::unique_ptr<Handle> handle_;
-    std::string connected_uri_;
+    LdapSession session_;
 };
 
 }  // namespace mailgrant

@@ -1,0 +1,82 @@
+/* mailgrant-plugin.h -- what the Dovecot glue files share (private to the plugin).
+ *
+ * One .c per concern, all over the C ABI of mailgrant-core.h:
+ *   mailgrant-plugin.c   module entry: hooks and the dict driver registered, torn down
+ *   mailgrant-config.c   which configuration, the core handle, rate-limited error log
+ *   mailgrant-list.c     module context per mailbox list, chaining the ACL backend vfuncs
+ *   mailgrant-rights.c   LDAP rights added to the ACL cache (MYRIGHTS, SELECT, LIST)
+ *   mailgrant-acl-cmd.c  GETACL shows LDAP grants; SETACL/DELETEACL on them refused
+ *   mailgrant-login.c    per-collaborator (MAILBOX*GRANTEE) logins need a grant
+ *   mailgrant-dict.c     acl_shared_dict = mailgrant: who shares with a user
+ *
+ * Dovecot 2.3 API use (for the 2.4 port) is marked "2.3:" where it is not obvious:
+ * mail_user_plugin_getenv settings, the dict driver vfuncs, acl_backend_vfuncs.
+ */
+#ifndef MAILGRANT_PLUGIN_H
+#define MAILGRANT_PLUGIN_H
+
+#include "lib.h"
+#include "hash.h"
+#include "module-context.h"
+#include "mailbox-list-private.h"
+#include "acl-api-private.h"
+
+#include "mailgrant-core.h"
+
+/* ---- limits, named once ---- */
+/* Messages from the core (one log line each). */
+#define MAILGRANT_ERROR_MAX 512
+/* RFC 4314 letters of one grant: "lrswipkxtea" and room to spare. */
+#define MAILGRANT_LETTERS_MAX 32
+/* Initial sizes (growable): grantees of a folder, owners sharing with a user. */
+#define MAILGRANT_GRANTEES_INITIAL 4
+#define MAILGRANT_OWNERS_INITIAL 8
+#define MAILGRANT_DICT_POOL_SIZE 1024
+
+/* ---- mailgrant-list.c ---- */
+struct mailgrant_mailbox_list {
+	union mailbox_list_module_context module_ctx;
+	struct acl_backend_vfuncs acl_vprev;
+	/* the mailbox (owner) whose folders this list shows; NULL = not ours to extend */
+	const char *owner;
+	/* folder -> rights letters last added to the ACL cache */
+	HASH_TABLE(char *, char *) applied;
+	bool wrapped;
+};
+
+#define MAILGRANT_LIST_CONTEXT(obj) MODULE_CONTEXT(obj, mailgrant_mailbox_list_module)
+extern MODULE_CONTEXT_DEFINE(mailgrant_mailbox_list_module, &mailbox_list_module_register);
+
+void mailgrant_mailbox_list_created(struct mailbox_list *list);
+void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns);
+/* The folder name as users and grants spell it (no namespace prefix). */
+const char *mailgrant_folder_of(struct mailbox_list *list, const char *objname);
+
+/* ---- mailgrant-config.c ---- */
+const char *mailgrant_config_path(const char *setting);
+struct mailgrant_core *mailgrant_get_core(const char *config_path);
+struct mailgrant_core *mailgrant_user_core(struct mail_user *user);
+/* The last mail user's configuration, for the dict driver (NULL = none yet). */
+void mailgrant_remember_user_config(struct mail_user *user);
+const char *mailgrant_remembered_user_config(void);
+/* A path an older drop-in gave in acl_shared_dict = mailgrant:<path> (first one wins). */
+void mailgrant_set_dict_config_path(const char *path);
+void mailgrant_log_failure(int ret, const char *what, const char *error);
+void mailgrant_config_deinit(void);
+
+/* ---- mailgrant-rights.c ---- */
+const char *const *mailgrant_letters_to_names(pool_t pool, const char *letters);
+int mailgrant_object_refresh_cache(struct acl_object *aclobj);
+int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_context *ctx);
+
+/* ---- mailgrant-acl-cmd.c ---- */
+struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object *aclobj);
+int mailgrant_object_update(struct acl_object *aclobj, const struct acl_rights_update *update);
+
+/* ---- mailgrant-login.c ---- */
+void mailgrant_mail_user_created(struct mail_user *user);
+
+/* ---- mailgrant-dict.c ---- */
+extern struct dict mailgrant_dict_driver;
+
+#endif

@@ -1,0 +1,158 @@
+/* mailgrant-rights.c -- LDAP rights in Dovecot's ACL cache (chained after the ACL
+ * backend's vfuncs by mailgrant-list.c, the way mail-crypt-acl-plugin extends the ACL
+ * plugin in 2.3):
+ *  - object_refresh_cache: after vfile has rebuilt its cache, the LDAP rights of
+ *    acl_user on this folder are ADDed to the cached "my rights" (so MYRIGHTS, SELECT,
+ *    LIST and every mailbox operation obey them). When rights must shrink, the cache is
+ *    first rebuilt from vfile's own entries.
+ *  - nonowner_lookups_iter_deinit: reports failure for views of another user's mailbox,
+ *    so LIST does not use vfile's acllist fast path (which knows nothing of LDAP) and
+ *    checks each folder's rights instead.
+ */
+#include "lib.h"
+#include "array.h"
+#include "hash.h"
+#include "ioloop.h"
+#include "str.h"
+#include "mail-user.h"
+#include "mail-namespace.h"
+#include "mail-storage-hooks.h"
+#include "mailbox-list-private.h"
+#include "dict-private.h"
+#include "acl-api-private.h"
+#include "acl-cache.h"
+#include "acl-plugin.h"
+
+#include "mailgrant-plugin.h"
+
+/* The core's letters as Dovecot's right names; the ACL plugin's own parser, so both
+   read letters alike. The core only produces letters Dovecot knows. */
+const char *const *mailgrant_letters_to_names(pool_t pool, const char *letters)
+{
+	const char *const *names, *error;
+
+	names = acl_right_names_parse(pool, letters, &error);
+	if (names == NULL) {
+		i_error("mailgrant: rights '%s' from the core: %s", letters, error);
+		names = p_new(pool, const char *, 1);
+	}
+	return names;
+}
+
+static bool mailgrant_letters_subset(const char *small, const char *big)
+{
+	for (; *small != '\0'; small++) {
+		if (strchr(big, *small) == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The folder name as users and grants spell it: the vname without the namespace prefix.
+   A shared namespace shows the owner's INBOX as the bare prefix ("shared/alice"), so
+   INBOX is recognised by its storage name first. */
+const char *mailgrant_folder_of(struct mailbox_list *list, const char *objname)
+{
+	struct mail_namespace *ns = list->ns;
+	const char *vname;
+
+	if (strcasecmp(objname, "INBOX") == 0)
+		return "INBOX";
+	vname = mailbox_list_get_vname(list, objname);
+	if (ns->prefix_len > 0 && strncmp(vname, ns->prefix, ns->prefix_len) == 0)
+		vname += ns->prefix_len;
+	else if (ns->prefix_len > 0 && strlen(vname) == ns->prefix_len - 1 &&
+		 strncmp(vname, ns->prefix, ns->prefix_len - 1) == 0)
+		return "INBOX";
+	return *vname == '\0' ? "INBOX" : vname;
+}
+
+static void mailgrant_apply_rights(struct mailgrant_mailbox_list *mlist,
+				   struct acl_object *aclobj, const char *letters)
+{
+	struct acl_backend *backend = aclobj->backend;
+	struct acl_rights_update ru;
+	char *prev = hash_table_lookup(mlist->applied, aclobj->name);
+
+	if (prev == NULL && *letters == '\0')
+		return;
+	if (prev != NULL && !mailgrant_letters_subset(prev, letters)) {
+		/* rights were revoked: start again from vfile's own entries */
+		acl_object_rebuild_cache(aclobj);
+	}
+	if (*letters != '\0') {
+		/* vfile leaves a negative entry when nothing matched: it cannot be
+		   updated, so drop it (vfile re-reads its files next time). */
+		if (acl_cache_get_my_rights(backend->cache, aclobj->name) == NULL &&
+		    acl_cache_get_validity(backend->cache, aclobj->name) != NULL)
+			acl_cache_flush(backend->cache, aclobj->name);
+		i_zero(&ru);
+		ru.modify_mode = ACL_MODIFY_MODE_ADD;
+		ru.neg_modify_mode = ACL_MODIFY_MODE_REMOVE; /* with NULL neg_rights: no change */
+		ru.rights.id_type = ACL_ID_USER;
+		ru.rights.identifier = acl_backend_get_acl_username(backend);
+		ru.rights.rights = mailgrant_letters_to_names(pool_datastack_create(), letters);
+		acl_cache_update(backend->cache, aclobj->name, &ru);
+	}
+	if (prev == NULL || strcmp(prev, letters) != 0) {
+		struct mailbox_list *list = backend->list;
+		char *key = prev == NULL ? p_strdup(list->pool, aclobj->name) : NULL;
+
+		if (key == NULL) {
+			char *old_key, *old_value;
+			if (!hash_table_lookup_full(mlist->applied, aclobj->name, &old_key, &old_value))
+				i_unreached();
+			key = old_key;
+		}
+		hash_table_update(mlist->applied, key, p_strdup(list->pool, letters));
+	}
+}
+
+int mailgrant_object_refresh_cache(struct acl_object *aclobj)
+{
+	struct mailbox_list *list = aclobj->backend->list;
+	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(list);
+	struct mailgrant_core *core;
+	const char *user, *folder;
+	char letters[MAILGRANT_LETTERS_MAX], error[MAILGRANT_ERROR_MAX];
+	int ret, ret2;
+
+	i_assert(mlist != NULL);
+	ret = mlist->acl_vprev.object_refresh_cache(aclobj);
+	if (ret < 0 || mlist->owner == NULL || *aclobj->name == '\0' ||
+	    acl_backend_user_is_owner(aclobj->backend))
+		return ret;
+
+	user = acl_backend_get_acl_username(aclobj->backend);
+	if (user == NULL)
+		return ret;
+	T_BEGIN {
+		folder = mailgrant_folder_of(list, aclobj->name);
+		core = mailgrant_user_core(list->ns->user);
+		if (core == NULL) {
+			letters[0] = '\0'; /* no configuration: grants nothing (already logged) */
+		} else if ((ret2 = mailgrant_core_folder_rights(core, user, mlist->owner, folder,
+								letters, sizeof(letters),
+								error, sizeof(error))) < 0) {
+			mailgrant_log_failure(ret2, t_strdup_printf("rights of %s on %s of %s", user,
+								    folder, mlist->owner), error);
+			letters[0] = '\0'; /* fail safe: LDAP trouble grants nothing */
+		}
+		mailgrant_apply_rights(mlist, aclobj, letters);
+	} T_END;
+	return ret;
+}
+
+int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_context *ctx)
+{
+	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(ctx->backend->list);
+	bool extend = mlist != NULL && mlist->owner != NULL;
+	int ret;
+
+	i_assert(mlist != NULL);
+	ret = mlist->acl_vprev.nonowner_lookups_iter_deinit(ctx);
+	/* vfile's list of "mailboxes visible to others" knows nothing of LDAP
+	   grants: make LIST check every folder of this owner instead. */
+	return extend ? -1 : ret;
+}
+

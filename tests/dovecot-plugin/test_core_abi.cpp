@@ -1,0 +1,172 @@
+// Unit tests for the Dovecot plugin's C ABI (mailgrant-core.h, core_abi.cpp) over an
+// in-memory directory and a manual clock: the circuit breaker, GETACL's grantees, the
+// bad-input code, and that no exception ever crosses the boundary. End to end (real
+// Dovecot + slapd) these are covered by test_dovecot_plugin.py; here each rule alone.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "../core/fakes.h"
+#include "core_abi_testing.h"
+#include "mailgrant/gentime.h"
+#include "mailgrant/input.h"
+#include "mailgrant/rights.h"
+
+using namespace mailgrant;
+
+namespace {
+
+const std::string kAlice = "uid=alice,ou=people,dc=example,dc=com";
+const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
+const std::string kTeam = "cn=team\\, support,ou=groups,dc=example,dc=com";  // an escaped comma
+
+// Refuses names that can never be found, as LdapDirectory does (input.h).
+class CheckingDirectory final : public Directory {
+public:
+    explicit CheckingDirectory(Directory& inner) : inner_(inner) {}
+    std::optional<Account> find_login(const std::string& login) override {
+        check_login(login);
+        return inner_.find_login(login);
+    }
+    std::optional<Account> find_mailbox(const std::string& m) override { return inner_.find_mailbox(m); }
+    std::vector<GroupMembership> groups_of(const std::string& dn) override { return inner_.groups_of(dn); }
+    std::vector<Grant> grants_of(const std::string& dn) override { return inner_.grants_of(dn); }
+    std::vector<Grant> grants_to(const std::vector<std::string>& dns) override { return inner_.grants_to(dns); }
+
+private:
+    Directory& inner_;
+};
+
+Grant grant(const std::string& name, std::vector<std::string> grantees, std::vector<std::string> folders,
+            const std::string& rights) {
+    Grant g;
+    g.owner_dn = kAlice;
+    g.name = name;
+    g.dn = "cn=" + name + "," + kAlice;
+    g.grantees = std::move(grantees);
+    g.folders = std::move(folders);
+    g.rights_text = rights;
+    g.rights = parse_rights(rights);
+    return g;
+}
+
+using Seen = std::vector<std::tuple<int, std::string, std::string>>;
+
+void collect(void* context, int is_group, const char* name, const char* letters) {
+    static_cast<Seen*>(context)->emplace_back(is_group, name, letters);
+}
+
+class CoreAbiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false});
+        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false});
+        clock.set_wall(*parse_generalized_time("20250615120000Z"));
+        cache.ttl_s = 0;  // every call reaches the fake: what the breaker saves is countable
+        cache.negative_ttl_s = 5;
+        core = mailgrant_core_for_testing(checking, clock, cache);
+    }
+    void TearDown() override { mailgrant_core_close(core); }
+
+    int rights(const char* login, const char* folder, std::string& letters) {
+        char buf[32], error[256];
+        const int rc = mailgrant_core_folder_rights(core, login, "alice@example.com", folder, buf, sizeof buf, error,
+                                                    sizeof error);
+        letters = buf;
+        last_error = error;
+        return rc;
+    }
+    Seen grantees(const char* folder) {
+        Seen seen;
+        char error[256];
+        EXPECT_EQ(mailgrant_core_folder_grantees(core, "alice@example.com", folder, collect, &seen, error, sizeof error),
+                  0)
+            << error;
+        return seen;
+    }
+
+    mailgrant::testing::FakeDirectory dir;
+    CheckingDirectory checking{dir};
+    ManualClock clock;
+    CacheConfig cache;
+    mailgrant_core* core = nullptr;
+    std::string last_error;
+};
+
+TEST_F(CoreAbiTest, RightsComeFromGrants) {
+    dir.grants.push_back(grant("projects", {kBob}, {"Projects/*"}, "reader"));
+    std::string letters;
+    EXPECT_EQ(rights("bob@example.com", "Projects/2025", letters), 0);
+    EXPECT_EQ(letters, "lrs");
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), 0);
+    EXPECT_EQ(letters, "");
+    EXPECT_EQ(rights("alice@example.com", "INBOX", letters), 0);
+    EXPECT_EQ(letters, "") << "an owner's rights are Dovecot's, not ours";
+}
+
+TEST_F(CoreAbiTest, LdapTroubleOpensTheBreakerForNegativeTtl) {
+    dir.grants.push_back(grant("projects", {kBob}, {"*"}, "reader"));
+    dir.fail = true;
+    std::string letters = "x";
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), -1);
+    EXPECT_EQ(letters, "") << "fail safe: no rights on error";
+    EXPECT_NE(last_error.find("LDAP unavailable"), std::string::npos) << last_error;
+    const int calls = dir.calls;
+    // While open, calls fail at once with the same reason: no directory call at all.
+    dir.fail = false;
+    clock.advance(4);
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), -1);
+    EXPECT_EQ(dir.calls, calls);
+    EXPECT_NE(last_error.find("fake LDAP is down"), std::string::npos) << last_error;
+    // After cache.negative_ttl_s (on the injected clock) the directory is asked again.
+    clock.advance(1);
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), 0) << last_error;
+    EXPECT_EQ(letters, "lrs");
+    EXPECT_GT(dir.calls, calls);
+}
+
+TEST_F(CoreAbiTest, BadInputFailsOneCallAndLeavesTheBreakerClosed) {
+    dir.grants.push_back(grant("projects", {kBob}, {"*"}, "reader"));
+    std::string letters;
+    const std::string long_login(kMaxNameLength + 1, 'b');
+    EXPECT_EQ(rights(long_login.c_str(), "INBOX", letters), MAILGRANT_CORE_BAD_INPUT);
+    EXPECT_EQ(last_error.rfind("bad input: ", 0), 0u) << last_error;
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), 0) << "one client's bad name must not cut off others";
+    EXPECT_EQ(letters, "lrs");
+}
+
+TEST_F(CoreAbiTest, GranteesForGetacl) {
+    dir.grants.push_back(grant("projects", {kBob, kTeam}, {"Projects/*"}, "reader"));
+    dir.grants.push_back(grant("edit", {kBob}, {"Projects/2025"}, "lrswi"));
+    dir.grants.push_back(grant("elsewhere", {kBob}, {"Private"}, "editor"));
+    Grant expired = grant("expired", {kTeam}, {"*"}, "admin");
+    // Past on the injected clock, future on the real one: the validity is the core's, on its Clock.
+    expired.not_after = *parse_generalized_time("20250101000000Z");
+    dir.grants.push_back(expired);
+    const Seen seen = grantees("Projects/2025");
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0], std::make_tuple(0, std::string("bob@example.com"), std::string("lrswi")));
+    EXPECT_EQ(seen[1], std::make_tuple(1, std::string("team, support"), std::string("lrs")));
+    EXPECT_TRUE(grantees("Other").empty());
+    clock.set_wall(*parse_generalized_time("20241215120000Z"));  // the expired grant still valid then
+    const Seen before = grantees("Other");
+    ASSERT_EQ(before.size(), 1u);
+    EXPECT_EQ(before[0], std::make_tuple(1, std::string("team, support"), std::string("lrswipkxtea")));
+}
+
+TEST_F(CoreAbiTest, NoConfigurationIsAnErrorNotACrash) {
+    char letters[8] = "x", error[128];
+    EXPECT_EQ(mailgrant_core_folder_rights(nullptr, "bob", "alice", "INBOX", letters, sizeof letters, error,
+                                           sizeof error),
+              -1);
+    EXPECT_STREQ(letters, "");
+    EXPECT_NE(std::string(error).find("no configuration"), std::string::npos);
+    EXPECT_EQ(mailgrant_core_log_interval(nullptr), 30);
+    EXPECT_EQ(mailgrant_core_open("/nonexistent/mailgrant.yaml", error, sizeof error), nullptr);
+    EXPECT_EQ(std::string(error).rfind("/nonexistent/mailgrant.yaml", 0), 0u) << error;
+    EXPECT_STREQ(mailgrant_core_default_config_path(), "/etc/mailgrant/mailgrant.yaml");
+}
+
+}  // namespace
