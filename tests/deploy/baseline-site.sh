@@ -80,6 +80,7 @@ uris = ldap://127.0.0.1
 base = ou=people,dc=example,dc=com
 auth_bind = yes
 pass_filter = (&(objectClass=inetOrgPerson)(mail=%u))
+pass_attrs = mail=user
 user_filter = (&(objectClass=inetOrgPerson)(mail=%u))
 user_attrs = =home=/var/vmail/%d/%n, =uid=vmail, =gid=vmail
 iterate_attrs = mail=user
