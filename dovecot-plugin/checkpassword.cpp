@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "mailgrant/bad_input.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
@@ -49,7 +50,11 @@ constexpr std::size_t kMaxInput = 1024;
 // Warning; only our own trouble (config, LDAP) is an Error.
 enum class Level { Info = 2, Warning = 3, Error = 4 };
 
-void log(const std::string& line, Level level = Level::Error) {
+void log(std::string line, Level level = Level::Error) {
+    // Names in the line come from the client: a control character (a newline followed
+    // by "\001" and a level) would forge a log line of its own.
+    for (char& c : line)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     struct stat st {};
     const bool dovecot_log_pipe = fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
     if (dovecot_log_pipe)
@@ -131,6 +136,9 @@ int main(int argc, char** argv) {
     } catch (const mailgrant::ConfigError& e) {
         log(std::string("configuration error: ") + e.what());
         return kTemporary;
+    } catch (const mailgrant::BadInput& e) {  // the client's mistake: permanent, not an outage
+        log(std::string("refused: ") + e.what(), Level::Info);
+        return kRefused;
     } catch (const std::exception& e) {
         log(std::string("temporary failure: ") + e.what());
         return kTemporary;

@@ -16,6 +16,7 @@
 #include "milter.h"
 #include "preflight.h"
 #include "mailgrant/gentime.h"
+#include "mailgrant/warnings.h"
 #include "server.h"
 
 namespace {
@@ -113,6 +114,8 @@ int main(int argc, char** argv) {
         std::fwrite(text.data(), 1, text.size(), stderr);
     };
     if (use_syslog) openlog("mailgrant-policyd", LOG_PID, LOG_MAIL);
+    // The core's "entry left out" warnings (warnings.h) go where the decisions go.
+    mailgrant::set_warning_sink([&log](const mailgrant::Warning& w) { log("warning: " + w.text); });
 
     try {
         // Everything a configuration error can stop is checked before the first socket

@@ -87,14 +87,25 @@ void make_socket_file(const std::string& path, const SocketPermissions& permissi
         if (is_socket(temporary)) unlink(temporary.c_str());
     };
     try {
+        // Created with its final mode (umask; the process is still single-threaded), so
+        // no chmod by path is needed: the directory (Postfix's private/) is writable by
+        // the postfix user, who could swap the file for a symlink to make root chmod or
+        // chown its target. lchown never follows a symlink, and the file must still be
+        // the socket just bound (same device and inode) when it is renamed into place.
         {
-            UmaskScope mask(rename_into_place ? 0177 : (~permissions.mode & 0777));
+            UmaskScope mask(~permissions.mode & 0777);
             bind_at(temporary);
         }
+        struct stat bound {};
+        if (lstat(temporary.c_str(), &bound) != 0 || !S_ISSOCK(bound.st_mode))
+            throw std::runtime_error(temporary + ": not the socket just bound");
         if ((permissions.uid != static_cast<uid_t>(-1) || permissions.gid != static_cast<gid_t>(-1)) &&
-            chown(temporary.c_str(), permissions.uid, permissions.gid) != 0)
+            lchown(temporary.c_str(), permissions.uid, permissions.gid) != 0)
             throw sys_error("chown " + temporary);
-        if (chmod(temporary.c_str(), permissions.mode) != 0) throw sys_error("chmod " + temporary);
+        struct stat now {};
+        if (lstat(temporary.c_str(), &now) != 0 || !S_ISSOCK(now.st_mode) || now.st_dev != bound.st_dev ||
+            now.st_ino != bound.st_ino)
+            throw std::runtime_error(temporary + ": replaced while being set up");
         if (rename_into_place && rename(temporary.c_str(), path.c_str()) != 0)
             throw sys_error("rename " + temporary + " to " + path);
         files.add(path);

@@ -2,8 +2,9 @@
 // go away with the daemon.
 //
 // Complete: a socket file appears at its path already with its final owner, group and
-// mode. It is made under a temporary name next to it (with umask 0177, so nobody but
-// root can connect meanwhile), given its owner and mode, and renamed into place. Binding
+// mode. It is made under a temporary name next to it with its final mode (through the
+// umask; owned by root meanwhile, and not listening yet), given its owner with lchown
+// (never through a symlink someone put there) and renamed into place. Binding
 // at the path and chmod-ing afterwards would leave a moment where the file has the
 // umask's mode (0755 under umask 022) and root as owner: Postfix's smtpd (not root)
 // could be refused, and an observer could see the wrong mode (issue 10, part 7). The

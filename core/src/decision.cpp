@@ -5,6 +5,8 @@
 #include <map>
 
 #include "mailgrant/dn.h"
+#include "mailgrant/bad_input.h"
+#include "mailgrant/warnings.h"
 
 namespace mailgrant {
 
@@ -150,7 +152,12 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         if (!grant.send_as && !grant.send_on_behalf) continue;
         const auto path = reaches(grant, *who);
         if (!path) continue;
-        for (const auto& edge : {grant.not_before, grant.not_after})
+        // The first second in which this grant's state differs from now: active from
+        // not_before on, expired from not_after + 1 on (state_at: now > not_after).
+        const std::optional<std::time_t> edges[] = {grant.not_before,
+                                                    grant.not_after ? std::optional<std::time_t>(*grant.not_after + 1)
+                                                                    : std::nullopt};
+        for (const auto& edge : edges)
             if (edge && *edge > now && (!decision.changes_at || *edge < *decision.changes_at)) decision.changes_at = edge;
         const GrantState state = grant.state_at(now);
         if (state != GrantState::Active) {
@@ -183,7 +190,7 @@ bool Decider::opens_folders(const Grant& grant, std::time_t now) {
 bool Decider::may_open_mailbox(const std::string& login, const std::string& mailbox) {
     const auto who = identify(login);
     if (!who) return false;
-    const auto owner = directory_.find_mailbox(mailbox);
+    const auto owner = directory_.find_address(mailbox);  // the MAILBOX of a client's login: never a DN
     if (!owner || normalize_dn(owner->dn) == normalize_dn(who->account.dn)) return false;
     const std::time_t now = clock_.wall_now();
     for (const auto& grant : directory_.grants_of(owner->dn))
@@ -208,7 +215,16 @@ std::vector<Grantee> Decider::grantees_of(const std::string& mailbox, const std:
             if (key.empty()) continue;
             auto it = index.find(key);
             if (it == index.end()) {
-                Grantee grantee{dn, directory_.find_mailbox(dn), "", false, Rights::none(), false, false, {}};
+                // A grantee DN is directory data: one that cannot be looked up (BadInput
+                // from check_dn) is shown by its name and warned about, and never fails
+                // GETACL or report for the whole mailbox.
+                std::optional<Account> person;
+                try {
+                    person = directory_.find_mailbox(dn);
+                } catch (const BadInput& e) {
+                    warn(Warning{grant.dn, "grant " + grant.dn + ": grantee '" + dn + "' ignored: " + e.what()});
+                }
+                Grantee grantee{dn, person, "", false, Rights::none(), false, false, {}};
                 grantee.name = grantee.person ? grantee.person->primary_address() : first_rdn_value(dn);
                 it = index.emplace(key, grantees.size()).first;
                 grantees.push_back(std::move(grantee));

@@ -127,6 +127,59 @@ TEST_F(PolicyServiceTest, FastPathAnswersOnlyWhatAWorkerDecided) {
     EXPECT_FALSE(service.decide_from_cache(req).has_value()) << "a deferral is never remembered";
 }
 
+// A remembered answer expires with the OLDEST directory answer it used, not with the
+// ones fetched for it: bob's login is cached 20 s before support@'s grants are fetched.
+TEST_F(PolicyServiceTest, RememberedAnswerExpiresWithTheOldestDirectoryAnswerItUsed) {
+    CacheConfig cache;
+    cache.ttl_s = 30;
+    cache.negative_ttl_s = 5;
+    CachingDirectory cached(dir, cache, clock);
+    Decider cached_decider(cached, clock);
+    PolicyService service(config, cached_decider, cache, clock);
+    service.decide(request("bob@example.com", "alice@example.com"));  // caches bob's login and groups
+    clock.advance(20);
+    const auto req = request("bob@example.com", "support@example.com");
+    EXPECT_EQ(service.decide(req).verdict, Verdict::Allow);
+    clock.advance(9);
+    EXPECT_TRUE(service.decide_from_cache(req).has_value()) << "bob's entries are 29 s old";
+    clock.advance(1);
+    EXPECT_FALSE(service.decide_from_cache(req).has_value()) << "bob's entries expired: so did the answer";
+}
+
+// A grant's validity window ends the remembered answer at the first second its state
+// changes: an allow is never served after mailGrantNotAfter, a refusal not after
+// mailGrantNotBefore (both inclusive edges of the window).
+TEST_F(PolicyServiceTest, RememberedAnswerEndsAtTheGrantsValidityEdges) {
+    CacheConfig cache;
+    cache.ttl_s = 300;
+    CachingDirectory cached(dir, cache, clock);
+    Decider cached_decider(cached, clock);
+    PolicyService service(config, cached_decider, cache, clock);
+    for (auto& g : dir.grants)
+        if (g.name == "team") g.not_after = clock.wall_now() + 10;
+    const auto req = request("bob@example.com", "support@example.com");
+    EXPECT_EQ(service.decide(req).verdict, Verdict::Allow);
+    clock.advance(10);  // exactly mailGrantNotAfter: still valid
+    auto fast = service.decide_from_cache(req);
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_EQ(fast->verdict, Verdict::Allow);
+    clock.advance(1);  // one second later: expired
+    fast = service.decide_from_cache(req);
+    EXPECT_TRUE(!fast || fast->verdict == Verdict::Reject) << "allowed after the grant expired";
+    EXPECT_EQ(service.decide(req).verdict, Verdict::Reject);
+
+    for (auto& g : dir.grants)
+        if (g.name == "assistant") g.not_before = clock.wall_now() + 5;
+    CachingDirectory cached2(dir, cache, clock);
+    Decider decider2(cached2, clock);
+    PolicyService service2(config, decider2, cache, clock);
+    const auto behalf = request("bob@example.com", "alice@example.com");
+    EXPECT_EQ(service2.decide(behalf).verdict, Verdict::Reject);
+    clock.advance(5);  // mailGrantNotBefore: valid from this second on
+    fast = service2.decide_from_cache(behalf);
+    EXPECT_TRUE(!fast || fast->verdict == Verdict::Allow) << "refused after the grant became valid";
+}
+
 // Issue 10, part 4: input that can never be found is answered 5.7.1 at once (the client
 // stops retrying), with its reason, and never asks the directory -- so even with LDAP
 // down it is no 4xx, and no LDAP error is counted for it.
