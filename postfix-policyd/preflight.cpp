@@ -98,6 +98,10 @@ std::vector<Finding> preflight(const Config& config, const std::string& config_p
         if (!p.socket_group.empty() && !getgrnam(p.socket_group.c_str()))
             out.push_back(error("policy.socket_group: no such group '" + p.socket_group + "'"));
     }
+    if (milter_address.empty())
+        out.push_back(warning("policy.milter_listen is empty: the header From:/Sender: check is off (the shipped "
+                              "master.cf snippet expects it on unix:private/mailgrant-milter, and with "
+                              "milter_default_action=tempfail Postfix defers mail while it is missing)"));
     check_unix_socket("policy.listen", p.listen, queue_directory, out);
     check_unix_socket(milter_address == p.milter_listen ? "policy.milter_listen" : "--milter", milter_address,
                       queue_directory, out);

@@ -528,6 +528,7 @@ class PolicydTest(unittest.TestCase):
         if queue and not private.startswith(queue + "/"):
             self.assertIn("outside Postfix's queue_directory", out.stderr)
         self.assertIn(": OK", out.stdout)
+        self.assertIn("policy.milter_listen is empty: the header From:/Sender: check is off", out.stderr)
 
 
 if __name__ == "__main__":
