@@ -59,6 +59,19 @@ int mailgrant_core_folder_grantees(struct mailgrant_core *core, const char *mail
 int mailgrant_core_may_open_mailbox(struct mailgrant_core *core, const char *login, const char *mailbox,
                                     char *error, size_t error_size);
 
+/* Returned when a SETACL/DELETEACL write-through is refused for good (the message says
+   why: unknown person or group, "anyone", rights letters that are not allowed, ...). */
+#define MAILGRANT_CORE_REFUSED (-3)
+
+/* SETACL (remove = 0; rights "lrs", "+w" or "-w") or DELETEACL (remove = 1; rights
+   ignored) by `actor` on `folder` of `mailbox`, for `identifier` (address, alias, login,
+   or "$group"), written through to LDAP (core: SelfService). Call only after Dovecot's
+   ACL check let the actor administer the folder. 0 done; MAILGRANT_CORE_REFUSED,
+   MAILGRANT_CORE_BAD_INPUT or -1 (LDAP trouble: temporary) with the reason in `error`. */
+int mailgrant_core_change_acl(struct mailgrant_core *core, const char *actor, const char *mailbox,
+                              const char *folder, const char *identifier, const char *rights, int remove,
+                              char *error, size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif
