@@ -6,6 +6,12 @@
 // timeout per interval, not one per command. Only LDAP trouble opens it: bad input from
 // a client (BadInput) fails that one call, or any client could switch off shared access
 // for everyone in the process with one malformed name.
+//
+// SETACL/DELETEACL write-through (mailgrant_core_change_acl, core: SelfService) reads
+// the directory uncached (a read-modify-write of a grant must start from what LDAP has
+// now) and, after a successful write, empties this process's answer cache, so the
+// owner's GETACL and the actor's own rights show the change at once instead of after
+// cache.ttl_s. Other processes (the grantee's) obey it within cache.ttl_s.
 #include "mailgrant-core.h"
 #include "core_abi_testing.h"
 
@@ -23,6 +29,7 @@
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "mailgrant/ldap_client.h"
+#include "mailgrant/self_service.h"
 
 struct mailgrant_core {
     mailgrant::Config config;
@@ -31,6 +38,8 @@ struct mailgrant_core {
     std::unique_ptr<mailgrant::LdapDirectory> directory;
     std::unique_ptr<mailgrant::CachingDirectory> cache;
     std::unique_ptr<mailgrant::Decider> decider;
+    // The directory below the cache: what SETACL/DELETEACL read before they write.
+    mailgrant::Directory* uncached = nullptr;
     std::time_t breaker_until = 0;
     std::string breaker_reason;
 };
@@ -77,6 +86,7 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
 // Builds the cache and the decider over `directory`; shared by mailgrant_core_open and
 // the unit tests (core_abi_testing.h), so both run the same code below the ABI.
 void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
+    core.uncached = &directory;
     core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock);
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
 }
@@ -161,3 +171,39 @@ int mailgrant_core_may_open_mailbox(mailgrant_core* core, const char* login, con
 }
 
 }  // extern "C"
+
+extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor, const char* mailbox,
+                                         const char* folder, const char* identifier, const char* rights,
+                                         int remove, char* error, std::size_t error_size) {
+    put(error, error_size, "");
+    return guarded(core, error, error_size, [&]() -> int {
+        if (!actor || !mailbox || !folder || !identifier) {
+            put(error, error_size, "bad input: missing actor, mailbox, folder or identifier");
+            return MAILGRANT_CORE_BAD_INPUT;
+        }
+        mailgrant::AclChangeRequest request;
+        request.actor = actor;
+        request.mailbox = mailbox;
+        request.folder = folder;
+        request.identifier = identifier;
+        request.rights = remove ? "" : (rights ? rights : "");
+        request.remove = remove != 0;
+        mailgrant::SelfService service(core->config, *core->uncached, *core->clock);
+        const mailgrant::AclChangeResult result = service.apply(request);
+        put(error, error_size, result.message);
+        if (result.status == mailgrant::AclChangeStatus::Done) {
+            // The answers cached in this process may hold the old grants of this
+            // mailbox (the cache is keyed by DN per question and can only be emptied as
+            // a whole): ask LDAP again rather than wait for the TTL.
+            core->cache->clear();
+            return 0;
+        }
+        if (result.status == mailgrant::AclChangeStatus::Refused) return MAILGRANT_CORE_REFUSED;
+        // Any status other than these three is about the request itself (bad input).
+        if (result.status != mailgrant::AclChangeStatus::Temporary) return MAILGRANT_CORE_BAD_INPUT;
+        // LDAP trouble: open the breaker like a failed lookup does.
+        core->breaker_until = core->clock->wall_now() + std::max(1, core->config.cache.negative_ttl_s);
+        core->breaker_reason = result.message.empty() ? "LDAP unavailable" : result.message;
+        return -1;
+    });
+}

@@ -32,10 +32,12 @@ void mailgrant_plugin_init(struct module *module)
 {
 	mail_storage_hooks_add(module, &mailgrant_mail_storage_hooks);
 	dict_driver_register(&mailgrant_dict_driver);
+	mailgrant_imap_init();
 }
 
 void mailgrant_plugin_deinit(void)
 {
+	mailgrant_imap_deinit();
 	dict_driver_unregister(&mailgrant_dict_driver);
 	mail_storage_hooks_remove(&mailgrant_mail_storage_hooks);
 	mailgrant_config_deinit();

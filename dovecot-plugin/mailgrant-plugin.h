@@ -5,12 +5,16 @@
  *   mailgrant-config.c   which configuration, the core handle, rate-limited error log
  *   mailgrant-list.c     module context per mailbox list, chaining the ACL backend vfuncs
  *   mailgrant-rights.c   LDAP rights added to the ACL cache (MYRIGHTS, SELECT, LIST)
- *   mailgrant-acl-cmd.c  GETACL shows LDAP grants; SETACL/DELETEACL on them refused
+ *   mailgrant-acl-cmd.c  GETACL shows LDAP grants; SETACL/DELETEACL written through to LDAP
+ *   mailgrant-imap.c     the reason of a refused SETACL/DELETEACL in the tagged NO
  *   mailgrant-login.c    per-collaborator (MAILBOX*GRANTEE) logins need a grant
  *   mailgrant-dict.c     acl_shared_dict = mailgrant: who shares with a user
  *
  * Dovecot 2.3 API use (for the 2.4 port) is marked "2.3:" where it is not obvious:
- * mail_user_plugin_getenv settings, the dict driver vfuncs, acl_backend_vfuncs.
+ * mail_user_plugin_getenv settings, the dict driver vfuncs, acl_backend_vfuncs
+ * (object_update reached via imap_acl -> acl_mailbox_update_acl after its admin check),
+ * imap_client_created_hook_set (looked up with dlsym) and imap_client_vfuncs.send_tagline
+ * (imap_acl's fixed "Internal error" text for a failed acl_object_update).
  */
 #ifndef MAILGRANT_PLUGIN_H
 #define MAILGRANT_PLUGIN_H
@@ -72,6 +76,15 @@ int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_context *ctx)
 /* ---- mailgrant-acl-cmd.c ---- */
 struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object *aclobj);
 int mailgrant_object_update(struct acl_object *aclobj, const struct acl_rights_update *update);
+
+/* ---- mailgrant-imap.c ---- */
+void mailgrant_imap_init(void);
+void mailgrant_imap_deinit(void);
+/* TRUE in the imap process (SETACL/DELETEACL are written through to LDAP there). */
+bool mailgrant_imap_active(void);
+/* The tagged NO of the current SETACL/DELETEACL: "NO [resp_code] text" instead of
+   imap_acl's generic text; resp_code NULL forgets a previous one. */
+void mailgrant_imap_set_reply(const char *resp_code, const char *text);
 
 /* ---- mailgrant-login.c ---- */
 void mailgrant_mail_user_created(struct mail_user *user);

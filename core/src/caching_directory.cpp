@@ -80,6 +80,8 @@ std::vector<Grant> CachingDirectory::grants_to(const std::vector<std::string>& g
     return cached(grants_to_, key, [&] { return inner_.grants_to(grantee_dns); });
 }
 
+std::optional<std::string> CachingDirectory::find_group(const std::string& name) { return inner_.find_group(name); }
+
 void CachingDirectory::clear() {
     logins_.clear();
     mailboxes_.clear();

@@ -236,8 +236,10 @@ void read_groups(Section s, GroupsConfig& c) {
     s.strings("member_attributes", c.member_attributes);
     s.string("member_of_attribute", c.member_of_attribute, false);
     s.integer("max_depth", c.max_depth, 1, 64);
+    s.string("name_filter", c.name_filter, false);
     s.reject_unknown();
     check_filter_template(s, "member_filter", c.member_filter);
+    check_filter_template(s, "name_filter", c.name_filter);
     check_attribute_name(s, "member_of_attribute", c.member_of_attribute);
     for (const auto& a : c.member_attributes) check_attribute_name(s, "member_attributes", a);
 }

@@ -49,6 +49,23 @@ std::optional<Account> Directory::find_address(const std::string& address) {
     return find_mailbox(address);
 }
 
+std::optional<std::string> Directory::find_group(const std::string& name) {
+    throw LdapError(LdapErrorKind::Other, 0, "this directory cannot look up group '" + excerpt(name) + "' by name");
+}
+
+std::optional<std::string> LdapDirectory::find_group(const std::string& name) {
+    check_login(name, "group name");
+    SearchRequest request{config_.groups_base(), SearchScope::Subtree, fill_filter(config_.groups.name_filter, name),
+                          {"1.1"}};
+    const auto entries = ldap_.search(request);
+    if (entries.empty()) return std::nullopt;
+    if (entries.size() > 1)  // ambiguous: refuse rather than share with the wrong group
+        throw LdapError(LdapErrorKind::Other, 0,
+                        "group name '" + excerpt(name) + "' matches " + std::to_string(entries.size()) + " entries (" +
+                            entries[0].dn + ", " + entries[1].dn + (entries.size() > 2 ? ", ..." : "") + ")");
+    return entries.front().dn;
+}
+
 std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     check_login(login);
     SearchRequest request{config_.users_base(), SearchScope::Subtree,

@@ -85,5 +85,8 @@ std::vector<Grant> DirectoryPool::grants_of(const std::string& mailbox_dn) {
 std::vector<Grant> DirectoryPool::grants_to(const std::vector<std::string>& grantee_dns) {
     return with_member([&](LdapDirectory& d) { return d.grants_to(grantee_dns); });
 }
+std::optional<std::string> DirectoryPool::find_group(const std::string& name) {
+    return with_member([&](LdapDirectory& d) { return d.find_group(name); });
+}
 
 }  // namespace mailgrant

@@ -67,6 +67,27 @@ std::string first_rdn_value(std::string_view dn) {
     return std::string(value.bv_val, value.bv_len);
 }
 
+std::string escape_rdn_value(std::string_view value) {
+    static const char* const hex = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        const bool edge_space = c == ' ' && (i == 0 || i + 1 == value.size());
+        if (c < 0x20 || c == 0x7f) {
+            out += '\\';
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        } else if (std::string_view(",+\"\\<>;=").find(static_cast<char>(c)) != std::string_view::npos || edge_space ||
+                   (i == 0 && c == '#')) {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
 bool looks_like_dn(std::string_view text) {
     // An attribute type (letters, digits, '-', or a dotted OID) must come before '='.
     const auto eq = text.find('=');

@@ -41,6 +41,7 @@ public:
     std::map<std::string, Account> mailboxes;  // lower-case address or normalised DN -> account
     std::map<std::string, std::vector<GroupMembership>> groups;  // normalised user DN
     std::vector<Grant> grants;
+    std::map<std::string, std::string> group_names;  // lower-case group name -> DN
     bool fail = false;
     int calls = 0;
 
@@ -82,6 +83,12 @@ public:
             if (hit) out.push_back(g);
         }
         return out;
+    }
+
+    std::optional<std::string> find_group(const std::string& name) override {
+        touch();
+        auto it = group_names.find(ascii_lower(name));
+        return it == group_names.end() ? std::nullopt : std::optional<std::string>(it->second);
     }
 
 private:

@@ -126,6 +126,14 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 // The same key in different mappings is no duplicate.
+TEST(Config, GroupNameFilterForSelfService) {
+    const auto defaults = parse_config("ldap:\n  base: dc=example,dc=com\n");
+    EXPECT_NE(defaults.groups.name_filter.find("(cn=%s)"), std::string::npos);
+    const auto c = parse_config("ldap:\n  base: dc=example,dc=com\ngroups:\n  name_filter: \"(&(objectClass=posixGroup)(cn=%s))\"\n");
+    EXPECT_EQ(c.groups.name_filter, "(&(objectClass=posixGroup)(cn=%s))");
+    EXPECT_THROW(parse_config("ldap:\n  base: dc=example,dc=com\ngroups:\n  name_filter: \"(cn=x)\"\n"), ConfigError);
+}
+
 TEST(Config, EqualKeysInDifferentSectionsAreFine) {
     const auto c = parse_config(
         "ldap:\n  base: dc=x\nusers:\n  base: ou=people,dc=x\ngroups:\n  base: ou=groups,dc=x\n"

@@ -18,6 +18,19 @@ TEST(Dn, ParentSkipsEscapedCommas) {
     EXPECT_EQ(parent_dn("dc=com"), "");
 }
 
+TEST(Dn, EscapeRdnValueKeepsOneRdn) {
+    EXPECT_EQ(escape_rdn_value("share-bob"), "share-bob");
+    EXPECT_EQ(escape_rdn_value("a,b+c=d"), "a\\,b\\+c\\=d");
+    EXPECT_EQ(escape_rdn_value(" #x "), "\\ #x\\ ");
+    EXPECT_EQ(escape_rdn_value("#x"), "\\#x");
+    EXPECT_EQ(escape_rdn_value(std::string("a\0b\n", 4)), "a\\00b\\0a");
+    for (const std::string& value : std::vector<std::string>{"a,b", "x\\y", "\"q\"", "<>;", " lead", "trail ", "+", std::string("n\0l", 3)}) {
+        const std::string dn = "cn=" + escape_rdn_value(value) + ",uid=alice,dc=ex";
+        EXPECT_EQ(first_rdn_value(dn), value) << dn;
+        EXPECT_EQ(parent_dn(dn), "uid=alice,dc=ex") << dn;
+    }
+}
+
 TEST(Dn, LooksLikeDn) {
     EXPECT_TRUE(looks_like_dn("uid=alice,ou=people,dc=example,dc=com"));
     EXPECT_TRUE(looks_like_dn("mail=a@x.org,ou=people,dc=x"));

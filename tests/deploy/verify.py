@@ -9,12 +9,14 @@ the site as deployed (standard ports on the root's own loopback, Postfix's stock
   dan, own envelope, header From: support@                        -> 5.7.1 from the milter
   support@example.com*carol@example.com over IMAP                 -> opens support@'s INBOX
   the same login over SMTP                                         -> refused (535)
+  alice shares Projects with carol by IMAP SETACL                 -> an LDAP grant; carol sees it
 Each acceptance or refusal is matched with the deciding component's own log line.
 Prints one line per check and "N passed, N failed"; exit 1 if any failed.
 """
 import imaplib
 import smtplib
 import ssl
+import subprocess
 import sys
 import time
 from email.message import EmailMessage
@@ -134,6 +136,23 @@ def main():
     check(code == 535 and logged(DOVECOT_LOG, "for service 'smtp'"),
           "the per-collaborator login is refused for SMTP, with the reason in Dovecot's log",
           "%s %s\n%s" % (code, text, tail(DOVECOT_LOG)))
+
+    # Sharing from the mail client (README "Sharing from a mail client"): alice shares
+    # Projects with carol by IMAP SETACL; the plugin writes the grant with the service
+    # account, which service-write-acl.ldif allows.
+    with imap("alice@example.com", "alice-pw") as a:
+        typ, data = a.setacl("Projects", "carol@example.com", "lrs")
+    entry = subprocess.run(["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", "ldapi:///", "-b",
+                            "uid=alice,ou=people,dc=example,dc=com",
+                            "(&(objectClass=mailGrant)(mailGrantee=uid=carol,ou=people,dc=example,dc=com))",
+                            "mailGrantFolder", "mailGrantRights"], capture_output=True, text=True, timeout=30).stdout
+    with imap("carol@example.com", "carol-pw") as c:
+        names = [line.decode() for line in c.list('""', "*")[1]]
+    check(typ == "OK" and "mailGrantFolder: Projects" in entry and "mailGrantRights: reader" in entry
+          and any(n.endswith("shared/alice@example.com/Projects") for n in names)
+          and logged(DOVECOT_LOG, "mailgrant: SETACL by alice@example.com on Projects"),
+          "alice shares Projects with carol from her mail client (SETACL): an LDAP grant, carol sees it",
+          "%s %s\n%s\n%s\n%s" % (typ, data, entry, names, tail(DOVECOT_LOG)))
 
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))

@@ -156,6 +156,48 @@ TEST_F(CoreAbiTest, GranteesForGetacl) {
     EXPECT_EQ(before[0], std::make_tuple(1, std::string("team, support"), std::string("lrswipkxtea")));
 }
 
+// SETACL/DELETEACL write-through (SelfService): the status codes and the breaker. The
+// writes themselves are tested end to end (test_setacl.py); these cases are decided
+// before anything is written.
+TEST_F(CoreAbiTest, ChangeAclRefusalsAreRefusedWithTheirReason) {
+    char error[256];
+    EXPECT_EQ(mailgrant_core_change_acl(core, "alice@example.com", "alice@example.com", "Projects",
+                                        "nobody@example.com", "lrs", 0, error, sizeof error),
+              MAILGRANT_CORE_REFUSED);
+    EXPECT_NE(std::string(error).find("no person or group 'nobody@example.com'"), std::string::npos) << error;
+    EXPECT_EQ(mailgrant_core_change_acl(core, "alice@example.com", "alice@example.com", "Projects", "anyone", "", 1,
+                                        error, sizeof error),
+              MAILGRANT_CORE_REFUSED);
+    EXPECT_NE(std::string(error).find("'anyone'"), std::string::npos) << error;
+    // a refusal is the request's own problem: lookups go on
+    std::string letters;
+    dir.grants.push_back(grant("projects", {kBob}, {"*"}, "reader"));
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), 0) << last_error;
+}
+
+TEST_F(CoreAbiTest, ChangeAclWithoutNamesIsBadInput) {
+    char error[256];
+    EXPECT_EQ(mailgrant_core_change_acl(core, "alice@example.com", "alice@example.com", "Projects", nullptr, "lrs",
+                                        0, error, sizeof error),
+              MAILGRANT_CORE_BAD_INPUT);
+    EXPECT_EQ(mailgrant_core_change_acl(nullptr, "a", "b", "c", "d", "lrs", 0, error, sizeof error), -1);
+    EXPECT_NE(std::string(error).find("no configuration"), std::string::npos) << error;
+}
+
+TEST_F(CoreAbiTest, ChangeAclFailsAtOnceWhileTheBreakerIsOpen) {
+    dir.fail = true;
+    std::string letters;
+    EXPECT_EQ(rights("bob@example.com", "INBOX", letters), -1);
+    dir.fail = false;
+    const int calls = dir.calls;
+    char error[256];
+    EXPECT_EQ(mailgrant_core_change_acl(core, "alice@example.com", "alice@example.com", "Projects",
+                                        "bob@example.com", "lrs", 0, error, sizeof error),
+              -1);
+    EXPECT_EQ(dir.calls, calls) << "no directory call while the breaker is open";
+    EXPECT_NE(std::string(error).find("fake LDAP is down"), std::string::npos) << error;
+}
+
 TEST_F(CoreAbiTest, NoConfigurationIsAnErrorNotACrash) {
     char letters[8] = "x", error[128];
     EXPECT_EQ(mailgrant_core_folder_rights(nullptr, "bob", "alice", "INBOX", letters, sizeof letters, error,

@@ -189,17 +189,6 @@ class DovecotPluginTest(unittest.TestCase):
             typ, data = imap.getacl("Private")  # nothing shared there
             self.assertNotIn("bob@example.com", data[0].decode())
 
-    def test_setacl_on_an_ldap_managed_identifier_is_refused(self):
-        with self.login("alice@example.com", "alice-pw") as imap:
-            typ, _ = imap.deleteacl("Projects", "bob@example.com")
-            self.assertEqual(typ, "NO")
-            self.assertNotEqual(imap.setacl("Projects", "bob@example.com", "lrswi")[0], "OK")
-            # a local share for someone LDAP knows nothing about still works
-            self.assertEqual(imap.setacl("Private", "dave@example.com", "lr")[0], "OK")
-            self.assertIn("dave@example.com", imap.getacl("Private")[1][0].decode())
-            self.assertEqual(imap.deleteacl("Private", "dave@example.com")[0], "OK")
-        self.assert_logged("refused SETACL/DELETEACL for bob@example.com on Projects")
-
     def test_owner_keeps_full_rights_on_own_mailbox(self):
         with self.login("alice@example.com", "alice-pw") as imap:
             self.assertEqual(self.myrights(imap, "Projects"), "lrswipkxtea")

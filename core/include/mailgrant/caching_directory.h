@@ -49,6 +49,8 @@ public:
     std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
+    // Not cached: asked only when someone changes a share (rare), and must see a new group.
+    std::optional<std::string> find_group(const std::string& name) override;
 
     void clear();
     CacheStats stats() const;

@@ -57,6 +57,9 @@ struct GroupsConfig {
     std::vector<std::string> member_attributes{"member", "uniqueMember"};  // as used in member_filter
     std::string member_of_attribute = "memberOf";
     int max_depth = 8;  // nesting levels followed; deeper groups are ignored
+    // A group by its name (IMAP ACL "$name", self_service.h); %s is the escaped name.
+    // cn by default, the name GETACL prints for a group (its DN's first RDN value).
+    std::string name_filter = "(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(cn=%s))";
 };
 
 struct CacheConfig {

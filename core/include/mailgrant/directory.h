@@ -69,6 +69,11 @@ public:
     virtual std::vector<Grant> grants_of(const std::string& mailbox_dn) = 0;
     // Every grant naming one of these DNs as grantee, anywhere below ldap.base (one search).
     virtual std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) = 0;
+    // A group by name (groups.name_filter, cn by default) -> its DN; several matches is an
+    // error. Not pure: only the self-service path asks it, so directories that never
+    // serve that path (test doubles) need not answer; the default throws LdapError
+    // (never "not found", which would be a wrong answer rather than no answer).
+    virtual std::optional<std::string> find_group(const std::string& name);
 };
 
 class LdapDirectory final : public Directory {
@@ -80,6 +85,7 @@ public:
     std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
+    std::optional<std::string> find_group(const std::string& name) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
     // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do

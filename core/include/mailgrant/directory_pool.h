@@ -34,6 +34,7 @@ public:
     std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
+    std::optional<std::string> find_group(const std::string& name) override;
 
 private:
     struct Member;

@@ -22,6 +22,12 @@ std::string parent_dn(std::string_view dn);
 // not parse. Names a group to people (GETACL's $group) without cutting DNs by hand.
 std::string first_rdn_value(std::string_view dn);
 
+// A value escaped for use as an RDN value (RFC 4514 section 2.4): ',', '+', '"', '\\',
+// '<', '>', ';', '=' and a leading '#' or space / trailing space get a backslash; control
+// bytes and NUL become \XX. So "cn=" + escape_rdn_value(name) + "," + parent is one RDN
+// whatever the name holds (a grant named after "a,b" cannot move to another parent).
+std::string escape_rdn_value(std::string_view value);
+
 // True when the text has the shape of a DN (attr=value) rather than an address or login.
 bool looks_like_dn(std::string_view text);
 

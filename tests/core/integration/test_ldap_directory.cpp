@@ -186,6 +186,15 @@ TEST_F(CoreIntegration, NestedGroupsAcrossBothGroupClasses) {
     EXPECT_EQ(groups[1].path.size(), 2u);
 }
 
+TEST_F(CoreIntegration, GroupByNameForSelfService) {
+    const auto team = directory.find_group("Support-Team");
+    ASSERT_TRUE(team);
+    EXPECT_EQ(normalize_dn(*team), "cn=support-team,ou=groups,dc=example,dc=com");
+    EXPECT_FALSE(directory.find_group("support-*"));  // escaped: a literal, not a wildcard
+    EXPECT_FALSE(directory.find_group("alice"));      // a person is not a group
+    EXPECT_THROW(directory.find_group(""), BadInput);
+}
+
 TEST_F(CoreIntegration, GroupCycleTerminates) {
     const auto groups = directory.groups_of("uid=dave,ou=people,dc=example,dc=com");
     ASSERT_EQ(groups.size(), 2u);  // loop-b, then loop-a; loop-b again is not revisited
