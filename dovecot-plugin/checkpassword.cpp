@@ -33,6 +33,7 @@
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
+#include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
 #include "mailgrant/ldap_session.h"
 
@@ -50,11 +51,12 @@ constexpr std::size_t kMaxInput = 1024;
 // Warning; only our own trouble (config, LDAP) is an Error.
 enum class Level { Info = 2, Warning = 3, Error = 4 };
 
-void log(std::string line, Level level = Level::Error) {
+constexpr std::size_t kMaxLogLine = 4096;  // far above any line here (input is at most kMaxInput)
+
+void log(const std::string& text, Level level = Level::Error) {
     // Names in the line come from the client: a control character (a newline followed
-    // by "\001" and a level) would forge a log line of its own.
-    for (char& c : line)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    // by "\001" and a level) would forge a log line of its own; excerpt() replaces them.
+    const std::string line = mailgrant::excerpt(text, kMaxLogLine);
     struct stat st {};
     const bool dovecot_log_pipe = fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
     if (dovecot_log_pipe)

@@ -22,42 +22,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mail_sandbox import MailStack  # noqa: E402
-from mailgrant_setup import dovecot_conf_with_plugin, start_directory, write_config  # noqa: E402
+from mailgrant_setup import (CHECKPASSWORD, PLUGIN, dovecot_conf_with_plugin, ldap_apply,  # noqa: E402
+                             plugin_stack, start_directory, write_config)
 
-PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN",
-                        os.path.join(ROOT, "build", "dovecot-plugin", "lib20_mailgrant_plugin.so"))
-CHECKPASSWORD = os.environ.get("MAILGRANT_CHECKPASSWORD",
-                               os.path.join(ROOT, "build", "dovecot-plugin", "mailgrant-checkpassword"))
 TTL = 2  # cache ttl for the test: revocations must be obeyed within it
-
-
-def ldap_apply(slapd, ldif, tool="ldapmodify"):
-    subprocess.run([tool, "-x", "-H", slapd.uri, "-D", slapd.rootdn, "-w", slapd.rootpw],
-                   input=ldif.encode(), check=True, capture_output=True, timeout=20)
 
 
 class DovecotPluginTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-dovecot-it-")
-
         # The plugin runs as the mail user: config and password readable by it.
-        cls.config = write_config(os.path.join(cls.tmp, "etc"), cls.slapd, TTL, 1)
-        mail_dir = os.path.join(cls.tmp, "mail")
-        os.mkdir(mail_dir)
-        os.chmod(mail_dir, 0o755)
-        cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
-        cls.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
-            os.path.join(cls.tmp, "etc"), PLUGIN, cls.config, cls.stack.dovecot_ldap_conf_path, CHECKPASSWORD)
+        valgrind = ""
         if os.environ.get("MAILGRANT_VALGRIND_LOG_DIR"):
             # Optional memory check of the plugin inside real imap processes (slow):
             # MAILGRANT_VALGRIND_LOG_DIR=/tmp/vg python3 tests/dovecot-plugin/test_dovecot_plugin.py
-            cls.stack.dovecot_extra_conf += (
-                "service imap {\n  executable = /usr/bin/valgrind -q --error-exitcode=99 "
-                "--suppressions=%s --log-file=%s/imap-%%p.log /usr/lib/dovecot/imap\n}\n"
-                % (os.path.join(HERE, "valgrind.supp"), os.environ["MAILGRANT_VALGRIND_LOG_DIR"]))
-        cls.stack.start()
-        cls.addClassCleanup(cls.stack.stop)
+            valgrind = ("service imap {\n  executable = /usr/bin/valgrind -q --error-exitcode=99 "
+                        "--suppressions=%s --log-file=%s/imap-%%p.log /usr/lib/dovecot/imap\n}\n"
+                        % (os.path.join(HERE, "valgrind.supp"), os.environ["MAILGRANT_VALGRIND_LOG_DIR"]))
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-it-", TTL,
+                                                                 extra_dovecot_conf=valgrind)
         cls.seed()
 
     @classmethod

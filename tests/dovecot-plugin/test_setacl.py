@@ -23,10 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
-from mail_sandbox import MailStack  # noqa: E402
-from mailgrant_setup import dovecot_conf_with_plugin, start_directory, write_config  # noqa: E402
+from mailgrant_setup import ldap_apply, plugin_stack  # noqa: E402
 import test_dovecot_plugin as base  # noqa: E402  (a module: its test classes do not run here)
-from test_dovecot_plugin import CHECKPASSWORD, PLUGIN, ldap_apply  # noqa: E402
 
 CLI = os.environ.get("MAILGRANT_CLI", os.path.join(ROOT, "build", "cli", "mailgrant"))
 TTL = 2  # cache ttl: the grantee must obey a change within it
@@ -41,16 +39,7 @@ class SetAclTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-dovecot-setacl-")
-        cls.config = write_config(os.path.join(cls.tmp, "etc"), cls.slapd, TTL, 1)
-        mail_dir = os.path.join(cls.tmp, "mail")
-        os.mkdir(mail_dir)
-        os.chmod(mail_dir, 0o755)
-        cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
-        cls.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
-            os.path.join(cls.tmp, "etc"), PLUGIN, cls.config, cls.stack.dovecot_ldap_conf_path, CHECKPASSWORD)
-        cls.stack.start()
-        cls.addClassCleanup(cls.stack.stop)
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-setacl-", TTL)
         ldap_apply(cls.slapd, "dn: cn=projects-bob,%s\nchangetype: delete\n" % ALICE_DN)
         with cls.login("alice@example.com", "alice-pw") as imap:
             for folder in ["Projects", "Private"]:

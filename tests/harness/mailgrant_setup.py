@@ -10,6 +10,7 @@ pointed at the built one (with "-c CONFIG": the drop-in relies on its default pa
 """
 import glob
 import os
+import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DROP_IN = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
@@ -94,3 +95,36 @@ def start_directory(test_class, prefix):
     test_class.addClassCleanup(slapd.resume)
     slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
     return tmp, slapd
+
+
+# The built plugin and checkpassword (CTest passes their paths; by hand: build/).
+PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN",
+                        os.path.join(ROOT, "build", "dovecot-plugin", "lib20_mailgrant_plugin.so"))
+CHECKPASSWORD = os.environ.get("MAILGRANT_CHECKPASSWORD",
+                               os.path.join(ROOT, "build", "dovecot-plugin", "mailgrant-checkpassword"))
+
+
+def ldap_apply(slapd, ldif, tool="ldapmodify"):
+    """Runs an LDAP tool (ldapmodify, ldapadd, ldapdelete) as slapd's rootdn with `ldif` on stdin."""
+    subprocess.run([tool, "-x", "-H", slapd.uri, "-D", slapd.rootdn, "-w", slapd.rootpw],
+                   input=ldif.encode(), check=True, capture_output=True, timeout=20)
+
+
+def plugin_stack(test_class, prefix, ttl_s, negative_ttl_s=1, extra_dovecot_conf="", **stack_options):
+    """For a unittest class's setUpClass: a private slapd (tests/fixtures/org.ldif), the
+    mailgrant.yaml for it and a MailStack whose Dovecot loads the built plugin through the
+    shipped drop-in, started, with cleanups registered. Returns (tmp, slapd, config, stack)."""
+    from mail_sandbox import MailStack
+
+    tmp, slapd = start_directory(test_class, prefix)
+    etc = os.path.join(tmp, "etc")
+    config = write_config(etc, slapd, ttl_s, negative_ttl_s)
+    mail_dir = os.path.join(tmp, "mail")
+    os.mkdir(mail_dir)
+    os.chmod(mail_dir, 0o755)
+    stack = MailStack(mail_dir, slapd.uri, slapd.base, **stack_options)
+    stack.dovecot_extra_conf = dovecot_conf_with_plugin(
+        etc, PLUGIN, config, stack.dovecot_ldap_conf_path, CHECKPASSWORD) + extra_dovecot_conf
+    stack.start()
+    test_class.addClassCleanup(stack.stop)
+    return tmp, slapd, config, stack

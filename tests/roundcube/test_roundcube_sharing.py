@@ -38,13 +38,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-from mail_sandbox import MailStack  # noqa: E402
-from mailgrant_setup import dovecot_conf_with_plugin, start_directory, write_config  # noqa: E402
+from mailgrant_setup import ldap_apply, plugin_stack  # noqa: E402
 
-PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN",
-                        os.path.join(ROOT, "build", "dovecot-plugin", "lib20_mailgrant_plugin.so"))
-CHECKPASSWORD = os.environ.get("MAILGRANT_CHECKPASSWORD",
-                               os.path.join(ROOT, "build", "dovecot-plugin", "mailgrant-checkpassword"))
 SCREENSHOT = os.environ.get("MAILGRANT_RC_SCREENSHOT", os.path.join(ROOT, "docs", "roundcube-sharing.png"))
 TTL = 2
 
@@ -211,16 +206,7 @@ class RoundcubeSharingTest(unittest.TestCase):
                 raise RuntimeError(text)
             raise unittest.SkipTest(text)
         ensure_playwright()
-        cls.tmp, cls.slapd = start_directory(cls, "mailgrant-roundcube-it-")
-        cls.config = write_config(os.path.join(cls.tmp, "etc"), cls.slapd, TTL, 1)
-        mail_dir = os.path.join(cls.tmp, "mail")
-        os.mkdir(mail_dir)
-        os.chmod(mail_dir, 0o755)
-        cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
-        cls.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
-            os.path.join(cls.tmp, "etc"), PLUGIN, cls.config, cls.stack.dovecot_ldap_conf_path, CHECKPASSWORD)
-        cls.stack.start()
-        cls.addClassCleanup(cls.stack.stop)
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-roundcube-it-", TTL)
         # The fixture already shares Projects with bob: this test makes that share itself.
         cls.ldap("ldapdelete", "cn=projects-bob,uid=alice,ou=people,dc=example,dc=com\n")
         with cls.imap(*ALICE) as imap:
@@ -252,8 +238,7 @@ class RoundcubeSharingTest(unittest.TestCase):
     # ---- helpers ------------------------------------------------------------------
     @classmethod
     def ldap(cls, tool, text):
-        subprocess.run([tool, "-x", "-H", cls.slapd.uri, "-D", cls.slapd.rootdn, "-w", cls.slapd.rootpw],
-                       input=text.encode(), check=True, capture_output=True, timeout=20)
+        ldap_apply(cls.slapd, text, tool)
 
     @classmethod
     def imap(cls, user, password):
