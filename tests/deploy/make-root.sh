@@ -1,5 +1,5 @@
 #!/bin/sh
-# make-root.sh DIST [DIR] -- a fresh Debian root for the deployment test, made with
+# make-root.sh DIST [--suite] [DIR] -- a fresh Debian root for the deployment test, made with
 # mmdebstrap from the mirror this machine's apt uses, with Debian's OWN configuration of
 # slapd (debconf: example.com, admin password below), Dovecot and Postfix ("Internet
 # Site"): what a new admin has after `apt install` on a stock host, plus what the
@@ -8,8 +8,15 @@
 # Cached: a root is made once per DIST and package list (the name carries a hash of
 # both) under /var/cache/mailgrant-roots/, and the test works on a copy of it, so
 # every run starts from the same stock state. Needs root and mmdebstrap.
+#
+# --suite: instead, a root with everything scripts/install-deps installs for DIST (its
+# --list) and its debconf answers, in which scripts/test and scripts/demo run as on a
+# fresh host of that release (scripts/test --debian13 uses it; never copied, reused).
 set -eu
-DIST=${1:?usage: make-root.sh bookworm|trixie [DIR]}
+DIST=${1:?usage: make-root.sh bookworm|trixie [--suite] [DIR]}
+shift
+SUITE=""
+if [ "${1:-}" = "--suite" ]; then SUITE=suite-; shift; fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=/var/cache/mailgrant-roots
 
@@ -24,9 +31,22 @@ PACKAGES="slapd ldap-utils dovecot-core dovecot-imapd dovecot-ldap dovecot-lmtpd
   $LIBS procps python3 ca-certificates
   build-essential cmake pkg-config libldap-dev libyaml-cpp-dev libmilter-dev dovecot-dev"
 PRESEED="$HERE/debconf-stock.txt"
+if [ -n "$SUITE" ]; then
+  PACKAGES="$(sh "$HERE/../../scripts/install-deps" --list "$DIST") ca-certificates"
+  PRESEED="$HERE/../../scripts/debconf-deps.txt"
+fi
 
 key=$(printf '%s\n' "$DIST" $PACKAGES | cat - "$PRESEED" | sha256sum | cut -c1-12)
-DIR=${2:-$CACHE/$DIST-$key}
+DIR=${1:-$CACHE/$DIST-$SUITE$key}
+if [ -f "$DIR/.mailgrant-root-complete" ]; then
+  echo "$DIR"
+  exit 0
+fi
+# One builder per root: a second caller waits for the first (then finds it complete).
+mkdir -p "$CACHE"
+if [ -z "${MAILGRANT_ROOT_LOCKED:-}" ]; then
+  MAILGRANT_ROOT_LOCKED=1 exec flock "$CACHE/.lock-$(basename "$DIR")" sh "$0" "$DIST" ${SUITE:+--suite} ${1:+"$1"}
+fi
 if [ -f "$DIR/.mailgrant-root-complete" ]; then
   echo "$DIR"
   exit 0
