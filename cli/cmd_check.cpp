@@ -3,7 +3,7 @@
 // letters, bad send values or times), grantee DNs that do not exist or are neither person
 // nor group, expired grants still present, grants below entries without a mail address,
 // group membership cycles, and -- only where doveadm runs -- folder patterns that match
-// none of the owner's folders. Exit 1 when anything is found. Entries the core leaves out
+// none of the owner's folders nor anything below one. Exit 1 when anything is found. Entries the core leaves out
 // while reading (over a size limit, or unreadable as a grant: see warnings.h) are findings
 // too ("ignored-entry"), so the one bad grant that the plugin and the policy daemon skip
 // is named here with its DN.
@@ -132,11 +132,16 @@ int run_check(Invocation& inv) {
         }
         if (!it->second) continue;
         for (const auto& pattern : g.folders) {
+            // A pattern for folders still to come ('Projects/*' while Projects has no
+            // subfolder yet) is fine as long as it hangs below a folder that exists; only a
+            // name or pattern that could match nothing the owner has is a likely typo.
             bool any = false;
-            for (const auto& f : *it->second) any = any || folder_matches(pattern, f);
+            for (const auto& f : *it->second)
+                any = any || folder_matches(pattern, f) || pattern_may_match_below(pattern, f);
             if (!any)
                 findings.push_back({"folder-matches-nothing", g.dn,
-                                    "folder pattern '" + pattern + "' matches no folder of " + owner.display});
+                                    "folder pattern '" + pattern + "' matches no folder of " + owner.display +
+                                        ", nor any folder below one"});
         }
     }
     for (const auto& cycle : find_cycles(ctx.all_groups())) {

@@ -1,13 +1,24 @@
-// cmd_report.cpp -- `mailgrant report [filters]`: one row per mailbox like the
-// "mailboxes" page of a groupware console: addresses, personal or shared, who has access
-// and how (groups expanded to people), and messages / unread / size from doveadm when it
-// runs ("-" otherwise). Filters: --address GLOB, --grantee WHO, --type personal|shared,
-// --min-size SIZE.
+// cmd_report.cpp -- `mailgrant report`: the admin's table of every mailbox, like the
+// "mailboxes" page of a groupware console. Columns to choose (address, name, type,
+// owner, aliases, access, messages, unread, size, last-login, grants, expires), sorting,
+// filters on each column and table / JSON / CSV output live in report_table.h; this file
+// fills the rows: LDAP (names, owners, who has access and how, groups expanded to people,
+// grants and when they end), doveadm (messages, unread, size: metadata only) and Dovecot's
+// last_login dictionary. A supervisor (--as-supervisor, cli.supervisor) sees only the
+// mailboxes of the people below them (supervisor.h). The CLI never opens mail content.
+//
+// When counts or last logins were asked for but could not be read, the table still comes
+// out (with "-"), stderr says what is missing and how to get it, and the exit code is 6:
+// a cron job or script can tell an incomplete report from a complete one.
 #include <algorithm>
 #include <fnmatch.h>
+#include <set>
 
 #include "doveadm.h"
+#include "last_login.h"
 #include "mailgrant/dn.h"
+#include "report_table.h"
+#include "supervisor.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
@@ -39,6 +50,24 @@ bool glob_ci(const std::string& pattern, const std::string& text) {
     return fnmatch(ascii_lower(pattern).c_str(), ascii_lower(text).c_str(), 0) == 0;
 }
 
+// The supervisor whose scope applies: --as-supervisor, within cli.supervisor when both are
+// set (a delegated admin may narrow the scope, never leave it). "" = everyone.
+std::string supervisor_dn(Context& ctx, const std::optional<std::string>& asked, const ManagerLinks& links) {
+    auto person = [&](const std::string& text, const char* what) {
+        const Principal p = ctx.resolve_grantee(text);
+        if (p.kind != Principal::Kind::Person) throw Refusal(std::string(what) + " '" + text + "' is not a person");
+        return normalize_dn(p.dn);
+    };
+    const std::string& configured = ctx.config().cli.supervisor;
+    const std::string fixed = configured.empty() ? "" : person(configured, "cli.supervisor");
+    if (!asked) return fixed;
+    const std::string wanted = person(*asked, "--as-supervisor");
+    if (!fixed.empty() && wanted != fixed && !reports_to(wanted, fixed, links, ctx.config().cli.manager_max_depth))
+        throw Refusal("this configuration is limited to the people below " + configured + " (cli.supervisor); '" +
+                      *asked + "' is not one of them");
+    return wanted;
+}
+
 }  // namespace
 
 int run_report(Invocation& inv) {
@@ -47,22 +76,77 @@ int run_report(Invocation& inv) {
                                             {"--address", true, false, ""},
                                             {"--grantee", true, false, ""},
                                             {"--type", true, false, ""},
-                                            {"--min-size", true, false, ""}});
+                                            {"--min-size", true, false, ""},
+                                            {"--columns", true, false, ""},
+                                            {"--sort", true, false, ""},
+                                            {"--filter", true, true, ""},
+                                            {"--format", true, false, ""},
+                                            {"--as-supervisor", true, false, ""},
+                                            {"--last-login-dict", true, false, ""}});
     if (!args.positionals.empty()) throw UsageError("report takes only options");
     const auto type = args.value("--type");
     if (type && *type != "personal" && *type != "shared") throw UsageError("--type is 'personal' or 'shared'");
-    const bool has_min_size = args.has("--min-size");
-    const unsigned long long min_size = has_min_size ? parse_size(*args.value("--min-size")) : 0;
+    std::string format = args.value("--format").value_or(inv.json ? "json" : "table");
+    if (format != "table" && format != "json" && format != "csv") throw UsageError("--format is table, json or csv");
+    if (inv.json && format != "json") throw UsageError("--json and --format " + format + " contradict each other");
+    const std::vector<Col> cols = args.has("--columns") ? parse_columns(*args.value("--columns"))
+                                  : format == "json"    ? default_json_columns()
+                                                        : default_table_columns();
+    const std::vector<SortKey> sort = args.has("--sort") ? parse_sort(*args.value("--sort")) : std::vector<SortKey>{};
+    std::vector<Filter> filters;
+    for (const auto& f : args.values("--filter")) filters.push_back(parse_filter(f));
+    if (args.has("--min-size")) filters.push_back(Filter{Col::Size, Filter::Op::GreaterEq, "",
+                                                         static_cast<long long>(parse_size(*args.value("--min-size")))});
     if (args.has("--no-doveadm") && args.has("--doveadm")) throw UsageError("give either --doveadm or --no-doveadm");
-    const Doveadm doveadm(args.has("--no-doveadm") ? "" : args.value("--doveadm").value_or("doveadm"));
+    const bool no_doveadm = args.has("--no-doveadm");
+    const Doveadm doveadm(no_doveadm ? "" : args.value("--doveadm").value_or("doveadm"));
+
+    // What has to be read: counts and last logins only when shown, filtered or sorted on.
+    std::set<Col> used(cols.begin(), cols.end());
+    for (const auto& f : filters) used.insert(f.col);
+    for (const auto& k : sort) used.insert(k.col);
+    bool want_counts = false;
+    for (Col c : used) want_counts = want_counts || needs_counts(c);
+    const bool want_last_login = used.count(Col::LastLogin) != 0;
+    if (no_doveadm)
+        for (const auto& f : filters)
+            if (needs_counts(f.col))
+                throw UsageError(std::string("filtering on ") + column_info(f.col).key + " needs doveadm (drop --no-doveadm)");
 
     Context& ctx = inv.ctx;
+    const CliConfig& cli = ctx.config().cli;
     std::optional<Principal> grantee_filter;
     if (auto g = args.value("--grantee")) grantee_filter = ctx.resolve_grantee(*g);
 
-    Json rows = Json::array();
-    Table table({"MAILBOX", "TYPE", "ALIASES", "ACCESS", "MESSAGES", "UNREAD", "SIZE"});
-    for (const auto& mb : ctx.all_mailboxes()) {
+    // supervisor scope: manager links of every entry that has one
+    ManagerLinks links;
+    std::string supervisor;
+    if (args.has("--as-supervisor") || !cli.supervisor.empty()) {
+        for (const auto& e : ctx.search_users("(" + cli.manager_attribute + "=*)", {cli.manager_attribute})) {
+            auto& to = links[normalize_dn(e.dn)];
+            for (const auto& m : e.values(cli.manager_attribute)) to.push_back(normalize_dn(m));
+        }
+        supervisor = supervisor_dn(ctx, args.value("--as-supervisor"), links);
+    }
+
+    std::map<std::string, std::vector<Grant>> grants_by_owner;  // normalised owner DN
+    for (auto& g : ctx.all_grants()) grants_by_owner[normalize_dn(g.owner_dn)].push_back(g);
+
+    LastLogins last_logins;
+    std::string last_login_error;
+    if (want_last_login)
+        last_logins = LastLogins::load(args.value("--last-login-dict").value_or(cli.last_login_dict), cli.last_login_key,
+                                       doveadm, &last_login_error);
+
+    std::vector<ReportRow> rows;
+    std::size_t count_failures = 0, counted = 0;
+    std::string count_error;
+    auto mailboxes = ctx.mailbox_entries({"displayName", "cn", cli.manager_attribute});
+    std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) {
+        return ascii_lower(a.first.primary_address()) < ascii_lower(b.first.primary_address());
+    });
+    for (const auto& [mb, entry] : mailboxes) {
+        if (!supervisor.empty() && !reports_to(normalize_dn(mb.dn), supervisor, links, cli.manager_max_depth)) continue;
         if (type && (*type == "shared") != mb.shared_mailbox) continue;
         if (auto pattern = args.value("--address")) {
             bool any = false;
@@ -102,25 +186,19 @@ int run_report(Invocation& inv) {
         }
         if (!filter_hit) continue;
         std::sort(access.begin(), access.end(), [](const Access& a, const Access& b) { return a.who < b.who; });
-        MailboxStatus st{};
-        bool have_status = false;
-        if (doveadm.configured()) {
-            if (const auto s = doveadm.status(mb.primary_address())) {
-                st = *s;
-                have_status = true;
-            }
-        }
-        if (has_min_size && (!have_status || st.vsize < min_size)) continue;
 
-        std::vector<std::string> aliases(mb.addresses.size() > 1 ? mb.addresses.begin() + 1 : mb.addresses.end(),
-                                         mb.addresses.end());
-        Json row = Json::object();
-        row.set("mailbox", mb.primary_address());
-        row.set("dn", mb.dn);
-        row.set("type", mb.shared_mailbox ? "shared" : "personal");
-        row.set("aliases", Json::strings(aliases));
-        Json acc = Json::array();
-        std::vector<std::string> labels;
+        ReportRow row;
+        row.address = mb.primary_address();
+        row.dn = mb.dn;
+        row.name = entry.first("displayName").empty() ? entry.first("cn") : entry.first("displayName");
+        row.shared = mb.shared_mailbox;
+        if (!mb.shared_mailbox) row.owners.push_back(row.address);
+        else
+            for (const auto& m : entry.values(cli.manager_attribute)) {
+                const Principal& p = ctx.describe(m);
+                row.owners.push_back(p.kind == Principal::Kind::Person ? p.display : m);
+            }
+        if (mb.addresses.size() > 1) row.aliases.assign(mb.addresses.begin() + 1, mb.addresses.end());
         for (const auto& a : access) {
             Json aj = Json::object();
             aj.set("who", a.who);
@@ -130,26 +208,58 @@ int run_report(Invocation& inv) {
             aj.set("send_on_behalf", a.send_on_behalf);
             aj.set("grants", Json::strings(a.grants));
             aj.set("via", Json::strings(a.via));
-            acc.push(aj);
-            labels.push_back(a.label());
+            row.access_json.push(aj);
+            row.access.push_back(a.label());
         }
-        row.set("access", acc);
-        row.set("messages", have_status ? Json(st.messages) : Json());
-        row.set("unread", have_status ? Json(st.unseen) : Json());
-        row.set("size", have_status ? Json(st.vsize) : Json());
-        rows.push(row);
-        table.add({mb.primary_address(), mb.shared_mailbox ? "shared" : "personal", aliases.empty() ? "-" : join(aliases, ", "),
-                   labels.empty() ? "-" : join(labels, "; "), have_status ? std::to_string(st.messages) : "-",
-                   have_status ? std::to_string(st.unseen) : "-", have_status ? human_size(st.vsize) : "-"});
+        for (const auto& g : grants_by_owner[normalize_dn(mb.dn)]) {
+            row.grants.push_back(g.name);
+            const GrantState st = g.state_at(ctx.now());
+            if (g.not_after && (st == GrantState::Active || st == GrantState::NotYetValid) &&
+                (!row.expires || *g.not_after < *row.expires))
+                row.expires = g.not_after;
+        }
+        if (want_counts && doveadm.configured()) {
+            ++counted;
+            std::string error;
+            if (const auto s = doveadm.status(row.address, &error)) {
+                row.messages = s->messages;
+                row.unread = s->unseen;
+                row.size = s->vsize;
+            } else {
+                ++count_failures;
+                if (count_error.empty()) count_error = error.empty() ? "doveadm failed" : error;
+            }
+        } else if (want_counts && !no_doveadm) {  // doveadm broke on an earlier mailbox
+            ++counted;
+            ++count_failures;
+        }
+        if (want_last_login) row.last_login = last_logins.of(row.address);
+        bool keep = true;
+        for (const auto& f : filters) keep = keep && matches(row, f);
+        if (keep) rows.push_back(std::move(row));
     }
-    if (inv.json) {
-        Json top = Json::object();
-        top.set("mailboxes", rows);
-        inv.out << top.dump();
-    } else {
-        inv.out << table.render();
+    if (!sort.empty()) sort_rows(rows, sort);
+
+    if (format == "json") inv.out << render_json(rows, cols).dump();
+    else if (format == "csv") inv.out << render_csv(rows, cols);
+    else inv.out << render_table(rows, cols);
+
+    bool incomplete = false;
+    if (count_failures > 0) {
+        while (!count_error.empty() && (count_error.back() == '\n' || count_error.back() == ' ')) count_error.pop_back();
+        inv.err << "mailgrant report: warning: message counts could not be read for " << count_failures << " of "
+                << counted << " mailboxes (" << (count_error.empty() ? "doveadm failed" : count_error)
+                << "); they show as \"-\". Run as root with --doveadm \"doveadm -c /etc/dovecot/dovecot.conf\", "
+                << "or --no-doveadm to leave them out.\n";
+        incomplete = true;
     }
-    return kExitOk;
+    if (want_last_login && !last_logins.loaded()) {
+        inv.err << "mailgrant report: warning: last logins could not be read: " << last_login_error
+                << "; they show as \"-\". Wire Dovecot's last_login plugin and set cli.last_login_dict "
+                << "(README, \"Admin CLI\").\n";
+        incomplete = true;
+    }
+    return incomplete ? kExitIncomplete : kExitOk;
 }
 
 }  // namespace mailgrant::cli

@@ -1,22 +1,65 @@
-// cmd_revoke.cpp -- `mailgrant revoke MAILBOX (NAME | --grantee GRANTEE [--folder F])`:
-// deletes a grant by name, or takes one grantee (optionally one folder) out of every grant
-// of the mailbox that names it. A grant that still serves other grantees or folders is
-// modified, not deleted, so revoking bob never takes access away from carol.
+// cmd_revoke.cpp -- `mailgrant revoke MAILBOX NAME` deletes one grant entry;
+// `mailgrant revoke MAILBOX --grantee G [--grantee G2...] [--folders-only | --send-only |
+// --folder F...]` takes exactly that part of those grantees' access out of every grant of
+// the mailbox that names them. What each grant becomes (trimmed, the grantee's value
+// removed, or deleted once it grants nothing) is the core's answer (grant_edit.h), the
+// same as for an IMAP DELETEACL: revoking bob never takes access away from carol, and
+// revoking send rights leaves folder access (and the other way round). A part that could
+// only be taken out of a grant shared with others is refused before anything is written.
+#include "grant_spec.h"
 #include "mailgrant/dn.h"
+#include "mailgrant/grant_edit.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
 
+namespace {
+
+constexpr std::size_t kMaxGranteesPerCommand = 100;  // as in grant
+
+GrantPart part_from(const ParsedArgs& args) {
+    int given = (args.has("--folders-only") ? 1 : 0) + (args.has("--send-only") ? 1 : 0) + (args.has("--folder") ? 1 : 0);
+    if (given > 1) throw UsageError("give one of --folders-only, --send-only or --folder");
+    GrantPart part;
+    if (args.has("--folders-only")) part.kind = GrantPart::Kind::Folders;
+    else if (args.has("--send-only")) part.kind = GrantPart::Kind::Send;
+    else if (args.has("--folder")) {
+        part.kind = GrantPart::Kind::Folder;
+        part.folders = args.values("--folder");
+        for (const auto& f : part.folders)
+            if (f.empty()) throw UsageError("an empty --folder names no folder");
+    }
+    return part;
+}
+
+std::string part_label(const GrantPart& part) {
+    switch (part.kind) {
+        case GrantPart::Kind::Folder: return " with folder '" + join(part.folders, "', '") + "'";
+        case GrantPart::Kind::Folders: return " with folder access";
+        case GrantPart::Kind::Send: return " with send rights";
+        case GrantPart::Kind::Everything: break;
+    }
+    return "";
+}
+
+}  // namespace
+
 int run_revoke(Invocation& inv) {
     auto specs = write_option_specs();
-    specs.push_back({"--grantee", true, false, ""});
-    specs.push_back({"--folder", true, false, "-f"});
+    specs.push_back({"--grantee", true, true, ""});
+    specs.push_back({"--folder", true, true, "-f"});
+    specs.push_back({"--folders-only", false, false, ""});
+    specs.push_back({"--send-only", false, false, ""});
     const auto args = parse_args(inv.args, specs);
     const auto& pos = args.positionals;
     const bool by_grantee = args.has("--grantee");
     if (by_grantee ? pos.size() != 1 : pos.size() != 2)
-        throw UsageError("revoke takes MAILBOX NAME, or MAILBOX --grantee GRANTEE [--folder F]");
-    if (!by_grantee && args.has("--folder")) throw UsageError("--folder is used with --grantee");
+        throw UsageError("revoke takes MAILBOX NAME, or MAILBOX --grantee GRANTEE [--folders-only | --send-only | --folder F]");
+    if (!by_grantee && (args.has("--folder") || args.has("--folders-only") || args.has("--send-only")))
+        throw UsageError("--folder, --folders-only and --send-only are used with --grantee");
+    if (args.values("--grantee").size() > kMaxGranteesPerCommand)
+        throw UsageError("at most " + std::to_string(kMaxGranteesPerCommand) + " grantees per command");
+    const GrantPart part = part_from(args);
 
     Context& ctx = inv.ctx;
     const SchemaConfig& schema = ctx.config().schema;
@@ -41,44 +84,48 @@ int run_revoke(Invocation& inv) {
         changes.push_back(c);
         summary.push_back("deleted grant '" + found->name + "' (" + found->dn + ")");
     } else {
-        const Principal grantee = ctx.resolve_grantee(*args.value("--grantee"));
-        const std::string gkey = normalize_dn(grantee.dn);
-        const auto folder = args.value("--folder");
+        std::vector<Principal> grantees;
+        std::vector<std::string> dns;
+        for (const auto& text : args.values("--grantee")) {
+            const Principal p = ctx.resolve_grantee(text);
+            bool dup = false;
+            for (const auto& d : dns) dup = dup || normalize_dn(d) == normalize_dn(p.dn);
+            if (dup) continue;
+            grantees.push_back(p);
+            dns.push_back(p.dn);
+        }
+        std::vector<std::string> refusals;
         for (const auto& g : grants) {
-            std::string value;  // the mailGrantee value as stored
-            for (const auto& v : g.grantees)
-                if (normalize_dn(v) == gkey) value = v;
-            if (value.empty()) continue;
-            if (folder) {
-                bool listed = false;
-                for (const auto& f : g.folders) listed = listed || f == *folder;
-                if (!listed) continue;
+            const GrantEdit edit = remove_part(g, dns, part, schema);
+            if (edit.action == GrantEdit::Action::Keep) continue;
+            if (edit.action == GrantEdit::Action::Refuse) {
+                refusals.push_back(edit.what);
+                continue;
             }
-            Change c;
-            c.dn = g.dn;
-            const bool others = g.grantees.size() > 1;
-            if (folder && others) {
-                throw Refusal("grant '" + g.name + "' also serves other grantees; removing folder '" + *folder +
-                              "' would take it from them too. Revoke " + grantee.display +
-                              " without --folder, or edit the grant");
-            }
-            if (folder && g.folders.size() > 1) {
-                c.type = Change::Type::Modify;
-                c.modifications.push_back({Modification::Op::Delete, schema.folder, {*folder}});
-                summary.push_back("removed folder '" + *folder + "' from grant '" + g.name + "' (" + g.dn + ")");
-            } else if (others) {
-                c.type = Change::Type::Modify;
-                c.modifications.push_back({Modification::Op::Delete, schema.grantee, {value}});
-                summary.push_back("removed " + grantee.display + " from grant '" + g.name + "' (" + g.dn + ")");
-            } else {
-                c.type = Change::Type::Delete;
+            changes.push_back(edit_change(g.dn, edit));
+            if (edit.action == GrantEdit::Action::Delete) {
                 summary.push_back("deleted grant '" + g.name + "' (" + g.dn + ")");
+            } else if (part.kind == GrantPart::Kind::Everything) {
+                std::vector<std::string> removed;
+                for (const auto& p : grantees)
+                    for (const auto& v : g.grantees)
+                        if (normalize_dn(v) == normalize_dn(p.dn)) removed.push_back(p.display);
+                summary.push_back("removed " + join(removed, ", ") + " from grant '" + g.name + "' (" + g.dn + ")");
+            } else {
+                summary.push_back("changed grant '" + g.name + "' (" + g.dn + "): " + edit.what);
             }
-            changes.push_back(c);
+        }
+        if (!refusals.empty()) {
+            std::vector<std::string> names;
+            for (const auto& p : grantees) names.push_back(p.display);
+            throw Refusal(join(refusals, "; ") + ". Revoke " + join(names, ", ") +
+                          " entirely (without --folder/--folders-only/--send-only), or edit the grant");
         }
         if (changes.empty()) {
+            std::vector<std::string> names;
+            for (const auto& p : grantees) names.push_back(p.display);
             inv.err << "mailgrant: nothing to revoke: no grant of " << mailbox.primary_address() << " names "
-                    << grantee.display << (folder ? " with folder '" + *folder + "'" : std::string()) << "\n";
+                    << join(names, " or ") << part_label(part) << "\n";
             return kExitNo;
         }
     }
@@ -88,7 +135,14 @@ int run_revoke(Invocation& inv) {
         return kExitOk;
     }
     LdapWriter writer(ctx.config().ldap, write_credentials(args, ctx.config()));
-    for (const auto& c : changes) writer.apply(c);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        try {
+            writer.apply(changes[i]);
+        } catch (const std::exception&) {
+            for (std::size_t k = 0; k < i; ++k) inv.err << "mailgrant: done before the error: " << summary[k] << "\n";
+            throw;
+        }
+    }
     if (inv.json) {
         Json j = Json::object();
         j.set("action", "revoked");

@@ -193,4 +193,18 @@ std::map<std::string, std::vector<std::string>> Context::all_groups() {
     return out;
 }
 
+std::vector<std::pair<Account, LdapEntry>> Context::mailbox_entries(const std::vector<std::string>& extra) {
+    auto attrs = directory_.account_attributes();
+    attrs.insert(attrs.end(), extra.begin(), extra.end());
+    const auto entries = ldap_.search(SearchRequest{config_.users_base(), SearchScope::Subtree,
+                                                    "(" + config_.users.mail_attribute + "=*)", attrs});
+    std::vector<std::pair<Account, LdapEntry>> out;
+    for (const auto& e : entries) out.emplace_back(directory_.account_from_entry(e), e);
+    return out;
+}
+
+std::vector<LdapEntry> Context::search_users(const std::string& filter, const std::vector<std::string>& attributes) {
+    return ldap_.search(SearchRequest{config_.users_base(), SearchScope::Subtree, filter, attributes});
+}
+
 }  // namespace mailgrant::cli

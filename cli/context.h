@@ -26,6 +26,7 @@ constexpr int kExitUsage = 2;     // bad command line
 constexpr int kExitTrouble = 3;   // configuration or LDAP error
 constexpr int kExitRefused = 4;   // grant/revoke refused: it could never work as asked
 constexpr int kExitNotifyFailed = 5;  // grant written, but --notify could not deliver
+constexpr int kExitIncomplete = 6;    // report: message counts or last logins could not be read
 
 // A request that names something that does not exist or cannot work. Exit 4.
 class Refusal : public std::runtime_error {
@@ -73,7 +74,12 @@ public:
     // Every group entry: dn -> member DNs (for cycle checks).
     std::map<std::string, std::vector<std::string>> all_groups();
 
-    std::string grantee_label(const std::string& dn);  // "bob@example.com", "group support-team", or the DN
+    std::string grantee_label(const std::string& dn);
+
+    // Every mailbox (as all_mailboxes) with its entry, read with `extra` attributes too.
+    std::vector<std::pair<Account, LdapEntry>> mailbox_entries(const std::vector<std::string>& extra);
+    // Entries below the users base matching `filter` (report: manager links).
+    std::vector<LdapEntry> search_users(const std::string& filter, const std::vector<std::string>& attributes);  // "bob@example.com", "group support-team", or the DN
 
 private:
     std::optional<LdapEntry> read_entry(const std::string& dn);

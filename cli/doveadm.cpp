@@ -92,4 +92,20 @@ std::optional<std::vector<std::string>> Doveadm::folders(const std::string& user
     return parse_mailbox_list(r.out);
 }
 
+std::optional<std::string> Doveadm::run(const std::vector<std::string>& args, std::string* error) const {
+    if (!configured()) {
+        if (error) *error = "no doveadm command";
+        return std::nullopt;
+    }
+    auto argv = argv_;
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = run_process(argv, "", timeout_ms_);
+    if (!r.started || r.timed_out) broken_ = true;
+    if (!r.started || r.timed_out || r.exit_status != 0) {
+        if (error) *error = r.timed_out ? "doveadm timed out" : r.errors.substr(0, 300);
+        return std::nullopt;
+    }
+    return r.out;
+}
+
 }  // namespace mailgrant::cli

@@ -31,6 +31,8 @@ public:
     bool configured() const { return !argv_.empty() && !broken_; }
     std::optional<MailboxStatus> status(const std::string& user, std::string* error = nullptr) const;
     std::optional<std::vector<std::string>> folders(const std::string& user, std::string* error = nullptr) const;
+    // CMD ARGS...: its stdout, or nullopt (error says why). For `dict iter` (last_login.h).
+    std::optional<std::string> run(const std::vector<std::string>& args, std::string* error = nullptr) const;
 
 private:
     std::vector<std::string> argv_;

@@ -85,7 +85,7 @@ Change grant_add_change(const GrantSpec& spec, const SchemaConfig& schema) {
     c.dn = child_dn(schema.grant_name, spec.name, spec.mailbox_dn);
     c.attributes.emplace_back("objectClass", schema.grant_object_class);
     c.attributes.emplace_back(schema.grant_name, spec.name);
-    c.attributes.emplace_back(schema.grantee, spec.grantee_dn);
+    for (const auto& g : spec.grantee_dns) c.attributes.emplace_back(schema.grantee, g);
     for (const auto& f : spec.folders) c.attributes.emplace_back(schema.folder, f);
     if (!spec.rights_text.empty()) c.attributes.emplace_back(schema.rights, spec.rights_text);
     if (spec.send_as) c.attributes.emplace_back(schema.send, "sendAs");
@@ -93,6 +93,21 @@ Change grant_add_change(const GrantSpec& spec, const SchemaConfig& schema) {
     if (spec.not_before) c.attributes.emplace_back(schema.not_before, format_generalized_time(*spec.not_before));
     if (spec.not_after) c.attributes.emplace_back(schema.not_after, format_generalized_time(*spec.not_after));
     if (!spec.description.empty()) c.attributes.emplace_back("description", spec.description);
+    return c;
+}
+
+Change edit_change(const std::string& grant_dn, const GrantEdit& edit) {
+    Change c;
+    c.dn = grant_dn;
+    if (edit.action == GrantEdit::Action::Delete) {
+        c.type = Change::Type::Delete;
+        return c;
+    }
+    c.type = Change::Type::Modify;
+    for (const auto& v : edit.changes)
+        c.modifications.push_back({v.op == ValueChange::Op::Add ? Modification::Op::Add : Modification::Op::Delete,
+                                   v.attribute,
+                                   {v.value}});
     return c;
 }
 

@@ -11,12 +11,13 @@
 
 #include "ldif.h"
 #include "mailgrant/config.h"
+#include "mailgrant/grant_edit.h"
 
 namespace mailgrant::cli {
 
 struct GrantSpec {
     std::string mailbox_dn;
-    std::string grantee_dn;
+    std::vector<std::string> grantee_dns;  // one, or several for one new --name'd grant
     std::string name;
     std::vector<std::string> folders;
     std::string rights_text;  // as stored: a role name or canonical letters; "" = none
@@ -45,5 +46,10 @@ std::vector<std::string> validate_grant(const GrantSpec& spec, std::time_t now);
 std::string rights_argument(const std::optional<std::string>& role, const std::optional<std::string>& letters);
 
 Change grant_add_change(const GrantSpec& spec, const SchemaConfig& schema);
+
+// The core's answer to "what does the grant become" (grant_edit.h) as a Change for
+// LdapWriter or --ldif: Modify with single-value adds/deletes, or Delete.
+// Precondition: edit.action is Modify or Delete.
+Change edit_change(const std::string& grant_dn, const GrantEdit& edit);
 
 }  // namespace mailgrant::cli

@@ -14,7 +14,8 @@ const char* kExitCodes =
     "  3  configuration or LDAP error (nothing was decided or changed)\n"
     "  4  refused: the request could never work (unknown mailbox or grantee, bad rights,\n"
     "     --until before --from, no such grant, ...); nothing was changed\n"
-    "  5  grant written, but the --notify message could not be delivered\n";
+    "  5  grant written, but the --notify message could not be delivered\n"
+    "  6  report: message counts or last logins could not be read (shown as \"-\")\n";
 
 const char* kWriteOptions =
     "Write options (grant, revoke):\n"
@@ -32,11 +33,16 @@ std::string config_option() {
 
 const std::vector<Verb>& verbs() {
     static const std::vector<Verb> table{
-        {"grant", "share a mailbox's folders and/or sending with a user or group",
-         "usage: mailgrant [-c CONFIG] grant MAILBOX GRANTEE [options]\n"
+        {"grant", "share a mailbox's folders and/or sending with users or groups",
+         "usage: mailgrant [-c CONFIG] grant MAILBOX GRANTEE [GRANTEE...] [options]\n"
          "\n"
-         "Creates a grant entry below MAILBOX. MAILBOX: address, alias, login or DN.\n"
+         "Gives each GRANTEE access below MAILBOX. MAILBOX: address, alias, login or DN.\n"
          "GRANTEE: address, login, group name (cn) or DN of a person or group.\n"
+         "One grant per grantee and mailbox: a grantee who already has a grant here with the\n"
+         "same validity window gets it extended (folders, rights, send rights) -- folders join\n"
+         "a grant whose rights are the ones asked for, or whose every folder is named again\n"
+         "(then its rights change); otherwise a new grant is created and the output says why.\n"
+         "--name always creates one new grant, naming every GRANTEE given.\n"
          "\n"
          "  -f, --folder F     folder or pattern: INBOX, Projects, 'Projects/*', '*' (repeatable)\n"
          "  --role ROLE        reader (lrs), editor (lrswipkxte) or admin (lrswipkxtea)\n"
@@ -46,8 +52,9 @@ const std::vector<Verb>& verbs() {
          "  --from TIME        valid from TIME; --until TIME  valid until TIME\n"
          "                     TIME: 2024-08-31 (from: 00:00:00Z, until: 23:59:59Z),\n"
          "                     2024-08-31T18:00Z or 20240831180000Z (UTC)\n"
-         "  --name NAME        the grant's cn (default: grantee's name, made unique)\n"
-         "  --description TEXT\n"
+         "  --name NAME        create a new grant with this cn (default: extend the grantee's\n"
+         "                     grant, or create one named after the grantee, made unique)\n"
+         "  --description TEXT (new grants only)\n"
          "  --notify           mail the grantee (every member, for a group) what was shared\n"
          "  --notify-from ADDR sender of the notice (default postmaster@<mailbox domain>)\n"
          "  --smtp HOST:PORT   send the notice by SMTP (default: /usr/sbin/sendmail -t -i)\n"
@@ -56,21 +63,27 @@ const std::vector<Verb>& verbs() {
          "Refused (exit 4) when the grant could never work: unknown mailbox or grantee,\n"
          "grantee is the mailbox itself or a shared mailbox, bad role or rights letters,\n"
          "rights without a folder or a folder without rights, nothing granted, --until\n"
-         "before --from or in the past, a --name already taken.\n"
+         "before --from or in the past, a --name already taken. Nothing is written then.\n"
          "\n"
          "Examples:\n"
          "  mailgrant grant alice@example.com bob@example.com --folder Projects --folder 'Projects/*' --role reader\n"
-         "  mailgrant grant support@example.com support-team --folder '*' --role editor --send-as\n"
-         "  mailgrant grant alice@example.com carol --folder INBOX --rights lrsw --until 2024-08-31 --notify\n",
+         "  mailgrant grant alice@example.com bob@example.com --send-on-behalf      # joins bob's grant\n"
+         "  mailgrant grant support@example.com bob carol --folder '*' --role editor --send-as\n"
+         "  mailgrant grant alice@example.com carol --folder INBOX --rights lrsw --until 2030-08-31 --notify\n",
          run_grant},
-        {"revoke", "remove a grant, or a grantee from a mailbox's grants",
+        {"revoke", "remove a grant, or (part of) grantees' access to a mailbox",
          "usage: mailgrant [-c CONFIG] revoke MAILBOX NAME [options]\n"
-         "       mailgrant [-c CONFIG] revoke MAILBOX --grantee GRANTEE [--folder F] [options]\n"
+         "       mailgrant [-c CONFIG] revoke MAILBOX --grantee GRANTEE [--grantee G2...]\n"
+         "                 [--folders-only | --send-only | --folder F [--folder F2...]] [options]\n"
          "\n"
          "By NAME: deletes that grant entry. With --grantee: every grant of MAILBOX naming\n"
-         "GRANTEE is deleted, or, when it also names other grantees, GRANTEE is removed from it.\n"
-         "With --folder F only grants listing F are touched, and only F is removed from a grant\n"
-         "that lists other folders too.\n",
+         "GRANTEE loses GRANTEE -- the entry is deleted, or, when it also names other grantees,\n"
+         "only GRANTEE is taken out of it. Only a part of the access:\n"
+         "  --folders-only     folder access (folders and rights); send rights stay\n"
+         "  --send-only        send rights (sendAs, sendOnBehalf); folder access stays\n"
+         "  -f, --folder F     exactly folder F as listed in the grant (repeatable)\n"
+         "A grant left granting nothing is deleted. A part cannot be taken out of a grant\n"
+         "shared with other grantees (it would go for them too): that is refused (exit 4).\n",
          run_revoke},
         {"list", "grants and their state (active, not yet valid, expired)",
          "usage: mailgrant [-c CONFIG] list [MAILBOX | --grantee GRANTEE] [--expand]\n"
@@ -93,19 +106,43 @@ const std::vector<Verb>& verbs() {
          "\n"
          "Reports grantee DNs that do not exist, unknown roles and bad rights letters, bad\n"
          "send values or times, expired grants still present, grants below entries without\n"
-         "a mail address, group membership cycles, and folder patterns matching none of the\n"
-         "owner's folders (asked with `CMD mailbox list -u OWNER`; CMD defaults to\n"
+         "a mail address, group membership cycles, and folder names or patterns matching none\n"
+         "of the owner's folders nor anything below one ('Projects/*' is fine while Projects\n"
+         "has no subfolder yet) (asked with `CMD mailbox list -u OWNER`; CMD defaults to\n"
          "`doveadm`; skipped where it does not run). Exit 1 when anything is found.\n",
          run_check},
-        {"report", "one row per mailbox: addresses, access, messages, unread, size",
-         "usage: mailgrant [-c CONFIG] report [--address GLOB] [--grantee WHO]\n"
-         "                 [--type personal|shared] [--min-size SIZE] [--doveadm CMD | --no-doveadm]\n"
+        {"report", "one row per mailbox: owner, access, messages, unread, size, last login",
+         "usage: mailgrant [-c CONFIG] report [--columns COLS] [--sort COLS] [--filter F]...\n"
+         "                 [--format table|json|csv] [--as-supervisor PERSON]\n"
+         "                 [--address GLOB] [--grantee WHO] [--type personal|shared] [--min-size SIZE]\n"
+         "                 [--doveadm CMD | --no-doveadm] [--last-login-dict URI]\n"
          "\n"
-         "ACCESS lists every person with an active grant (groups expanded) with role or\n"
-         "rights, sending right and group path. MESSAGES, UNREAD and SIZE come from\n"
-         "`CMD -f flow mailbox status -u USER 'messages unseen vsize' '*'` (CMD defaults to\n"
-         "`doveadm`, e.g. --doveadm \"doveadm -c /etc/dovecot/dovecot.conf\"); \"-\" when it\n"
-         "does not run. --min-size (500K, 10M, 2G) keeps only mailboxes known to be that big.\n",
+         "Columns: address, name, type, owner, aliases, access, messages, unread, size,\n"
+         "last-login, grants, expires. Default: address,type,aliases,access,messages,unread,size\n"
+         "(JSON: all but last-login). OWNER: the person of a personal mailbox; the `manager`\n"
+         "of a shared one. ACCESS lists every person with an active grant (groups expanded)\n"
+         "with role or rights, sending right and group path. GRANTS: the grant entries below\n"
+         "the mailbox; EXPIRES: the earliest end of one still in force or to come.\n"
+         "\n"
+         "  --columns COLS      e.g. address,name,owner,size,last-login\n"
+         "  --sort COLS         e.g. -size,address ('-': descending; unknown values last)\n"
+         "  --filter F          KEY=GLOB, KEY!=GLOB (case-insensitive; list columns: any entry;\n"
+         "                      '-' for none), KEY>V, KEY<V, KEY>=V, KEY<=V for numbers, sizes\n"
+         "                      (500K, 1M, 2G), dates (2026-01-01) and the number of entries of\n"
+         "                      list columns; repeatable, all must match:\n"
+         "                      --filter 'size>1M' --filter 'last-login<2026-01-01' --filter type=shared\n"
+         "  --format FMT        table (default), json (as --json) or csv (RFC 4180, exact bytes)\n"
+         "  --as-supervisor P   only mailboxes whose owner has P as manager (transitively,\n"
+         "                      cli.manager_attribute, cli.manager_max_depth); cli.supervisor\n"
+         "                      sets it for a delegated admin's configuration\n"
+         "\n"
+         "MESSAGES, UNREAD and SIZE come from `CMD -f flow mailbox status -u USER 'messages\n"
+         "unseen vsize' '*'` (CMD defaults to `doveadm`, e.g. --doveadm \"doveadm -c\n"
+         "/etc/dovecot/dovecot.conf\"); --no-doveadm leaves them out (\"-\"). LAST LOGIN comes\n"
+         "from Dovecot's last_login plugin dictionary (cli.last_login_dict, file:/PATH or a\n"
+         "dict URI read with `CMD dict iter`). Only metadata is read, never mail. When counts\n"
+         "or last logins were asked for and could not be read, stderr says so and the exit\n"
+         "code is 6.\n",
          run_report},
     };
     return table;

@@ -18,6 +18,11 @@
 // Dovecot routes it through this master passdb too. $SERVICE is set by Dovecot's
 // checkpassword passdb for every call; when it is missing we refuse (fail closed).
 //
+// The decision itself (service, empty password, account, password, grant) is the core's
+// mailgrant::collaborator_login (core/include/mailgrant/collaborator_login.h), shared
+// with Dovecot 2.4's passdb driver (dovecot-plugin/auth/): this program only speaks the
+// checkpassword protocol and maps the verdict to exit codes and log lines.
+//
 // usage (dovecot passdb args): mailgrant-checkpassword [-c CONFIG] REPLY-PROGRAM...
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,9 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "mailgrant/bad_input.h"
+#include "mailgrant/collaborator_login.h"
 #include "mailgrant/config.h"
-#include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
 #include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
@@ -65,9 +69,24 @@ void log(const std::string& text, Level level = Level::Error) {
         std::fprintf(stderr, "mailgrant-checkpassword: %s\n", line.c_str());
 }
 
-// The services a per-collaborator login may use: the ones that only open mailboxes.
-bool service_opens_mailboxes_only(const std::string& service) {
-    return service == "imap" || service == "pop3";
+Level level_of(mailgrant::LoginLogLevel level) {
+    switch (level) {
+        case mailgrant::LoginLogLevel::Info: return Level::Info;
+        case mailgrant::LoginLogLevel::Warning: return Level::Warning;
+        case mailgrant::LoginLogLevel::Error: break;
+    }
+    return Level::Error;
+}
+
+// Logs the core's verdict; the exit status Dovecot's checkpassword expects for it.
+int report(const mailgrant::LoginVerdict& verdict) {
+    log(verdict.message, level_of(verdict.level));
+    switch (verdict.outcome) {
+        case mailgrant::LoginOutcome::Allowed: return 0;
+        case mailgrant::LoginOutcome::Refused: return kRefused;
+        case mailgrant::LoginOutcome::Temporary: break;
+    }
+    return kTemporary;
 }
 
 }  // namespace
@@ -99,48 +118,28 @@ int main(int argc, char** argv) {
     const std::string grantee = input.substr(0, end_user);
     const std::string password = input.substr(end_user + 1, end_password - end_user - 1);
     const char* target_env = std::getenv("AUTH_LOGIN_USER");
-    const std::string mailbox = target_env ? target_env : "";
-    if (mailbox.empty() || mailbox == grantee) {
-        log("not a MAILBOX*GRANTEE login for " + grantee + ": refused", Level::Info);
-        return kRefused;
-    }
     const char* service_env = std::getenv("SERVICE");
-    const std::string service = service_env ? service_env : "";
-    if (!service_opens_mailboxes_only(service)) {
-        log("refused per-collaborator login of " + grantee + " to " + mailbox + " for service '" +
-            (service.empty() ? std::string("unknown") : service) +
-            "': it is for reading mail only (IMAP, POP3); to send, log in as " + grantee +
-            " (sendAs/sendOnBehalf grants decide which From addresses are allowed)",
-            Level::Warning);
-        return kRefused;
-    }
-    // An empty password makes an LDAP simple bind "unauthenticated" -- and succeed.
-    if (password.empty()) {
-        log("empty password for " + grantee + ": refused", Level::Info);
-        return kRefused;
-    }
+    mailgrant::CollaboratorLogin login;
+    login.grantee = grantee;
+    login.mailbox = target_env ? target_env : "";
+    login.service = service_env ? service_env : "";  // missing: refused (fail closed)
+    login.password = password;
+    // The decision is the core's (collaborator_login.h); this adapter only reads Dovecot's
+    // input and maps the verdict to exit codes. Refusals that need no directory come
+    // before loading the configuration.
+    if (const auto early = mailgrant::collaborator_login_precheck(login)) return report(*early);
 
     try {
         const auto config = mailgrant::load_config(config_path);
         mailgrant::LdapConnection ldap(config.ldap);
         mailgrant::LdapDirectory directory(config, ldap);
-        mailgrant::Decider decider(directory, mailgrant::SystemClock::instance());
-        const auto account = directory.find_login(grantee);
-        if (!account || account->shared_mailbox || !mailgrant::password_is_right(config.ldap, account->dn, password)) {
-            log("wrong password or unknown user " + grantee, Level::Info);
-            return kRefused;
-        }
-        if (!decider.may_open_mailbox(grantee, mailbox)) {
-            log("refused login of " + grantee + " to " + mailbox + ": no grant in LDAP", Level::Info);
-            return kRefused;
-        }
-        log("login of " + grantee + " to " + mailbox + " (service " + service + ") allowed by an LDAP grant", Level::Info);
+        const auto verdict = mailgrant::collaborator_login(
+            login, directory, mailgrant::SystemClock::instance(),
+            [&](const std::string& dn, const std::string& pw) { return mailgrant::password_is_right(config.ldap, dn, pw); });
+        if (const int status = report(verdict); status != 0) return status;
     } catch (const mailgrant::ConfigError& e) {
         log(std::string("configuration error: ") + e.what());
         return kTemporary;
-    } catch (const mailgrant::BadInput& e) {  // the client's mistake: permanent, not an outage
-        log(std::string("refused: ") + e.what(), Level::Info);
-        return kRefused;
     } catch (const std::exception& e) {
         log(std::string("temporary failure: ") + e.what());
         return kTemporary;

@@ -20,15 +20,19 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
+#include "mailgrant/collaborator_login.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
+#include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
+#include "mailgrant/ldap_session.h"
 #include "mailgrant/self_service.h"
 
 struct mailgrant_core {
@@ -206,4 +210,70 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         core->breaker_reason = result.message.empty() ? "LDAP unavailable" : result.message;
         return -1;
     });
+}
+
+// Per-collaborator login (Dovecot 2.4's passdb driver). The core decides
+// (collaborator_login.h); here only the C types, the breaker and log-safe text. The
+// password is checked by a bind as the grantee's entry, never cached; the account and
+// grant lookups go through this process's cache like every other question.
+extern "C" int mailgrant_core_collaborator_login(mailgrant_core* core, const char* service, const char* mailbox,
+                                                 const char* grantee, const char* password, int* log_level,
+                                                 char* message, std::size_t message_size) {
+    constexpr std::size_t kMaxLogLine = 4096;
+    int level = MAILGRANT_LOG_ERROR;
+    int status = MAILGRANT_LOGIN_TEMPORARY;
+    std::string text;
+    try {
+        mailgrant::CollaboratorLogin login;
+        login.service = service ? service : "";
+        login.mailbox = mailbox ? mailbox : "";
+        login.grantee = grantee ? grantee : "";
+        login.password = password ? password : "";
+        std::optional<mailgrant::LoginVerdict> verdict = mailgrant::collaborator_login_precheck(login);
+        if (!verdict && !core) {
+            text = "temporary failure: mailgrant has no configuration loaded (see the error logged when loading it)";
+        } else if (!verdict && core->clock->wall_now() < core->breaker_until) {
+            text = "temporary failure: " + core->breaker_reason;
+        } else {
+            if (!verdict) {
+                const mailgrant::LdapConfig& ldap = core->config.ldap;
+                verdict = mailgrant::collaborator_login(
+                    login, *core->cache, *core->clock,
+                    [&ldap](const std::string& dn, const std::string& pw) {
+                        return mailgrant::password_is_right(ldap, dn, pw);
+                    });
+                if (verdict->reason == mailgrant::LoginReason::Trouble) {
+                    core->breaker_until = core->clock->wall_now() + std::max(1, core->config.cache.negative_ttl_s);
+                    core->breaker_reason = verdict->message;
+                }
+            }
+            text = verdict->message;
+            switch (verdict->level) {
+                case mailgrant::LoginLogLevel::Info: level = MAILGRANT_LOG_INFO; break;
+                case mailgrant::LoginLogLevel::Warning: level = MAILGRANT_LOG_WARNING; break;
+                case mailgrant::LoginLogLevel::Error: level = MAILGRANT_LOG_ERROR; break;
+            }
+            switch (verdict->outcome) {
+                case mailgrant::LoginOutcome::Allowed: status = MAILGRANT_LOGIN_ALLOWED; break;
+                case mailgrant::LoginOutcome::Refused: status = MAILGRANT_LOGIN_REFUSED; break;
+                case mailgrant::LoginOutcome::Temporary: status = MAILGRANT_LOGIN_TEMPORARY; break;
+            }
+        }
+    } catch (const std::exception& e) {
+        level = MAILGRANT_LOG_ERROR;
+        status = MAILGRANT_LOGIN_TEMPORARY;
+        text = std::string("temporary failure: internal error: ") + e.what();
+    } catch (...) {
+        level = MAILGRANT_LOG_ERROR;
+        status = MAILGRANT_LOGIN_TEMPORARY;
+        text = "temporary failure: internal error";
+    }
+    if (log_level) *log_level = level;
+    try {
+        // Names in the line come from the client: no control character reaches the log.
+        put(message, message_size, mailgrant::excerpt(text, kMaxLogLine));
+    } catch (...) {
+        put(message, message_size, "temporary failure: internal error");
+    }
+    return status;
 }

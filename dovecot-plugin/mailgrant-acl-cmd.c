@@ -9,6 +9,8 @@
  * cmd_deleteacl -> acl_mailbox_update_acl -> acl_object_update, i.e. only after
  * imap_acl opened the folder and acl_mailbox_right_lookup(ACL_STORAGE_RIGHT_ADMIN)
  * said the actor holds the `a` right (the ACL check the write-through relies on).
+ * 2.4.1: the same path (imap_acl_cmd_setacl -> acl_mailbox_open_as_admin ->
+ * cmd_acl_mailbox_update -> acl_mailbox_update_acl).
  */
 #include "lib.h"
 #include "array.h"

@@ -26,9 +26,10 @@ static time_t mailgrant_last_error_log;
    (each retry would re-read the file and log again), only once per log interval. */
 static char *mailgrant_failed_path;
 static time_t mailgrant_failed_at;
-/* The path the last mail user's settings resolved to (mailgrant_user_created). The dict
-   driver cannot see the user's settings: Dovecot's ACL plugin opens acl_shared_dict
-   before our mail_user_created hook runs (lib01_acl sorts first) and passes only the URI. */
+/* The path the last mail user's settings resolved to (mailgrant_user_created; 2.4: also
+   the dict's init). The 2.3 dict driver cannot see the user's settings: Dovecot's ACL
+   plugin opens acl_shared_dict before our mail_user_created hook runs (lib01_acl sorts
+   first) and passes only the URI. */
 static char *mailgrant_user_config_path;
 /* An explicit path from an older drop-in's acl_shared_dict = mailgrant:<path>. */
 static char *mailgrant_dict_config_path;
@@ -103,16 +104,23 @@ struct mailgrant_core *mailgrant_get_core(const char *config_path)
 
 struct mailgrant_core *mailgrant_user_core(struct mail_user *user)
 {
-	/* 2.3: plugin { mailgrant_config = ... } */
-	return mailgrant_get_core(mailgrant_config_path(
-		mail_user_plugin_getenv(user, "mailgrant_config")));
+	/* 2.3: plugin { mailgrant_config = ... }; 2.4: the global setting (compat) */
+	return mailgrant_get_core(mailgrant_config_path(mailgrant_compat_user_config(user)));
+}
+
+void mailgrant_remember_config(const char *setting)
+{
+	const char *path = mailgrant_config_path(setting);
+
+	if (mailgrant_user_config_path != NULL && strcmp(mailgrant_user_config_path, path) == 0)
+		return;
+	i_free(mailgrant_user_config_path);
+	mailgrant_user_config_path = i_strdup(path);
 }
 
 void mailgrant_remember_user_config(struct mail_user *user)
 {
-	i_free(mailgrant_user_config_path);
-	mailgrant_user_config_path = i_strdup(mailgrant_config_path(
-		mail_user_plugin_getenv(user, "mailgrant_config")));
+	mailgrant_remember_config(mailgrant_compat_user_config(user));
 }
 
 const char *mailgrant_remembered_user_config(void)

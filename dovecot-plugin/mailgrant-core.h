@@ -72,6 +72,26 @@ int mailgrant_core_change_acl(struct mailgrant_core *core, const char *actor, co
                               const char *folder, const char *identifier, const char *rights, int remove,
                               char *error, size_t error_size);
 
+/* Per-collaborator login "MAILBOX*GRANTEE" with GRANTEE's own password, for a master
+   passdb (Dovecot 2.4's `mailgrant` passdb driver, dovecot-plugin/auth/; on 2.3
+   mailgrant-checkpassword makes the same call in C++). The decision is the core's
+   (collaborator_login.h): only imap/pop3, no empty password, GRANTEE's own account
+   (not a shared mailbox) and password (LDAP bind), an active folder grant of MAILBOX.
+   `service` is Dovecot's protocol ("imap", "smtp", ...; NULL or "" = unknown: refused).
+   `core` may be NULL (configuration not loaded): refusals that need no directory still
+   answer, everything else is temporary. Returns one of the MAILGRANT_LOGIN_* values and
+   always writes a one-line, control-character-free log message and its level
+   (MAILGRANT_LOG_*). LDAP trouble is TEMPORARY (never ALLOWED) and opens the breaker. */
+#define MAILGRANT_LOGIN_ALLOWED 1
+#define MAILGRANT_LOGIN_REFUSED 0
+#define MAILGRANT_LOGIN_TEMPORARY (-1)
+#define MAILGRANT_LOG_INFO 0
+#define MAILGRANT_LOG_WARNING 1
+#define MAILGRANT_LOG_ERROR 2
+int mailgrant_core_collaborator_login(struct mailgrant_core *core, const char *service, const char *mailbox,
+                                      const char *grantee, const char *password, int *log_level, char *message,
+                                      size_t message_size);
+
 #ifdef __cplusplus
 }
 #endif

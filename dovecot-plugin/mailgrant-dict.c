@@ -1,6 +1,8 @@
-/* mailgrant-dict.c -- a dict driver for acl_shared_dict = mailgrant: that answers
- * "who shares with user X" from LDAP grants, so those owners appear in the shared
- * namespace. 2.3: the dict driver vfuncs (struct dict, dict_op_settings).
+/* mailgrant-dict.c -- a dict driver named "mailgrant" that answers "who shares with
+ * user X" from LDAP grants, so those owners appear in the shared namespace. Dovecot's
+ * ACL plugin opens it as its sharing map: 2.3 acl_shared_dict = mailgrant:, 2.4
+ * acl_sharing_map { dict mailgrant { } } (a dict's driver is its name there). The
+ * vfuncs whose signatures differ (init, lookup) are in mailgrant-compat.c.
  */
 #include "lib.h"
 #include "array.h"
@@ -18,15 +20,11 @@
 
 #include "mailgrant-plugin.h"
 
-/*    The URI normally carries no path ("mailgrant:" or "mailgrant:default"): the driver
-   uses mailgrant_config, like the rest of the plugin. An older drop-in's
-   "mailgrant:<path>" still works where mailgrant_config is unset. */
-
 #define MAILGRANT_SHARED_USER_PREFIX DICT_PATH_SHARED "shared-boxes/user/"
 
 struct mailgrant_dict {
 	struct dict dict;
-	char *config_path; /* from the URI; NULL = none given */
+	char *config_path; /* from the 2.3 URI; NULL = none given (always in 2.4) */
 };
 
 struct mailgrant_dict_iterate_context {
@@ -42,20 +40,13 @@ struct mailgrant_dict_transaction_context {
 	struct dict_transaction_context ctx;
 };
 
-static int mailgrant_dict_init(struct dict *driver, const char *uri,
-			       const struct dict_settings *set ATTR_UNUSED,
-			       struct dict **dict_r, const char **error_r ATTR_UNUSED)
+struct dict *mailgrant_dict_create(const struct dict *driver, const char *uri_path)
 {
 	struct mailgrant_dict *dict = i_new(struct mailgrant_dict, 1);
 
 	dict->dict = *driver;
-	if (*uri != '\0' && strcmp(uri, "default") != 0) {
-		dict->config_path = i_strdup(uri);
-		/* Opened before mail_user_created runs: mailgrant_config_path() sees it there. */
-		mailgrant_set_dict_config_path(uri);
-	}
-	*dict_r = &dict->dict;
-	return 0;
+	dict->config_path = i_strdup(uri_path);
+	return &dict->dict;
 }
 
 /* The configuration for a dict lookup: the user's (mailgrant_config), which a path in
@@ -82,15 +73,6 @@ static void mailgrant_dict_deinit(struct dict *_dict)
 
 	i_free(dict->config_path);
 	i_free(dict);
-}
-
-static int mailgrant_dict_lookup(struct dict *dict ATTR_UNUSED,
-				 const struct dict_op_settings *set ATTR_UNUSED,
-				 pool_t pool ATTR_UNUSED, const char *key ATTR_UNUSED,
-				 const char **value_r, const char **error_r ATTR_UNUSED)
-{
-	*value_r = NULL;
-	return 0;
 }
 
 static void mailgrant_dict_add_owner(void *context, const char *owner)
@@ -122,7 +104,7 @@ mailgrant_dict_iterate_init(struct dict *_dict, const struct dict_op_settings *s
 
 	/* Only "shared/shared-boxes/user/<login>/" is ours: "anyone" and groups are
 	   covered by the user's own lookup (groups are resolved in LDAP). */
-	if (str_begins(path, MAILGRANT_SHARED_USER_PREFIX)) {
+	if (mailgrant_str_begins(path, MAILGRANT_SHARED_USER_PREFIX)) {
 		login = t_strcut(path + strlen(MAILGRANT_SHARED_USER_PREFIX), '/');
 		/* No configuration: no owners, and no second error line from Dovecot for
 		   the one mailgrant_get_core() has logged. */
@@ -206,9 +188,9 @@ static void mailgrant_dict_unset(struct dict_transaction_context *ctx ATTR_UNUSE
 struct dict mailgrant_dict_driver = {
 	.name = "mailgrant",
 	.v = {
-		.init = mailgrant_dict_init,
+		.init = mailgrant_dict_compat_init,
 		.deinit = mailgrant_dict_deinit,
-		.lookup = mailgrant_dict_lookup,
+		.lookup = mailgrant_dict_compat_lookup,
 		.iterate_init = mailgrant_dict_iterate_init,
 		.iterate = mailgrant_dict_iterate,
 		.iterate_deinit = mailgrant_dict_iterate_deinit,

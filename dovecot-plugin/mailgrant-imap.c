@@ -8,6 +8,10 @@
  * send_tagline vfunc (struct imap_client_vfuncs, 2.3) puts it in place of that generic text
  * for the SETACL/DELETEACL it belongs to.
  *
+ * 2.4.1 is the same (imap-acl-plugin.c cmd_acl_mailbox_update still answers
+ * MAIL_ERRSTR_CRITICAL_MSG; imap_client_created_hook_set and send_tagline unchanged),
+ * so this file serves both versions unchanged.
+ *
  * This module is loaded by every mail process (imap, lmtp, doveadm, ...). Only the imap
  * binary exports imap_client_created_hook_set: it is looked up at load time, so the
  * same module needs no separate imap_* plugin in the drop-in. Without it (any other

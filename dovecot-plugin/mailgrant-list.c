@@ -1,6 +1,8 @@
 /* mailgrant-list.c -- the plugin's module context on every mailbox list, and the
  * place where the ACL backend's vfuncs are chained (rights: mailgrant-rights.c; ACL
- * commands: mailgrant-acl-cmd.c) once the ACL plugin has set them up.
+ * commands: mailgrant-acl-cmd.c) once the ACL plugin has set them up (2.3: in its
+ * mail_namespace_storage_added hook; 2.4: already in mailbox_list_created -- both come
+ * before the storage-added hook of a module loaded after lib01_acl).
  */
 #include "lib.h"
 #include "array.h"
@@ -51,12 +53,15 @@ void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns)
 	if (alist == NULL || mlist == NULL || mlist->wrapped)
 		return;
 	backend = alist->rights.backend;
-	/* 2.3: struct acl_backend_vfuncs, copied and partly replaced */
-	mlist->acl_vprev = backend->v;
-	backend->v.object_refresh_cache = mailgrant_object_refresh_cache;
-	backend->v.nonowner_lookups_iter_deinit = mailgrant_nonowner_lookups_iter_deinit;
-	backend->v.object_list_init = mailgrant_object_list_init;
-	backend->v.object_update = mailgrant_object_update;
+	/* The backend's table, copied and partly replaced (2.3: a struct in the backend,
+	   2.4: a const pointer to the driver's table; mailgrant-compat.h). */
+	mlist->acl_vprev = MAILGRANT_ACL_V(backend);
+	mlist->acl_v = mlist->acl_vprev;
+	mlist->acl_v.object_refresh_cache = mailgrant_object_refresh_cache;
+	mlist->acl_v.nonowner_lookups_iter_deinit = mailgrant_nonowner_lookups_iter_deinit;
+	mlist->acl_v.object_list_init = mailgrant_object_list_init;
+	mlist->acl_v.object_update = mailgrant_object_update;
+	MAILGRANT_ACL_SET_V(backend, &mlist->acl_v);
 	mlist->wrapped = TRUE;
 	/* Someone else's mailbox seen by this user: a shared namespace's owner, or the
 	   user's own namespace when logged in as MAILBOX*GRANTEE. */

@@ -22,13 +22,20 @@
    authenticated with their own password; only a grant lets them in. */
 void mailgrant_mail_user_created(struct mail_user *user)
 {
-	const char *master = mail_user_plugin_getenv(user, "master_user");
+	const char *master, *cerror;
 	struct mailgrant_core *core;
 	char error[MAILGRANT_ERROR_MAX];
 	int ret;
 
 	if (user->autocreated)
 		return;
+	/* 2.4: the grantee as ACL user, before any mailbox list exists (mailgrant-compat.c) */
+	if (mailgrant_compat_user_created(user, &cerror) < 0) {
+		i_error("mailgrant: %s", cerror);
+		user->error = p_strdup_printf(user->pool, "mailgrant: %s", cerror);
+		return;
+	}
+	master = mailgrant_compat_master_user(user);
 	/* for the dict driver, which cannot read the user's settings itself */
 	mailgrant_remember_user_config(user);
 	if (master == NULL || *master == '\0' || strcmp(master, user->username) == 0)

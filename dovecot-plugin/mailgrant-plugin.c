@@ -1,11 +1,11 @@
-/* mailgrant-plugin.c -- the Dovecot 2.3 module entry of mailgrant: adds rights from
+/* mailgrant-plugin.c -- the Dovecot module entry of mailgrant (2.3 and 2.4): adds rights from
  * LDAP grants to what the ACL plugin computes, lists the owners who share with a user
  * in the shared namespace, and refuses per-collaborator (master user) logins without a
  * grant. Each concern has its own file (see mailgrant-plugin.h); all decisions come
  * from the C++ core through mailgrant-core.h.
  *
- * The configuration is named once, by mailgrant_config (acl_shared_dict = mailgrant:
- * carries no path). A configuration that cannot be loaded gives one error line per
+ * The configuration is named once, by mailgrant_config (the sharing map's dict
+ * "mailgrant" carries no path). A configuration that cannot be loaded gives one error line per
  * process and interval: shared folders and per-collaborator logins are unavailable,
  * the user's own mailbox works as without the plugin.
  */

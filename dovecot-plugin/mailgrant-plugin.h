@@ -8,13 +8,18 @@
  *   mailgrant-acl-cmd.c  GETACL shows LDAP grants; SETACL/DELETEACL written through to LDAP
  *   mailgrant-imap.c     the reason of a refused SETACL/DELETEACL in the tagged NO
  *   mailgrant-login.c    per-collaborator (MAILBOX*GRANTEE) logins need a grant
- *   mailgrant-dict.c     acl_shared_dict = mailgrant: who shares with a user
+ *   mailgrant-dict.c     the sharing map (2.3 acl_shared_dict = mailgrant:, 2.4
+ *                        acl_sharing_map { dict mailgrant { } }): who shares with a user
+ *   mailgrant-compat.[ch] every Dovecot 2.3 / 2.4 difference (settings, master user,
+ *                        ACL vfunc table, dict init/lookup signatures, str_begins)
+ *   mailgrant-settings.c 2.4 only: the typed setting mailgrant_config, also linked into
+ *                        libmailgrant_settings.so (mailgrant-settings-module.c) for the
+ *                        config process
  *
- * Dovecot 2.3 API use (for the 2.4 port) is marked "2.3:" where it is not obvious:
- * mail_user_plugin_getenv settings, the dict driver vfuncs, acl_backend_vfuncs
- * (object_update reached via imap_acl -> acl_mailbox_update_acl after its admin check),
- * imap_client_created_hook_set (looked up with dlsym) and imap_client_vfuncs.send_tagline
- * (imap_acl's fixed "Internal error" text for a failed acl_object_update).
+ * Built against Dovecot 2.3.19 (Debian 12) and 2.4.1 (Debian 13) from this one tree; the
+ * rest of the glue uses the same API on both (checked against 2.4.1's acl-api-private.h,
+ * acl-cache.h, imap-client.h, dict-private.h). Where the two differ, it goes through
+ * mailgrant-compat.h.
  */
 #ifndef MAILGRANT_PLUGIN_H
 #define MAILGRANT_PLUGIN_H
@@ -26,6 +31,7 @@
 #include "acl-api-private.h"
 
 #include "mailgrant-core.h"
+#include "mailgrant-compat.h"
 
 /* ---- limits, named once ---- */
 /* Messages from the core (one log line each). */
@@ -40,7 +46,9 @@
 /* ---- mailgrant-list.c ---- */
 struct mailgrant_mailbox_list {
 	union mailbox_list_module_context module_ctx;
-	struct acl_backend_vfuncs acl_vprev;
+	/* the ACL backend's vfuncs before ours (called from ours), and the table the
+	   backend calls now (2.4 points at it; 2.3 copies it in) */
+	struct acl_backend_vfuncs acl_vprev, acl_v;
 	/* the mailbox (owner) whose folders this list shows; NULL = not ours to extend */
 	const char *owner;
 	/* folder -> rights letters last added to the ACL cache */
@@ -62,6 +70,8 @@ struct mailgrant_core *mailgrant_get_core(const char *config_path);
 struct mailgrant_core *mailgrant_user_core(struct mail_user *user);
 /* The last mail user's configuration, for the dict driver (NULL = none yet). */
 void mailgrant_remember_user_config(struct mail_user *user);
+/* The same from a mailgrant_config value (NULL/"" = unset) read elsewhere (2.4 dict). */
+void mailgrant_remember_config(const char *setting);
 const char *mailgrant_remembered_user_config(void);
 /* A path an older drop-in gave in acl_shared_dict = mailgrant:<path> (first one wins). */
 void mailgrant_set_dict_config_path(const char *path);
@@ -91,5 +101,7 @@ void mailgrant_mail_user_created(struct mail_user *user);
 
 /* ---- mailgrant-dict.c ---- */
 extern struct dict mailgrant_dict_driver;
+/* A dict of this driver; uri_path = a configuration path the 2.3 URI named (NULL: none). */
+struct dict *mailgrant_dict_create(const struct dict *driver, const char *uri_path);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "mailgrant/dn.h"
+#include "mailgrant/grant_edit.h"
 #include "mailgrant/input.h"
 #include "mailgrant/rights.h"
 
@@ -92,22 +93,20 @@ std::string join(const std::vector<std::string>& parts) {
     return out;
 }
 
-// Takes `folder` out of one grant: the entry goes when nothing else is left in it; send
-// rights are never touched (DESIGN.md: send rights are never changed through IMAP ACL).
+// Takes `folder` out of one grant of this grantee alone, as the core's one answer to
+// "what does the grant become" (grant_edit.h): the entry goes when nothing else is left
+// in it; send rights are never touched (DESIGN.md: send rights are never changed through
+// IMAP ACL).
 void remove_folder(GrantWriter& writer, const SchemaConfig& schema, const Grant& g, const std::string& folder,
                    std::vector<std::string>& changes) {
-    const bool has_send = g.send_as || g.send_on_behalf;
-    if (g.folders.size() == 1 && !has_send) {
+    const GrantEdit edit = remove_part(g, {g.grantees.at(0)}, GrantPart{GrantPart::Kind::Folder, {folder}}, schema);
+    if (edit.action == GrantEdit::Action::Delete) {
         writer.delete_entry(g.dn);
         changes.push_back("deleted " + g.dn);
-    } else if (g.folders.size() == 1) {
-        std::vector<ValueChange> ch{{ValueChange::Op::Delete, schema.folder, folder}};
-        if (!g.rights_text.empty()) ch.push_back({ValueChange::Op::Delete, schema.rights, g.rights_text});
-        writer.modify_entry(g.dn, ch);
-        changes.push_back("folder and rights removed from " + g.dn + " (its send rights stay)");
-    } else {
-        writer.modify_entry(g.dn, {{ValueChange::Op::Delete, schema.folder, folder}});
-        changes.push_back("folder removed from " + g.dn);
+    } else if (edit.action == GrantEdit::Action::Modify) {
+        writer.modify_entry(g.dn, edit.changes);
+        changes.push_back(edit.changes.size() > 1 ? "folder and rights removed from " + g.dn + " (its send rights stay)"
+                                                  : "folder removed from " + g.dn);
     }
 }
 

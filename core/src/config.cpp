@@ -326,6 +326,22 @@ void read_schema(Section s, SchemaConfig& c) {
     s.reject_unknown();
 }
 
+void read_cli(Section s, CliConfig& c) {
+    s.string("supervisor", c.supervisor);
+    s.string("manager_attribute", c.manager_attribute, false);
+    s.integer("manager_max_depth", c.manager_max_depth, 1, 64);
+    s.string("last_login_dict", c.last_login_dict);
+    s.string("last_login_key", c.last_login_key, false);
+    s.reject_unknown();
+    check_attribute_name(s, "manager_attribute", c.manager_attribute);
+    if (c.last_login_key.find("%u") == std::string::npos && c.last_login_key.find("%{user}") == std::string::npos)
+        s.fail(s.raw("last_login_key"), s.dotted("last_login_key"), "must contain %u (the login), as Dovecot's");
+    if (c.last_login_dict.rfind("file:", 0) == 0 && (c.last_login_dict.size() < 6 || c.last_login_dict[5] != '/'))
+        s.fail(s.raw("last_login_dict"), s.dotted("last_login_dict"), "file: needs an absolute path (file:/var/lib/...)");
+    if (c.last_login_dict.find_first_of("\r\n") != std::string::npos)
+        s.fail(s.raw("last_login_dict"), s.dotted("last_login_dict"), "must be one line");
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& name) {
@@ -348,6 +364,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_cache(top.child("cache"), config.cache);
         read_policy(top.child("policy"), config.policy);
         read_schema(top.child("schema"), config.schema);
+        read_cli(top.child("cli"), config.cli);
         top.reject_unknown();
     } catch (const YAML::Exception& e) {  // e.g. bad conversions
         throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

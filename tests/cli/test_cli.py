@@ -250,11 +250,13 @@ class Pristine(CliCase):
         self.assertEqual([r["mailbox"] for r in json.loads(out)["mailboxes"]], ["support@example.com"])
         rc, out, _ = self.run_cli("report", "--no-doveadm", "--address", "A.SMITH@*", "--json")
         self.assertEqual([r["mailbox"] for r in json.loads(out)["mailboxes"]], ["alice@example.com"])
-        # a doveadm that cannot run: numbers are "-", never an error
-        rc, out, _ = self.run_cli("report", "--doveadm", "/nonexistent/doveadm", "--address", "bob@*")
-        self.assertEqual(rc, 0)
+        # a doveadm that cannot run: numbers are "-", the table still comes out, and stderr
+        # and exit 6 say the counts are missing (issue 14: no quiet "-")
+        rc, out, err = self.run_cli("report", "--doveadm", "/nonexistent/doveadm", "--address", "bob@*")
+        self.assertEqual(rc, 6)
         self.assertIn("bob@example.com", out)
         self.assertTrue(out.splitlines()[2].rstrip().endswith("-       -"), out)
+        self.assertIn("warning: message counts could not be read for 1 of 1 mailboxes", err)
 
     def test_grant_ldif_golden(self):
         rc, out, err = self.run_cli("grant", "alice@example.com", "support-team", "--folder", "INBOX",
@@ -265,9 +267,15 @@ class Pristine(CliCase):
         self.golden("grant.ldif", out)
         rc, out, _ = self.run_cli("grant", "alice@example.com", "bob", "--folder", "Entwürfe", "--role", "reader",
                                   "--ldif")
-        # bob already has 'projects-bob'; the default name is the grantee's, made unique
-        self.assertIn("dn: cn=bob,uid=alice,ou=people,dc=example,dc=com\n", out)
+        # bob already has 'projects-bob' with these rights: the folder joins it (issue 14)
+        self.assertIn("dn: cn=projects-bob,uid=alice,ou=people,dc=example,dc=com\nchangetype: modify\n"
+                      "add: mailGrantFolder\n", out)
         self.assertIn("mailGrantFolder:: RW50d8O8cmZl\n", out)  # non-ASCII is base64 in LDIF
+        # other rights than his grant's: a new grant, named after the grantee, made unique
+        rc, out, _ = self.run_cli("grant", "alice@example.com", "bob", "--folder", "INBOX", "--role", "editor",
+                                  "--ldif")
+        self.assertEqual(rc, 0)
+        self.assertIn("dn: cn=bob,uid=alice,ou=people,dc=example,dc=com\nchangetype: add\n", out)
         rc, out, _ = self.run_cli("revoke", "support@example.com", "team", "--ldif")
         self.assertEqual(rc, 0)
         self.assertEqual(out, "dn: cn=team,uid=support,ou=people,dc=example,dc=com\nchangetype: delete\n\n")
@@ -359,7 +367,7 @@ class Writes(CliCase):
         self.assertEqual(self.explain_rights("eve@example.com", "carol@example.com", "INBOX"), "lrs")
         rc, out, err = self.run_cli("revoke", "carol", "--grantee", "eve", "--folder", "Sent", *self.write)
         self.assertEqual(rc, 0, err)
-        self.assertIn("removed folder 'Sent'", out)
+        self.assertIn("folder 'Sent' removed", out)
         self.assertEqual(self.explain_rights("eve@example.com", "carol@example.com", "Sent"), "")
         self.assertEqual(self.explain_rights("eve@example.com", "carol@example.com", "INBOX"), "lrs")
         rc, _, err = self.run_cli("revoke", "carol", "shared-pair", *self.write)

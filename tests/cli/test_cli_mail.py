@@ -111,9 +111,17 @@ class WithMailStack(unittest.TestCase):
         findings = json.loads(out)["findings"]
         msgs = [f["message"] for f in findings if f["kind"] == "folder-matches-nothing"]
         # alice has no Projects folder: both patterns of projects-bob match nothing
-        self.assertIn("folder pattern 'Projects' matches no folder of alice@example.com", msgs)
-        self.assertIn("folder pattern 'Projects/*' matches no folder of alice@example.com", msgs)
+        self.assertIn("folder pattern 'Projects' matches no folder of alice@example.com, nor any folder below one", msgs)
+        self.assertIn("folder pattern 'Projects/*' matches no folder of alice@example.com, nor any folder below one",
+                      msgs)
         self.assertFalse(any("'*'" in m for m in msgs), msgs)
+        # issue 14: once Projects exists, 'Projects/*' waits for its subfolders (the README's
+        # own example) and is no finding; a misspelt parent still is
+        subprocess.run(self.doveadm.split() + ["mailbox", "create", "-u", "alice@example.com", "Projects"],
+                       check=True, capture_output=True, timeout=60)
+        rc, out, err = self.run_cli("--json", "check", "--doveadm", self.doveadm)
+        msgs = [f["message"] for f in json.loads(out)["findings"] if f["kind"] == "folder-matches-nothing"]
+        self.assertFalse(any("'Projects" in m for m in msgs), msgs)
 
 
 if __name__ == "__main__":

@@ -191,7 +191,7 @@ TEST(GrantSpec, ValidationSaysWhy) {
 TEST(GrantSpec, AddChange) {
     GrantSpec s;
     s.mailbox_dn = "uid=alice,ou=people,dc=example,dc=com";
-    s.grantee_dn = "uid=bob,ou=people,dc=example,dc=com";
+    s.grantee_dns = {"uid=bob,ou=people,dc=example,dc=com"};
     s.name = "vacation, 2024";
     s.folders = {"INBOX"};
     s.rights_text = "lrsw";

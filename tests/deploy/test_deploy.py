@@ -9,11 +9,12 @@ root with Debian's own configuration, then used with real clients.
   3. Inside the root, in private mount, PID and network namespaces (only its own
      loopback: standard ports clash with nothing; every daemon dies with the namespace):
      tests/deploy/baseline-site.sh (the site mailgrant is added to), then every ```sh
-     block of README.md's "## Deploying (Debian 12)" section in order, taken from the
-     README itself, then tests/deploy/verify.py (real IMAP/SMTP clients; each decision
-     matched with the deciding component's log line).
+     block of README.md's "## Deploying (Debian 12)" section (trixie: "## Deploying
+     (Debian 13)") in order, taken from the README itself, then tests/deploy/verify.py
+     (real IMAP/SMTP clients; each decision matched with the deciding component's log
+     line).
 Needs root, mmdebstrap (installed by make-root.sh) and Debian's package archive for the
-first root. usage: test_deploy.py [bookworm]
+first root. usage: test_deploy.py [bookworm|trixie]
 """
 import os
 import re
@@ -25,7 +26,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 README = os.path.join(ROOT, "README.md")
-SECTIONS = {"bookworm": "## Deploying (Debian 12)"}
+SECTIONS = {"bookworm": "## Deploying (Debian 12)", "trixie": "## Deploying (Debian 13)"}
 RUN_TIMEOUT_S = 1800
 MAKE_ROOT_TIMEOUT_S = 1200
 
@@ -83,6 +84,9 @@ def script(dist, steps):
 
 def main():
     dist = sys.argv[1] if len(sys.argv) > 1 else "bookworm"
+    if dist not in SECTIONS:
+        print("usage: test_deploy.py [%s]" % "|".join(SECTIONS))
+        return 2
     if os.geteuid() != 0:
         print("test_deploy.py: needs root")
         return 1

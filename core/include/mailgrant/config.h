@@ -106,6 +106,19 @@ struct SchemaConfig {
     std::string not_after = "mailGrantNotAfter";
 };
 
+// The admin CLI, `mailgrant` (issue 14).
+struct CliConfig {
+    // A delegated admin's configuration: `report` lists only mailboxes whose owner has this
+    // person (login, address or DN) as manager, transitively. "" = every mailbox.
+    std::string supervisor;
+    std::string manager_attribute = "manager";  // inetOrgPerson (RFC 4524), a DN, multi-valued
+    int manager_max_depth = 8;                  // levels of `manager` followed; cycle-safe
+    // Dovecot's last_login plugin dictionary, as in its last_login_dict: "file:/PATH" is
+    // read directly; any other dict URI through `doveadm dict iter`. "" = not wired.
+    std::string last_login_dict;
+    std::string last_login_key = "last-login/%u";  // Dovecot's last_login_key; %u = the login
+};
+
 struct Config {
     LdapConfig ldap;
     UsersConfig users;
@@ -113,6 +126,7 @@ struct Config {
     CacheConfig cache;
     PolicyConfig policy;
     SchemaConfig schema;
+    CliConfig cli;
 
     const std::string& users_base() const { return users.base.empty() ? ldap.base : users.base; }
     const std::string& groups_base() const { return groups.base.empty() ? ldap.base : groups.base; }
