@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The mailgrant sandbox demo: the whole stack on 127.0.0.1, and the story of
 README.md told with real clients (imaplib, smtplib) against a real slapd, Dovecot with
-the plugin (through examples/dovecot/90-mailgrant.conf) and Postfix with the policy
+the plugin (through the shipped drop-in of the installed Dovecot: Debian 12's 2.3
+examples/dovecot/90-mailgrant.conf, Debian 13's 2.4 examples/dovecot/2.4/90-mailgrant.conf;
+the harness picks it, nothing else in the story differs) and Postfix with the policy
 daemon (through examples/postfix/main.cf.snippet).
 
 usage: demo.py start BUILD_DIR   run the story; leave the stack running; exit 1 if any
@@ -25,7 +27,7 @@ from email.message import EmailMessage
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-from mail_sandbox import MailStack  # noqa: E402
+from mail_sandbox import MailStack, dovecot_version  # noqa: E402
 import postfix_snippets  # noqa: E402
 from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
@@ -70,7 +72,8 @@ class Demo:
             stop()
         os.makedirs(DIR)
         os.chmod(DIR, 0o755)
-        say("Starting the stack in %s (slapd, Dovecot + mailgrant plugin, Postfix + mailgrant-policyd) ..." % DIR)
+        say("Starting the stack in %s (slapd, Dovecot %d.%d + mailgrant plugin, Postfix + mailgrant-policyd) ..."
+            % ((DIR,) + dovecot_version()))
         self.slapd = Slapd(os.path.join(DIR, "slapd")).start(detach=True)
         self.slapd.load_ldif(os.path.join(HERE, "sample-org.ldif"))
         mail_dir = os.path.join(DIR, "mail")

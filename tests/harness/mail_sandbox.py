@@ -7,12 +7,16 @@ default ports are never touched.  Must run as root (both daemons start as
 root and drop privileges themselves).  Needs a running LDAP server holding the
 users (see slapd_sandbox.py and tests/fixtures/org.ldif).
 
-  Dovecot   dovecot -c DIR/dovecot/dovecot.conf
+  Dovecot   dovecot -c DIR/dovecot/dovecot.conf, written in the configuration
+            language of the installed Dovecot: 2.3 (Debian 12) or 2.4 (Debian 13),
+            told apart once by dovecot_version(); text that differs between the
+            two goes through dovecot_conf(v23, v24)
             IMAP on 127.0.0.1:<imap_port> (plaintext, no TLS: loopback tests only)
             LMTP on the unix socket DIR/dovecot/run/lmtp
             SASL for Postfix on the unix socket DIR/dovecot/run/auth-postfix
-            passdb ldap with auth_bind (log in with the mail address),
-            userdb static (uid/gid mail, home DIR/mail/<address>)
+            passdb ldap with auth_bind (log in with the mail address; 2.3: an
+            args file dovecot-ldap.conf.ext, 2.4: ldap_* settings inline),
+            userdb static (uid/gid mail, home DIR/mail/<address>, all users)
             mail: maildir:DIR/mail/<address>/Maildir, "/" hierarchy separator
             log: DIR/dovecot.log
   Postfix   postfix -c DIR/postfix start
@@ -27,7 +31,8 @@ Python API:
 
     with MailStack("/tmp/x", ldap_uri, ldap_base,
                    policy_service="inet:127.0.0.1:10031",   # or unix:/path, or None
-                   dovecot_extra_conf="mail_plugins = $mail_plugins acl\\n") as m:
+                   dovecot_extra_conf=dovecot_conf("mail_plugins = $mail_plugins acl\\n",
+                                                   "mail_plugins {\\n  acl = yes\\n}\\n")) as m:
         m.imap_port, m.smtp_port, m.submission_port
         m.dovecot_log_path, m.postfix_log_path, m.mail_dir, m.dovecot_conf_path
         m.wait_for_delivery("alice@example.com", "subject", timeout_s=15)
@@ -47,6 +52,7 @@ import email.parser
 import email.policy
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -69,6 +75,101 @@ DOMAIN = "example.com"
 
 class MailStackError(RuntimeError):
     pass
+
+
+# ---- the installed Dovecot's configuration language ---------------------------
+# Dovecot 2.3 (Debian 12) and 2.4 (Debian 13) speak different configuration
+# languages.  The version is asked once, here; everything that writes Dovecot
+# configuration text (this file, mailgrant_setup.py, the tests, the demo) goes
+# through dovecot_version() / dovecot_conf().
+_DOVECOT_VERSION = None
+
+
+def dovecot_version():
+    """(major, minor) of the installed Dovecot, from `dovecot --version`
+    ("2.3.19.1 (9b53102964)", "2.4.1-4 (7d8c0e5759)").  MAILGRANT_DOVECOT_VERSION
+    (e.g. "2.4") overrides it, to write the other syntax without that Dovecot."""
+    global _DOVECOT_VERSION
+    if _DOVECOT_VERSION is None:
+        text = os.environ.get("MAILGRANT_DOVECOT_VERSION", "")
+        if not text:
+            try:
+                text = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True,
+                                      timeout=TOOL_TIMEOUT_S).stdout
+            except (OSError, subprocess.SubprocessError):
+                text = ""
+        m = re.match(r"\s*(\d+)\.(\d+)", text)
+        if not m:
+            raise MailStackError("cannot tell the Dovecot version from %r (%s --version)" % (text, DOVECOT))
+        _DOVECOT_VERSION = (int(m.group(1)), int(m.group(2)))
+    return _DOVECOT_VERSION
+
+
+def dovecot_24():
+    """True when the installed Dovecot speaks 2.4's configuration language."""
+    return dovecot_version() >= (2, 4)
+
+
+# Files the configuration needs in Dovecot's module dir.  Dovecot 2.4 loads a plugin's
+# settings module (modules/settings/) and auth modules (modules/auth/) only from the
+# directory compiled in, not from mail_plugin_dir, so a built, uninstalled plugin is
+# laid over that directory for this instance alone: Dovecot runs in a private mount
+# namespace where an overlay of DIR/dovecot/module-overlay (symlinks to the files)
+# and the stock directory replaces it.  Nothing is installed, the host sees nothing.
+# Configuration text asks for such a file with a comment line (dovecot ignores it,
+# and it survives concatenation and --dovecot-extra-conf FILE):
+#     # mail_sandbox: dovecot_module settings/libmailgrant_settings.so /build/...so
+DOVECOT_MODULE_DIR = "/usr/lib/dovecot/modules"
+_MODULE_DIRECTIVE = "# mail_sandbox: dovecot_module "
+
+
+def dovecot_module_line(relpath, path):
+    """The configuration line that puts file `path` at `relpath` below Dovecot's module
+    dir for this instance (see above)."""
+    if os.path.isabs(relpath) or ".." in relpath.split("/") or " " in relpath:
+        raise MailStackError("bad module path %r" % relpath)
+    return "%s%s %s\n" % (_MODULE_DIRECTIVE, relpath, os.path.abspath(path))
+
+
+def _dovecot_modules(conf_text):
+    """[(relpath, path)] asked for by dovecot_module_line() lines in conf_text."""
+    out = []
+    for line in conf_text.splitlines():
+        if line.startswith(_MODULE_DIRECTIVE):
+            relpath, path = line[len(_MODULE_DIRECTIVE):].split(" ", 1)
+            out.append((relpath, path.strip()))
+    return out
+
+
+def _private_mount_propagation():
+    """unshare's --propagation for a namespace whose mounts stay private.  "private"
+    remounts / as private, which fails inside a chroot (scripts/in-root), where / is
+    no mount point; there the surrounding namespace must already be private (no
+    shared mount in mountinfo) and is kept as it is."""
+    shared, root_listed = False, False
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split(" - ")[0].split()
+            if len(fields) >= 5 and fields[4] == "/":
+                root_listed = True
+            if any(x.startswith("shared:") for x in fields[6:]):
+                shared = True
+    if root_listed:
+        return "private"
+    if shared:
+        raise MailStackError("cannot lay a private module dir over %s: inside a chroot whose "
+                             "mounts are shared with the host" % DOVECOT_MODULE_DIR)
+    return "unchanged"
+
+
+def dovecot_conf(v23, v24):
+    """The one switch for Dovecot configuration text that differs between 2.3 and
+    2.4: returns v23 or v24 for the installed Dovecot (v24=None: no 2.4 form)."""
+    if dovecot_24():
+        if v24 is None:
+            raise MailStackError("no Dovecot 2.4 form of this configuration:\n" + v23)
+        return v24
+    return v23
 
 
 def _free_port(exclude=()):
@@ -189,14 +290,14 @@ def _kill_tree(pid, names):
     return _wait_gone([pid] + kids, KILL_TIMEOUT_S)
 
 
-def _run_daemon_cmd(argv, out_path, env=None):
+def _run_daemon_cmd(argv, out_path, env=None, preexec=None):
     """Run a command that leaves a daemon behind.  Its output goes to a file, not
     a pipe: the daemon inherits the descriptors and a pipe would never see EOF."""
     with open(out_path, "w+") as out:
         try:
             rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, timeout=TOOL_TIMEOUT_S,
-                                env=env, start_new_session=True).returncode
+                                env=env, start_new_session=True, preexec_fn=preexec).returncode
         except subprocess.TimeoutExpired:
             rc = "timeout"
         out.seek(0)
@@ -209,6 +310,116 @@ def _tail(path, n=60):
             return "".join(f.readlines()[-n:])
     except OSError:
         return "(no log at %s)\n" % path
+
+
+# ---- dovecot.conf templates (str.format: {{ }} are literal braces) ------------
+_DOVECOT_23_HEAD = """# generated by tests/harness/mail_sandbox.py -- private instance (Dovecot 2.3)
+mail_location = maildir:{mail}/%u/Maildir
+disable_plaintext_auth = no
+"""
+
+# 2.4 wants both versions as the first settings of the file; mail_location became
+# mail_driver + mail_path (+ mail_home), disable_plaintext_auth auth_allow_cleartext,
+# %u %{{user}}.
+_DOVECOT_24_HEAD = """# generated by tests/harness/mail_sandbox.py -- private instance (Dovecot 2.4)
+dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+mail_driver = maildir
+mail_home = {mail}/%{{user}}
+mail_path = {mail}/%{{user}}/Maildir
+auth_allow_cleartext = yes
+"""
+
+_DOVECOT_COMMON = """protocols = imap lmtp
+listen = 127.0.0.1
+base_dir = {run}
+state_dir = {state}
+instance_name = mailgrant-sandbox
+log_path = {log}
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = 8
+mail_uid = {mail_user}
+mail_gid = {mail_user}
+ssl = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_verbose_passwords = no
+# failed logins are normal in tests: answer them at once (default 2 s)
+auth_failure_delay = 0
+login_trusted_networks =
+postmaster_address = postmaster@{domain}
+hostname = mail.{domain}
+
+namespace inbox {{
+  inbox = yes
+  separator = /
+  prefix =
+}}
+"""
+
+_DOVECOT_23_AUTH = """
+passdb {{
+  driver = ldap
+  args = {ldapconf}
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user} gid={mail_user} home={mail}/%u allow_all_users=yes
+}}
+"""
+
+# No dn/password: the user's entry is found by an anonymous search, then the
+# password is checked by binding as that entry (2.3's auth_bind = yes).
+_DOVECOT_24_AUTH = """
+ldap_uris = {ldap_uri}
+ldap_base = {ldap_base}
+ldap_scope = subtree
+ldap_deref = never
+passdb ldap {{
+  ldap_bind = yes
+  ldap_filter = (&(objectClass=inetOrgPerson)(mail=%{{user}}))
+  fields {{
+    user = %{{ldap:mail}}
+  }}
+}}
+userdb static {{
+  fields {{
+    uid = {mail_user}
+    gid = {mail_user}
+    home = {mail}/%{{user}}
+  }}
+  userdb_static_allow_all_users = yes
+}}
+"""
+
+_DOVECOT_SERVICES = """
+service imap-login {{
+  inet_listener imap {{
+{imap_address}    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  unix_listener lmtp {{
+    mode = 0666
+  }}
+}}
+# no auth penalty (growing delays after failed logins from one IP): tests fail
+# logins from 127.0.0.1 on purpose; mode 0 is Dovecot's documented off switch
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
+  }}
+}}
+"""
 
 
 class MailStack:
@@ -277,98 +488,78 @@ class MailStack:
 
     # ---- Dovecot ------------------------------------------------------------
     def _write_dovecot_conf(self):
-        ldap_conf = "\n".join([
-            "# generated by tests/harness/mail_sandbox.py",
-            "uris = %s" % self.ldap_uri,
-            "ldap_version = 3",
-            "base = %s" % self.ldap_base,
-            "scope = subtree",
-            "deref = never",
-            # no dn/dnpass: the user's entry is found by an anonymous search,
-            # then the password is checked by binding as that entry
-            "auth_bind = yes",
-            "pass_filter = (&(objectClass=inetOrgPerson)(mail=%u))",
-            "pass_attrs = mail=user",
-            "",
-        ])
-        with open(self.dovecot_ldap_conf_path, "w") as f:
-            f.write(ldap_conf)
-        os.chmod(self.dovecot_ldap_conf_path, 0o644)   # no secrets in it
-
-        conf = """# generated by tests/harness/mail_sandbox.py -- private instance
-protocols = imap lmtp
-listen = 127.0.0.1
-base_dir = {run}
-state_dir = {state}
-instance_name = mailgrant-sandbox
-log_path = {log}
-default_login_user = dovenull
-default_internal_user = dovecot
-first_valid_uid = 8
-mail_uid = {mail_user}
-mail_gid = {mail_user}
-mail_location = maildir:{mail}/%u/Maildir
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_verbose_passwords = no
-# failed logins are normal in tests: answer them at once (default 2 s)
-auth_failure_delay = 0
-login_trusted_networks =
-postmaster_address = postmaster@{domain}
-hostname = mail.{domain}
-
-namespace inbox {{
-  inbox = yes
-  separator = /
-  prefix =
-}}
-
-passdb {{
-  driver = ldap
-  args = {ldapconf}
-}}
-userdb {{
-  driver = static
-  args = uid={mail_user} gid={mail_user} home={mail}/%u allow_all_users=yes
-}}
-
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  unix_listener lmtp {{
-    mode = 0666
-  }}
-}}
-# no auth penalty (growing delays after failed logins from one IP): tests fail
-# logins from 127.0.0.1 on purpose; mode 0 is Dovecot's documented off switch
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-service auth {{
-  unix_listener auth-postfix {{
-    mode = 0666
-  }}
-}}
-""".format(run=self.dovecot_run_dir, state=self.dovecot_state_dir, log=self._dovecot_log,
-           mail_user=MAIL_USER, mail=self._mail_dir, domain=DOMAIN,
-           ldapconf=self.dovecot_ldap_conf_path, imap_port=self._imap_port)
+        values = dict(run=self.dovecot_run_dir, state=self.dovecot_state_dir, log=self._dovecot_log,
+                      mail_user=MAIL_USER, mail=self._mail_dir, domain=DOMAIN,
+                      ldapconf=self.dovecot_ldap_conf_path, imap_port=self._imap_port,
+                      ldap_uri=self.ldap_uri, ldap_base=self.ldap_base,
+                      # 2.4 has no per-listener address: the global listen applies
+                      imap_address=dovecot_conf("    address = 127.0.0.1\n", ""))
+        if dovecot_24():
+            # 2.4: LDAP settings inline (no args file), named passdb/userdb blocks
+            head, auth = _DOVECOT_24_HEAD, _DOVECOT_24_AUTH
+        else:
+            ldap_conf = "\n".join([
+                "# generated by tests/harness/mail_sandbox.py",
+                "uris = %s" % self.ldap_uri,
+                "ldap_version = 3",
+                "base = %s" % self.ldap_base,
+                "scope = subtree",
+                "deref = never",
+                # no dn/dnpass: the user's entry is found by an anonymous search,
+                # then the password is checked by binding as that entry
+                "auth_bind = yes",
+                "pass_filter = (&(objectClass=inetOrgPerson)(mail=%u))",
+                "pass_attrs = mail=user",
+                "",
+            ])
+            with open(self.dovecot_ldap_conf_path, "w") as f:
+                f.write(ldap_conf)
+            os.chmod(self.dovecot_ldap_conf_path, 0o644)   # no secrets in it
+            head, auth = _DOVECOT_23_HEAD, _DOVECOT_23_AUTH
+        conf = (head + _DOVECOT_COMMON + auth + _DOVECOT_SERVICES).format(**values)
         if self.dovecot_extra_conf:
             conf += "\n# ---- extra configuration supplied by the test ----\n"
             conf += self.dovecot_extra_conf.rstrip("\n") + "\n"
         with open(self._dovecot_conf, "w") as f:
             f.write(conf)
         os.chmod(self._dovecot_conf, 0o644)
+
+    def _dovecot_cmd(self, args):
+        """(argv, preexec_fn) running dovecot with `args`; when the configuration asks for
+        module files (dovecot_module_line), preexec_fn puts the process into a private
+        mount namespace where they are laid over Dovecot's module dir (the master and
+        every process it starts stay in that namespace)."""
+        modules = _dovecot_modules(self.dovecot_extra_conf)
+        if not modules:
+            return [DOVECOT] + list(args), None
+        overlay = os.path.join(self.dovecot_dir, "module-overlay")
+        if os.path.isdir(overlay):
+            shutil.rmtree(overlay)
+        for relpath, path in modules:
+            if not os.path.exists(path):
+                raise MailStackError("Dovecot module %s not found (for %s)" % (path, relpath))
+            link = os.path.join(overlay, relpath)
+            os.makedirs(os.path.dirname(link), mode=0o755, exist_ok=True)
+            os.symlink(path, link)
+        for d, _, _ in os.walk(overlay):
+            os.chmod(d, 0o755)
+        private_root = _private_mount_propagation() == "private"
+        options = ("lowerdir=%s:%s" % (overlay, DOVECOT_MODULE_DIR)).encode()
+
+        def enter_namespace():
+            # in the child, before exec: no mount(8) needed (Debian roots may lack it)
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                   ctypes.c_ulong, ctypes.c_char_p]
+            if libc.unshare(0x00020000) != 0:                           # CLONE_NEWNS
+                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+            if private_root and libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:
+                raise OSError(ctypes.get_errno(), "mount --make-rprivate /")  # MS_REC|MS_PRIVATE
+            if libc.mount(b"mailgrant-sandbox-modules", DOVECOT_MODULE_DIR.encode(), b"overlay",
+                          0, options) != 0:
+                raise OSError(ctypes.get_errno(), "mount overlay on " + DOVECOT_MODULE_DIR)
+        return [DOVECOT] + list(args), enter_namespace
 
     def _prepare_dovecot(self):
         os.makedirs(self.dovecot_dir, exist_ok=True)
@@ -379,8 +570,9 @@ service auth {{
         os.chown(self._mail_dir, mail.pw_uid, mail.pw_gid)
         os.chmod(self._mail_dir, 0o770)
         self._write_dovecot_conf()
-        p = subprocess.run([DOVECOT, "-c", self._dovecot_conf, "-n"], capture_output=True,
-                           text=True, timeout=TOOL_TIMEOUT_S)
+        argv, preexec = self._dovecot_cmd(["-c", self._dovecot_conf, "-n"])
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S,
+                           preexec_fn=preexec)
         if p.returncode != 0:
             raise MailStackError("dovecot rejects its configuration:\n%s%s" % (p.stdout, p.stderr))
 
@@ -388,8 +580,8 @@ service auth {{
         with open(self._dovecot_log, "a"):
             pass
         # dovecot forks into the background; its master writes base_dir/master.pid
-        rc, out = _run_daemon_cmd([DOVECOT, "-c", self._dovecot_conf],
-                                  os.path.join(self.dovecot_dir, "start.out"))
+        argv, preexec = self._dovecot_cmd(["-c", self._dovecot_conf])
+        rc, out = _run_daemon_cmd(argv, os.path.join(self.dovecot_dir, "start.out"), preexec=preexec)
         if rc != 0:
             raise MailStackError("dovecot failed to start (exit %s):\n%s\n---- %s ----\n%s" % (
                 rc, out, self._dovecot_log, _tail(self._dovecot_log)))

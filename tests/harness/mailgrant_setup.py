@@ -1,20 +1,70 @@
 """What every whole-stack run of mailgrant needs besides the daemons themselves
 (used by tests/dovecot-plugin and examples/demo): the mailgrant.yaml with its password
 file, and a Dovecot configuration that loads the built plugin through the shipped
-examples/dovecot/90-mailgrant.conf.
+drop-in of the installed Dovecot: examples/dovecot/90-mailgrant.conf (2.3) or
+examples/dovecot/2.4/90-mailgrant.conf (2.4), chosen by mail_sandbox.dovecot_version().
 
 The shipped drop-in is used as it is, except for the site paths it names
-(/etc/mailgrant/mailgrant.yaml and /etc/dovecot/dovecot-ldap.conf.ext), which are
-pointed into the sandbox, and the installed path of mailgrant-checkpassword, which is
-pointed at the built one (with "-c CONFIG": the drop-in relies on its default path).
+(/etc/mailgrant/mailgrant.yaml, and /etc/dovecot/dovecot-ldap.conf.ext where named),
+which are pointed into the sandbox, and the installed path of mailgrant-checkpassword
+(2.3), which is pointed at the built one (with "-c CONFIG": the drop-in relies on its
+default path). The built modules are given to Dovecot without installing them: on 2.3
+the plugin through a private mail_plugin_dir; on 2.4, where the settings module and
+the auth module (passdb mailgrant) load only from the compiled-in module dir, through
+mail_sandbox's private module overlay (dovecot_module_line).
 """
 import glob
 import os
 import subprocess
 
+from mail_sandbox import (DOVECOT_MODULE_DIR, MailStackError, dovecot_24, dovecot_conf,
+                          dovecot_module_line)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DROP_IN = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
-DOVECOT_MODULES = "/usr/lib/dovecot/modules"
+DROP_IN_23 = os.path.join(ROOT, "examples", "dovecot", "90-mailgrant.conf")
+DROP_IN_24 = os.path.join(ROOT, "examples", "dovecot", "2.4", "90-mailgrant.conf")
+DOVECOT_MODULES = DOVECOT_MODULE_DIR
+# The site paths the drop-ins name (README's layout) and what they become here.
+SITE_CONFIG = "/etc/mailgrant/mailgrant.yaml"
+SITE_LDAP_CONF = "/etc/dovecot/dovecot-ldap.conf.ext"
+SITE_CHECKPASSWORD = "/usr/local/libexec/mailgrant/mailgrant-checkpassword"
+
+
+def drop_in():
+    """The shipped drop-in for the installed Dovecot."""
+    return dovecot_conf(DROP_IN_23, DROP_IN_24)
+
+
+def site_drop_in(text, config_path, ldap_conf_path=None, checkpassword_path=None):
+    """The drop-in's text with its site paths pointed into the sandbox (either drop-in:
+    what a drop-in does not name is left alone). The configuration path must be named."""
+    if SITE_CONFIG not in text:
+        raise MailStackError("the drop-in does not name %s (mailgrant_config)" % SITE_CONFIG)
+    text = text.replace(SITE_CONFIG, config_path)
+    if ldap_conf_path:
+        text = text.replace(SITE_LDAP_CONF, ldap_conf_path)
+    if checkpassword_path and SITE_CHECKPASSWORD in text:
+        checkpassword = os.path.abspath(checkpassword_path)
+        if "mailgrant-checkpassword -c " not in text:  # it reads the default config path
+            checkpassword += " -c " + config_path
+        text = text.replace(SITE_CHECKPASSWORD, checkpassword)
+    return text
+
+
+def _built_modules(plugin_path):
+    """The built modules Dovecot 2.4 must find in its module dir besides the mail plugin:
+    [(relpath, path)]. Named by MAILGRANT_DOVECOT_SETTINGS_MODULE and
+    MAILGRANT_DOVECOT_AUTH_MODULE (CTest), else found next to the plugin in the build
+    dir (a settings module named lib*settings*.so, an auth module libauthdb_*.so)."""
+    out = []
+    here = os.path.dirname(os.path.abspath(plugin_path))
+    for env, subdir, pattern in (("MAILGRANT_DOVECOT_SETTINGS_MODULE", "settings", "lib*settings*.so"),
+                                 ("MAILGRANT_DOVECOT_AUTH_MODULE", "auth", "libauthdb_*.so")):
+        paths = [os.environ[env]] if os.environ.get(env) else sorted(
+            set(glob.glob(os.path.join(here, pattern)) + glob.glob(os.path.join(here, "*", pattern))))
+        for path in paths:
+            out.append((subdir + "/" + os.path.basename(path), path))
+    return out
 
 
 def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
@@ -41,17 +91,30 @@ def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
 
 def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path, checkpassword_path):
     """Returns Dovecot config text (for MailStack.dovecot_extra_conf) that loads the stock
-    modules plus the built plugin and includes the shipped drop-in (with the built
-    mailgrant-checkpassword as its master passdb).
+    modules plus the built plugin and includes the shipped drop-in of the installed
+    Dovecot (2.3: with the built mailgrant-checkpassword as its master passdb; 2.4: with
+    the built settings and auth modules beside the plugin).
 
     The drop-in gives Dovecot's processes the group `mailgrant` (as a deployment has it):
     the group is created here if this host lacks it, so the file is used unchanged."""
     import grp
-    import subprocess
     try:
         grp.getgrnam("mailgrant")
     except KeyError:
         subprocess.run(["groupadd", "--system", "mailgrant"], check=True, capture_output=True, timeout=30)
+    path = drop_in()
+    if not os.path.exists(path):
+        raise MailStackError("%s is missing: the drop-in for this Dovecot is not written yet" % path)
+    with open(path) as f:
+        text = site_drop_in(f.read(), config_path, ldap_conf_path, checkpassword_path)
+    drop_in_path = os.path.join(work_dir, "90-mailgrant.conf")
+    with open(drop_in_path, "w") as f:
+        f.write(text)
+    if dovecot_24():
+        # 2.4: everything through the private module overlay (mail_sandbox.py)
+        lines = [dovecot_module_line("lib20_mailgrant_plugin.so", plugin_path)]
+        lines += [dovecot_module_line(rel, p) for rel, p in _built_modules(plugin_path)]
+        return "".join(lines) + "!include %s\n" % drop_in_path
     modules = os.path.join(work_dir, "dovecot-modules")
     os.makedirs(modules, exist_ok=True)
     for so in glob.glob(os.path.join(DOVECOT_MODULES, "*.so")):
@@ -62,17 +125,6 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     if os.path.lexists(link):
         os.unlink(link)
     os.symlink(os.path.abspath(plugin_path), link)
-    with open(DROP_IN) as f:
-        drop_in = f.read()
-    drop_in = drop_in.replace("/etc/mailgrant/mailgrant.yaml", config_path)
-    drop_in = drop_in.replace("/etc/dovecot/dovecot-ldap.conf.ext", ldap_conf_path)
-    checkpassword = os.path.abspath(checkpassword_path)
-    if "mailgrant-checkpassword -c " not in drop_in:  # it reads the default config path
-        checkpassword += " -c " + config_path
-    drop_in = drop_in.replace("/usr/local/libexec/mailgrant/mailgrant-checkpassword", checkpassword)
-    drop_in_path = os.path.join(work_dir, "90-mailgrant.conf")
-    with open(drop_in_path, "w") as f:
-        f.write(drop_in)
     return "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
 
 

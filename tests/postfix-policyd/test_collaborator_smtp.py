@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
 import postfix_snippets  # noqa: E402
-from mail_sandbox import MailStack  # noqa: E402
+from mail_sandbox import MailStack, dovecot_conf  # noqa: E402
 from mailgrant_setup import dovecot_conf_with_plugin, start_directory, write_config  # noqa: E402
 from test_policyd import Daemon  # noqa: E402
 
@@ -40,6 +40,9 @@ PLUGIN = os.environ.get("MAILGRANT_DOVECOT_PLUGIN", os.path.join(BUILD, "dovecot
 CHECKPASSWORD = os.environ.get("MAILGRANT_CHECKPASSWORD",
                                os.path.join(BUILD, "dovecot-plugin", "mailgrant-checkpassword"))
 LOG_WAIT_S = 10
+# The master passdb that refuses, as its log lines name it: mailgrant-checkpassword
+# (Dovecot 2.3's drop-in) or mailgrant's auth module, passdb mailgrant (2.4's drop-in).
+REFUSING_PASSDB = dovecot_conf("mailgrant-checkpassword", "mailgrant")
 
 EXTRA_LDIF = """\
 dn: uid=dan,ou=people,dc=example,dc=com
@@ -157,7 +160,7 @@ class CollaboratorOverSmtp(unittest.TestCase):
         before = self.checkpassword_refusals()
         self.refused_at_auth(lambda s: s.login("support@example.com*dan@example.com", "dan-pw"))
         self.assertTrue(wait_for_text(self.stack.dovecot_log_path, "for service 'smtp'"))
-        self.assertIn("Warning: mailgrant-checkpassword: refused per-collaborator", read(self.stack.dovecot_log_path))
+        self.assertIn("Warning: %s: refused per-collaborator" % REFUSING_PASSDB, read(self.stack.dovecot_log_path))
         self.assertGreater(self.checkpassword_refusals(), before, read(self.stack.dovecot_log_path)[-3000:])
         self.assertNotIn("sasl_username=support@example.com", read(self.stack.postfix_log_path))
 
