@@ -7,9 +7,15 @@
 // while reading (over a size limit, or unreadable as a grant: see warnings.h) are findings
 // too ("ignored-entry"), so the one bad grant that the plugin and the policy daemon skip
 // is named here with its DN.
+// Where doveadm runs, shares an admin made with `doveadm acl` (entries of local
+// `dovecot-acl` files, Dovecot's vfile backend) are findings too ("outside-ldap"): they
+// keep working, but `list`, `explain` and `report` never see them. Each is named with
+// its mailbox, folder, identifier and rights, read with only the acl plugin loaded so
+// that nothing mailgrant's plugin derives from LDAP is reported as local.
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "doveadm.h"
@@ -24,10 +30,50 @@ namespace mailgrant::cli {
 namespace {
 
 struct Finding {
+    using Details = std::vector<std::pair<std::string, std::string>>;
+    Finding(std::string k, std::string d, std::string m, Details det = {})
+        : kind(std::move(k)), dn(std::move(d)), message(std::move(m)), details(std::move(det)) {}
     std::string kind;
     std::string dn;
     std::string message;
+    Details details;  // extra JSON fields ("folder": ...)
 };
+
+// Every entry of the local ACL files of every mailbox's own folders.
+void find_local_acls(Context& ctx, const Doveadm& doveadm,
+                     const std::function<std::optional<std::vector<std::string>>(const std::string&)>& folders_of,
+                     std::vector<Finding>& findings, std::string& note) {
+    const auto mailboxes = ctx.all_mailboxes();
+    std::set<std::string> addresses;  // lower-case: tells a shared namespace's paths apart
+    for (const auto& m : mailboxes)
+        for (const auto& a : m.addresses) addresses.insert(ascii_lower(a));
+    const auto is_mailbox = [&](const std::string& name) { return addresses.count(ascii_lower(name)) > 0; };
+    std::string first_error;
+    for (const auto& m : mailboxes) {
+        if (!doveadm.configured()) break;  // doveadm hung or is gone: the note says so
+        const std::string user = m.primary_address();
+        if (user.empty()) continue;
+        const auto listed = folders_of(user);
+        if (!listed) continue;  // the folder-pattern note already names the error
+        for (const auto& folder : own_folders(*listed, is_mailbox)) {
+            std::string error;
+            const auto entries = doveadm.local_acl(user, folder, &error);
+            if (!entries) {
+                if (first_error.empty()) first_error = user + " " + folder + ": " + error;
+                continue;
+            }
+            for (const auto& e : *entries)
+                findings.push_back({"outside-ldap", m.dn,
+                                    "folder '" + folder + "' of " + user + ": " + e.identifier + " has '" + e.rights +
+                                        "' from a local ACL file" + (e.global ? " (the global one)" : "") +
+                                        ", outside LDAP (list, explain and report do not see it): make it a grant, "
+                                        "then remove it with doveadm acl delete",
+                                    {{"mailbox", user}, {"folder", folder}, {"identifier", e.identifier},
+                                     {"rights", e.rights}, {"global", e.global ? "yes" : "no"}}});
+        }
+    }
+    if (!first_error.empty() && note.empty()) note = "local ACL files not checked for some folders: " + first_error;
+}
 
 // Each cycle once, as the list of group DNs starting at its smallest member.
 std::vector<std::vector<std::string>> find_cycles(const std::map<std::string, std::vector<std::string>>& groups) {
@@ -90,8 +136,19 @@ int run_check(Invocation& inv) {
     });
     const auto grants = ctx.all_grants();
     const Doveadm doveadm(args.has("--no-doveadm") ? "" : args.value("--doveadm").value_or("doveadm"));
-    std::string folder_note = doveadm.configured() ? "" : "folder patterns not checked (--no-doveadm)";
+    std::string folder_note =
+        doveadm.configured() ? "" : "folder patterns and local ACL files not checked (--no-doveadm)";
     std::map<std::string, std::optional<std::vector<std::string>>> folders_of;  // owner address -> folders
+    const auto folders_for = [&](const std::string& address) -> const std::optional<std::vector<std::string>>& {
+        auto it = folders_of.find(address);
+        if (it == folders_of.end()) {
+            std::string error;
+            it = folders_of.emplace(address, doveadm.folders(address, &error)).first;
+            if (!it->second && folder_note.empty())
+                folder_note = "folder patterns and local ACL files not checked for some mailboxes: " + error;
+        }
+        return it->second;
+    };
 
     for (const auto& g : grants) {
         for (const auto& p : g.problems) {
@@ -123,20 +180,14 @@ int run_check(Invocation& inv) {
             continue;
         }
         if (!doveadm.configured() || g.folders.empty()) continue;
-        auto it = folders_of.find(owner.display);
-        if (it == folders_of.end()) {
-            std::string error;
-            it = folders_of.emplace(owner.display, doveadm.folders(owner.display, &error)).first;
-            if (!it->second && folder_note.empty())
-                folder_note = "folder patterns not checked for some mailboxes: " + error;
-        }
-        if (!it->second) continue;
+        const auto& owner_folders = folders_for(owner.display);
+        if (!owner_folders) continue;
         for (const auto& pattern : g.folders) {
             // A pattern for folders still to come ('Projects/*' while Projects has no
             // subfolder yet) is fine as long as it hangs below a folder that exists; only a
             // name or pattern that could match nothing the owner has is a likely typo.
             bool any = false;
-            for (const auto& f : *it->second)
+            for (const auto& f : *owner_folders)
                 any = any || folder_matches(pattern, f) || pattern_may_match_below(pattern, f);
             if (!any)
                 findings.push_back({"folder-matches-nothing", g.dn,
@@ -144,6 +195,7 @@ int run_check(Invocation& inv) {
                                         ", nor any folder below one"});
         }
     }
+    if (doveadm.configured()) find_local_acls(ctx, doveadm, folders_for, findings, folder_note);
     for (const auto& cycle : find_cycles(ctx.all_groups())) {
         std::vector<std::string> names;
         for (const auto& dn : cycle) names.push_back(ctx.describe(dn).display);
@@ -161,6 +213,7 @@ int run_check(Invocation& inv) {
             fj.set("kind", f.kind);
             fj.set("dn", f.dn);
             fj.set("message", f.message);
+            for (const auto& [key, value] : f.details) fj.set(key, value);
             arr.push(fj);
         }
         j.set("findings", arr);

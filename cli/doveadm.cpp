@@ -1,8 +1,12 @@
 // doveadm.cpp -- see doveadm.h.
 #include "doveadm.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
+#include "mailgrant/dn.h"
+#include "mailgrant/rights.h"
 #include "subprocess.h"
 
 namespace mailgrant::cli {
@@ -26,7 +30,77 @@ std::optional<unsigned long long> field(const std::string& line, const std::stri
     }
 }
 
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto end = text.find(sep, start);
+        out.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) return out;
+        start = end + 1;
+    }
+}
+
+// Dovecot's names of the RFC 4314 rights (acl-api.h), as `acl get` prints them.
+const std::map<std::string, char>& right_letters() {
+    static const std::map<std::string, char> names{
+        {"lookup", 'l'}, {"read", 'r'},          {"write", 'w'},  {"write-seen", 's'},
+        {"write-deleted", 't'}, {"insert", 'i'}, {"post", 'p'},   {"expunge", 'e'},
+        {"create", 'k'}, {"delete", 'x'},        {"admin", 'a'},
+    };
+    return names;
+}
+
 }  // namespace
+
+std::vector<LocalAclEntry> parse_acl_get_tab(const std::string& output) {
+    std::vector<LocalAclEntry> out;
+    std::istringstream in(output);
+    std::string line;
+    bool header = true;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (header) {  // "ID\tGlobal\tRights"
+            header = false;
+            if (ascii_lower(line).rfind("id\t", 0) == 0) continue;
+        }
+        const auto cols = split(line, '\t');
+        if (cols.size() != 3 || cols[0].empty()) continue;
+        LocalAclEntry e;
+        e.identifier = cols[0];
+        e.global = !cols[1].empty();
+        std::string letters, unknown;
+        std::istringstream names(cols[2]);
+        std::string name;
+        while (names >> name) {
+            const auto it = right_letters().find(ascii_lower(name));
+            if (it != right_letters().end()) letters += it->second;
+            else unknown += " " + name;
+        }
+        const auto rights = letters.empty() ? std::nullopt : Rights::from_letters(letters);
+        e.rights = (rights ? rights->letters() : std::string()) + unknown;
+        if (!e.rights.empty() && e.rights[0] == ' ') e.rights.erase(0, 1);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<std::string> own_folders(const std::vector<std::string>& listed,
+                                     const std::function<bool(const std::string&)>& is_mailbox) {
+    std::vector<std::string> shared_roots;  // "shared": the first segment of a shared path
+    for (const auto& f : listed) {
+        const auto segs = split(f, '/');
+        if (segs.size() >= 2 && is_mailbox(segs[1])) shared_roots.push_back(segs[0]);
+    }
+    std::vector<std::string> out;
+    for (const auto& f : listed) {
+        const auto segs = split(f, '/');
+        if (segs.size() >= 2 && is_mailbox(segs[1])) continue;
+        if (segs.size() == 1 && std::find(shared_roots.begin(), shared_roots.end(), f) != shared_roots.end()) continue;
+        out.push_back(f);
+    }
+    return out;
+}
 
 std::optional<MailboxStatus> parse_status_flow(const std::string& output) {
     MailboxStatus total;
@@ -90,6 +164,13 @@ std::optional<std::vector<std::string>> Doveadm::folders(const std::string& user
         return std::nullopt;
     }
     return parse_mailbox_list(r.out);
+}
+
+std::optional<std::vector<LocalAclEntry>> Doveadm::local_acl(const std::string& user, const std::string& folder,
+                                                             std::string* error) const {
+    const auto out = run({"-o", "mail_plugins=acl", "-f", "tab", "acl", "get", "-u", user, folder}, error);
+    if (!out) return std::nullopt;
+    return parse_acl_get_tab(*out);
 }
 
 std::optional<std::string> Doveadm::run(const std::vector<std::string>& args, std::string* error) const {

@@ -109,7 +109,11 @@ const std::vector<Verb>& verbs() {
          "a mail address, group membership cycles, and folder names or patterns matching none\n"
          "of the owner's folders nor anything below one ('Projects/*' is fine while Projects\n"
          "has no subfolder yet) (asked with `CMD mailbox list -u OWNER`; CMD defaults to\n"
-         "`doveadm`; skipped where it does not run). Exit 1 when anything is found.\n",
+         "`doveadm`; skipped where it does not run). Where CMD runs, also every entry of\n"
+         "the mailboxes' local ACL files (shares made with `doveadm acl`), which work but\n"
+         "live outside LDAP (kind outside-ldap; asked with `CMD -o mail_plugins=acl acl get`,\n"
+         "so nothing mailgrant's plugin derives from LDAP is mixed in). Exit 1 when anything\n"
+         "is found.\n",
          run_check},
         {"report", "one row per mailbox: owner, access, messages, unread, size, last login",
          "usage: mailgrant [-c CONFIG] report [--columns COLS] [--sort COLS] [--filter F]...\n"

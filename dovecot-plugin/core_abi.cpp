@@ -12,6 +12,8 @@
 // now) and, after a successful write, empties this process's answer cache, so the
 // owner's GETACL and the actor's own rights show the change at once instead of after
 // cache.ttl_s. Other processes (the grantee's) obey it within cache.ttl_s.
+// A write that fails because another edit changed the grants meanwhile is temporary
+// for that command only and leaves the breaker closed: LDAP answered.
 #include "mailgrant-core.h"
 #include "core_abi_testing.h"
 
@@ -44,6 +46,8 @@ struct mailgrant_core {
     std::unique_ptr<mailgrant::Decider> decider;
     // The directory below the cache: what SETACL/DELETEACL read before they write.
     mailgrant::Directory* uncached = nullptr;
+    // Where SETACL/DELETEACL write; nullptr = the service account over LDAP (SelfService).
+    mailgrant::GrantWriter* writer = nullptr;
     std::time_t breaker_until = 0;
     std::string breaker_reason;
 };
@@ -98,9 +102,10 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
 }  // namespace
 
 mailgrant_core* mailgrant_core_for_testing(mailgrant::Directory& directory, const mailgrant::Clock& clock,
-                                           const mailgrant::CacheConfig& cache) {
+                                           const mailgrant::CacheConfig& cache, mailgrant::GrantWriter* writer) {
     auto core = std::make_unique<mailgrant_core>();
     core->config.cache = cache;
+    core->writer = writer;
     core->clock = &clock;
     build_decider(*core, directory);
     return core.release();
@@ -192,7 +197,7 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         request.identifier = identifier;
         request.rights = remove ? "" : (rights ? rights : "");
         request.remove = remove != 0;
-        mailgrant::SelfService service(core->config, *core->uncached, *core->clock);
+        mailgrant::SelfService service(core->config, *core->uncached, *core->clock, core->writer);
         const mailgrant::AclChangeResult result = service.apply(request);
         put(error, error_size, result.message);
         if (result.status == mailgrant::AclChangeStatus::Done) {
@@ -205,6 +210,9 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         if (result.status == mailgrant::AclChangeStatus::Refused) return MAILGRANT_CORE_REFUSED;
         // Any status other than these three is about the request itself (bad input).
         if (result.status != mailgrant::AclChangeStatus::Temporary) return MAILGRANT_CORE_BAD_INPUT;
+        // Another edit changed the grants between our read and write: LDAP works, so only
+        // this command fails ("try again"); every other lookup goes on.
+        if (result.concurrent_edit) return -1;
         // LDAP trouble: open the breaker like a failed lookup does.
         core->breaker_until = core->clock->wall_now() + std::max(1, core->config.cache.negative_ttl_s);
         core->breaker_reason = result.message.empty() ? "LDAP unavailable" : result.message;

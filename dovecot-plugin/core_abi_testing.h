@@ -8,7 +8,11 @@
 #include "mailgrant/clock.h"
 #include "mailgrant/config.h"
 #include "mailgrant/directory.h"
+#include "mailgrant/grant_writer.h"
 
-// `directory` and `clock` must outlive the handle; close it with mailgrant_core_close.
+// `directory`, `clock` and `writer` must outlive the handle; close it with
+// mailgrant_core_close. `writer` receives SETACL/DELETEACL writes (nullptr = LDAP, as the
+// plugin does: with the test configuration that write fails as LDAP trouble).
 mailgrant_core* mailgrant_core_for_testing(mailgrant::Directory& directory, const mailgrant::Clock& clock,
-                                           const mailgrant::CacheConfig& cache);
+                                           const mailgrant::CacheConfig& cache,
+                                           mailgrant::GrantWriter* writer = nullptr);

@@ -67,7 +67,7 @@ int mailgrant_core_may_open_mailbox(struct mailgrant_core *core, const char *log
    ignored) by `actor` on `folder` of `mailbox`, for `identifier` (address, alias, login,
    or "$group"), written through to LDAP (core: SelfService). Call only after Dovecot's
    ACL check let the actor administer the folder. 0 done; MAILGRANT_CORE_REFUSED,
-   MAILGRANT_CORE_BAD_INPUT or -1 (LDAP trouble: temporary) with the reason in `error`. */
+   MAILGRANT_CORE_BAD_INPUT or -1 (temporary: LDAP trouble, or the grants changed meanwhile -- try again) with the reason in `error`. */
 int mailgrant_core_change_acl(struct mailgrant_core *core, const char *actor, const char *mailbox,
                               const char *folder, const char *identifier, const char *rights, int remove,
                               char *error, size_t error_size);

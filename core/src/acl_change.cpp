@@ -139,8 +139,12 @@ AclChangeResult AclChanger::apply(const AclChangeRequest& request) noexcept {
             return result(AclChangeStatus::Refused, std::string("the directory refused the change: ") + e.what());
         if (e.code() == LDAP_NO_SUCH_ATTRIBUTE || e.code() == LDAP_TYPE_OR_VALUE_EXISTS ||
             e.code() == LDAP_ALREADY_EXISTS || e.code() == LDAP_NO_SUCH_OBJECT)
-            return result(AclChangeStatus::Temporary,
-                          std::string("the grants changed meanwhile, try again: ") + e.what());
+        {
+            AclChangeResult r = result(AclChangeStatus::Temporary,
+                                       std::string("the grants changed meanwhile, try again: ") + e.what());
+            r.concurrent_edit = true;
+            return r;
+        }
         return result(AclChangeStatus::Temporary, e.what());
     } catch (const ConfigError& e) {  // the service account's password file
         return result(AclChangeStatus::Temporary, std::string("cannot write to LDAP: ") + e.what());
@@ -159,10 +163,6 @@ AclChangeResult AclChanger::apply_checked(const AclChangeRequest& request) {
         if (c < 0x20 || c == 0x7f) throw BadInput("folder name '" + excerpt(request.folder) + "' has control characters");
     const std::string& id = request.identifier;
     if (id.empty()) throw BadInput("no identifier named");
-    const std::string lower = ascii_lower(id);
-    if (lower == "anyone" || lower == "authenticated")
-        throw Refusal("'" + lower +
-                      "' cannot be given access here: a share names a person (address or login) or a group ($name)");
     if (id[0] == '-')
         throw Refusal("negative rights ('" + excerpt(id) +
                       "') are not supported: take the access away with DELETEACL instead");
@@ -176,6 +176,24 @@ AclChangeResult AclChanger::apply_checked(const AclChangeRequest& request) {
 AclChanger::Grantee AclChanger::resolve_grantee(const AclChangeRequest& request, const Account& mailbox) {
     const std::string& id = request.identifier;
     const std::string unknown = "no person or group '" + excerpt(id) + "' in the directory";
+    // RFC 4314's "anyone"/"authenticated" become the group the configuration names for
+    // them (self_service.anyone_group / authenticated_group): LDAP keeps holding only
+    // grants to people and groups, which `list` and `explain` understand.
+    const std::string lower = ascii_lower(id);
+    if (lower == "anyone" || lower == "authenticated") {
+        const std::string& group =
+            lower == "anyone" ? config_.self_service.anyone_group : config_.self_service.authenticated_group;
+        if (group.empty())
+            throw Refusal("'" + lower +
+                          "' cannot be given access here: a share names a person (address or login) or a group "
+                          "($name), and no group is configured for '" + lower + "' (self_service." + lower +
+                          "_group)");
+        const auto dn = directory_.find_group(group);
+        if (!dn)
+            throw Refusal("'" + lower + "' stands for the group $" + group + " here (self_service." + lower +
+                          "_group), which is not in the directory");
+        return {*dn, lower + " (group $" + group + ")"};
+    }
     if (id[0] == '$') {
         const std::string name = id.substr(1);
         if (name.empty()) throw Refusal("'$' names no group");
@@ -219,6 +237,17 @@ AclChangeResult AclChanger::set_acl(const AclChangeRequest& request, const Accou
         given = *parsed;
     } else if (mode != '=') {
         throw Refusal("rights '" + excerpt(text) + "' name no letter");
+    }
+    // The site's policy on what a share from a mail client may give (self_service.
+    // allowed_rights); taking letters away ("-x") is always allowed.
+    if (mode != '-') {
+        const Rights allowed = *parse_rights(config_.self_service.allowed_rights);
+        std::string forbidden;
+        for (char c : Rights::kLetters)
+            if (given.has(c) && !allowed.has(c)) forbidden += c;
+        if (!forbidden.empty())
+            throw Refusal("rights '" + excerpt(text) + "' include letters the sharing policy forbids: " + forbidden +
+                          " (allowed: " + allowed.letters() + ")");
     }
 
     const auto grants = grant_reader_.grants_of(mailbox.dn);

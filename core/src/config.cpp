@@ -1,6 +1,8 @@
 // config.cpp -- YAML -> Config with strict validation (see config.h for why strict).
 #include "mailgrant/config.h"
 
+#include "mailgrant/rights.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -342,6 +344,31 @@ void read_cli(Section s, CliConfig& c) {
         s.fail(s.raw("last_login_dict"), s.dotted("last_login_dict"), "must be one line");
 }
 
+// A group name as a client's "$name" gives it: the name alone, one line.
+void check_group_name(Section& s, const std::string& key, const std::string& name) {
+    if (name.empty() || !s.has(key)) return;
+    if (name[0] == '$') s.fail(s.raw(key), s.dotted(key), "is the group's name without the '$' (e.g. all-staff)");
+    if (name.size() > 256) s.fail(s.raw(key), s.dotted(key), "must be at most 256 characters");
+    for (char ch : name)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+            s.fail(s.raw(key), s.dotted(key), "must be one line without control characters");
+}
+
+void read_self_service(Section s, SelfServiceConfig& c) {
+    s.string("anyone_group", c.anyone_group);
+    s.string("authenticated_group", c.authenticated_group);
+    s.string("allowed_rights", c.allowed_rights, false);
+    s.reject_unknown();
+    check_group_name(s, "anyone_group", c.anyone_group);
+    check_group_name(s, "authenticated_group", c.authenticated_group);
+    std::string error;
+    const auto allowed = parse_rights(c.allowed_rights, &error);
+    if (!allowed || allowed->empty())
+        s.fail(s.raw("allowed_rights"), s.dotted("allowed_rights"),
+               "must be RFC 4314 letters (" + std::string(Rights::kLetters) + ") or a role name: " + error);
+    c.allowed_rights = allowed->letters();
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& name) {
@@ -365,6 +392,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_policy(top.child("policy"), config.policy);
         read_schema(top.child("schema"), config.schema);
         read_cli(top.child("cli"), config.cli);
+        read_self_service(top.child("self_service"), config.self_service);
         top.reject_unknown();
     } catch (const YAML::Exception& e) {  // e.g. bad conversions
         throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

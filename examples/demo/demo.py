@@ -27,7 +27,7 @@ from email.message import EmailMessage
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-from mail_sandbox import MailStack, dovecot_version  # noqa: E402
+from mail_sandbox import MailStack, dovecot_24, dovecot_version  # noqa: E402
 import postfix_snippets  # noqa: E402
 from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
@@ -246,6 +246,20 @@ class Demo:
         check(code == 554, "and she can no longer send as support@ (%d)" % code, text)
 
     def summary(self):
+        if os.environ.get("MAILGRANT_IN_ROOT"):  # scripts/in-root: everything dies with its namespace
+            say("\nInside scripts/in-root (%s): the stack stopped with the root's namespaces."
+                % os.environ["MAILGRANT_IN_ROOT"])
+            return
+        # The admin CLI against this stack (issue 14: the exact line to try). doveadm reads
+        # the demo's Dovecot config; on 2.4 it also needs mailgrant's settings module
+        # installed in Dovecot's module dir, which the demo does not do.
+        cli = "%s -c %s" % (self.cli, self.config)
+        doveadm = "" if dovecot_24() else ' --doveadm "doveadm -c %s"' % self.stack.dovecot_conf_path
+        say("""
+Admin CLI for this stack (try list, explain, check, report):
+  %s list
+  %s report%s
+""" % (cli, cli, doveadm))
         say("""
 The stack is still running. Point any mail client at it:
   IMAP        127.0.0.1 port %d (plain, no TLS: loopback demo only)

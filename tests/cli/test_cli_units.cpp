@@ -3,6 +3,8 @@
 // notice, and doveadm output parsing. No network.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "args.h"
 #include "doveadm.h"
 #include "grant_spec.h"
@@ -254,6 +256,41 @@ TEST(Doveadm, ParsesFlowStatus) {
     EXPECT_FALSE(parse_status_flow("").has_value());
     EXPECT_EQ(parse_mailbox_list("INBOX\nProjects\r\n\nProjects/x\n"),
               (std::vector<std::string>{"INBOX", "Projects", "Projects/x"}));
+}
+
+// Issue 12: `check` reports local ACL file entries; `doveadm -f tab acl get` as Dovecot
+// 2.3 prints it, right names turned into RFC 4314 letters.
+TEST(Doveadm, ParsesAclGetTab) {
+    struct {
+        const char* output;
+        std::vector<std::tuple<std::string, std::string, bool>> entries;  // identifier, rights, global
+    } const cases[] = {
+        {"ID\tGlobal\tRights\n", {}},
+        {"", {}},
+        {"ID\tGlobal\tRights\nuser=dave@example.com\t\tlookup read\nanyone\t\tlookup\n",
+         {{"user=dave@example.com", "lr", false}, {"anyone", "l", false}}},
+        {"ID\tGlobal\tRights\r\ngroup=staff\tglobal\tread write lookup write-seen write-deleted insert post expunge "
+         "create delete admin\r\n",
+         {{"group=staff", "lrswipkxtea", true}}},
+        {"ID\tGlobal\tRights\nuser=x\t\tlookup custom-flag\nno tabs here\n\tyes\tlookup\n",
+         {{"user=x", "l custom-flag", false}}},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::tuple<std::string, std::string, bool>> got;
+        for (const auto& e : parse_acl_get_tab(c.output)) got.emplace_back(e.identifier, e.rights, e.global);
+        EXPECT_EQ(got, c.entries) << c.output;
+    }
+}
+
+// A grantee's `mailbox list` includes the shared namespace's view of other mailboxes;
+// their ACL files belong to their owners and are checked there.
+TEST(Doveadm, OwnFoldersLeaveSharedNamespacesOut) {
+    const auto is_mailbox = [](const std::string& n) { return n == "alice@example.com" || n == "support@example.com"; };
+    EXPECT_EQ(own_folders({"Stuff", "shared", "shared/alice@example.com", "shared/alice@example.com/Projects",
+                           "shared/support@example.com", "INBOX", "Clients", "Clients/acme"},
+                          is_mailbox),
+              (std::vector<std::string>{"Stuff", "INBOX", "Clients", "Clients/acme"}));
+    EXPECT_EQ(own_folders({"shared", "INBOX"}, is_mailbox), (std::vector<std::string>{"shared", "INBOX"}));
 }
 
 TEST(Subprocess, SplitsAndRuns) {

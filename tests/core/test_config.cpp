@@ -92,6 +92,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"listen_no_port", "ldap:\n  base: dc=x\npolicy:\n  listen: inet:127.0.0.1\n", "policy.listen: must be"},
         BadConfig{"defer_5xx", "ldap:\n  base: dc=x\npolicy:\n  defer_text: 5.7.1 no\n", "policy.defer_text: must start with a 4.x.x"},
         BadConfig{"reject_4xx", "ldap:\n  base: dc=x\npolicy:\n  reject_text: 4.7.1 later\n", "policy.reject_text: must start with a 5.x.x"},
+        BadConfig{"anyone_group_with_dollar", "ldap:\n  base: dc=x\nself_service:\n  anyone_group: $staff\n",
+                  "test.yaml:4: self_service.anyone_group: is the group's name without the '$'"},
+        BadConfig{"authenticated_group_two_lines", "ldap:\n  base: dc=x\nself_service:\n  authenticated_group: \"a\\nb\"\n",
+                  "self_service.authenticated_group: must be one line"},
+        BadConfig{"allowed_rights_unknown_letter", "ldap:\n  base: dc=x\nself_service:\n  allowed_rights: lrsz\n",
+                  "test.yaml:4: self_service.allowed_rights: must be RFC 4314 letters"},
+        BadConfig{"allowed_rights_empty", "ldap:\n  base: dc=x\nself_service:\n  allowed_rights: ''\n",
+                  "self_service.allowed_rights: must not be empty"},
+        BadConfig{"self_service_unknown", "ldap:\n  base: dc=x\nself_service:\n  anyone: staff\n",
+                  "self_service.anyone: unknown key"},
         BadConfig{"defer_action_bad", "ldap:\n  base: dc=x\npolicy:\n  defer_action: REJECT\n", "policy.defer_action: must be one of"},
         BadConfig{"mode_bad", "ldap:\n  base: dc=x\npolicy:\n  socket_mode: '0999'\n", "policy.socket_mode: must be an octal mode"},
         BadConfig{"reject_local_no_domains", "ldap:\n  base: dc=x\npolicy:\n  unauthenticated: reject_local\n", "policy.local_domains: is required"},
@@ -132,6 +142,27 @@ TEST(Config, GroupNameFilterForSelfService) {
     const auto c = parse_config("ldap:\n  base: dc=example,dc=com\ngroups:\n  name_filter: \"(&(objectClass=posixGroup)(cn=%s))\"\n");
     EXPECT_EQ(c.groups.name_filter, "(&(objectClass=posixGroup)(cn=%s))");
     EXPECT_THROW(parse_config("ldap:\n  base: dc=example,dc=com\ngroups:\n  name_filter: \"(cn=x)\"\n"), ConfigError);
+}
+
+// Issue 12: "anyone"/"authenticated" map to a group only when configured; the rights a
+// client may give default to all letters (what was allowed before the key existed).
+TEST(Config, SelfServiceDefaultsAndValues) {
+    const auto defaults = parse_config("ldap:\n  base: dc=x\n");
+    EXPECT_EQ(defaults.self_service.anyone_group, "");
+    EXPECT_EQ(defaults.self_service.authenticated_group, "");
+    EXPECT_EQ(defaults.self_service.allowed_rights, "lrswipkxtea");
+    struct {
+        const char* given;
+        const char* canonical;
+    } const rights[] = {{"lrswipkxte", "lrswipkxte"}, {"editor", "lrswipkxte"}, {"srl", "lrs"}, {"Reader", "lrs"}};
+    for (const auto& r : rights) {
+        const auto c = parse_config(std::string("ldap:\n  base: dc=x\nself_service:\n  allowed_rights: ") + r.given + "\n");
+        EXPECT_EQ(c.self_service.allowed_rights, r.canonical) << r.given;
+    }
+    const auto c = parse_config(
+        "ldap:\n  base: dc=x\nself_service:\n  anyone_group: all-staff\n  authenticated_group: 'team, all'\n");
+    EXPECT_EQ(c.self_service.anyone_group, "all-staff");
+    EXPECT_EQ(c.self_service.authenticated_group, "team, all");
 }
 
 TEST(Config, EqualKeysInDifferentSectionsAreFine) {
@@ -184,6 +215,9 @@ TEST(Config, ShippedExampleLoadsAndShowsTheDefaults) {
     EXPECT_EQ(shipped.policy.defer_text, defaults.policy.defer_text);
     EXPECT_EQ(shipped.policy.request_timeout_ms, defaults.policy.request_timeout_ms);
     EXPECT_EQ(shipped.schema.grantee, defaults.schema.grantee);
+    EXPECT_EQ(shipped.self_service.anyone_group, defaults.self_service.anyone_group);
+    EXPECT_EQ(shipped.self_service.authenticated_group, defaults.self_service.authenticated_group);
+    EXPECT_EQ(shipped.self_service.allowed_rights, defaults.self_service.allowed_rights);
 }
 
 }  // namespace

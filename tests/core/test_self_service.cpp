@@ -162,7 +162,9 @@ const Case kCases[] = {
      AclChangeStatus::Done, {}, "nothing changed"},
 };
 
-class SelfServiceTest : public ::testing::TestWithParam<Case> {
+// The directory and writer every case runs against; one fixture per parameter type.
+template <typename Param>
+class SelfServiceFixture : public ::testing::TestWithParam<Param> {
 protected:
     void SetUp() override {
         dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false});
@@ -190,6 +192,7 @@ protected:
     ManualClock clock;
     RecordingWriter writer;
 };
+using SelfServiceTest = SelfServiceFixture<Case>;
 
 TEST_P(SelfServiceTest, Semantics) {
     const Case& c = GetParam();
@@ -248,7 +251,90 @@ TEST_F(SelfServiceTest, ConcurrentChangeIsTemporary) {
     const auto result = run(request(kCases[4]));
     EXPECT_EQ(result.status, AclChangeStatus::Temporary);
     EXPECT_NE(result.message.find("changed meanwhile"), std::string::npos) << result.message;
+    EXPECT_TRUE(result.concurrent_edit) << "LDAP works: no caller should open its breaker";
+    for (int code : {LDAP_TYPE_OR_VALUE_EXISTS, LDAP_NO_SUCH_OBJECT}) {
+        writer.fail_code = code;
+        const auto r = run(request(kCases[4]));
+        EXPECT_EQ(r.status, AclChangeStatus::Temporary) << code;
+        EXPECT_TRUE(r.concurrent_edit) << code;
+    }
+    writer.fail_code = LDAP_SERVER_DOWN;
+    EXPECT_FALSE(run(request(kCases[4])).concurrent_edit) << "LDAP trouble is not a concurrent edit";
 }
+
+// Issue 12's configuration: "anyone"/"authenticated" mapped to a group, and the letters
+// a share from a mail client may give (self_service.*). Each case runs with its own
+// configuration over the same directory as the table above.
+struct ConfiguredCase {
+    const char* name;
+    const char* anyone_group;
+    const char* authenticated_group;
+    const char* allowed_rights;
+    std::vector<Grant> grants;
+    std::string identifier;
+    std::string rights;
+    bool remove;
+    AclChangeStatus status;
+    std::vector<std::string> ops;
+    std::string message_part;
+};
+
+const std::string NEW_STAFF = "cn=share-staff," + kAlice;
+
+const ConfiguredCase kConfiguredCases[] = {
+    {"anyone_unmapped_names_the_key", "", "", "lrswipkxtea", {}, "anyone", "lr", false, AclChangeStatus::Refused, {},
+     "no group is configured for 'anyone' (self_service.anyone_group)"},
+    {"authenticated_unmapped_on_delete", "staff", "", "lrswipkxtea", {}, "authenticated", "", true,
+     AclChangeStatus::Refused, {}, "self_service.authenticated_group"},
+    {"anyone_mapped_writes_group_grant", "staff", "", "lrswipkxtea", {}, "anyone", "lrs", false, AclChangeStatus::Done,
+     {"add " + NEW_STAFF + " folder=INBOX rights=reader grantee=" + kStaff}, "anyone (group $staff)"},
+    {"authenticated_mapped_case_insensitive", "", "Staff", "lrswipkxtea", {}, "Authenticated", "lr", false,
+     AclChangeStatus::Done, {"add " + NEW_STAFF + " folder=INBOX rights=lr grantee=" + kStaff}, "authenticated (group $Staff)"},
+    {"anyone_mapped_delete", "staff", "", "lrswipkxtea", {grant("g1", {kStaff}, {"INBOX"}, "reader")}, "anyone", "",
+     true, AclChangeStatus::Done, {"del " + G1}, "removed anyone (group $staff)'s access"},
+    {"anyone_mapped_group_missing", "no-such-group", "", "lrswipkxtea", {}, "anyone", "lr", false,
+     AclChangeStatus::Refused, {}, "'anyone' stands for the group $no-such-group here (self_service.anyone_group), which is not in the directory"},
+    {"policy_forbids_admin", "", "", "lrswipkxte", {}, "bob", "lrswitexkpa", false, AclChangeStatus::Refused, {},
+     "rights 'lrswitexkpa' include letters the sharing policy forbids: a (allowed: lrswipkxte)"},
+    {"policy_names_every_letter", "", "", "lrs", {}, "bob", "lrswd", false, AclChangeStatus::Refused, {},
+     "forbids: wte (allowed: lrs)"},
+    {"policy_forbids_added_letter", "", "", "lrs", {grant("g1", {kBob}, {"INBOX"}, "reader")}, "bob", "+w", false,
+     AclChangeStatus::Refused, {}, "forbids: w"},
+    {"policy_allows_removing_any_letter", "", "", "lrs", {grant("g1", {kBob}, {"INBOX"}, "lrsw")}, "bob", "-w", false,
+     AclChangeStatus::Done, {"mod " + G1 + " -mailGrantRights=lrsw +mailGrantRights=reader"}, "reader"},
+    {"policy_allows_within", "", "", "lrs", {}, "bob", "lr", false, AclChangeStatus::Done,
+     {"add " + NEW_BOB + " folder=INBOX rights=lr grantee=" + kBob}, "created"},
+    {"policy_applies_to_anyone", "staff", "", "lrs", {}, "anyone", "lrsw", false, AclChangeStatus::Refused, {},
+     "forbids: w"},
+    {"policy_leaves_delete_alone", "", "", "lrs", {grant("g1", {kBob}, {"INBOX"}, "admin")}, "bob", "", true,
+     AclChangeStatus::Done, {"del " + G1}, "removed"},
+};
+
+std::ostream& operator<<(std::ostream& os, const ConfiguredCase& c) { return os << c.name; }
+
+using SelfServiceConfiguredTest = SelfServiceFixture<ConfiguredCase>;
+
+TEST_P(SelfServiceConfiguredTest, Semantics) {
+    const ConfiguredCase& c = GetParam();
+    config.self_service.anyone_group = c.anyone_group;
+    config.self_service.authenticated_group = c.authenticated_group;
+    config.self_service.allowed_rights = c.allowed_rights;
+    dir.grants = c.grants;
+    AclChangeRequest r;
+    r.actor = "alice@example.com";
+    r.mailbox = "alice@example.com";
+    r.folder = "INBOX";
+    r.identifier = c.identifier;
+    r.rights = c.rights;
+    r.remove = c.remove;
+    const auto result = run(r);
+    EXPECT_EQ(static_cast<int>(result.status), static_cast<int>(c.status)) << result.message;
+    EXPECT_EQ(writer.ops, c.ops) << result.message;
+    EXPECT_NE(result.message.find(c.message_part), std::string::npos) << result.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, SelfServiceConfiguredTest, ::testing::ValuesIn(kConfiguredCases),
+                         [](const ::testing::TestParamInfo<ConfiguredCase>& i) { return std::string(i.param.name); });
 
 TEST_F(SelfServiceTest, BadInputIsRefusedNotThrown) {
     AclChangeRequest r = request(kCases[0]);

@@ -3,7 +3,9 @@
 // bad-input code, and that no exception ever crosses the boundary. End to end (real
 // Dovecot + slapd) these are covered by test_dovecot_plugin.py; here each rule alone.
 #include <gtest/gtest.h>
+#include <ldap.h>
 
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -11,6 +13,8 @@
 #include "../core/fakes.h"
 #include "core_abi_testing.h"
 #include "mailgrant/gentime.h"
+#include "mailgrant/grant_writer.h"
+#include "mailgrant/ldap_error.h"
 #include "mailgrant/input.h"
 #include "mailgrant/rights.h"
 
@@ -196,6 +200,65 @@ TEST_F(CoreAbiTest, ChangeAclFailsAtOnceWhileTheBreakerIsOpen) {
               -1);
     EXPECT_EQ(dir.calls, calls) << "no directory call while the breaker is open";
     EXPECT_NE(std::string(error).find("fake LDAP is down"), std::string::npos) << error;
+}
+
+// Issue 12: a write that loses a race with another edit is "try again" for that command
+// only; LDAP answered, so the breaker stays closed and other lookups go on. Real LDAP
+// trouble while writing still opens it.
+class FailingWriter final : public GrantWriter {
+public:
+    int code = 0;  // libldap result code of every write
+    int writes = 0;
+    void add_entry(const std::string&, const std::map<std::string, std::vector<std::string>>&) override { fail(); }
+    void modify_entry(const std::string&, const std::vector<ValueChange>&) override { fail(); }
+    void delete_entry(const std::string&) override { fail(); }
+
+private:
+    void fail() {
+        ++writes;
+        throw_ldap(code, "writing");
+    }
+};
+
+TEST_F(CoreAbiTest, ConcurrentEditFailsOneCommandWithoutOpeningTheBreaker) {
+    struct {
+        int code;
+        const char* message_part;
+        bool opens_breaker;
+    } const cases[] = {
+        {LDAP_NO_SUCH_ATTRIBUTE, "changed meanwhile, try again", false},
+        {LDAP_TYPE_OR_VALUE_EXISTS, "changed meanwhile, try again", false},
+        {LDAP_NO_SUCH_OBJECT, "changed meanwhile, try again", false},
+        {LDAP_ALREADY_EXISTS, "changed meanwhile, try again", false},
+        {LDAP_SERVER_DOWN, "", true},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.code);
+        FailingWriter writer;
+        writer.code = c.code;
+        mailgrant_core* with_writer = mailgrant_core_for_testing(checking, clock, cache, &writer);
+        dir.grants = {grant("projects", {kBob}, {"Projects"}, "reader")};
+        char error[256];
+        EXPECT_EQ(mailgrant_core_change_acl(with_writer, "alice@example.com", "alice@example.com", "Projects",
+                                            "bob@example.com", "lrsw", 0, error, sizeof error),
+                  -1);
+        EXPECT_EQ(writer.writes, 1);
+        EXPECT_NE(std::string(error).find(c.message_part), std::string::npos) << error;
+        // the next lookup: answered from the directory, or refused at once by the breaker
+        const int calls = dir.calls;
+        char letters[32];
+        const int rc = mailgrant_core_folder_rights(with_writer, "bob@example.com", "alice@example.com", "Projects",
+                                                    letters, sizeof letters, error, sizeof error);
+        if (c.opens_breaker) {
+            EXPECT_EQ(rc, -1);
+            EXPECT_EQ(dir.calls, calls) << "the breaker is open: no directory call";
+        } else {
+            EXPECT_EQ(rc, 0) << error;
+            EXPECT_STREQ(letters, "lrs");
+            EXPECT_GT(dir.calls, calls);
+        }
+        mailgrant_core_close(with_writer);
+    }
 }
 
 TEST_F(CoreAbiTest, NoConfigurationIsAnErrorNotACrash) {

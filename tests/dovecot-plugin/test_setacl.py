@@ -12,6 +12,7 @@ Projects comes only from what alice does over IMAP here.
 """
 import glob
 import imaplib
+import json
 import os
 import re
 import subprocess
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
+from mail_sandbox import dovecot_conf  # noqa: E402
 from mailgrant_setup import ldap_apply, plugin_stack  # noqa: E402
 import test_dovecot_plugin as base  # noqa: E402  (a module: its test classes do not run here)
 
@@ -269,6 +271,126 @@ class SetAclTest(unittest.TestCase):
         bad_lines = [line for line in log.splitlines()
                      if any(bad in line for bad in ("Panic:", "Fatal:", "segfault", "assertion failed"))]
         assert not bad_lines, "Dovecot log has:\n" + "\n".join(bad_lines[:20])
+
+
+class ConfiguredSelfServiceTest(unittest.TestCase):
+    """Issue 12's configuration, end to end: "anyone" mapped to a group
+    (self_service.anyone_group), "authenticated" left unmapped, and a role policy
+    (self_service.allowed_rights: editor) that keeps the admin right "a" from being
+    handed out. Dovecot lets anyone/authenticated through (acl_anyone = allow)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(
+            cls, "mailgrant-dovecot-setacl-conf-", TTL,
+            extra_dovecot_conf=dovecot_conf("plugin {\n  acl_anyone = allow\n}\n", "imap_acl_allow_anyone = yes\n"))
+        # read by each imap process when it first needs the core: no login happened yet
+        with open(cls.config, "a") as f:
+            f.write("self_service:\n  anyone_group: support-team\n  allowed_rights: editor\n")
+        with cls.login("alice@example.com", "alice-pw") as imap:
+            assert imap.create("Team")[0] == "OK"
+
+    login = classmethod(base.DovecotPluginTest.login.__func__)
+    grants_below_alice = SetAclTest.grants_below_alice
+    grants_for = SetAclTest.grants_for
+    no_local_acl_files = SetAclTest.no_local_acl_files
+    assert_logged = SetAclTest.assert_logged
+
+    def test_anyone_is_written_as_the_configured_group_and_read_back_as_it(self):
+        with self.login("alice@example.com", "alice-pw") as imap:
+            typ, data = imap.setacl("Team", "anyone", "lrs")
+            self.assertEqual(typ, "OK", data)
+            (grant,) = self.grants_for(TEAM_DN, "Team").values()
+            self.assertEqual(grant["mailGrantRights"], ["reader"])
+            self.assert_logged("mailgrant: SETACL by alice@example.com on Team of alice@example.com "
+                               "for anyone rights lrs: alice@example.com shared 'Team' of alice@example.com "
+                               "with anyone (group $support-team) as reader")
+            # GETACL shows what LDAP holds: the group, which a client can send back as is
+            acl = imap.getacl("Team")[1][0].decode()
+            self.assertIn("$support-team", acl)
+            self.assertNotIn("anyone", acl)
+            typ, data = imap.deleteacl("Team", "anyone")
+            self.assertEqual(typ, "OK", data)
+            self.assertEqual(self.grants_for(TEAM_DN, "Team"), {})
+        self.no_local_acl_files()
+
+    def test_unmapped_authenticated_is_refused_naming_the_setting(self):
+        with self.login("alice@example.com", "alice-pw") as imap:
+            typ, data = imap.setacl("Team", "authenticated", "lr")
+            self.assertEqual(typ, "NO")
+            text = data[0].decode()
+            self.assertIn("[NOPERM] 'authenticated' cannot be given access here", text)
+            self.assertIn("self_service.authenticated_group", text)
+        self.no_local_acl_files()
+
+    def test_letters_the_policy_forbids_are_refused_naming_them(self):
+        with self.login("alice@example.com", "alice-pw") as imap:
+            typ, data = imap.setacl("Team", "bob@example.com", "lrswipkxtea")
+            self.assertEqual(typ, "NO")
+            text = data[0].decode()
+            self.assertIn("[NOPERM] rights 'lrswipkxtea' include letters the sharing policy forbids: a "
+                          "(allowed: lrswipkxte)", text)
+            self.assertEqual(self.grants_for(BOB_DN, "Team"), {})
+            typ, data = imap.setacl("Team", "bob@example.com", "lrswipkxte")  # editor: allowed
+            self.assertEqual(typ, "OK", data)
+            (grant,) = self.grants_for(BOB_DN, "Team").values()
+            self.assertEqual(grant["mailGrantRights"], ["editor"])
+            self.assertEqual(imap.deleteacl("Team", "bob@example.com")[0], "OK")
+        self.no_local_acl_files()
+
+    tearDownClass = classmethod(SetAclTest.tearDownClass.__func__)
+
+
+class LocalAclFilesTest(unittest.TestCase):
+    """Shares an admin made with `doveadm acl` live in local dovecot-acl files, outside
+    LDAP: `mailgrant check --doveadm` names each (mailbox, folder, identifier, rights) as
+    an "outside-ldap" finding, and nothing the plugin derives from LDAP (the fixture's
+    projects-bob, which `doveadm acl get` shows with the plugin loaded) nor a grantee's
+    view of the shared folder."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-localacl-", TTL)
+        cls.doveadm = ["doveadm", "-c", cls.stack.dovecot_conf_path]
+        for args in (["mailbox", "create", "-u", "alice@example.com", "Projects"],
+                     ["acl", "set", "-u", "alice@example.com", "Projects", "user=dave@example.com", "lookup", "read"],
+                     ["acl", "set", "-u", "alice@example.com", "INBOX", "group=support-team", "lookup", "read",
+                      "write-seen"],
+                     ["mailbox", "create", "-u", "bob@example.com", "Stuff"]):
+            subprocess.run(cls.doveadm + args, check=True, capture_output=True, timeout=60)
+
+    cli = SetAclTest.cli
+
+    def test_check_reports_each_local_entry_and_nothing_from_ldap(self):
+        # with the plugin loaded, doveadm itself mixes LDAP's bob into the folder's ACL
+        shown = subprocess.run(self.doveadm + ["acl", "get", "-u", "alice@example.com", "Projects"],
+                               capture_output=True, text=True, timeout=60).stdout
+        self.assertIn("user=bob@example.com", shown)
+
+        p = self.cli("--json", "check", "--doveadm", " ".join(self.doveadm))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        report = json.loads(p.stdout)
+        local = sorted((f["mailbox"], f["folder"], f["identifier"], f["rights"], f["global"])
+                       for f in report["findings"] if f["kind"] == "outside-ldap")
+        self.assertEqual(local, [("alice@example.com", "INBOX", "group=support-team", "lrs", "no"),
+                                 ("alice@example.com", "Projects", "user=dave@example.com", "lr", "no")],
+                         p.stdout)
+        (dave,) = [f for f in report["findings"] if f["kind"] == "outside-ldap" and "dave" in f["identifier"]]
+        self.assertEqual(dave["dn"], ALICE_DN)
+        self.assertIn("outside LDAP", dave["message"])
+        self.assertIsNone(report["note"], p.stdout)
+
+        text = self.cli("check", "--doveadm", " ".join(self.doveadm)).stdout
+        self.assertIn("folder 'Projects' of alice@example.com: user=dave@example.com has 'lr' from a local ACL "
+                      "file, outside LDAP", text)
+
+        # removed with doveadm acl delete: the finding goes
+        subprocess.run(self.doveadm + ["acl", "delete", "-u", "alice@example.com", "Projects",
+                                       "user=dave@example.com"], check=True, capture_output=True, timeout=60)
+        report = json.loads(self.cli("--json", "check", "--doveadm", " ".join(self.doveadm)).stdout)
+        self.assertEqual([f["folder"] for f in report["findings"] if f["kind"] == "outside-ldap"], ["INBOX"])
+
+    tearDownClass = classmethod(SetAclTest.tearDownClass.__func__)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,20 @@ struct CliConfig {
     std::string last_login_key = "last-login/%u";  // Dovecot's last_login_key; %u = the login
 };
 
+// Sharing changed from mail clients (IMAP SETACL/DELETEACL, self_service.h).
+struct SelfServiceConfig {
+    // The LDAP group (its name as groups.name_filter finds it, without the "$") that a
+    // share with RFC 4314's "anyone" / "authenticated" is written to, so LDAP still holds
+    // it as an ordinary group grant (GETACL shows it as "$name"). "" = such shares are
+    // refused with the reason.
+    std::string anyone_group;
+    std::string authenticated_group;
+    // The rights letters a share from a mail client may give (RFC 4314 letters or a role
+    // name; stored canonical, e.g. "lrswipkxte"). SETACL asking for another letter is
+    // refused naming it; taking letters away is always allowed. Default: all of them.
+    std::string allowed_rights = "lrswipkxtea";
+};
+
 struct Config {
     LdapConfig ldap;
     UsersConfig users;
@@ -127,6 +141,7 @@ struct Config {
     PolicyConfig policy;
     SchemaConfig schema;
     CliConfig cli;
+    SelfServiceConfig self_service;
 
     const std::string& users_base() const { return users.base.empty() ? ldap.base : users.base; }
     const std::string& groups_base() const { return groups.base.empty() ? ldap.base : groups.base; }

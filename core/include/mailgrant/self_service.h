@@ -12,8 +12,10 @@
 //               grant is trimmed, a grant that also carries send rights keeps them, an
 //               entry left with nothing is deleted
 // Identifiers: an address, alias or login names a person; "$name" a group (groups.name
-// attribute, cn by default). "anyone"/"authenticated" are refused. Send rights are never
-// granted or removed here.
+// attribute, cn by default). "anyone"/"authenticated" name the group the configuration
+// maps them to (self_service.anyone_group / authenticated_group) and are refused when
+// none is. SETACL giving a letter outside self_service.allowed_rights is refused. Send
+// rights are never granted or removed here.
 #pragma once
 
 #include <string>
@@ -21,6 +23,7 @@
 #include "mailgrant/clock.h"
 #include "mailgrant/config.h"
 #include "mailgrant/directory.h"
+#include "mailgrant/grant_writer.h"
 
 namespace mailgrant {
 
@@ -43,19 +46,25 @@ struct AclChangeResult {
     AclChangeStatus status = AclChangeStatus::Temporary;
     std::string message;  // for the IMAP client (Refused/Temporary) and the log (always)
     std::string entry_dn; // the grant entry created, changed or deleted ("" if none)
+    // Temporary only because the grants changed between reading and writing (another
+    // edit won the race): LDAP itself works, so a caller's breaker must stay closed;
+    // trying the command again is enough.
+    bool concurrent_edit = false;
 };
 
 class SelfService {
 public:
     // `directory` answers lookups (people, groups, grants); writes go through a session
     // opened from `config.ldap` with the service account. Never throws.
-    SelfService(const Config& config, Directory& directory, const Clock& clock);
+    // `writer` (optional) replaces the per-request LdapGrantWriter (tests of a caller).
+    SelfService(const Config& config, Directory& directory, const Clock& clock, GrantWriter* writer = nullptr);
     AclChangeResult apply(const AclChangeRequest& request) noexcept;
 
 private:
     const Config& config_;
     Directory& directory_;
     const Clock& clock_;
+    GrantWriter* writer_;
 };
 
 }  // namespace mailgrant
