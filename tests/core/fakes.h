@@ -98,4 +98,18 @@ private:
     }
 };
 
+// A folder grant below `owner` named `name` ("" rights = none parsed), for table tests.
+inline Grant make_grant(const std::string& owner, const std::string& name, std::vector<std::string> grantees,
+                        std::vector<std::string> folders, const std::string& rights) {
+    Grant g;
+    g.owner_dn = owner;
+    g.name = name;
+    g.dn = "cn=" + name + "," + owner;
+    g.grantees = std::move(grantees);
+    g.folders = std::move(folders);
+    g.rights_text = rights;
+    if (!rights.empty()) g.rights = parse_rights(rights);
+    return g;
+}
+
 }  // namespace mailgrant::testing

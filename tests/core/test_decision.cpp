@@ -18,18 +18,7 @@ const std::string kSupport = "uid=support,ou=people,dc=example,dc=com";
 const std::string kTeam = "cn=team,ou=groups,dc=example,dc=com";
 const std::string kLeads = "cn=leads,ou=groups,dc=example,dc=com";
 
-Grant make_grant(const std::string& owner, const std::string& name, std::vector<std::string> grantees,
-                 std::vector<std::string> folders, const std::string& rights) {
-    Grant g;
-    g.owner_dn = owner;
-    g.name = name;
-    g.dn = "cn=" + name + "," + owner;
-    g.grantees = std::move(grantees);
-    g.folders = std::move(folders);
-    g.rights_text = rights;
-    if (!rights.empty()) g.rights = parse_rights(rights);
-    return g;
-}
+using mailgrant::testing::make_grant;
 
 class DecisionTest : public ::testing::Test {
 protected:
