@@ -1,8 +1,11 @@
 // last_login.cpp -- see last_login.h.
 #include "last_login.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -110,6 +113,16 @@ LastLogins LastLogins::load(const std::string& dict_uri, const std::string& key_
         const std::string path = dict_uri.substr(5);
         std::ifstream in(path, std::ios::binary);
         if (!in) {
+            // Dovecot's file dict is written at the first login: a missing file in an
+            // existing directory is "nobody logged in yet", not an error
+            struct stat st {};
+            const auto slash = path.rfind('/');
+            const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+            const bool missing = ::stat(path.c_str(), &st) != 0 && errno == ENOENT;
+            if (missing && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+                l.loaded_ = true;
+                return l;
+            }
             if (error) *error = "cannot read " + path;
             return l;
         }

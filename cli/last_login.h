@@ -6,7 +6,8 @@
 //
 // Sources (cli.last_login_dict, or report --last-login-dict):
 //   file:/PATH   Dovecot's file dict, read directly: "key\nvalue\n" pairs, each line
-//                tab-escaped (\001 + letter), as dict-file writes it
+//                tab-escaped (\001 + letter), as dict-file writes it; no file yet in an
+//                existing directory = nobody has logged in (an empty set, not an error)
 //   other URI    `doveadm -f tab dict iter URI shared/<prefix>` ("key<TAB>value" lines
 //                under a header); e.g. proxy::lastlogin, redis:..., for Dovecot 2.3
 // Parsing is pure and unit-tested; both paths have size limits (untrusted input).

@@ -5,10 +5,10 @@ drop-in of the installed Dovecot: examples/dovecot/90-mailgrant.conf (2.3) or
 examples/dovecot/2.4/90-mailgrant.conf (2.4), chosen by mail_sandbox.dovecot_version().
 
 The shipped drop-in is used as it is, except for the site paths it names
-(/etc/mailgrant/mailgrant.yaml, and /etc/dovecot/dovecot-ldap.conf.ext where named),
-which are pointed into the sandbox, and the installed path of mailgrant-checkpassword
-(2.3), which is pointed at the built one (with "-c CONFIG": the drop-in relies on its
-default path). The built modules are given to Dovecot without installing them: on 2.3
+(/etc/mailgrant/mailgrant.yaml, /etc/dovecot/dovecot-ldap.conf.ext where named, the
+last_login dict file /var/lib/dovecot/last-login/last-login.db), which are pointed into
+the sandbox, and the installed path of mailgrant-checkpassword (2.3), which is pointed
+at the built one (with "-c CONFIG": the drop-in relies on its default path). The built modules are given to Dovecot without installing them: on 2.3
 the plugin through a private mail_plugin_dir; on 2.4, where the settings module and
 the auth module (passdb mailgrant) load only from the compiled-in module dir, through
 mail_sandbox's private module overlay (dovecot_module_line).
@@ -28,6 +28,13 @@ DOVECOT_MODULES = DOVECOT_MODULE_DIR
 SITE_CONFIG = "/etc/mailgrant/mailgrant.yaml"
 SITE_LDAP_CONF = "/etc/dovecot/dovecot-ldap.conf.ext"
 SITE_CHECKPASSWORD = "/usr/local/libexec/mailgrant/mailgrant-checkpassword"
+SITE_LAST_LOGIN_DICT = "/var/lib/dovecot/last-login/last-login.db"
+
+
+def last_login_dict_path(work_dir):
+    """Where dovecot_conf_with_plugin(work_dir, ...) points the drop-in's last_login dict
+    file (read it with `mailgrant report --last-login-dict file:PATH`)."""
+    return os.path.join(work_dir, "last-login", "last-login.db")
 
 
 def drop_in():
@@ -35,7 +42,7 @@ def drop_in():
     return dovecot_conf(DROP_IN_23, DROP_IN_24)
 
 
-def site_drop_in(text, config_path, ldap_conf_path=None, checkpassword_path=None):
+def site_drop_in(text, config_path, ldap_conf_path=None, checkpassword_path=None, last_login_path=None):
     """The drop-in's text with its site paths pointed into the sandbox (either drop-in:
     what a drop-in does not name is left alone). The configuration path must be named."""
     if SITE_CONFIG not in text:
@@ -48,6 +55,8 @@ def site_drop_in(text, config_path, ldap_conf_path=None, checkpassword_path=None
         if "mailgrant-checkpassword -c " not in text:  # it reads the default config path
             checkpassword += " -c " + config_path
         text = text.replace(SITE_CHECKPASSWORD, checkpassword)
+    if last_login_path:
+        text = text.replace(SITE_LAST_LOGIN_DICT, last_login_path)
     return text
 
 
@@ -96,8 +105,11 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     the built settings and auth modules beside the plugin).
 
     The drop-in gives Dovecot's processes the group `mailgrant` (as a deployment has it):
-    the group is created here if this host lacks it, so the file is used unchanged."""
+    the group is created here if this host lacks it, so the file is used unchanged. Its
+    last_login dict file goes to last_login_dict_path(work_dir), in a directory owned by
+    Dovecot's dict user (dovecot), as the drop-in asks the admin to create it."""
     import grp
+    import pwd
     try:
         grp.getgrnam("mailgrant")
     except KeyError:
@@ -106,7 +118,13 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     if not os.path.exists(path):
         raise MailStackError("%s is missing: the drop-in for this Dovecot is not written yet" % path)
     with open(path) as f:
-        text = site_drop_in(f.read(), config_path, ldap_conf_path, checkpassword_path)
+        text = site_drop_in(f.read(), config_path, ldap_conf_path, checkpassword_path,
+                            last_login_dict_path(work_dir))
+    last_login_dir = os.path.dirname(last_login_dict_path(work_dir))
+    os.makedirs(last_login_dir, exist_ok=True)
+    dovecot = pwd.getpwnam("dovecot")
+    os.chown(last_login_dir, dovecot.pw_uid, dovecot.pw_gid)
+    os.chmod(last_login_dir, 0o750)
     drop_in_path = os.path.join(work_dir, "90-mailgrant.conf")
     with open(drop_in_path, "w") as f:
         f.write(text)
