@@ -4,7 +4,7 @@
 //
 //   node driver.js <step> '<json params>'    step: share | grantee | unshare | refused
 //
-// Prints one line "RESULT {json}" ({ok, message, error, screenshot, ...}); on failure a
+// Prints one line "RESULT {json}" ({ok, message, html, error, screenshot, ...}); on failure a
 // full-page screenshot goes to params.shots.
 'use strict';
 const path = require('path');
@@ -32,7 +32,8 @@ async function nextMessage(page) {
   const el = page.locator(sel).last();
   await el.waitFor({ state: 'visible', timeout: TIMEOUT });
   const cls = await el.getAttribute('class');
-  return { text: (await el.innerText()).trim(), kind: /error/.test(cls) ? 'error' : /warning/.test(cls) ? 'warning' : 'confirmation' };
+  return { text: (await el.innerText()).trim(), html: await el.innerHTML(),
+           kind: /error/.test(cls) ? 'error' : /warning/.test(cls) ? 'warning' : 'confirmation' };
 }
 
 // Settings > Folders > <folder> > Sharing tab; returns the preferences frame.
@@ -132,9 +133,10 @@ const steps = {
   async refused(page) {
     await login(page, p.user, p.password);
     const frame = await openSharing(page, p.folder);
-    const msg = await addEntry(page, frame, p.grantee);
+    const msg = await addEntry(page, frame, p.grantee, p.groups);
     if (msg.kind === 'confirmation') return { ok: false, message: msg.text, error: 'expected a refusal, Roundcube said: ' + msg.text };
-    return { ok: true, message: msg.text, rows: await rows(frame) };
+    // html: the message element's markup, to prove the server's text was escaped
+    return { ok: true, kind: msg.kind, message: msg.text, html: msg.html, rows: await rows(frame) };
   },
 };
 
