@@ -168,7 +168,12 @@ std::optional<std::vector<std::string>> Doveadm::folders(const std::string& user
 
 std::optional<std::vector<LocalAclEntry>> Doveadm::local_acl(const std::string& user, const std::string& folder,
                                                              std::string* error) const {
-    const auto out = run({"-o", "mail_plugins=acl", "-f", "tab", "acl", "get", "-u", user, folder}, error);
+    // Only the acl plugin (mailgrant's would mix LDAP's rights in) and no sharing map
+    // (on 2.4 the acl plugin opens "dict mailgrant" and fails without mailgrant's plugin;
+    // 2.3 ignores the key and only logs that its acl_shared_dict driver is missing).
+    const auto out = run({"-o", "mail_plugins=acl", "-o", "acl_sharing_map/dict=", "-f", "tab", "acl", "get", "-u",
+                          user, folder},
+                         error);
     if (!out) return std::nullopt;
     return parse_acl_get_tab(*out);
 }

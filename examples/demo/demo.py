@@ -27,7 +27,7 @@ from email.message import EmailMessage
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-from mail_sandbox import MailStack, dovecot_24, dovecot_version  # noqa: E402
+from mail_sandbox import MailStack, dovecot_version  # noqa: E402
 import postfix_snippets  # noqa: E402
 from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
@@ -250,11 +250,10 @@ class Demo:
             say("\nInside scripts/in-root (%s): the stack stopped with the root's namespaces."
                 % os.environ["MAILGRANT_IN_ROOT"])
             return
-        # The admin CLI against this stack (issue 14: the exact line to try). doveadm reads
-        # the demo's Dovecot config; on 2.4 it also needs mailgrant's settings module
-        # installed in Dovecot's module dir, which the demo does not do.
+        # The admin CLI against this stack (issue 14: the exact line to try); doveadm for
+        # the demo's Dovecot (on 2.4 a wrapper into its module namespace: mail_sandbox.py).
         cli = "%s -c %s" % (self.cli, self.config)
-        doveadm = "" if dovecot_24() else ' --doveadm "doveadm -c %s"' % self.stack.dovecot_conf_path
+        doveadm = ' --doveadm "%s"' % " ".join(self.stack.doveadm_argv())
         say("""
 Admin CLI for this stack (try list, explain, check, report):
   %s list

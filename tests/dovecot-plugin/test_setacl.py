@@ -351,7 +351,7 @@ class LocalAclFilesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-localacl-", TTL)
-        cls.doveadm = ["doveadm", "-c", cls.stack.dovecot_conf_path]
+        cls.doveadm = cls.stack.doveadm_argv()   # 2.4: in the sandbox's module namespace
         for args in (["mailbox", "create", "-u", "alice@example.com", "Projects"],
                      ["acl", "set", "-u", "alice@example.com", "Projects", "user=dave@example.com", "lookup", "read"],
                      ["acl", "set", "-u", "alice@example.com", "INBOX", "group=support-team", "lookup", "read",

@@ -68,6 +68,8 @@ TOOL_TIMEOUT_S = 30.0
 SBIN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 DOVECOT = shutil.which("dovecot", path=SBIN_PATH) or "/usr/sbin/dovecot"
 POSTFIX = shutil.which("postfix", path=SBIN_PATH) or "/usr/sbin/postfix"
+DOVEADM = shutil.which("doveadm", path=SBIN_PATH) or "/usr/bin/doveadm"
+NSENTER = shutil.which("nsenter", path=SBIN_PATH) or "/usr/bin/nsenter"
 
 MAIL_USER = "mail"            # owner of every mailbox (uid 8 on Debian)
 DOMAIN = "example.com"
@@ -468,6 +470,24 @@ class MailStack:
     postfix_log_path = property(lambda self: self._postfix_log)
     mail_dir = property(lambda self: self._mail_dir)
     dovecot_conf_path = property(lambda self: self._dovecot_conf)
+
+    def doveadm_argv(self):
+        """The command line of doveadm for this instance (a list; " ".join() it for the
+        CLI's --doveadm). Where Dovecot runs over a module overlay (Dovecot 2.4 with the
+        built plugin: see dovecot_module_line), a plain doveadm would not find the
+        settings module and refuse the configuration ("Unknown setting"), so a wrapper
+        script runs doveadm inside the running master's mount namespace and root (nsenter
+        -t PID -m -r: also right inside scripts/in-root's chroot)."""
+        if not _dovecot_modules(self.dovecot_extra_conf):
+            return [DOVEADM, "-c", self._dovecot_conf]
+        wrapper = os.path.join(self.dovecot_dir, "doveadm")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\n# doveadm in the mount namespace of this sandbox\'s Dovecot (mail_sandbox.py)\n'
+                    'pid=$(cat %s) || exit 75\n'
+                    'exec %s -t "$pid" -m -r -w %s -c %s "$@"\n' % (self.dovecot_pid_path, NSENTER, DOVEADM,
+                                                                self._dovecot_conf))
+        os.chmod(wrapper, 0o755)
+        return [wrapper]
 
     def maildir_of(self, address):
         return os.path.join(self._mail_dir, address.lower(), "Maildir")
