@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mail_sandbox import MailStack, dovecot_version  # noqa: E402
 import postfix_snippets  # noqa: E402
-from mailgrant_setup import dovecot_conf_with_plugin, write_config  # noqa: E402
+from mailgrant_setup import dovecot_conf_with_plugin, last_login_dict_path, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
 
 DIR = os.environ.get("MAILGRANT_DEMO_DIR", "/tmp/mailgrant-demo")
@@ -89,7 +89,11 @@ class Demo:
         etc = os.path.join(DIR, "etc")
         self.config = write_config(etc, self.slapd, TTL, 2,
                                    "policy:\n  listen: unix:%s\n  milter_listen: unix:%s\n  user: mail\n"
-                                   "  request_timeout_ms: 3000\n" % (policy_socket, milter_socket))
+                                   "  request_timeout_ms: 3000\n"
+                                   # the report's last-login column reads what the drop-in's
+                                   # last_login plugin writes (pointed into DIR by the harness)
+                                   "cli:\n  last_login_dict: file:%s\n"
+                                   % (policy_socket, milter_socket, last_login_dict_path(etc)))
         self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
             etc, self.plugin, self.config, self.stack.dovecot_ldap_conf_path,
             os.path.join(self.build, "dovecot-plugin", "mailgrant-checkpassword"))
@@ -246,10 +250,6 @@ class Demo:
         check(code == 554, "and she can no longer send as support@ (%d)" % code, text)
 
     def summary(self):
-        if os.environ.get("MAILGRANT_IN_ROOT"):  # scripts/in-root: everything dies with its namespace
-            say("\nInside scripts/in-root (%s): the stack stopped with the root's namespaces."
-                % os.environ["MAILGRANT_IN_ROOT"])
-            return
         # The admin CLI against this stack (issue 14: the exact line to try); doveadm for
         # the demo's Dovecot (on 2.4 a wrapper into its module namespace: mail_sandbox.py).
         cli = "%s -c %s" % (self.cli, self.config)
@@ -257,8 +257,12 @@ class Demo:
         say("""
 Admin CLI for this stack (try list, explain, check, report):
   %s list
-  %s report%s
+  %s report --columns address,owner,access,messages,last-login%s
 """ % (cli, cli, doveadm))
+        if os.environ.get("MAILGRANT_IN_ROOT"):  # scripts/in-root: everything dies with its namespace
+            say("Inside scripts/in-root (%s): the stack stops when the command given to in-root ends."
+                % os.environ["MAILGRANT_IN_ROOT"])
+            return
         say("""
 The stack is still running. Point any mail client at it:
   IMAP        127.0.0.1 port %d (plain, no TLS: loopback demo only)
