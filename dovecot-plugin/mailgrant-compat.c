@@ -71,8 +71,14 @@ int mailgrant_compat_user_created(struct mail_user *user, const char **error_r)
 	const char *master = mailgrant_compat_master_user(user), *error;
 	bool empty;
 
-	if (master == NULL || user->master_user != NULL || user->service_user == NULL)
+	if (master == NULL || (user->master_user != NULL && *user->master_user != '\0'))
 		return 0;
+	if (user->service_user == NULL) {
+		/* no settings instance to override acl_user in: refuse rather than leave it
+		   empty (an empty acl_user is the owner) */
+		*error_r = t_strdup_printf("cannot make %s the ACL user of %s", master, user->username);
+		return -1;
+	}
 	user->master_user = p_strdup(user->pool, master);
 	if (settings_get(user->event, &acl_setting_parser_info, 0, &set, &error) < 0) {
 		*error_r = t_strdup_printf("acl settings: %s", error);

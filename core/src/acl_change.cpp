@@ -251,14 +251,20 @@ AclChangeResult AclChanger::set_acl(const AclChangeRequest& request, const Accou
     }
 
     const auto grants = grant_reader_.grants_of(mailbox.dn);
-    // + and - work on what the grantee has on this folder from the grants below this
-    // mailbox (RFC 4314: the modifiers change the identifier's current rights).
+    // + and - work on the rights of the grants this command rewrites: the grantee's own
+    // grants naming this folder (RFC 4314: the modifiers change the identifier's current
+    // rights). Not on letters from a pattern, group or shared grant: grants add up, so
+    // "-w" cannot take away what another grant gives, and copying that grant's letters
+    // into a new one would outlive its end date or slip past the rights policy (the
+    // message notes the other grant instead).
     const std::time_t now = clock_.wall_now();
     Rights current;
+    bool windowed = false;
     for (const auto& g : grants)
-        if (names_grantee(g, grantee.dn) && g.state_at(now) == GrantState::Active && g.rights &&
-            g.matching_folder(folder))
+        if (is_exact(g, grantee.dn, folder, now) && g.rights) {
             current |= *g.rights;
+            windowed = windowed || g.not_before || g.not_after;
+        }
     const Rights wanted = mode == '=' ? given : mode == '+' ? current | given : without(current, given);
     if (wanted.empty()) return delete_acl(request, mailbox, grantee, " (rights '" + excerpt(text) + "' leave none)");
     const std::string value = stored_rights(wanted);
@@ -289,6 +295,12 @@ AclChangeResult AclChanger::set_acl(const AclChangeRequest& request, const Accou
             changes.push_back("rights of " + target->dn + " changed from '" + target->rights_text + "' to '" + value + "'");
         }
     } else {
+        // A modifier on a folder of a multi-folder grant with a validity window would move
+        // the folder into a grant without one: the owner says what is meant with "=".
+        if (mode != '=' && windowed)
+            throw Refusal("'" + folder + "' is shared with " + grantee.label +
+                          " by a grant with a validity window that covers other folders too; set the rights "
+                          "without + or - (or change the grant with mailgrant or in LDAP)");
         // Taking the folder out of a multi-folder grant: it joins a grant of this grantee
         // alone that already has the new rights (and no validity window), if there is one.
         const Grant* reuse = nullptr;

@@ -101,8 +101,20 @@ const Case kCases[] = {
      AclChangeStatus::Done, {"mod " + G1 + " -mailGrantRights=editor +mailGrantRights=reader"}, "reader"},
     {"plus_on_nothing_creates", {}, "INBOX", "bob", "+lr", false, AclChangeStatus::Done,
      {"add " + NEW_BOB + " folder=INBOX rights=lr grantee=" + kBob}, "as lr"},
-    {"plus_builds_on_pattern", {grant("g1", {kBob}, {"*"}, "reader")}, "INBOX", "bob", "+w", false,
-     AclChangeStatus::Done, {"add " + NEW_BOB + " folder=INBOX rights=lrsw grantee=" + kBob}, "as lrsw"},
+    // + and - work on the grantee's own grants of this folder: a pattern's letters are not
+    // copied into a new grant (it would outlive the pattern grant's end date and slip past
+    // the rights policy), and "-" cannot take away what another grant gives.
+    {"plus_next_to_pattern_adds_only_the_letter", {grant("g1", {kBob}, {"*"}, "reader")}, "INBOX", "bob", "+w",
+     false, AclChangeStatus::Done, {"add " + NEW_BOB + " folder=INBOX rights=w grantee=" + kBob},
+     "note: pattern '*' of grant " + G1},
+    {"minus_on_pattern_refused", {grant("g1", {kBob}, {"*"}, "admin", false, 1800000000)}, "INBOX", "bob", "-w",
+     false, AclChangeStatus::Refused, {}, "comes from pattern '*' of grant " + G1},
+    {"modifier_on_windowed_multi_folder_refused", {grant("g1", {kBob}, {"INBOX", "Sent"}, "reader", false, 1800000000)},
+     "INBOX", "bob", "+w", false, AclChangeStatus::Refused, {}, "validity window"},
+    {"equals_on_windowed_multi_folder_splits", {grant("g1", {kBob}, {"INBOX", "Sent"}, "reader", false, 1800000000)},
+     "INBOX", "bob", "lrsw", false, AclChangeStatus::Done,
+     {"add " + NEW_BOB + " folder=INBOX rights=lrsw grantee=" + kBob, "mod " + G1 + " -mailGrantFolder=INBOX"},
+     "as lrsw"},
     {"minus_everything_deletes", {grant("g1", {kBob}, {"INBOX"}, "reader")}, "INBOX", "bob", "-lrs", false,
      AclChangeStatus::Done, {"del " + G1}, "leave none"},
     {"send_rights_kept_on_change", {grant("g1", {kBob}, {"INBOX"}, "reader", true)}, "INBOX", "bob", "lrsw", false,

@@ -53,6 +53,7 @@ import email.policy
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -484,8 +485,8 @@ class MailStack:
         with open(wrapper, "w") as f:
             f.write('#!/bin/sh\n# doveadm in the mount namespace of this sandbox\'s Dovecot (mail_sandbox.py)\n'
                     'pid=$(cat %s) || exit 75\n'
-                    'exec %s -t "$pid" -m -r -w %s -c %s "$@"\n' % (self.dovecot_pid_path, NSENTER, DOVEADM,
-                                                                self._dovecot_conf))
+                    'exec %s -t "$pid" -m -r -w %s -c %s "$@"\n'
+                    % tuple(shlex.quote(x) for x in (self.dovecot_pid_path, NSENTER, DOVEADM, self._dovecot_conf)))
         os.chmod(wrapper, 0o755)
         return [wrapper]
 
