@@ -409,6 +409,11 @@ class PolicydTest(unittest.TestCase):
                             socket_mode="0660")
             d.extra_args = ["--milter", "unix:" + milter]
             d.start()
+            # the watcher thread may not have run yet on a loaded machine: let it see both
+            # files before it stops (bounded)
+            deadline = time.monotonic() + 10
+            while {path for path, *_ in list(seen)} != {sock, milter} and time.monotonic() < deadline:
+                time.sleep(0.01)
         finally:
             stop.set()
             watcher.join()
