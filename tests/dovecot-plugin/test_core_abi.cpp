@@ -45,15 +45,7 @@ private:
 
 Grant grant(const std::string& name, std::vector<std::string> grantees, std::vector<std::string> folders,
             const std::string& rights) {
-    Grant g;
-    g.owner_dn = kAlice;
-    g.name = name;
-    g.dn = "cn=" + name + "," + kAlice;
-    g.grantees = std::move(grantees);
-    g.folders = std::move(folders);
-    g.rights_text = rights;
-    g.rights = parse_rights(rights);
-    return g;
+    return mailgrant::testing::make_grant(kAlice, name, std::move(grantees), std::move(folders), rights);
 }
 
 using Seen = std::vector<std::tuple<int, std::string, std::string>>;
