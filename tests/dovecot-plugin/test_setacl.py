@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
 from mail_sandbox import dovecot_conf  # noqa: E402
-from mailgrant_setup import ldap_apply, plugin_stack  # noqa: E402
+from mailgrant_setup import assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
 import test_dovecot_plugin as base  # noqa: E402  (a module: its test classes do not run here)
 
 CLI = os.environ.get("MAILGRANT_CLI", os.path.join(ROOT, "build", "cli", "mailgrant"))
@@ -266,11 +266,7 @@ class SetAclTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        with open(cls.stack.dovecot_log_path) as f:
-            log = f.read()
-        bad_lines = [line for line in log.splitlines()
-                     if any(bad in line for bad in ("Panic:", "Fatal:", "segfault", "assertion failed"))]
-        assert not bad_lines, "Dovecot log has:\n" + "\n".join(bad_lines[:20])
+        assert_dovecot_log_clean(cls.stack.dovecot_log_path)
 
 
 class ConfiguredSelfServiceTest(unittest.TestCase):

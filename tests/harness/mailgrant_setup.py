@@ -198,3 +198,13 @@ def plugin_stack(test_class, prefix, ttl_s, negative_ttl_s=1, extra_dovecot_conf
     stack.start()
     test_class.addClassCleanup(stack.stop)
     return tmp, slapd, config, stack
+
+
+def assert_dovecot_log_clean(log_path, extra=()):
+    """For a test class's tearDownClass: Dovecot's log has no Panic, Fatal, segfault or
+    failed assertion (nor any of `extra`), whatever the tests themselves checked."""
+    with open(log_path) as f:
+        log = f.read()
+    bad = ("Panic:", "Fatal:", "segfault", "assertion failed") + tuple(extra)
+    bad_lines = [line for line in log.splitlines() if any(b in line for b in bad)]
+    assert not bad_lines, "Dovecot log has:\n" + "\n".join(bad_lines[:20])
