@@ -1,6 +1,7 @@
 // config.cpp -- YAML -> Config with strict validation (see config.h for why strict).
 #include "mailgrant/config.h"
 
+#include "mailgrant/dn.h"
 #include "mailgrant/rights.h"
 
 #include <yaml-cpp/yaml.h>
@@ -320,6 +321,7 @@ void read_schema(Section s, SchemaConfig& c) {
         {"send", &c.send},
         {"not_before", &c.not_before},
         {"not_after", &c.not_after},
+        {"sent_copy", &c.sent_copy},
     };
     for (const auto& [key, out] : names) {
         s.string(key, *out, false);
@@ -334,7 +336,10 @@ void read_cli(Section s, CliConfig& c) {
     s.integer("manager_max_depth", c.manager_max_depth, 1, 64);
     s.string("last_login_dict", c.last_login_dict);
     s.string("last_login_key", c.last_login_key, false);
+    s.string("accesslog_base", c.accesslog_base);
     s.reject_unknown();
+    if (!c.accesslog_base.empty() && !looks_like_dn(c.accesslog_base))
+        s.fail(s.raw("accesslog_base"), s.dotted("accesslog_base"), "must be a DN (e.g. cn=accesslog)");
     check_attribute_name(s, "manager_attribute", c.manager_attribute);
     if (c.last_login_key.find("%u") == std::string::npos && c.last_login_key.find("%{user}") == std::string::npos)
         s.fail(s.raw("last_login_key"), s.dotted("last_login_key"), "must contain %u (the login), as Dovecot's");
@@ -369,6 +374,29 @@ void read_self_service(Section s, SelfServiceConfig& c) {
     c.allowed_rights = allowed->letters();
 }
 
+// A folder name as the mailbox's owner sees it: one line, no IMAP wildcards, not empty.
+void check_folder_name(Section& s, const std::string& key, const std::string& name) {
+    if (name.empty()) s.fail(s.raw(key), s.dotted(key), "must not be empty");
+    if (name.size() > 255) s.fail(s.raw(key), s.dotted(key), "must be at most 255 characters");
+    for (char ch : name)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f || ch == '*' || ch == '%')
+            s.fail(s.raw(key), s.dotted(key), "must be one folder name without control characters, '*' or '%'");
+}
+
+void read_team_mailbox(Section s, TeamMailboxConfig& c) {
+    s.string("base", c.base);
+    const std::vector<std::pair<const char*, std::string*>> folders{
+        {"drafts", &c.drafts}, {"sent", &c.sent}, {"trash", &c.trash}, {"junk", &c.junk}};
+    for (const auto& [key, out] : folders) s.string(key, *out, false);
+    std::string copy = "shared";
+    s.choice("sent_copy", copy, {"shared", "all", "none"});
+    c.sent_copy = copy == "all" ? SentCopyDefault::All : copy == "none" ? SentCopyDefault::None : SentCopyDefault::Shared;
+    s.reject_unknown();
+    for (const auto& [key, out] : folders) check_folder_name(s, key, *out);
+    if (!c.base.empty() && !looks_like_dn(c.base))
+        s.fail(s.raw("base"), s.dotted("base"), "must be a DN (ou=shared,dc=example,dc=com)");
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& name) {
@@ -393,6 +421,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_schema(top.child("schema"), config.schema);
         read_cli(top.child("cli"), config.cli);
         read_self_service(top.child("self_service"), config.self_service);
+        read_team_mailbox(top.child("team_mailbox"), config.team_mailbox);
         top.reject_unknown();
     } catch (const YAML::Exception& e) {  // e.g. bad conversions
         throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

@@ -7,6 +7,7 @@
 
 using mailgrant::ConfigError;
 using mailgrant::parse_config;
+using mailgrant::SentCopyDefault;
 
 namespace {
 
@@ -100,6 +101,18 @@ INSTANTIATE_TEST_SUITE_P(
                   "test.yaml:4: self_service.allowed_rights: must be RFC 4314 letters"},
         BadConfig{"allowed_rights_empty", "ldap:\n  base: dc=x\nself_service:\n  allowed_rights: ''\n",
                   "self_service.allowed_rights: must not be empty"},
+        BadConfig{"team_mailbox_sent_copy_bad", "ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy: always\n",
+                  "test.yaml:4: team_mailbox.sent_copy"},
+        BadConfig{"team_mailbox_folder_wildcard", "ldap:\n  base: dc=x\nteam_mailbox:\n  sent: 'Sent*'\n",
+                  "test.yaml:4: team_mailbox.sent: must be one folder name"},
+        BadConfig{"team_mailbox_folder_empty", "ldap:\n  base: dc=x\nteam_mailbox:\n  drafts: ''\n",
+                  "team_mailbox.drafts: must not be empty"},
+        BadConfig{"team_mailbox_base_not_dn", "ldap:\n  base: dc=x\nteam_mailbox:\n  base: shared\n",
+                  "test.yaml:4: team_mailbox.base: must be a DN"},
+        BadConfig{"team_mailbox_unknown", "ldap:\n  base: dc=x\nteam_mailbox:\n  outbox: Out\n",
+                  "team_mailbox.outbox: unknown key"},
+        BadConfig{"cli_accesslog_base_not_dn", "ldap:\n  base: dc=x\ncli:\n  accesslog_base: accesslog\n",
+                  "test.yaml:4: cli.accesslog_base: must be a DN"},
         BadConfig{"self_service_unknown", "ldap:\n  base: dc=x\nself_service:\n  anyone: staff\n",
                   "self_service.anyone: unknown key"},
         BadConfig{"defer_action_bad", "ldap:\n  base: dc=x\npolicy:\n  defer_action: REJECT\n", "policy.defer_action: must be one of"},
@@ -163,6 +176,37 @@ TEST(Config, SelfServiceDefaultsAndValues) {
         "ldap:\n  base: dc=x\nself_service:\n  anyone_group: all-staff\n  authenticated_group: 'team, all'\n");
     EXPECT_EQ(c.self_service.anyone_group, "all-staff");
     EXPECT_EQ(c.self_service.authenticated_group, "team, all");
+}
+
+TEST(Config, TeamMailboxDefaultsAndValues) {
+    const auto d = parse_config("ldap:\n  base: dc=x\n");
+    EXPECT_EQ(d.team_mailbox.base, "");
+    EXPECT_EQ(d.team_mailbox.drafts, "Drafts");
+    EXPECT_EQ(d.team_mailbox.sent, "Sent");
+    EXPECT_EQ(d.team_mailbox.trash, "Trash");
+    EXPECT_EQ(d.team_mailbox.junk, "Junk");
+    EXPECT_EQ(d.team_mailbox.sent_copy, SentCopyDefault::Shared);
+    EXPECT_EQ(d.schema.sent_copy, "mailSharedSentCopy");
+    const struct {
+        const char* given;
+        SentCopyDefault value;
+    } copies[] = {{"shared", SentCopyDefault::Shared}, {"all", SentCopyDefault::All}, {"none", SentCopyDefault::None}};
+    for (const auto& c : copies)
+        EXPECT_EQ(parse_config(std::string("ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy: ") + c.given + "\n")
+                      .team_mailbox.sent_copy,
+                  c.value)
+            << c.given;
+    const auto c = parse_config(
+        "ldap:\n  base: dc=x\nteam_mailbox:\n  base: ou=shared,dc=x\n  sent: Sent Items\n  trash: Deleted Items\n");
+    EXPECT_EQ(c.team_mailbox.base, "ou=shared,dc=x");
+    EXPECT_EQ(c.team_mailbox.sent, "Sent Items");
+    EXPECT_EQ(c.team_mailbox.trash, "Deleted Items");
+}
+
+TEST(Config, CliAccesslogBase) {
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").cli.accesslog_base, "");  // default: not used
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\ncli:\n  accesslog_base: cn=accesslog\n").cli.accesslog_base,
+              "cn=accesslog");
 }
 
 TEST(Config, EqualKeysInDifferentSectionsAreFine) {

@@ -104,6 +104,9 @@ struct SchemaConfig {
     std::string send = "mailGrantSend";
     std::string not_before = "mailGrantNotBefore";
     std::string not_after = "mailGrantNotAfter";
+    // On a mailbox entry (mailSharedMailbox may carry it): TRUE/FALSE overrides
+    // team_mailbox.sent_copy for that mailbox.
+    std::string sent_copy = "mailSharedSentCopy";
 };
 
 // The admin CLI, `mailgrant` (issue 14).
@@ -117,6 +120,9 @@ struct CliConfig {
     // read directly; any other dict URI through `doveadm dict iter`. "" = not wired.
     std::string last_login_dict;
     std::string last_login_key = "last-login/%u";  // Dovecot's last_login_key; %u = the login
+    // Base of slapd's accesslog overlay database (e.g. "cn=accesslog"), read by `mailgrant
+    // audit` with the read credentials; "" = not used (revocations are then not visible).
+    std::string accesslog_base;
 };
 
 // Sharing changed from mail clients (IMAP SETACL/DELETEACL, self_service.h).
@@ -133,6 +139,26 @@ struct SelfServiceConfig {
     std::string allowed_rights = "lrswipkxtea";
 };
 
+// Team (shared) mailboxes (issue 17).
+enum class SentCopyDefault { Shared, All, None };
+
+struct TeamMailboxConfig {
+    // Where `mailgrant mailbox create` puts a new shared mailbox entry; "" = users.base
+    // (or ldap.base).
+    std::string base;
+    // The special-use folders every shared mailbox has, by their names as the mailbox sees
+    // them: created when first needed, advertised with SPECIAL-USE in the shared namespace,
+    // and the Sent folder is where sent copies are filed.
+    std::string drafts = "Drafts";
+    std::string sent = "Sent";
+    std::string trash = "Trash";
+    std::string junk = "Junk";
+    // Which mailboxes get a server-side copy, in their Sent folder, of mail sent as them
+    // (sendAs or sendOnBehalf) by someone else, unless the mailbox entry's
+    // schema.sent_copy attribute says otherwise: shared = mailSharedMailbox entries only.
+    SentCopyDefault sent_copy = SentCopyDefault::Shared;
+};
+
 struct Config {
     LdapConfig ldap;
     UsersConfig users;
@@ -142,6 +168,7 @@ struct Config {
     SchemaConfig schema;
     CliConfig cli;
     SelfServiceConfig self_service;
+    TeamMailboxConfig team_mailbox;
 
     const std::string& users_base() const { return users.base.empty() ? ldap.base : users.base; }
     const std::string& groups_base() const { return groups.base.empty() ? ldap.base : groups.base; }
