@@ -1,6 +1,8 @@
 // caching_directory.cpp -- see caching_directory.h.
 #include "mailgrant/caching_directory.h"
 
+#include <set>
+
 #include "mailgrant/dn.h"
 
 namespace mailgrant {
@@ -10,6 +12,7 @@ template <typename T>
 bool is_empty_answer(const std::optional<T>& v) { return !v.has_value(); }
 template <typename T>
 bool is_empty_answer(const std::vector<T>& v) { return v.empty(); }
+bool is_empty_answer(const GroupsAndGrants& v) { return v.groups.empty() && v.grants.empty(); }
 
 // A DN key that two spellings of the same DN share; falls back to lower-case text.
 std::string dn_key(const std::string& dn) {
@@ -37,7 +40,8 @@ CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, 
       mailboxes_(config.max_entries, clock),
       groups_(config.max_entries, clock),
       grants_of_(config.max_entries, clock),
-      grants_to_(config.max_entries, clock) {}
+      grants_to_(config.max_entries, clock),
+      groups_and_grants_(config.max_entries, clock) {}
 
 template <typename Value, typename Fetch>
 Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch) {
@@ -82,12 +86,80 @@ std::vector<Grant> CachingDirectory::grants_to(const std::vector<std::string>& g
 
 std::optional<std::string> CachingDirectory::find_group(const std::string& name) { return inner_.find_group(name); }
 
+std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::string>& dns) {
+    std::vector<Account> accounts;
+    std::vector<std::string> missing;
+    std::set<std::string> seen;
+    unsigned long long hits = 0;
+    for (const auto& dn : dns) {
+        const std::string key = "dn:" + dn_key(dn);
+        if (!seen.insert(key).second) continue;
+        FreshnessScope::TimePoint expires;
+        if (auto hit = mailboxes_.get(key, &expires)) {
+            observe(expires);
+            ++hits;
+            if (*hit) accounts.push_back(**hit);
+        } else {
+            missing.push_back(dn);
+        }
+    }
+    if (!missing.empty()) {
+        auto fetched = inner_.find_mailboxes(missing);  // throws on LDAP trouble: nothing cached
+        std::set<std::string> found;
+        for (const auto& account : fetched) {
+            const std::string key = "dn:" + dn_key(account.dn);
+            found.insert(key);
+            mailboxes_.put(key, account, ttl_);
+            // The name a shared namespace is opened by (mailgrant_core_sharing_owners
+            // reports the primary address): its folder rights find the owner here.
+            if (!account.addresses.empty()) mailboxes_.put(ascii_lower(account.primary_address()), account, ttl_);
+        }
+        for (const auto& dn : missing)
+            if (!found.count("dn:" + dn_key(dn))) mailboxes_.put("dn:" + dn_key(dn), std::nullopt, negative_ttl_);
+        observe(clock_.steady_now() + (fetched.size() < missing.size() ? negative_ttl_ : ttl_));
+        accounts.insert(accounts.end(), fetched.begin(), fetched.end());
+    }
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.hits += hits;
+    stats_.misses += missing.empty() ? 0 : 1;
+    return accounts;
+}
+
+GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
+    const std::string user_key = dn_key(user_dn) + '\n';
+    if (!mailbox_dn.empty() && !groups_and_grants_.get(user_key + dn_key(mailbox_dn))) {
+        // The user's grants from everywhere (a login's shared namespace) hold the ones
+        // below this mailbox: no search for each folder of each owner.
+        FreshnessScope::TimePoint expires;
+        if (auto everywhere = groups_and_grants_.get(user_key, &expires)) {
+            observe(expires);
+            GroupsAndGrants answer{everywhere->groups, {}};
+            const std::string owner = dn_key(mailbox_dn);
+            for (const auto& grant : everywhere->grants)
+                if (dn_key(grant.owner_dn) == owner) answer.grants.push_back(grant);
+            std::lock_guard<std::mutex> lock(stats_mutex_);
+            ++stats_.hits;
+            return answer;
+        }
+    }
+    const std::string key = user_key + (mailbox_dn.empty() ? std::string() : dn_key(mailbox_dn));
+    bool fetched = false;
+    auto answer = cached(groups_and_grants_, key, [&] {
+        fetched = true;
+        return inner_.groups_and_grants(user_dn, mailbox_dn);
+    });
+    // The same walk answers groups_of().
+    if (fetched) groups_.put(dn_key(user_dn), answer.groups, answer.groups.empty() ? negative_ttl_ : ttl_);
+    return answer;
+}
+
 void CachingDirectory::clear() {
     logins_.clear();
     mailboxes_.clear();
     groups_.clear();
     grants_of_.clear();
     grants_to_.clear();
+    groups_and_grants_.clear();
 }
 
 CacheStats CachingDirectory::stats() const {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "mailgrant/dn.h"
+#include "mailgrant/input.h"
 #include "mailgrant/bad_input.h"
 #include "mailgrant/warnings.h"
 
@@ -31,11 +32,14 @@ std::string GrantPath::describe() const {
     return out;
 }
 
-std::optional<Decider::Identity> Decider::identify(const std::string& login) {
-    auto account = directory_.find_login(login);
-    if (!account) return std::nullopt;
-    Identity who{*account, directory_.groups_of(account->dn)};
-    return who;
+// The user's groups and the grants naming the user or one of them, below `mailbox_dn`
+// (or anywhere when empty): one batched question (Directory::groups_and_grants), so a
+// decision never reads every grant of a mailbox and never asks once per grant.
+Decider::Identity Decider::with_grants(const Account& account, const std::string& mailbox_dn,
+                                       std::vector<Grant>& grants) {
+    auto found = directory_.groups_and_grants(account.dn, mailbox_dn);
+    grants = std::move(found.grants);
+    return Identity{account, std::move(found.groups)};
 }
 
 // The shortest way the grant reaches the user: a direct grant beats any group path.
@@ -60,8 +64,8 @@ std::optional<GrantPath> Decider::reaches(const Grant& grant, const Identity& wh
 
 FolderDecision Decider::folder_rights(const std::string& login, const std::string& mailbox, const std::string& folder) {
     FolderDecision decision;
-    const auto who = identify(login);
-    if (!who) {
+    const auto account = directory_.find_login(login);
+    if (!account) {
         decision.reason = "login '" + login + "' is not known in LDAP";
         return decision;
     }
@@ -70,15 +74,17 @@ FolderDecision Decider::folder_rights(const std::string& login, const std::strin
         decision.reason = "no mailbox '" + mailbox + "' in LDAP";
         return decision;
     }
-    if (normalize_dn(owner->dn) == normalize_dn(who->account.dn)) {
+    if (normalize_dn(owner->dn) == normalize_dn(account->dn)) {
         decision.owner = true;
         decision.rights = Rights::all();
         decision.reason = "'" + login + "' owns this mailbox";
         return decision;
     }
+    std::vector<Grant> grants;
+    const Identity who = with_grants(*account, owner->dn, grants);
     const std::time_t now = clock_.wall_now();
-    for (const auto& grant : directory_.grants_of(owner->dn)) {
-        const auto path = reaches(grant, *who);
+    for (const auto& grant : grants) {
+        const auto path = reaches(grant, who);
         if (!path) continue;  // grants to other people are not ours to explain
         const std::string label = "grant '" + grant.name + "'";
         const GrantState state = grant.state_at(now);
@@ -123,20 +129,20 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
     // login that slipped past mailgrant-checkpassword), and a shared mailbox is never
     // anyone's own sender. So even the own-address case asks LDAP; while LDAP is down
     // it is deferred like every other send, never permitted blind.
-    const auto who = identify(login);
-    if (!who) {
+    const auto account = directory_.find_login(login);
+    if (!account) {
         decision.reason = "login '" + login + "' is not known in LDAP";
         return decision;
     }
-    if (who->account.shared_mailbox) {
-        decision.mailbox_dn = who->account.dn;
-        decision.reason = "login '" + login + "' is the shared mailbox " + who->account.dn +
+    if (account->shared_mailbox) {
+        decision.mailbox_dn = account->dn;
+        decision.reason = "login '" + login + "' is the shared mailbox " + account->dn +
                           ", which has no login of its own: log in as yourself to send";
         return decision;
     }
-    if (who->account.owns_address(address)) {
+    if (account->owns_address(address)) {
         decision.right = SenderRight::Own;
-        decision.mailbox_dn = who->account.dn;
+        decision.mailbox_dn = account->dn;
         decision.reason = "'" + address + "' is an address of '" + login + "'";
         return decision;
     }
@@ -146,11 +152,15 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         return decision;
     }
     decision.mailbox_dn = mailbox->dn;
+    // Only the grants naming the user or one of their groups: the decision for one
+    // sender never reads every grant of the mailbox.
+    std::vector<Grant> grants;
+    const Identity who = with_grants(*account, mailbox->dn, grants);
     const std::time_t now = clock_.wall_now();
     std::optional<GrantPath> send_as, on_behalf;
-    for (const auto& grant : directory_.grants_of(mailbox->dn)) {
+    for (const auto& grant : grants) {
         if (!grant.send_as && !grant.send_on_behalf) continue;
-        const auto path = reaches(grant, *who);
+        const auto path = reaches(grant, who);
         if (!path) continue;
         // The first second in which this grant's state differs from now: active from
         // not_before on, expired from not_after + 1 on (state_at: now > not_after).
@@ -188,13 +198,15 @@ bool Decider::opens_folders(const Grant& grant, std::time_t now) {
 }
 
 bool Decider::may_open_mailbox(const std::string& login, const std::string& mailbox) {
-    const auto who = identify(login);
-    if (!who) return false;
+    const auto account = directory_.find_login(login);
+    if (!account) return false;
     const auto owner = directory_.find_address(mailbox);  // the MAILBOX of a client's login: never a DN
-    if (!owner || normalize_dn(owner->dn) == normalize_dn(who->account.dn)) return false;
+    if (!owner || normalize_dn(owner->dn) == normalize_dn(account->dn)) return false;
+    std::vector<Grant> grants;
+    const Identity who = with_grants(*account, owner->dn, grants);
     const std::time_t now = clock_.wall_now();
-    for (const auto& grant : directory_.grants_of(owner->dn))
-        if (opens_folders(grant, now) && reaches(grant, *who)) return true;
+    for (const auto& grant : grants)
+        if (opens_folders(grant, now) && reaches(grant, who)) return true;
     return false;
 }
 
@@ -206,6 +218,28 @@ std::vector<Grantee> Decider::grantees_of(const std::string& mailbox, const std:
     auto grants = directory_.grants_of(owner->dn);
     std::stable_sort(grants.begin(), grants.end(),
                      [](const Grant& a, const Grant& b) { return ascii_lower(a.name) < ascii_lower(b.name); });
+    // Every grantee's mailbox in one batched question (not one read per grantee). A
+    // grantee DN is directory data: one that cannot be looked up (BadInput from
+    // check_dn) is shown by its name and warned about, and never fails GETACL or report
+    // for the whole mailbox.
+    std::vector<std::string> lookup;
+    std::map<std::string, std::string> unusable;  // normalised DN -> why
+    for (const auto& grant : grants) {
+        if (grant.state_at(now) != GrantState::Active) continue;
+        for (const auto& dn : grant.grantees) {
+            const std::string key = normalize_dn(dn);
+            if (key.empty() || unusable.count(key)) continue;
+            try {
+                check_dn(dn, "mailbox DN");
+                lookup.push_back(dn);
+            } catch (const BadInput& e) {
+                unusable.emplace(key, e.what());
+            }
+        }
+    }
+    std::map<std::string, Account> people;  // normalised DN -> mailbox
+    if (!lookup.empty())
+        for (auto& account : directory_.find_mailboxes(lookup)) people.emplace(normalize_dn(account.dn), std::move(account));
     std::map<std::string, std::size_t> index;  // normalised grantee DN -> position in grantees
     for (const auto& grant : grants) {
         if (grant.state_at(now) != GrantState::Active) continue;
@@ -215,15 +249,12 @@ std::vector<Grantee> Decider::grantees_of(const std::string& mailbox, const std:
             if (key.empty()) continue;
             auto it = index.find(key);
             if (it == index.end()) {
-                // A grantee DN is directory data: one that cannot be looked up (BadInput
-                // from check_dn) is shown by its name and warned about, and never fails
-                // GETACL or report for the whole mailbox.
                 std::optional<Account> person;
-                try {
-                    person = directory_.find_mailbox(dn);
-                } catch (const BadInput& e) {
-                    warn(Warning{grant.dn, "grant " + grant.dn + ": grantee '" + dn + "' ignored: " + e.what()});
-                }
+                const auto found = people.find(key);
+                if (found != people.end()) person = found->second;
+                const auto bad = unusable.find(key);
+                if (bad != unusable.end())
+                    warn(Warning{grant.dn, "grant " + grant.dn + ": grantee '" + dn + "' ignored: " + bad->second});
                 Grantee grantee{dn, person, "", false, Rights::none(), false, false, {}};
                 grantee.name = grantee.person ? grantee.person->primary_address() : first_rdn_value(dn);
                 it = index.emplace(key, grantees.size()).first;
@@ -245,26 +276,37 @@ std::vector<Grantee> Decider::grantees_of(const std::string& mailbox, const std:
 
 std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {
     std::vector<SharingOwner> owners;
-    const auto who = identify(login);
-    if (!who) return owners;
-    std::vector<std::string> grantees{who->account.dn};
-    for (const auto& g : who->groups) grantees.push_back(g.dn);
+    const auto account = directory_.find_login(login);
+    if (!account) return owners;
+    std::vector<Grant> grants;
+    const Identity who = with_grants(*account, "", grants);
     const std::time_t now = clock_.wall_now();
-    std::map<std::string, std::size_t> index;  // normalised owner DN -> position in owners
-    for (const auto& grant : directory_.grants_to(grantees)) {
+    // The grants that share something, then every owner they name in one batched
+    // question (not one read per owner), then the owners in the order of their grants.
+    std::vector<std::pair<const Grant*, GrantPath>> sharing;
+    std::vector<std::string> owner_dns;
+    for (const auto& grant : grants) {
         if (!opens_folders(grant, now)) continue;
-        const auto path = reaches(grant, *who);
+        auto path = reaches(grant, who);
         if (!path) continue;
-        const std::string key = normalize_dn(grant.owner_dn);
-        if (key == normalize_dn(who->account.dn)) continue;  // a grant to oneself shares nothing
+        if (normalize_dn(grant.owner_dn) == normalize_dn(account->dn)) continue;  // a grant to oneself shares nothing
+        sharing.emplace_back(&grant, std::move(*path));
+        owner_dns.push_back(grant.owner_dn);
+    }
+    std::map<std::string, Account> mailboxes;  // normalised DN -> mailbox
+    if (!owner_dns.empty())
+        for (auto& mailbox : directory_.find_mailboxes(owner_dns)) mailboxes.emplace(normalize_dn(mailbox.dn), std::move(mailbox));
+    std::map<std::string, std::size_t> index;  // normalised owner DN -> position in owners
+    for (const auto& [grant, path] : sharing) {
+        const std::string key = normalize_dn(grant->owner_dn);
         auto it = index.find(key);
         if (it == index.end()) {
-            const auto owner = directory_.find_mailbox(grant.owner_dn);
-            if (!owner) continue;  // grant below an entry without an address: `check` reports it
+            const auto mailbox = mailboxes.find(key);
+            if (mailbox == mailboxes.end()) continue;  // grant below an entry without an address: `check` reports it
             it = index.emplace(key, owners.size()).first;
-            owners.push_back(SharingOwner{*owner, {}});
+            owners.push_back(SharingOwner{mailbox->second, {}});
         }
-        owners[it->second].grants.push_back(AppliedGrant{*path, "", *grant.rights});
+        owners[it->second].grants.push_back(AppliedGrant{path, "", *grant->rights});
     }
     return owners;
 }

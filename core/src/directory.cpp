@@ -1,4 +1,6 @@
-// directory.cpp -- LDAP searches behind the Directory interface.
+// directory.cpp -- LDAP searches behind the Directory interface, including the batched
+// questions (groups with their grants in the walk's own searches, many mailboxes by
+// entryDN in one OR-search) that keep a login's and a decision's search count fixed.
 #include "mailgrant/directory.h"
 
 #include <set>
@@ -19,7 +21,7 @@ bool Account::owns_address(const std::string& address) const {
 }
 
 std::vector<std::string> LdapDirectory::account_attributes() const {
-    std::vector<std::string> attrs{"objectClass", config_.users.mail_attribute};
+    std::vector<std::string> attrs{"objectClass", config_.users.mail_attribute, config_.schema.sent_copy};
     for (const auto& a : config_.users.alias_attributes) attrs.push_back(a);
     return attrs;
 }
@@ -32,6 +34,9 @@ Account LdapDirectory::account_from_entry(const LdapEntry& entry) const {
         for (const auto& alias : entry.values(attr))
             if (!account.owns_address(alias)) account.addresses.push_back(alias);
     account.shared_mailbox = entry.has_value_ci("objectClass", config_.schema.shared_mailbox_object_class);
+    // LDAP BOOLEAN is "TRUE" / "FALSE"; anything else is ignored, as if absent.
+    if (entry.has_value_ci(config_.schema.sent_copy, "TRUE")) account.sent_copy = true;
+    else if (entry.has_value_ci(config_.schema.sent_copy, "FALSE")) account.sent_copy = false;
     return account;
 }
 
@@ -136,18 +141,8 @@ std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& 
             // several candidates apart ("1.1" = no attributes, RFC 4511).
             SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
                                   end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
-            for (const auto& entry : ldap_.search(request)) {
-                // Which frontier member put us here? The first one this group names.
-                std::size_t via = start;
-                bool named = false;
-                for (std::size_t i = start; i < end && !named; ++i) {
-                    for (const auto& attr : member_attrs)
-                        for (const auto& value : entry.values(attr))
-                            named = named || normalize_dn(value) == normalize_dn(frontier[i].dn);
-                    if (named) via = i;
-                }
-                steps.push_back(GroupStep{entry.dn, via});
-            }
+            for (const auto& entry : ldap_.search(request))
+                steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, start, end)});
         }
         return steps;
     });
@@ -174,20 +169,179 @@ std::vector<Grant> LdapDirectory::grants_of(const std::string& mailbox_dn) {
     return grants_from_entries(ldap_.search(request), config_.schema);
 }
 
+std::string LdapDirectory::grant_filter(const std::vector<std::string>& grantees, const std::string& mailbox_dn) const {
+    std::vector<std::string> filters;
+    for (const auto& dn : grantees)
+        filters.push_back("(" + config_.schema.grantee + "=" + escape_filter_value(dn) + ")");
+    // entryDN:dnOneLevelMatch: "directly below the mailbox" inside a search from the
+    // base (slapd answers it from its DN index, like a one-level scope).
+    const std::string below =
+        mailbox_dn.empty() ? std::string() : "(entryDN:dnOneLevelMatch:=" + escape_filter_value(mailbox_dn) + ")";
+    return "(&(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")" + any_of(filters) + below +
+           ")";
+}
+
 std::vector<Grant> LdapDirectory::grants_to(const std::vector<std::string>& grantee_dns) {
+    return grants_naming(grantee_dns, "");
+}
+
+// One search per kGranteesPerFilter grantees: below ldap.base, or one level below a mailbox.
+std::vector<Grant> LdapDirectory::grants_naming(const std::vector<std::string>& grantees, const std::string& mailbox_dn) {
+    if (!mailbox_dn.empty()) check_dn(mailbox_dn, "mailbox DN");
     std::vector<Grant> grants;
     std::set<std::string> seen_grants;
-    for (std::size_t start = 0; start < grantee_dns.size(); start += kDnsPerFilter) {
-        std::vector<std::string> filters;
-        for (std::size_t i = start; i < std::min(grantee_dns.size(), start + kDnsPerFilter); ++i)
-            filters.push_back("(" + config_.schema.grantee + "=" + escape_filter_value(grantee_dns[i]) + ")");
-        const std::string filter =
-            "(&(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")" + any_of(filters) + ")";
-        SearchRequest request{config_.ldap.base, SearchScope::Subtree, filter, grant_attributes(config_.schema)};
+    for (std::size_t start = 0; start < grantees.size(); start += kGranteesPerFilter) {
+        const std::vector<std::string> chunk(grantees.begin() + start,
+                                             grantees.begin() + std::min(grantees.size(), start + kGranteesPerFilter));
+        SearchRequest request{mailbox_dn.empty() ? config_.ldap.base : mailbox_dn,
+                              mailbox_dn.empty() ? SearchScope::Subtree : SearchScope::OneLevel,
+                              grant_filter(chunk, ""), grant_attributes(config_.schema)};
         for (auto& grant : grants_from_entries(ldap_.search(request), config_.schema))
             if (seen_grants.insert(normalize_dn(grant.dn)).second) grants.push_back(std::move(grant));
     }
     return grants;
+}
+
+std::vector<std::string> grantee_dns(const std::string& user_dn, const std::vector<GroupMembership>& groups) {
+    std::vector<std::string> dns{user_dn};
+    for (const auto& g : groups) dns.push_back(g.dn);
+    return dns;
+}
+
+std::vector<Account> Directory::find_mailboxes(const std::vector<std::string>& dns) {
+    std::vector<Account> accounts;
+    std::set<std::string> seen;
+    for (const auto& dn : dns) {
+        const std::string key = normalize_dn(dn);
+        if (!seen.insert(key.empty() ? dn : key).second) continue;
+        if (auto account = find_mailbox(dn)) accounts.push_back(std::move(*account));
+    }
+    return accounts;
+}
+
+GroupsAndGrants Directory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
+    GroupsAndGrants answer;
+    answer.groups = groups_of(user_dn);
+    const auto wanted = grantee_dns(user_dn, answer.groups);
+    if (mailbox_dn.empty()) {
+        answer.grants = grants_to(wanted);
+        return answer;
+    }
+    std::set<std::string> names;
+    for (const auto& dn : wanted) names.insert(normalize_dn(dn));
+    names.erase("");
+    for (auto& grant : grants_of(mailbox_dn)) {
+        bool names_one = false;
+        for (const auto& grantee : grant.grantees) names_one = names_one || names.count(normalize_dn(grantee));
+        if (names_one) answer.grants.push_back(std::move(grant));
+    }
+    return answer;
+}
+
+namespace {
+
+// `dn` is `base` or below it (both normalised; an unparsable one is below nothing).
+bool is_within(const std::string& dn, const std::string& base) {
+    const std::string d = normalize_dn(dn), b = normalize_dn(base);
+    if (d.empty()) return false;
+    if (b.empty() || d == b) return true;
+    return d.size() > b.size() + 1 && d.compare(d.size() - b.size(), b.size(), b) == 0 && d[d.size() - b.size() - 1] == ',';
+}
+
+}  // namespace
+
+std::vector<Account> LdapDirectory::find_mailboxes(const std::vector<std::string>& dns) {
+    std::vector<Account> accounts;
+    std::set<std::string> seen;
+    std::vector<std::string> batched;
+    for (const auto& dn : dns) {
+        check_dn(dn, "mailbox DN");
+        if (!seen.insert(normalize_dn(dn)).second) continue;
+        if (is_within(dn, config_.ldap.base)) {
+            batched.push_back(dn);
+        } else if (auto account = find_mailbox(dn)) {  // outside the base: read by itself
+            accounts.push_back(std::move(*account));
+        }
+    }
+    for (std::size_t start = 0; start < batched.size(); start += kDnsPerOwnerFilter) {
+        std::vector<std::string> filters;
+        for (std::size_t i = start; i < std::min(batched.size(), start + kDnsPerOwnerFilter); ++i)
+            filters.push_back("(entryDN=" + escape_filter_value(batched[i]) + ")");
+        SearchRequest request{config_.ldap.base, SearchScope::Subtree, any_of(filters), account_attributes()};
+        for (const auto& entry : ldap_.search(request)) {
+            Account account = account_from_entry(entry);
+            if (!account.addresses.empty()) accounts.push_back(std::move(account));  // else not a mailbox (an ou)
+        }
+    }
+    return accounts;
+}
+
+GroupsAndGrants LdapDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
+    const bool mergeable = config_.groups.membership == MembershipMode::Search &&
+                           is_within(config_.groups_base(), config_.ldap.base) &&
+                           (mailbox_dn.empty() || is_within(mailbox_dn, config_.ldap.base));
+    if (!mergeable) return Directory::groups_and_grants(user_dn, mailbox_dn);
+    if (!mailbox_dn.empty()) check_dn(mailbox_dn, "mailbox DN");
+    const auto& member_attrs = config_.groups.member_attributes;
+    const std::string& grant_class = config_.schema.grant_object_class;
+    std::vector<std::string> known{user_dn};  // the user, then every group found so far
+    std::size_t grants_name = 0;              // how many of `known` the grants below name
+    GroupsAndGrants answer;
+    bool first_level = true;
+    answer.groups = walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
+        if (!first_level)
+            for (const auto& g : frontier) known.push_back(g.dn);
+        first_level = false;
+        std::vector<GroupStep> steps;
+        if (frontier.size() > kDnsPerFilter || known.size() > kGranteesPerFilter) {
+            // Too many for one filter: this level as groups_by_search does it, the grants after the walk.
+            for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
+                const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
+                std::vector<std::string> filters;
+                for (std::size_t i = start; i < end; ++i)
+                    filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
+                SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
+                                      end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
+                for (const auto& entry : ldap_.search(request))
+                    steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, start, end)});
+            }
+            return steps;
+        }
+        // The next level's groups and the grants naming anyone found so far, in one search.
+        std::vector<std::string> filters;
+        for (const auto& f : frontier) filters.push_back(fill_filter(config_.groups.member_filter, f.dn));
+        filters.push_back(grant_filter(known, mailbox_dn));
+        std::vector<std::string> attrs = grant_attributes(config_.schema);
+        attrs.push_back("objectClass");
+        if (frontier.size() > 1) attrs.insert(attrs.end(), member_attrs.begin(), member_attrs.end());
+        std::vector<LdapEntry> grant_entries;
+        for (auto& entry : ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(filters), attrs})) {
+            if (entry.has_value_ci("objectClass", grant_class)) {
+                grant_entries.push_back(std::move(entry));
+            } else if (is_within(entry.dn, config_.groups_base())) {  // groups live below groups.base
+                steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, 0, frontier.size())});
+            }
+        }
+        answer.grants = grants_from_entries(grant_entries, config_.schema);
+        grants_name = known.size();
+        return steps;
+    });
+    // The walk ended with groups the last grant filter did not name (depth limit, or
+    // too many for one filter): ask for every grant once more, naming all of them.
+    if (grants_name < 1 + answer.groups.size()) answer.grants = grants_naming(grantee_dns(user_dn, answer.groups), mailbox_dn);
+    return answer;
+}
+
+// Which frontier member (in [start, end)) put this group in the walk? The first one it
+// names; with one candidate that one (the search then asked for no member lists).
+std::size_t LdapDirectory::via_of(const LdapEntry& group, const std::vector<GroupMembership>& frontier,
+                                  std::size_t start, std::size_t end) const {
+    if (end - start == 1) return start;
+    for (std::size_t i = start; i < end; ++i)
+        for (const auto& attr : config_.groups.member_attributes)
+            for (const auto& value : group.values(attr))
+                if (normalize_dn(value) == normalize_dn(frontier[i].dn)) return i;
+    return start;
 }
 
 }  // namespace mailgrant

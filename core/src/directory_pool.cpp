@@ -88,5 +88,11 @@ std::vector<Grant> DirectoryPool::grants_to(const std::vector<std::string>& gran
 std::optional<std::string> DirectoryPool::find_group(const std::string& name) {
     return with_member([&](LdapDirectory& d) { return d.find_group(name); });
 }
+std::vector<Account> DirectoryPool::find_mailboxes(const std::vector<std::string>& dns) {
+    return with_member([&](LdapDirectory& d) { return d.find_mailboxes(dns); });
+}
+GroupsAndGrants DirectoryPool::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
+    return with_member([&](LdapDirectory& d) { return d.groups_and_grants(user_dn, mailbox_dn); });
+}
 
 }  // namespace mailgrant

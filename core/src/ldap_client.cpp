@@ -1,5 +1,5 @@
-// ldap_client.cpp -- searches over an LdapSession (ldap_session.h): timeouts, entry
-// limits, and one retry on a dropped connection.
+// ldap_client.cpp -- searches over an LdapSession (ldap_session.h): RFC 2696 paged
+// results, timeouts, entry limits, and one retry on a dropped connection.
 #include "mailgrant/ldap_client.h"
 
 #include <ldap.h>
@@ -172,62 +172,108 @@ std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request,
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
     attrs.push_back(nullptr);
-    timeval server_limit = to_timeval(config_.operation_timeout_ms);
-    int msgid = 0;
-    int rc = ldap_search_ext(ld, request.base.c_str(), scope_code(request.scope), request.filter.c_str(),
-                             request.attributes.empty() ? nullptr : const_cast<char**>(attrs.data()), 0, nullptr,
-                             nullptr, &server_limit, config_.size_limit, &msgid);
-    if (rc != LDAP_SUCCESS) throw_ldap(rc, "search " + request.filter + " below " + request.base);
-
-    PendingSearch pending(ld, msgid);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.operation_timeout_ms);
+    const std::string what = "search " + request.filter + " below " + request.base;
+    // ldap.size_limit entries are at most this many pages; one more page may only
+    // bring the entry that proves the limit exceeded.
+    const int max_pages = config_.size_limit / kPageSize + 2;
     std::vector<LdapEntry> entries;
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0)
-            throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT, "search " + request.filter + ": timed out");
-        timeval wait = to_timeval(static_cast<int>(left.count()));
-        LDAPMessage* raw = nullptr;
-        rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &wait, &raw);
-        MessagePtr message(raw);
-        if (rc == 0)
-            throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT,
-                            "search " + request.filter + ": no answer within " +
-                                std::to_string(config_.operation_timeout_ms) + " ms");
-        if (rc < 0) {
-            int code = LDAP_SERVER_DOWN;
-            ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &code);
-            throw_ldap(code, "search " + request.filter);
-        }
-        if (rc == LDAP_RES_SEARCH_ENTRY) {
-            results_arrived = true;
-            LdapEntry entry;
-            const std::string problem = read_entry(ld, message.get(), entry);
-            if (problem.empty()) {
-                entries.push_back(std::move(entry));
-            } else {
-                // One entry anyone may write (a grant below one's own mailbox) must not take
-                // every other answer of this search down with it: leave it out, say so.
-                const std::string dn = entry.dn.empty() ? "(unreadable DN)" : entry.dn;
-                warn(Warning{entry.dn, "LDAP entry " + dn + " ignored: " + problem});
+    berval cookie{0, nullptr};
+    std::unique_ptr<berval, void (*)(berval*)> cookie_owner(nullptr, [](berval* b) { ber_memfree(b->bv_val); });
+    for (int page = 0; page < max_pages; ++page) {
+        // RFC 2696: every search asks in pages of kPageSize, so a result larger than the
+        // server's per-search size limit (slapd: 500) still arrives whole where the
+        // service account may page through more (README: the `limits` line).
+        LDAPControl* raw_control = nullptr;
+        int rc = ldap_create_page_control(ld, kPageSize, cookie.bv_len ? &cookie : nullptr, 0, &raw_control);
+        if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results control");
+        std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(raw_control, ldap_control_free);
+        LDAPControl* server_controls[] = {control.get(), nullptr};
+        timeval server_limit = to_timeval(config_.operation_timeout_ms);
+        int msgid = 0;
+        rc = ldap_search_ext(ld, request.base.c_str(), scope_code(request.scope), request.filter.c_str(),
+                             request.attributes.empty() ? nullptr : const_cast<char**>(attrs.data()), 0,
+                             server_controls, nullptr, &server_limit, 0, &msgid);
+        if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
+        ++searches_;
+
+        PendingSearch pending(ld, msgid);
+        // Each page has the whole operation timeout: a slow server costs one timeout per
+        // page at most, and the page count is bounded above.
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.operation_timeout_ms);
+        bool page_done = false;
+        while (!page_done) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT, what + ": timed out");
+            timeval wait = to_timeval(static_cast<int>(left.count()));
+            LDAPMessage* raw = nullptr;
+            rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &wait, &raw);
+            MessagePtr message(raw);
+            if (rc == 0)
+                throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT,
+                                what + ": no answer within " + std::to_string(config_.operation_timeout_ms) + " ms");
+            if (rc < 0) {
+                int code = LDAP_SERVER_DOWN;
+                ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &code);
+                throw_ldap(code, what);
             }
-        } else if (rc == LDAP_RES_SEARCH_RESULT) {
-            pending.finished();
-            int result = LDAP_SUCCESS;
-            char* raw_text = nullptr;
-            rc = ldap_parse_result(ld, message.get(), &result, nullptr, &raw_text, nullptr, nullptr, 0);
-            LdapString text(raw_text);
-            if (rc != LDAP_SUCCESS) throw_ldap(rc, "search " + request.filter);
-            if (result == LDAP_NO_SUCH_OBJECT) return {};
-            if (result == LDAP_SIZELIMIT_EXCEEDED)
-                throw LdapError(LdapErrorKind::Other, result,
-                                "search " + request.filter + " below " + request.base + " returned more than " +
-                                    std::to_string(config_.size_limit) + " entries (ldap.size_limit)");
-            if (result != LDAP_SUCCESS) throw_ldap(result, "search " + request.filter + " below " + request.base);
-            return entries;
+            if (rc == LDAP_RES_SEARCH_ENTRY) {
+                results_arrived = true;
+                if (entries.size() >= static_cast<std::size_t>(config_.size_limit))
+                    throw LdapError(LdapErrorKind::Other, LDAP_SIZELIMIT_EXCEEDED,
+                                    what + " returned more than " + std::to_string(config_.size_limit) +
+                                        " entries (mailgrant's limit ldap.size_limit)");
+                LdapEntry entry;
+                const std::string problem = read_entry(ld, message.get(), entry);
+                if (problem.empty()) {
+                    entries.push_back(std::move(entry));
+                } else {
+                    // One entry anyone may write (a grant below one's own mailbox) must not take
+                    // every other answer of this search down with it: leave it out, say so.
+                    const std::string dn = entry.dn.empty() ? "(unreadable DN)" : entry.dn;
+                    warn(Warning{entry.dn, "LDAP entry " + dn + " ignored: " + problem});
+                }
+            } else if (rc == LDAP_RES_SEARCH_RESULT) {
+                pending.finished();
+                page_done = true;
+                int result = LDAP_SUCCESS;
+                char* raw_text = nullptr;
+                LDAPControl** raw_controls = nullptr;
+                rc = ldap_parse_result(ld, message.get(), &result, nullptr, &raw_text, nullptr, &raw_controls, 0);
+                LdapString text(raw_text);
+                std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> controls(raw_controls, ldap_controls_free);
+                if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
+                if (result == LDAP_NO_SUCH_OBJECT) return {};
+                if (result == LDAP_SIZELIMIT_EXCEEDED)
+                    // The server stopped (mailgrant's own limit is checked above): name
+                    // its limit, not ldap.size_limit, so the admin changes the right one.
+                    throw LdapError(LdapErrorKind::Other, result,
+                                    what + ": the LDAP server's size limit for this account was hit after " +
+                                        std::to_string(entries.size()) +
+                                        " entries (slapd: sizelimit, or the limits line with size.prtotal for "
+                                        "ldap.bind_dn; see ldap-schema/README.md)");
+                if (result != LDAP_SUCCESS) throw_ldap(result, what);
+                // The next page's cookie; none (or empty) = this was the last page.
+                cookie_owner.reset();
+                cookie = berval{0, nullptr};
+                LDAPControl* response =
+                    controls ? ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls.get(), nullptr) : nullptr;
+                if (!response) return entries;  // server without paging: one page is all
+                ber_int_t estimate = 0;
+                rc = ldap_parse_pageresponse_control(ld, response, &estimate, &cookie);
+                if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results response");
+                if (cookie.bv_val) cookie_owner.reset(&cookie);
+                if (cookie.bv_len == 0) return entries;
+            }
+            // Referrals and intermediate messages are ignored: grants live in one directory.
         }
-        // Referrals and intermediate messages are ignored: grants live in one directory.
     }
+    // Still more pages after ldap.size_limit's worth: the same answer as too many entries.
+    throw LdapError(LdapErrorKind::Other, LDAP_SIZELIMIT_EXCEEDED,
+                    what + " needs more than " + std::to_string(max_pages) + " pages of " +
+                        std::to_string(kPageSize) + " entries (mailgrant's limit ldap.size_limit: " +
+                        std::to_string(config_.size_limit) + ")");
 }
 
 }  // namespace mailgrant

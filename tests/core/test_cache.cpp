@@ -50,7 +50,7 @@ TEST(TtlCache, ZeroTtlDisablesAndOverwriteRefreshes) {
 class CachingDirectoryTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        inner.add_account("alice@example.com", Account{"uid=alice,dc=x", {"alice@example.com"}, false});
+        inner.add_account("alice@example.com", Account{"uid=alice,dc=x", {"alice@example.com"}, false, {}});
         config.ttl_s = 30;
         config.negative_ttl_s = 5;
     }
@@ -94,6 +94,44 @@ TEST_F(CachingDirectoryTest, DnKeysIgnoreSpelling) {
     cache.grants_of("uid=alice,dc=x");
     cache.grants_of("UID=Alice, DC=x");
     EXPECT_EQ(inner.calls, 1);
+}
+
+// A login's batched answers fill the caches the questions of LIST ask (issue 19): the
+// owners by DN and by primary address, and the grants below each owner, so folder rights
+// after a login cost no directory call.
+TEST_F(CachingDirectoryTest, BatchedAnswersServeTheSingleQuestions) {
+    inner.add_account("bob@example.com", Account{"uid=bob,dc=x", {"bob@example.com"}, false, {}});
+    inner.grants = {mailgrant::testing::make_grant("uid=alice,dc=x", "g1", {"uid=bob,dc=x"}, {"INBOX"}, "reader"),
+                    mailgrant::testing::make_grant("uid=carol,dc=x", "g2", {"uid=bob,dc=x"}, {"*"}, "reader"),
+                    mailgrant::testing::make_grant("uid=alice,dc=x", "g3", {"uid=eve,dc=x"}, {"INBOX"}, "reader")};
+    CachingDirectory cache(inner, config, clock);
+    const auto everywhere = cache.groups_and_grants("uid=bob,dc=x", "");
+    EXPECT_EQ(everywhere.grants.size(), 2u);
+    const auto owners = cache.find_mailboxes({"uid=alice,dc=x", "uid=carol,dc=x"});
+    ASSERT_EQ(owners.size(), 1u);  // carol is no mailbox here
+    const int calls = inner.calls;
+    const auto below = cache.groups_and_grants("UID=Bob,dc=x", "uid=alice, dc=x");
+    ASSERT_EQ(below.grants.size(), 1u);
+    EXPECT_EQ(below.grants[0].name, "g1");  // not eve's grant
+    EXPECT_TRUE(cache.find_mailbox("Alice@Example.com"));  // the owner by its primary address
+    EXPECT_TRUE(cache.find_mailbox("uid=alice,dc=x"));
+    EXPECT_FALSE(cache.find_mailbox("uid=carol,dc=x"));  // negative answers are kept too
+    EXPECT_EQ(cache.find_mailboxes({"uid=alice,dc=x", "uid=carol,dc=x"}).size(), 1u);
+    EXPECT_TRUE(cache.groups_of("uid=bob,dc=x").empty());
+    EXPECT_EQ(inner.calls, calls);
+    // The grants below a mailbox are as old as the answer they came from: gone with it.
+    clock.advance(31);
+    cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x");
+    EXPECT_GT(inner.calls, calls);
+}
+
+TEST_F(CachingDirectoryTest, BatchedQuestionsCacheNoErrors) {
+    CachingDirectory cache(inner, config, clock);
+    inner.fail = true;
+    EXPECT_THROW(cache.find_mailboxes({"uid=alice,dc=x"}), LdapError);
+    EXPECT_THROW(cache.groups_and_grants("uid=alice,dc=x", ""), LdapError);
+    inner.fail = false;
+    EXPECT_EQ(cache.find_mailboxes({"uid=alice,dc=x"}).size(), 1u);
 }
 
 }  // namespace

@@ -41,11 +41,11 @@ struct LoginCase {
 class CollaboratorLoginTest : public ::testing::TestWithParam<LoginCase> {
 protected:
     void SetUp() override {
-        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false});
-        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false});
-        dir.add_account("carol@example.com", Account{kCarol, {"carol@example.com"}, false});
-        dir.add_account("dave@example.com", Account{kDave, {"dave@example.com"}, false});
-        dir.add_account("support@example.com", Account{kSupport, {"support@example.com", "help@example.com"}, true});
+        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false, {}});
+        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false, {}});
+        dir.add_account("carol@example.com", Account{kCarol, {"carol@example.com"}, false, {}});
+        dir.add_account("dave@example.com", Account{kDave, {"dave@example.com"}, false, {}});
+        dir.add_account("support@example.com", Account{kSupport, {"support@example.com", "help@example.com"}, true, {}});
         dir.groups[normalize_dn(kCarol)] = {{kTeam, {kTeam}}};
         clock.set_wall(*parse_generalized_time("20250615120000Z"));
         // bob: a direct folder grant from support; carol: through the team group; dave:
@@ -182,8 +182,8 @@ TEST(CollaboratorService, OnlyServicesThatOpenMailboxes) {
 TEST(CollaboratorLogin, FollowsTheDirectory) {
     mailgrant::testing::FakeDirectory dir;
     ManualClock clock;
-    dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false});
-    dir.add_account("support@example.com", Account{kSupport, {"support@example.com"}, true});
+    dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false, {}});
+    dir.add_account("support@example.com", Account{kSupport, {"support@example.com"}, true, {}});
     dir.grants.push_back(make_grant(kSupport, "bob", {kBob}, {"INBOX"}, "reader"));
     const PasswordCheck check = [](const std::string&, const std::string& p) { return p == kGoodPassword; };
     const CollaboratorLogin login{"imap", "support@example.com", "bob@example.com", kGoodPassword};

@@ -111,8 +111,18 @@ INSTANTIATE_TEST_SUITE_P(
                   "test.yaml:4: team_mailbox.base: must be a DN"},
         BadConfig{"team_mailbox_unknown", "ldap:\n  base: dc=x\nteam_mailbox:\n  outbox: Out\n",
                   "team_mailbox.outbox: unknown key"},
+        BadConfig{"team_mailbox_sent_copy_domain_upper", "ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy_domain: Sent.Example\n",
+                  "test.yaml:4: team_mailbox.sent_copy_domain: must be a lower-case domain name"},
+        BadConfig{"team_mailbox_sent_copy_domain_one_label", "ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy_domain: invalid\n",
+                  "test.yaml:4: team_mailbox.sent_copy_domain: must be a domain with at least two labels"},
+        BadConfig{"team_mailbox_sent_copy_domain_empty_label", "ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy_domain: a..invalid\n",
+                  "team_mailbox.sent_copy_domain: must not have an empty label"},
+        BadConfig{"team_mailbox_sent_copy_domain_at", "ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy_domain: '@x.invalid'\n",
+                  "team_mailbox.sent_copy_domain: must be a lower-case domain name"},
         BadConfig{"cli_accesslog_base_not_dn", "ldap:\n  base: dc=x\ncli:\n  accesslog_base: accesslog\n",
                   "test.yaml:4: cli.accesslog_base: must be a DN"},
+        BadConfig{"cli_sendmail_blank", "ldap:\n  base: dc=x\ncli:\n  sendmail: ' '\n", "test.yaml:4: cli.sendmail: must be one command"},
+        BadConfig{"cli_sendmail_two_lines", "ldap:\n  base: dc=x\ncli:\n  sendmail: \"a\\nb\"\n", "cli.sendmail: must be one command"},
         BadConfig{"self_service_unknown", "ldap:\n  base: dc=x\nself_service:\n  anyone: staff\n",
                   "self_service.anyone: unknown key"},
         BadConfig{"defer_action_bad", "ldap:\n  base: dc=x\npolicy:\n  defer_action: REJECT\n", "policy.defer_action: must be one of"},
@@ -187,6 +197,7 @@ TEST(Config, TeamMailboxDefaultsAndValues) {
     EXPECT_EQ(d.team_mailbox.junk, "Junk");
     EXPECT_EQ(d.team_mailbox.sent_copy, SentCopyDefault::Shared);
     EXPECT_EQ(d.schema.sent_copy, "mailSharedSentCopy");
+    EXPECT_EQ(d.team_mailbox.sent_copy_domain, "");  // no copies until Postfix routes them
     const struct {
         const char* given;
         SentCopyDefault value;
@@ -201,12 +212,17 @@ TEST(Config, TeamMailboxDefaultsAndValues) {
     EXPECT_EQ(c.team_mailbox.base, "ou=shared,dc=x");
     EXPECT_EQ(c.team_mailbox.sent, "Sent Items");
     EXPECT_EQ(c.team_mailbox.trash, "Deleted Items");
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\nteam_mailbox:\n  sent_copy_domain: sent-copy.mailgrant.invalid\n")
+                  .team_mailbox.sent_copy_domain,
+              "sent-copy.mailgrant.invalid");
 }
 
 TEST(Config, CliAccesslogBase) {
     EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").cli.accesslog_base, "");  // default: not used
     EXPECT_EQ(parse_config("ldap:\n  base: dc=x\ncli:\n  accesslog_base: cn=accesslog\n").cli.accesslog_base,
               "cn=accesslog");
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").cli.sendmail, "/usr/sbin/sendmail -t -i");
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\ncli:\n  sendmail: /usr/bin/msmtp -t\n").cli.sendmail, "/usr/bin/msmtp -t");
 }
 
 TEST(Config, EqualKeysInDifferentSectionsAreFine) {

@@ -23,10 +23,10 @@ using mailgrant::testing::make_grant;
 class DecisionTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com", "a.smith@example.com"}, false});
-        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false});
-        dir.add_account("carol@example.com", Account{kCarol, {"carol@example.com"}, false});
-        dir.add_account("support@example.com", Account{kSupport, {"support@example.com", "help@example.com"}, true});
+        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com", "a.smith@example.com"}, false, {}});
+        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false, {}});
+        dir.add_account("carol@example.com", Account{kCarol, {"carol@example.com"}, false, {}});
+        dir.add_account("support@example.com", Account{kSupport, {"support@example.com", "help@example.com"}, true, {}});
         // carol is in leads, leads is in team.
         dir.groups[normalize_dn(kCarol)] = {{kLeads, {kLeads}}, {kTeam, {kLeads, kTeam}}};
         dir.groups[normalize_dn(kBob)] = {{kTeam, {kTeam}}};

@@ -234,4 +234,92 @@ TEST_F(DirectoryTest, SchemaMappingChangesAttributeNames) {
     EXPECT_EQ(ldap.requests[0].filter, "(&(objectClass=kolabDelegate)(delegate=uid=bob,dc=x))");
 }
 
+// A login's groups and grants: each level's group search also asks for the grants naming
+// everyone found so far, so the walk costs no more searches than groups_of() alone and
+// the last search holds every grant (issue 19: a fixed number of searches per login).
+TEST_F(DirectoryTest, GroupsAndGrantsShareTheWalksSearches) {
+    config.ldap.base = "dc=x";
+    ldap.answer = [](const SearchRequest& r) {
+        auto out = answer_groups(r);
+        if (r.filter.find("(mailGrantee=cn=c,dc=x)") != std::string::npos)
+            out.push_back(entry("cn=g,uid=alice,dc=x",
+                                {{"objectClass", {"mailGrant"}}, {"cn", {"g"}}, {"mailGrantee", {"cn=c,dc=x"}}}));
+        return out;
+    };
+    LdapDirectory dir(config, ldap);
+    const auto alone = dir.groups_of("uid=u,dc=x");
+    const std::size_t walk_searches = ldap.requests.size();
+    ldap.requests.clear();
+    const auto answer = dir.groups_and_grants("uid=u,dc=x", "");
+    EXPECT_EQ(ldap.requests.size(), walk_searches);
+    ASSERT_EQ(answer.groups.size(), alone.size());
+    for (std::size_t i = 0; i < alone.size(); ++i) {
+        EXPECT_EQ(answer.groups[i].dn, alone[i].dn);
+        EXPECT_EQ(answer.groups[i].path, alone[i].path);
+    }
+    ASSERT_EQ(answer.grants.size(), 1u);
+    EXPECT_EQ(answer.grants[0].owner_dn, "uid=alice,dc=x");
+    // The last search names the user and every group (escaped), anywhere below the base.
+    EXPECT_EQ(ldap.requests.back().base, "dc=x");
+    EXPECT_NE(ldap.requests.back().filter.find("(&(objectClass=mailGrant)(|(mailGrantee=uid=u,dc=x)(mailGrantee=cn=a,dc=x)"),
+              std::string::npos)
+        << ldap.requests.back().filter;
+}
+
+TEST_F(DirectoryTest, GroupsAndGrantsBelowOneMailboxIsOneSearchForAUserInNoGroup) {
+    LdapDirectory dir(config, ldap);
+    dir.groups_and_grants("uid=bob,dc=example,dc=com", "uid=a*b,dc=example,dc=com");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    EXPECT_EQ(ldap.requests[0].base, "dc=example,dc=com");
+    EXPECT_NE(ldap.requests[0].filter.find("(&(objectClass=mailGrant)(mailGrantee=uid=bob,dc=example,dc=com)"
+                                           "(entryDN:dnOneLevelMatch:=uid=a\\2ab,dc=example,dc=com))"),
+              std::string::npos)
+        << ldap.requests[0].filter;
+}
+
+TEST_F(DirectoryTest, GroupsAndGrantsWithTheDepthLimitAsksOnceMoreForTheDeepestGroups) {
+    config.ldap.base = "dc=x";
+    config.groups.max_depth = 1;
+    ldap.answer = answer_groups;
+    LdapDirectory dir(config, ldap);
+    const auto answer = dir.groups_and_grants("uid=u,dc=x", "");
+    ASSERT_EQ(answer.groups.size(), 1u);  // a
+    ASSERT_EQ(ldap.requests.size(), 2u);  // the walk's one level, then the grants naming a too
+    EXPECT_EQ(ldap.requests[1].filter, "(&(objectClass=mailGrant)(|(mailGrantee=uid=u,dc=x)(mailGrantee=cn=a,dc=x)))");
+}
+
+TEST_F(DirectoryTest, GroupsAndGrantsInMemberOfModeAreTheSeparateQuestions) {
+    config.groups.membership = MembershipMode::MemberOf;
+    LdapDirectory dir(config, ldap);
+    dir.groups_and_grants("uid=u,dc=example,dc=com", "uid=a,dc=example,dc=com");
+    ASSERT_EQ(ldap.requests.size(), 2u);
+    EXPECT_EQ(ldap.requests[0].scope, SearchScope::Base);  // memberOf of the user
+    EXPECT_EQ(ldap.requests[1].scope, SearchScope::OneLevel);  // the mailbox's grants
+}
+
+TEST_F(DirectoryTest, FindMailboxesIsOneEntryDnSearch) {
+    ldap.answer = [](const SearchRequest&) {
+        return std::vector<LdapEntry>{entry("uid=a,dc=example,dc=com", {{"mail", {"a@example.com"}}}),
+                                      entry("ou=x,dc=example,dc=com", {{"ou", {"x"}}})};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto accounts = dir.find_mailboxes(
+        {"uid=a,dc=example,dc=com", "UID=A,dc=example,dc=com", "cn=x\\,y,dc=example,dc=com", "ou=x,dc=example,dc=com"});
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    EXPECT_EQ(ldap.requests[0].filter,
+              "(|(entryDN=uid=a,dc=example,dc=com)(entryDN=cn=x\\5c,y,dc=example,dc=com)(entryDN=ou=x,dc=example,dc=com))");
+    ASSERT_EQ(accounts.size(), 1u);  // the ou has no address: no mailbox
+    EXPECT_EQ(accounts[0].primary_address(), "a@example.com");
+    EXPECT_THROW(dir.find_mailboxes({"not a dn"}), BadInput);
+}
+
+TEST_F(DirectoryTest, FindMailboxesChunksLongLists) {
+    LdapDirectory dir(config, ldap);
+    std::vector<std::string> dns;
+    for (std::size_t i = 0; i < LdapDirectory::kDnsPerOwnerFilter + 1; ++i)
+        dns.push_back("uid=u" + std::to_string(i) + ",dc=example,dc=com");
+    dir.find_mailboxes(dns);
+    EXPECT_EQ(ldap.requests.size(), 2u);
+}
+
 }  // namespace

@@ -179,12 +179,12 @@ template <typename Param>
 class SelfServiceFixture : public ::testing::TestWithParam<Param> {
 protected:
     void SetUp() override {
-        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false});
+        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false, {}});
         dir.logins["alice"] = dir.logins["alice@example.com"];
-        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com", "robert@example.com"}, false});
+        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com", "robert@example.com"}, false, {}});
         dir.logins["bob"] = dir.logins["bob@example.com"];
-        dir.add_account("carol@example.com", Account{kCarol, {"carol@example.com"}, false});
-        dir.add_account("support@example.com", Account{"uid=support,dc=ex", {"support@example.com"}, true});
+        dir.add_account("carol@example.com", Account{kCarol, {"carol@example.com"}, false, {}});
+        dir.add_account("support@example.com", Account{"uid=support,dc=ex", {"support@example.com"}, true, {}});
         dir.group_names["staff"] = kStaff;
     }
     AclChangeResult run(const AclChangeRequest& r) { return AclChanger(config, dir, clock, writer).apply(r); }

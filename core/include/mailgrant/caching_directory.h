@@ -1,6 +1,10 @@
 // caching_directory.h -- the TTL cache in front of a Directory.
 //
-// One cache per question. Answers with content live cache.ttl_s, empty answers ("no
+// One cache per question. The batched questions (directory.h) fill the caches of the
+// single ones too: the mailboxes of find_mailboxes() are kept by DN and by primary
+// address (what the plugin asks for a shared namespace's owner), and a login's grants
+// from everywhere answer "which of them are below this mailbox" without a search, so
+// LIST after LOGIN asks LDAP nothing more. Answers with content live cache.ttl_s, empty answers ("no
 // such login", "no grants") cache.negative_ttl_s; errors are never cached, so the next
 // request after an outage asks LDAP again. Shared between threads, the inner directory
 // must itself be safe for concurrent use (DirectoryPool is; a bare LdapDirectory is not).
@@ -51,6 +55,8 @@ public:
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
     // Not cached: asked only when someone changes a share (rare), and must see a new group.
     std::optional<std::string> find_group(const std::string& name) override;
+    std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
+    GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
 
     void clear();
     CacheStats stats() const;
@@ -70,6 +76,7 @@ private:
     TtlCache<std::string, std::vector<GroupMembership>> groups_;
     TtlCache<std::string, std::vector<Grant>> grants_of_;
     TtlCache<std::string, std::vector<Grant>> grants_to_;
+    TtlCache<std::string, GroupsAndGrants> groups_and_grants_;
 };
 
 }  // namespace mailgrant

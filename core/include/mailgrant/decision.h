@@ -107,7 +107,9 @@ private:
         Account account;
         std::vector<GroupMembership> groups;
     };
-    std::optional<Identity> identify(const std::string& login);
+    // The account's groups, and into `grants` the grants naming it or one of them: below
+    // `mailbox_dn`, or anywhere when empty (Directory::groups_and_grants).
+    Identity with_grants(const Account& account, const std::string& mailbox_dn, std::vector<Grant>& grants);
     std::optional<GrantPath> reaches(const Grant& grant, const Identity& who) const;
     // An active grant with usable rights on at least one folder.
     static bool opens_folders(const Grant& grant, std::time_t now);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mailgrant/config.h"
@@ -22,9 +23,18 @@ namespace mailgrant {
 
 // A person's account or a shared mailbox.
 struct Account {
+    Account() = default;
+    // Positional, as tests and fakes build accounts; sent_copy is rarely given.
+    Account(std::string dn_, std::vector<std::string> addresses_, bool shared_mailbox_,
+            std::optional<bool> sent_copy_ = std::nullopt)
+        : dn(std::move(dn_)), addresses(std::move(addresses_)), shared_mailbox(shared_mailbox_), sent_copy(sent_copy_) {}
+
     std::string dn;
     std::vector<std::string> addresses;  // primary mail address first, then aliases
     bool shared_mailbox = false;
+    // schema.sent_copy (mailSharedSentCopy) on the entry: TRUE/FALSE; absent (or any other
+    // value) = team_mailbox.sent_copy decides (sent_copy.h).
+    std::optional<bool> sent_copy;
 
     std::string primary_address() const { return addresses.empty() ? std::string() : addresses.front(); }
     bool owns_address(const std::string& address) const;  // case-insensitive
@@ -51,6 +61,16 @@ using NextLevel = std::function<std::vector<GroupStep>(const std::vector<GroupMe
 // reached, each with its path (path.front() = one step from the start, path.back() = dn).
 std::vector<GroupMembership> walk_nested(const std::string& start_dn, int max_depth, const NextLevel& next_level);
 
+// A user's groups and the grants that name the user or one of those groups (see
+// Directory::groups_and_grants).
+struct GroupsAndGrants {
+    std::vector<GroupMembership> groups;
+    std::vector<Grant> grants;
+};
+
+// The DNs a grant must name to reach this user: the user's own, then each group's.
+std::vector<std::string> grantee_dns(const std::string& user_dn, const std::vector<GroupMembership>& groups);
+
 class Directory {
 public:
     virtual ~Directory() = default;
@@ -69,6 +89,19 @@ public:
     virtual std::vector<Grant> grants_of(const std::string& mailbox_dn) = 0;
     // Every grant naming one of these DNs as grantee, anywhere below ldap.base (one search).
     virtual std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) = 0;
+    // Batched questions, so that one login or one decision costs a fixed number of
+    // searches whatever the number of mailboxes involved. Each has a default made of
+    // the questions above (what test doubles answer); LdapDirectory answers them with
+    // fewer searches, and the answers are the same.
+    //
+    // The mailboxes among these DNs (as find_mailbox(dn) answers each), in no particular
+    // order; a DN that is no mailbox is left out.
+    virtual std::vector<Account> find_mailboxes(const std::vector<std::string>& dns);
+    // groups_of(user_dn), and the grants naming the user or one of those groups: directly
+    // below `mailbox_dn` (its grants_of() that name one of grantee_dns()), or anywhere
+    // (grants_to(grantee_dns())) when `mailbox_dn` is empty.
+    virtual GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn);
+
     // A group by name (groups.name_filter, cn by default) -> its DN; several matches is an
     // error. Not pure: only the self-service path asks it, so directories that never
     // serve that path (test doubles) need not answer; the default throws LdapError
@@ -86,6 +119,13 @@ public:
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
     std::optional<std::string> find_group(const std::string& name) override;
+    // One OR-search of entryDN assertions per kDnsPerOwnerFilter DNs (slapd answers them
+    // from its DN index).
+    std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
+    // Groups by search: each level's group search also asks for the grants naming every
+    // DN found so far, so the last level's answer holds all of them (one search for a
+    // user in no group). memberOf mode: the default.
+    GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
     // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do
@@ -97,11 +137,21 @@ public:
     static constexpr std::size_t kMaxNameLength = mailgrant::kMaxNameLength;
     // DNs per OR filter when expanding nested groups (keeps filters a sane size).
     static constexpr std::size_t kDnsPerFilter = 64;
+    // Grantee DNs per grant filter, and mailbox DNs per owner filter: a login's grants
+    // and its sharing owners in one search each up to this many.
+    static constexpr std::size_t kGranteesPerFilter = 256;
+    static constexpr std::size_t kDnsPerOwnerFilter = 256;
 
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);
+    // (objectClass=mailGrant) and one of `grantees`, below `mailbox_dn` when not empty.
+    std::string grant_filter(const std::vector<std::string>& grantees, const std::string& mailbox_dn) const;
+    // The grants naming one of `grantees`: anywhere, or one level below `mailbox_dn`.
+    std::vector<Grant> grants_naming(const std::vector<std::string>& grantees, const std::string& mailbox_dn);
+    std::size_t via_of(const LdapEntry& group, const std::vector<GroupMembership>& frontier, std::size_t start,
+                       std::size_t end) const;
 
     const Config& config_;
     LdapSearcher& ldap_;

@@ -35,6 +35,8 @@ public:
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override;
     std::vector<Grant> grants_to(const std::vector<std::string>& grantee_dns) override;
     std::optional<std::string> find_group(const std::string& name) override;
+    std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
+    GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
 
 private:
     struct Member;

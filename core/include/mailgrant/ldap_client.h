@@ -2,7 +2,11 @@
 //
 // LdapConnection owns one bound session (LdapSession, ldap_session.h: ldap.uris in
 // order, the service account's password from bind_password_file, optionally StartTLS)
-// and puts a timeout on every search. A search that fails because the server went away before
+// and puts a timeout on every search. Every search asks for its result in pages (RFC 2696
+// paged results, kPageSize entries each), so an answer larger than the server's
+// per-search size limit (slapd's default: 500) still arrives whole where the service
+// account may page (ldap-schema/README.md: `limits`); each page has its own timeout and
+// the number of pages is bounded by ldap.size_limit. A search that fails because the server went away before
 // any result arrived is retried once on a fresh connection; once results have arrived it
 // is never retried (the caller would see duplicates or a mix of two states).
 //
@@ -75,6 +79,11 @@ public:
     // only ever add rights. (Too many entries is still an error: see ldap.size_limit.)
     static constexpr std::size_t kMaxValueBytes = 256 * 1024;
     static constexpr std::size_t kMaxValuesPerAttribute = 100000;  // large groups
+    // Entries per page: slapd's default size limit, which a page may never exceed there.
+    static constexpr int kPageSize = 500;
+
+    // LDAP search operations sent so far (each page is one), for tests and benchmarks.
+    unsigned long long search_count() const { return searches_; }
 
 private:
     std::vector<LdapEntry> search_once(const SearchRequest& request, bool& results_arrived);
@@ -82,6 +91,7 @@ private:
     LdapConfig config_;
     std::string password_;
     LdapSession session_;
+    unsigned long long searches_ = 0;
 };
 
 }  // namespace mailgrant

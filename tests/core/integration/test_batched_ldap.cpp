@@ -1,0 +1,283 @@
+// Integration tests of the batched questions and paged results (issue 19) against a real
+// slapd (tests/harness/slapd_sandbox.py) holding tests/fixtures/org.ldif plus generated
+// people and grants: the searches one login or one decision costs do not grow with the
+// number of mailboxes involved, answers above slapd's default size limit of 500 arrive
+// whole through RFC 2696 paging, a size-limit error names the limit really hit, and
+// slapd never warns that a search was not indexed.
+//
+// mailgrant binds as a service account (not the rootdn, which has no limits), with the
+// `limits` line ldap-schema/README.md gives it: slapd's default size limit (500) for
+// plain searches, unlimited totals for paged ones. A second account without that line
+// shows the server's limit being named.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "mailgrant/caching_directory.h"
+#include "mailgrant/config.h"
+#include "mailgrant/decision.h"
+#include "mailgrant/ldap_client.h"
+
+using namespace mailgrant;
+
+namespace {
+
+constexpr int kBigN = 600;  // above slapd's default size limit of 500
+constexpr const char* kService = "cn=mailgrant,ou=services,dc=example,dc=com";
+constexpr const char* kUnlimited = "cn=plain,ou=services,dc=example,dc=com";  // no limits line
+
+struct Sandbox {
+    std::string dir, uri, base, rootdn;
+    pid_t pid = 0;
+};
+Sandbox* sandbox = nullptr;
+
+std::string run(const std::string& command, int* status = nullptr) {
+    std::string out;
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
+    if (!pipe) return out;
+    char buf[4096];
+    while (std::size_t n = fread(buf, 1, sizeof buf, pipe.get())) out.append(buf, n);
+    const int rc = pclose(pipe.release());
+    if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return out;
+}
+
+std::string person(const std::string& uid) {
+    return "dn: uid=" + uid + ",ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: " + uid +
+           "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid + "@example.com\nuserPassword: " + uid + "-pw\n\n";
+}
+
+std::string dn_of(const std::string& uid) { return "uid=" + uid + ",ou=people,dc=example,dc=com"; }
+
+// sharer-0 .. sharer-599 each grant INBOX to frank, and the first N of them to uN too;
+// big grants sendAs to each sharer (600 grants below one mailbox).
+std::string bulk_ldif() {
+    std::ostringstream out;
+    out << "dn: ou=services,dc=example,dc=com\nobjectClass: organizationalUnit\nou: services\n\n";
+    for (const char* dn : {kService, kUnlimited})
+        out << "dn: " << dn << "\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: "
+            << (dn == kService ? "mailgrant" : "plain") << "\nuserPassword: service-pw\n\n";
+    for (const char* uid : {"frank", "u1", "u10", "u100", "big"}) out << person(uid);
+    for (int i = 0; i < kBigN; ++i) {
+        const std::string sharer = "sharer-" + std::to_string(i);
+        out << person(sharer);
+        out << "dn: cn=share," << dn_of(sharer) << "\nobjectClass: mailGrant\ncn: share\nmailGrantee: "
+            << dn_of("frank") << "\n";
+        for (int n : {1, 10, 100})
+            if (i < n) out << "mailGrantee: " << dn_of("u" + std::to_string(n)) << "\n";
+        out << "mailGrantFolder: INBOX\nmailGrantRights: reader\n\n";
+        out << "dn: cn=send-" << i << "," << dn_of("big") << "\nobjectClass: mailGrant\ncn: send-" << i
+            << "\nmailGrantee: " << dn_of(sharer) << "\nmailGrantSend: sendAs\n\n";
+    }
+    return out.str();
+}
+
+class SlapdEnvironment : public ::testing::Environment {
+public:
+    void SetUp() override {
+        signal(SIGPIPE, SIG_IGN);
+        char tmpl[] = "/tmp/mailgrant-batched-it-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        sandbox = new Sandbox;
+        sandbox->dir = tmpl;
+        // ldap-schema/README.md's limits line for the service account.
+        std::ofstream(sandbox->dir + "/limits.conf")
+            << "limits dn.exact=\"" << kService << "\" size.prtotal=unlimited\n";
+        std::ofstream(sandbox->dir + "/secret") << "service-pw";
+        int status = 0;
+        const std::string out = run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + sandbox->dir +
+                                        " --ldif " + MAILGRANT_FIXTURES + "/org.ldif --acl-file " + sandbox->dir +
+                                        "/limits.conf",
+                                    &status);
+        ASSERT_EQ(status, 0) << out;
+        std::istringstream lines(out);
+        for (std::string line; std::getline(lines, line);) {
+            const auto eq = line.find('=');
+            if (eq == std::string::npos) continue;
+            const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+            if (key == "LDAP_URI") sandbox->uri = value;
+            if (key == "LDAP_BASE") sandbox->base = value;
+            if (key == "LDAP_ROOTDN") sandbox->rootdn = value;
+        }
+        ASSERT_FALSE(sandbox->uri.empty()) << out;
+        std::ofstream(sandbox->dir + "/bulk.ldif") << bulk_ldif();
+        const std::string add = run("ldapadd -x -H " + sandbox->uri + " -D '" + sandbox->rootdn + "' -y " +
+                                        sandbox->dir + "/rootpw -f " + sandbox->dir + "/bulk.ldif > /dev/null",
+                                    &status);
+        ASSERT_EQ(status, 0) << add;
+    }
+    void TearDown() override {
+        if (!sandbox) return;
+        run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " stop --dir " + sandbox->dir);
+        run("rm -rf " + sandbox->dir);
+        delete sandbox;
+        sandbox = nullptr;
+    }
+};
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new SlapdEnvironment);
+
+Config service_config(const std::string& bind_dn = kService) {
+    Config c;
+    c.ldap.uris = {sandbox->uri};
+    c.ldap.base = sandbox->base;
+    c.ldap.bind_dn = bind_dn;
+    c.ldap.bind_password_file = sandbox->dir + "/secret";
+    c.ldap.network_timeout_ms = 2000;
+    c.ldap.operation_timeout_ms = 5000;
+    return c;
+}
+
+// Counts what mailgrant asks LDAP: searches (each page is one on the wire: see
+// LdapConnection::search_count) and the entries they bring back.
+class CountingSearcher final : public LdapSearcher {
+public:
+    explicit CountingSearcher(const Config& config) : connection(config.ldap) {}
+    std::vector<LdapEntry> search(const SearchRequest& request) override {
+        auto entries = connection.search(request);
+        entries_read += entries.size();
+        return entries;
+    }
+    unsigned long long searches() const { return connection.search_count(); }
+    LdapConnection connection;
+    std::size_t entries_read = 0;
+};
+
+// A cold stack as one IMAP process or one policy daemon has it: connection, directory,
+// cache (empty), decider.
+struct Stack {
+    explicit Stack(Config c = service_config())
+        : config(std::move(c)), ldap(config), directory(config, ldap), cache(directory, config.cache, clock),
+          decider(cache, clock) {}
+    Config config;
+    CountingSearcher ldap;
+    LdapDirectory directory;
+    const SystemClock& clock = SystemClock::instance();
+    CachingDirectory cache;
+    Decider decider;
+};
+
+// What the plugin asks for LOGIN + LIST "" "*": the owners for the shared namespace,
+// then every shared INBOX's rights by the owner's address (as Dovecot names it).
+TEST(BatchedLdap, LoginAndListSearchesDoNotGrowWithSharers) {
+    std::vector<unsigned long long> counts;
+    for (int n : {1, 10, 100}) {
+        Stack stack;
+        const std::string login = "u" + std::to_string(n) + "@example.com";
+        const auto owners = stack.decider.sharing_with(login);
+        ASSERT_EQ(owners.size(), static_cast<std::size_t>(n));
+        for (const auto& owner : owners) {
+            const auto d = stack.decider.folder_rights(login, owner.owner.primary_address(), "INBOX");
+            EXPECT_EQ(d.rights.letters(), "lrs") << d.reason;
+        }
+        const auto searches = stack.ldap.searches();
+        counts.push_back(searches);
+        // The login, its groups with its grants, the owners: three, whatever N.
+        EXPECT_LE(searches, 3u) << "N=" << n;
+        std::printf("N=%d: %llu mailgrant searches for LOGIN + LIST\n", n, searches);
+    }
+    EXPECT_EQ(counts.front(), counts.back());
+}
+
+// A cold send-as decision reads the login, the sender address's mailbox, and (with the
+// user's groups) only the grants below that mailbox naming the user or a group: not the
+// 600 grants of the mailbox.
+TEST(BatchedLdap, ColdSenderDecisionAsksForTheGrantsThatMatter) {
+    Stack stack;
+    const auto d = stack.decider.sender("sharer-7@example.com", "big@example.com");
+    EXPECT_EQ(d.right, SenderRight::SendAs) << d.reason;
+    EXPECT_NE(d.reason.find("send-7"), std::string::npos) << d.reason;
+    EXPECT_LE(stack.ldap.searches(), 3u);
+    EXPECT_LE(stack.ldap.entries_read, 3u);  // two accounts and one grant
+    Stack own;
+    EXPECT_EQ(own.decider.sender("big@example.com", "big@example.com").right, SenderRight::Own);
+    EXPECT_EQ(own.ldap.searches(), 1u);  // one's own address: the login alone
+}
+
+TEST(BatchedLdap, EveryDelegateOfAMailboxWithMoreThan500GrantsMaySend) {
+    Stack stack;
+    int allowed = 0;
+    for (int i = 0; i < kBigN; ++i) {
+        const auto d = stack.decider.sender("sharer-" + std::to_string(i) + "@example.com", "big@example.com");
+        if (d.right == SenderRight::SendAs) ++allowed;
+        else ADD_FAILURE() << d.reason;
+    }
+    EXPECT_EQ(allowed, kBigN);
+    // All its grants at once (GETACL, report): paged past the server's 500.
+    LdapDirectory& directory = stack.directory;
+    EXPECT_EQ(directory.grants_of(dn_of("big")).size(), static_cast<std::size_t>(kBigN));
+}
+
+TEST(BatchedLdap, UserWithMoreThan500SharersSeesThemAll) {
+    Stack stack;
+    const auto owners = stack.decider.sharing_with("frank@example.com");
+    EXPECT_EQ(owners.size(), static_cast<std::size_t>(kBigN));
+    const auto before = stack.ldap.searches();
+    const auto d = stack.decider.folder_rights("frank@example.com", "sharer-599@example.com", "INBOX");
+    EXPECT_EQ(d.rights.letters(), "lrs") << d.reason;
+    EXPECT_EQ(stack.ldap.searches(), before);  // LIST after LOGIN asks nothing more
+    // 600 grants in pages of 500, 600 owners in OR-filters of 256: a handful of searches.
+    EXPECT_LE(before, 1u + 2u + 3u);
+}
+
+TEST(BatchedLdap, SizeLimitErrorsNameTheLimitThatWasHit) {
+    // The server's: an account without the limits line may not page past 500.
+    Stack plain(service_config(kUnlimited));
+    try {
+        plain.decider.sharing_with("frank@example.com");
+        ADD_FAILURE() << "600 grants arrived past the server's limit";
+    } catch (const LdapError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("LDAP server's size limit"), std::string::npos) << what;
+        EXPECT_EQ(what.find("ldap.size_limit)"), std::string::npos) << what;
+    }
+    // mailgrant's own.
+    Config small = service_config();
+    small.ldap.size_limit = 100;
+    Stack limited(small);
+    try {
+        limited.decider.sharing_with("frank@example.com");
+        ADD_FAILURE() << "600 grants arrived past ldap.size_limit 100";
+    } catch (const LdapError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("more than 100 entries (mailgrant's limit ldap.size_limit)"), std::string::npos) << what;
+    }
+}
+
+TEST(BatchedLdap, CliListAndExplainAgreeWithTheSharedNamespace) {
+    const std::string yaml = sandbox->dir + "/mailgrant.yaml";
+    std::ofstream(yaml) << "ldap:\n  uris: [" << sandbox->uri << "]\n  base: " << sandbox->base << "\n  bind_dn: \""
+                        << kService << "\"\n  bind_password_file: " << sandbox->dir << "/secret\n";
+    int status = -1;
+    std::string out = run(std::string(MAILGRANT_CLI) + " -c " + yaml + " list > /dev/null", &status);
+    EXPECT_EQ(status, 0) << out;
+    out = run(std::string(MAILGRANT_CLI) + " -c " + yaml + " list --grantee frank@example.com", &status);
+    EXPECT_EQ(status, 0) << out.substr(0, 2000);
+    EXPECT_NE(out.find("sharer-599"), std::string::npos) << out.substr(0, 2000);
+    out = run(std::string(MAILGRANT_CLI) + " -c " + yaml + " explain frank@example.com sharer-599@example.com INBOX",
+              &status);
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_NE(out.find("lrs"), std::string::npos) << out;
+}
+
+// Last: every search the tests above made used an index (slapd -d stats logs the
+// warning for an equality filter on an attribute without one).
+TEST(BatchedLdap, ZzSlapdLogsNoUnindexedSearch) {
+    std::ifstream log(sandbox->dir + "/slapd.log");
+    ASSERT_TRUE(log) << "no slapd log in " << sandbox->dir;
+    int lines = 0;
+    for (std::string line; std::getline(log, line);) {
+        ++lines;
+        EXPECT_EQ(line.find("not indexed"), std::string::npos) << line;
+    }
+    EXPECT_GT(lines, 0);
+}
+
+}  // namespace

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""End to end (issue 19): what one IMAP LOGIN + LIST "" "*" costs in LDAP searches, counted
+in slapd's own stats log, through a real Dovecot (2.3 or 2.4: whichever is installed)
+loading the built plugin through the shipped drop-in.
+
+Users u1, u10 and u100 have 1, 10 and 100 mailboxes sharing their INBOX with them; the
+total for LOGIN + LIST (Dovecot's password lookup included) must stay <= 4 at every N.
+Counted is each user's second session: the first LIST of another user's mailbox makes
+Dovecot's ACL plugin build that mailbox's own list of non-owner rights once
+(dovecot-acl-list in the owner's mail directory, one GETACL per owner, kept for every
+later session of anyone), as it does with stock vfile ACLs.
+frank has 600 sharers, more than slapd's default size limit of 500: he sees all 600 in
+the shared namespace and `mailgrant explain` agrees. mailgrant binds as a service account
+with the `limits` line of ldap-schema/README.md, not as the rootdn (which has no limits).
+slapd's "not indexed" warning anywhere in its log fails the test.
+"""
+import imaplib
+import os
+import pwd
+import re
+import subprocess
+import sys
+import tempfile
+import shutil
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+from mail_sandbox import MAIL_USER, MailStack  # noqa: E402
+from mailgrant_setup import (CHECKPASSWORD, PLUGIN, assert_dovecot_log_clean, dovecot_conf_with_plugin,  # noqa: E402
+                             ldap_apply)
+from slapd_sandbox import Slapd  # noqa: E402
+
+SERVICE_DN = "cn=mailgrant,ou=services,dc=example,dc=com"
+SERVICE_PW = "service-pw"
+# ldap-schema/README.md: slapd's default limits for plain searches, paging unlimited.
+LIMITS = 'limits dn.exact="%s" size.prtotal=unlimited\n' % SERVICE_DN
+TABLE = (1, 10, 100)
+BIG_N = 600
+MAX_SEARCHES = 4   # per LOGIN + LIST, Dovecot's own password lookup included
+CLI = os.environ.get("MAILGRANT_CLI", os.path.join(ROOT, "build", "cli", "mailgrant"))
+
+
+def person_dn(uid):
+    return "uid=%s,ou=people,dc=example,dc=com" % uid
+
+
+def person(uid):
+    return ("dn: %s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\nmail: %s@example.com\n"
+            "userPassword: %s-pw\n\n" % (person_dn(uid), uid, uid, uid, uid, uid))
+
+
+def bulk_ldif():
+    out = ["dn: ou=services,dc=example,dc=com\nobjectClass: organizationalUnit\nou: services\n\n",
+           "dn: %s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: mailgrant\n"
+           "userPassword: %s\n\n" % (SERVICE_DN, SERVICE_PW)]
+    out += [person(u) for u in ["frank"] + ["u%d" % n for n in TABLE]]
+    for i in range(BIG_N):
+        sharer = "sharer-%d" % i
+        out.append(person(sharer))
+        grantees = [person_dn("frank")] + [person_dn("u%d" % n) for n in TABLE if i < n]
+        out.append("dn: cn=share,%s\nobjectClass: mailGrant\ncn: share\n%smailGrantFolder: INBOX\n"
+                   "mailGrantRights: reader\n\n"
+                   % (person_dn(sharer), "".join("mailGrantee: %s\n" % g for g in grantees)))
+    return "".join(out)
+
+
+class LoginSearchCountTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-search-count-")
+        os.chmod(cls.tmp, 0o755)
+        cls.addClassCleanup(lambda: shutil.rmtree(cls.tmp, ignore_errors=True))
+        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd"), acl=LIMITS).start()
+        cls.addClassCleanup(cls.slapd.stop)
+        cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+        ldap_apply(cls.slapd, bulk_ldif(), tool="ldapadd")
+        etc = os.path.join(cls.tmp, "etc")
+        os.makedirs(etc)
+        os.chmod(etc, 0o755)
+        secret = os.path.join(etc, "ldap.secret")
+        with open(secret, "w") as f:
+            f.write(SERVICE_PW)
+        os.chmod(secret, 0o644)   # throwaway sandbox: readable by Dovecot's users
+        cls.config = os.path.join(etc, "mailgrant.yaml")
+        with open(cls.config, "w") as f:
+            f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n'
+                    "cache:\n  ttl_s: 30\n" % (cls.slapd.uri, cls.slapd.base, SERVICE_DN, secret))
+        os.chmod(cls.config, 0o644)
+        mail_dir = os.path.join(cls.tmp, "mail")
+        os.mkdir(mail_dir)
+        os.chmod(mail_dir, 0o755)
+        cls.stack = MailStack(mail_dir, cls.slapd.uri, cls.slapd.base)
+        cls.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
+            etc, PLUGIN, cls.config, cls.stack.dovecot_ldap_conf_path, CHECKPASSWORD)
+        cls.stack.start()
+        cls.addClassCleanup(cls.stack.stop)
+        # The sharers' mailboxes exist (as after their first delivery): an INBOX to list.
+        mail = pwd.getpwnam(MAIL_USER)
+        for i in range(BIG_N):
+            for sub in ("cur", "new", "tmp"):
+                path = os.path.join(cls.stack.maildir_of("sharer-%d@example.com" % i), sub)
+                os.makedirs(path, exist_ok=True)
+        for dirpath, _dirs, _files in os.walk(cls.stack.mail_dir):
+            os.chown(dirpath, mail.pw_uid, mail.pw_gid)
+
+    @classmethod
+    def tearDownClass(cls):
+        assert_dovecot_log_clean(cls.stack.dovecot_log_path)
+        with open(cls.slapd.log_path, errors="replace") as f:
+            unindexed = [line for line in f if "not indexed" in line]
+        assert not unindexed, "slapd searched without an index:\n" + "".join(unindexed[:10])
+
+    def log_size(self):
+        return os.path.getsize(self.slapd.log_path)
+
+    def searches_since(self, offset):
+        with open(self.slapd.log_path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+        return [line for line in text.splitlines() if re.search(r" SRCH base=", line)]
+
+    def login_and_list(self, user):
+        """LOGIN + LIST "" "*" + LOGOUT; the shared names listed."""
+        imap = imaplib.IMAP4("127.0.0.1", self.stack.imap_port, timeout=300)
+        try:
+            imap.login(user, user.split("@")[0] + "-pw")
+            typ, data = imap.list('""', "*")
+            self.assertEqual(typ, "OK", data)
+        finally:
+            imap.logout()
+        names = []
+        for line in data:
+            m = re.match(rb'\((.*?)\) "(.)" (.*)', line)
+            names.append(m.group(3).decode().strip('"'))
+        return sorted(n for n in names if n.startswith("shared/"))
+
+    def counted_login(self, user):
+        """(shared names, LDAP searches) of one LOGIN + LIST, from slapd's stats log: the
+        log is written while slapd answers, so once LOGOUT is through every search of the
+        session is in it; a short bounded wait covers the last lines' write."""
+        start = self.log_size()
+        names = self.login_and_list(user)
+        deadline = time.monotonic() + 2
+        searches = self.searches_since(start)
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            again = self.searches_since(start)
+            if len(again) == len(searches):
+                break
+            searches = again
+        return names, searches
+
+    def test_login_and_list_searches_do_not_grow_with_sharers(self):
+        counts = {}
+        for n in TABLE:
+            with self.subTest(sharers=n):
+                self.login_and_list("u%d@example.com" % n)   # Dovecot's first-time files
+                names, searches = self.counted_login("u%d@example.com" % n)
+                self.assertEqual(len(names), n, names[:5])
+                self.assertIn("shared/sharer-%d@example.com" % (n - 1), names)
+                counts[n] = len(searches)
+                self.assertLessEqual(len(searches), MAX_SEARCHES,
+                                     "N=%d:\n%s" % (n, "\n".join(searches)))
+        print("searches per LOGIN + LIST: %s" % ", ".join("N=%d: %d" % kv for kv in sorted(counts.items())))
+        self.assertEqual(counts[TABLE[0]], counts[TABLE[-1]])
+
+    def test_more_sharers_than_the_server_size_limit(self):
+        self.assertEqual(len(self.login_and_list("frank@example.com")), BIG_N)
+        names, searches = self.counted_login("frank@example.com")
+        self.assertEqual(len(names), BIG_N)
+        # 600 grants in two pages, 600 owners in three OR-filters of 256 DNs.
+        self.assertLessEqual(len(searches), 1 + 1 + 2 + 3, "\n".join(searches))
+        # The CLI decides the same way (core's Decider over the same paged searches).
+        out = subprocess.run([CLI, "-c", self.config, "explain", "frank@example.com", "sharer-599@example.com",
+                              "INBOX"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("lrs", out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
