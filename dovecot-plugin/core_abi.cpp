@@ -36,6 +36,7 @@
 #include "mailgrant/ldap_client.h"
 #include "mailgrant/ldap_session.h"
 #include "mailgrant/self_service.h"
+#include "mailgrant/team_mailbox.h"
 
 struct mailgrant_core {
     mailgrant::Config config;
@@ -44,6 +45,7 @@ struct mailgrant_core {
     std::unique_ptr<mailgrant::LdapDirectory> directory;
     std::unique_ptr<mailgrant::CachingDirectory> cache;
     std::unique_ptr<mailgrant::Decider> decider;
+    std::unique_ptr<mailgrant::TeamMailboxes> team;
     // The directory below the cache: what SETACL/DELETEACL read before they write.
     mailgrant::Directory* uncached = nullptr;
     // Where SETACL/DELETEACL write; nullptr = the service account over LDAP (SelfService).
@@ -97,6 +99,7 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.uncached = &directory;
     core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock);
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
+    core.team = std::make_unique<mailgrant::TeamMailboxes>(core.config.team_mailbox, *core.cache, *core.decider);
 }
 
 }  // namespace
@@ -176,6 +179,39 @@ int mailgrant_core_may_open_mailbox(mailgrant_core* core, const char* login, con
                                     std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
         return core->decider->may_open_mailbox(login, mailbox) ? 1 : 0;
+    });
+}
+
+int mailgrant_core_root_rights(mailgrant_core* core, const char* login, const char* mailbox, char* letters,
+                               std::size_t letters_size, char* message, std::size_t message_size) {
+    put(letters, letters_size, "");
+    put(message, message_size, "");
+    return guarded(core, message, message_size, [&]() -> int {
+        if (!login || !mailbox) {
+            put(message, message_size, "bad input: missing login or mailbox");
+            return MAILGRANT_CORE_BAD_INPUT;
+        }
+        const mailgrant::TopLevelDecision d = core->team->top_level(login, mailbox);
+        if (!d.owner) put(letters, letters_size, d.root_rights.letters());
+        put(message, message_size, d.reason);
+        return 0;
+    });
+}
+
+int mailgrant_core_team_folders(mailgrant_core* core, const char* login, const char* mailbox,
+                                void (*folder_cb)(void*, const char*, const char*), void* context, char* message,
+                                std::size_t message_size) {
+    put(message, message_size, "");
+    return guarded(core, message, message_size, [&]() -> int {
+        if (!login || !mailbox) {
+            put(message, message_size, "bad input: missing login or mailbox");
+            return MAILGRANT_CORE_BAD_INPUT;
+        }
+        const mailgrant::TeamFoldersDecision d = core->team->folders_for(login, mailbox);
+        put(message, message_size, d.reason);
+        if (!d.team) return 0;
+        for (const auto& folder : d.folders) folder_cb(context, folder.name.c_str(), folder.special_use.c_str());
+        return 1;
     });
 }
 

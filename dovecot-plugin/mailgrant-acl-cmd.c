@@ -72,7 +72,9 @@ struct acl_object_list_iter *mailgrant_object_list_init(struct acl_object *aclob
 	i_assert(mlist != NULL);
 	iter = mlist->acl_vprev.object_list_init(aclobj);
 	owner = mailgrant_acl_owner(mlist, list);
-	if (iter->failed || owner == NULL || *aclobj->name == '\0')
+	/* while a folder is created, the ACL plugin lists its parent's entries to copy
+	   them: LDAP's are not copies but follow the grants' patterns */
+	if (iter->failed || owner == NULL || *aclobj->name == '\0' || mlist->creating > 0)
 		return iter;
 
 	collect.pool = iter->pool;
@@ -327,6 +329,11 @@ int mailgrant_object_update(struct acl_object *aclobj, const struct acl_rights_u
 
 	i_assert(mlist != NULL);
 	owner = mailgrant_acl_owner(mlist, list);
+	/* Creating a folder: the ACL plugin copies the parent's local entries to it
+	   (object_list_init leaves LDAP's out then). Not a SETACL by the person: written
+	   locally, as without the plugin. */
+	if (mlist->creating > 0)
+		return mlist->acl_vprev.object_update(aclobj, update);
 	/* public namespaces (no owner) and the namespace root are not LDAP mailboxes */
 	if (!mailgrant_imap_active() || owner == NULL || *aclobj->name == '\0')
 		return mailgrant_object_update_local(mlist, owner, aclobj, update);

@@ -20,6 +20,14 @@
  *   dict driver lookup         const char **value_r               const char *const **values_r
  *   sharing map                acl_shared_dict = mailgrant:       acl_sharing_map {
  *                                                                   dict mailgrant { } }
+ *
+ * Checked and the same on both, so not here (team mailboxes, mailgrant-team.c): the ACL
+ * plugin's CREATE check on the parent (the namespace root "" for a top-level folder),
+ * MAILBOX_FLAG_IGNORE_ACLS leaving a mailbox unchecked, mailbox_info.special_use and the
+ * iterate context's specialuse_info, mailbox_exists()/mailbox_create(). Neither version
+ * has a special-use setting for an owner's folder inside a shared namespace (2.3:
+ * mailbox_settings_find(ns, vname); 2.4: settings of the folder's event), hence the
+ * plugin's iter_next on both.
  */
 #ifndef MAILGRANT_COMPAT_H
 #define MAILGRANT_COMPAT_H

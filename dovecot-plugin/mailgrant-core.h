@@ -59,6 +59,22 @@ int mailgrant_core_folder_grantees(struct mailgrant_core *core, const char *mail
 int mailgrant_core_may_open_mailbox(struct mailgrant_core *core, const char *login, const char *mailbox,
                                     char *error, size_t error_size);
 
+/* Team mailboxes (core: team_mailbox.h). Rights valid LDAP grants give `login` on the
+   ROOT of `mailbox` (the parent Dovecot's ACL plugin checks before creating a top-level
+   folder): "k" when a grant covers every folder ('*') with k, else "" (owners get "" as
+   well). `message` gets the decision's one-line reason (0) or the error (< 0). */
+int mailgrant_core_root_rights(struct mailgrant_core *core, const char *login, const char *mailbox,
+                               char *letters, size_t letters_size, char *message, size_t message_size);
+
+/* 1 when `mailbox` is a shared mailbox (mailSharedMailbox) on which `login` holds a valid
+   folder grant: folder_cb is then called once per special-use folder (its name as the
+   mailbox sees it, '/'-separated, and its flag: \Drafts, \Sent, \Trash,
+   \Junk). 0 when not (folder_cb not called), < 0 on error. `message` gets the
+   reason (>= 0) or the error (< 0). */
+int mailgrant_core_team_folders(struct mailgrant_core *core, const char *login, const char *mailbox,
+                                void (*folder_cb)(void *context, const char *name, const char *special_use),
+                                void *context, char *message, size_t message_size);
+
 /* Returned when a SETACL/DELETEACL write-through is refused for good (the message says
    why: unknown person or group, "anyone", rights letters that are not allowed, ...). */
 #define MAILGRANT_CORE_REFUSED (-3)

@@ -2,7 +2,8 @@
  * place where the ACL backend's vfuncs are chained (rights: mailgrant-rights.c; ACL
  * commands: mailgrant-acl-cmd.c) once the ACL plugin has set them up (2.3: in its
  * mail_namespace_storage_added hook; 2.4: already in mailbox_list_created -- both come
- * before the storage-added hook of a module loaded after lib01_acl).
+ * before the storage-added hook of a module loaded after lib01_acl). The list's own
+ * iter_init/iter_next go to mailgrant-team.c (team mailboxes' special-use folders).
  */
 #include "lib.h"
 #include "array.h"
@@ -40,6 +41,10 @@ void mailgrant_mailbox_list_created(struct mailbox_list *list)
 	mlist->module_ctx.super = *v;
 	list->vlast = &mlist->module_ctx.super;
 	v->deinit = mailgrant_mailbox_list_deinit;
+	/* team mailboxes (mailgrant-team.c): below the ACL plugin's listing, which filters
+	   what we flag */
+	v->iter_init = mailgrant_team_iter_init;
+	v->iter_next = mailgrant_team_iter_next;
 	hash_table_create(&mlist->applied, list->pool, 0, str_hash, strcmp);
 	MODULE_CONTEXT_SET(list, mailgrant_mailbox_list_module, mlist);
 }
@@ -62,6 +67,7 @@ void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns)
 	mlist->acl_v.object_list_init = mailgrant_object_list_init;
 	mlist->acl_v.object_update = mailgrant_object_update;
 	MAILGRANT_ACL_SET_V(backend, &mlist->acl_v);
+	mlist->backend = backend;
 	mlist->wrapped = TRUE;
 	/* Someone else's mailbox seen by this user: a shared namespace's owner, or the
 	   user's own namespace when logged in as MAILBOX*GRANTEE. */

@@ -26,6 +26,7 @@ static struct mail_storage_hooks mailgrant_mail_storage_hooks = {
 	.mail_user_created = mailgrant_mail_user_created,
 	.mailbox_list_created = mailgrant_mailbox_list_created,
 	.mail_namespace_storage_added = mailgrant_mail_namespace_storage_added,
+	.mailbox_allocated = mailgrant_team_mailbox_allocated,
 };
 
 void mailgrant_plugin_init(struct module *module)

@@ -8,6 +8,9 @@
  *   mailgrant-acl-cmd.c  GETACL shows LDAP grants; SETACL/DELETEACL written through to LDAP
  *   mailgrant-imap.c     the reason of a refused SETACL/DELETEACL in the tagged NO
  *   mailgrant-login.c    per-collaborator (MAILBOX*GRANTEE) logins need a grant
+ *   mailgrant-team.c     team mailboxes: top-level folders by grants on '*', the
+ *                        special-use folders created when first needed and their
+ *                        SPECIAL-USE flags in LIST
  *   mailgrant-dict.c     the sharing map (2.3 acl_shared_dict = mailgrant:, 2.4
  *                        acl_sharing_map { dict mailgrant { } }): who shares with a user
  *   mailgrant-compat.[ch] every Dovecot 2.3 / 2.4 difference (settings, master user,
@@ -44,6 +47,19 @@
 #define MAILGRANT_DICT_POOL_SIZE 1024
 
 /* ---- mailgrant-list.c ---- */
+/* A team mailbox's special-use folder as this namespace names it (mailgrant-team.c). */
+struct mailgrant_team_folder {
+	const char *name;        /* "Drafts": as the mailbox's members and grants spell it */
+	const char *vname;       /* "shared/support@example.com/Drafts" */
+	const char *special_use; /* \Drafts (RFC 6154) */
+};
+
+enum mailgrant_team_state {
+	MAILGRANT_TEAM_UNKNOWN = 0, /* not asked yet (or the last answer was an error) */
+	MAILGRANT_TEAM_NO,          /* not a team mailbox, or not ours to extend */
+	MAILGRANT_TEAM_YES,         /* team_folders is filled in */
+};
+
 struct mailgrant_mailbox_list {
 	union mailbox_list_module_context module_ctx;
 	/* the ACL backend's vfuncs before ours (called from ours), and the table the
@@ -53,6 +69,14 @@ struct mailgrant_mailbox_list {
 	const char *owner;
 	/* folder -> rights letters last added to the ACL cache */
 	HASH_TABLE(char *, char *) applied;
+	/* the ACL backend (its ACL user is the person working the mailbox) */
+	struct acl_backend *backend;
+	/* mailgrant-team.c: is `owner` a team mailbox, and its special-use folders */
+	enum mailgrant_team_state team_state;
+	ARRAY(struct mailgrant_team_folder) team_folders;
+	/* > 0 while a folder of this list is created: Dovecot then copies the parent's ACL
+	   entries to it, and the LDAP ones must not be written back (mailgrant-acl-cmd.c) */
+	unsigned int creating;
 	bool wrapped;
 };
 
@@ -63,6 +87,19 @@ void mailgrant_mailbox_list_created(struct mailbox_list *list);
 void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns);
 /* The folder name as users and grants spell it (no namespace prefix). */
 const char *mailgrant_folder_of(struct mailbox_list *list, const char *objname);
+
+/* ---- mailgrant-team.c ---- */
+/* List vfuncs: the special-use folders are made on the first listing and flagged in it. */
+struct mailbox_list_iterate_context *
+mailgrant_team_iter_init(struct mailbox_list *list, const char *const *patterns,
+			 enum mailbox_list_iter_flags flags);
+const struct mailbox_info *mailgrant_team_iter_next(struct mailbox_list_iterate_context *ctx);
+/* mailbox_allocated hook: opening a folder makes the special-use folders too; CREATE of
+   a top-level folder is logged with the core's reason. */
+void mailgrant_team_mailbox_allocated(struct mailbox *box);
+/* The letters LDAP grants give the ACL user on the namespace root of mlist->owner. */
+const char *mailgrant_team_root_letters(struct mailgrant_mailbox_list *mlist, struct mailbox_list *list,
+					const char *user);
 
 /* ---- mailgrant-config.c ---- */
 const char *mailgrant_config_path(const char *setting);

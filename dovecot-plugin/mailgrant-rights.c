@@ -4,7 +4,8 @@
  *  - object_refresh_cache: after vfile has rebuilt its cache, the LDAP rights of
  *    acl_user on this folder are ADDed to the cached "my rights" (so MYRIGHTS, SELECT,
  *    LIST and every mailbox operation obey them). When rights must shrink, the cache is
- *    first rebuilt from vfile's own entries.
+ *    first rebuilt from vfile's own entries. The namespace root (name "") gets the
+ *    core's rights on the mailbox's top level instead (mailgrant-team.c).
  *  - nonowner_lookups_iter_deinit: reports failure for views of another user's mailbox,
  *    so LIST does not use vfile's acllist fast path (which knows nothing of LDAP) and
  *    checks each folder's rights instead.
@@ -119,8 +120,7 @@ int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 
 	i_assert(mlist != NULL);
 	ret = mlist->acl_vprev.object_refresh_cache(aclobj);
-	if (ret < 0 || mlist->owner == NULL || *aclobj->name == '\0' ||
-	    acl_backend_user_is_owner(aclobj->backend))
+	if (ret < 0 || mlist->owner == NULL || acl_backend_user_is_owner(aclobj->backend))
 		return ret;
 
 	user = acl_backend_get_acl_username(aclobj->backend);
@@ -129,7 +129,10 @@ int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 	T_BEGIN {
 		folder = mailgrant_folder_of(list, aclobj->name);
 		core = mailgrant_user_core(list->ns->user);
-		if (core == NULL) {
+		if (*aclobj->name == '\0') {
+			/* the namespace root: the parent of top-level folders (mailgrant-team.c) */
+			i_strocpy(letters, mailgrant_team_root_letters(mlist, list, user), sizeof(letters));
+		} else if (core == NULL) {
 			letters[0] = '\0'; /* no configuration: grants nothing (already logged) */
 		} else if ((ret2 = mailgrant_core_folder_rights(core, user, mlist->owner, folder,
 								letters, sizeof(letters),

@@ -19,6 +19,7 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->cache = std::make_unique<CachingDirectory>(*engine->pool, engine->config.cache, SystemClock::instance());
     engine->decider = std::make_unique<Decider>(*engine->cache, SystemClock::instance());
     engine->service = std::make_unique<PolicyService>(engine->config.policy, *engine->decider, engine->config.cache);
+    engine->service->refuse_recipients_in(engine->config.team_mailbox.sent_copy_domain);
     return engine;
 }
 

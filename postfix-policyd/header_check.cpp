@@ -8,7 +8,7 @@
 namespace mailgrant::policy {
 namespace {
 
-HeaderVerdict reject(std::string reason) { return HeaderVerdict{HeaderVerdict::Kind::Reject, std::move(reason), ""}; }
+HeaderVerdict reject(std::string reason) { return HeaderVerdict{HeaderVerdict::Kind::Reject, std::move(reason), "", {}}; }
 
 // Header counts first: a second From: or Sender: is the oldest trick (clients show one,
 // filters check the other), so it is refused before anything is parsed.
@@ -40,8 +40,10 @@ HeaderVerdict judge_authenticated(Decider& decider, Directory& directory, const 
     bool on_behalf = false;
     std::string behalf_of;
     std::string why;
+    std::vector<SenderDecision> authors;
     for (const auto& box : from.mailboxes) {
         const SenderDecision d = decider.sender(login, box.address);
+        authors.push_back(d);
         if (!d.allowed())  // the Decider's reason names the person (or the shared mailbox) behind the login
             return reject("From: address <" + box.address + "> is not owned by or delegated to user " + login + ": " +
                           d.reason);
@@ -65,16 +67,16 @@ HeaderVerdict judge_authenticated(Decider& decider, Directory& directory, const 
             return reject("Sender: <" + address + "> must be an address of user " + login + " when " + need);
         if (!d.allowed())
             return reject("Sender: address <" + address + "> is not owned by or delegated to user " + login);
-        return HeaderVerdict{HeaderVerdict::Kind::Accept, why + "; Sender: " + d.reason, ""};
+        return HeaderVerdict{HeaderVerdict::Kind::Accept, why + "; Sender: " + d.reason, "", std::move(authors)};
     }
-    if (!sender_required) return HeaderVerdict{HeaderVerdict::Kind::Accept, why, ""};
+    if (!sender_required) return HeaderVerdict{HeaderVerdict::Kind::Accept, why, "", std::move(authors)};
     const std::string own = own_address(directory, login);
     if (own.empty()) return reject("no address known for user " + login + " to put in Sender: (" + need + ")");
-    return HeaderVerdict{HeaderVerdict::Kind::Accept, why + "; Sender: added (" + need + ")", own};
+    return HeaderVerdict{HeaderVerdict::Kind::Accept, why + "; Sender: added (" + need + ")", own, std::move(authors)};
 }
 
 HeaderVerdict judge_unauthenticated(const PolicyConfig& config, const MessageHeaders& headers) {
-    const HeaderVerdict pass{HeaderVerdict::Kind::Accept, "not authenticated: left to the site's other checks", ""};
+    const HeaderVerdict pass{HeaderVerdict::Kind::Accept, "not authenticated: left to the site's other checks", "", {}};
     if (config.unauthenticated != UnauthenticatedMode::RejectLocal) return pass;
     if (auto problem = count_problem(headers); !problem.empty()) return reject(problem);
     const auto from = parse_from_header(headers.from.front());

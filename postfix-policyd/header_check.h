@@ -33,6 +33,9 @@ struct HeaderVerdict {
     Kind kind = Kind::Reject;
     std::string reason;      // one line: the REJECT text (without the status codes), or why accepted
     std::string add_sender;  // non-empty: add "Sender: <this>" before accepting
+    // Accepted (authenticated): the decision for each From: address, in order -- what the
+    // sent-copy decision (core's sent_copy.h) is asked with.
+    std::vector<SenderDecision> authors;
 };
 
 // Authenticated session: `login` is the SASL login ({auth_authen}).

@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
         mailgrant::policy::Server server(engine, config_path, listen_fd, stats_fd, log, stats);
         if (milter) {
             // Same Engine as the policy path (and its reloads): one Decider, one cache.
-            milter->start([&server] { return server.engine(); }, [&server] { server.request_stop(); });
+            milter->start([&server] { return server.engine(); }, &stats, [&server] { server.request_stop(); });
             log("milter on " + milter->address());
         }
         const int rc = server.run();

@@ -16,8 +16,10 @@
 
 #include "header_address.h"
 #include "header_check.h"
+#include "mailgrant/sent_copy.h"
 #include "request_parser.h"
 #include "server.h"
+#include "stats.h"
 
 namespace mailgrant::policy {
 namespace {
@@ -25,6 +27,7 @@ namespace {
 // What the C callbacks reach: libmilter has no user pointer for the filter as a whole.
 struct Global {
     Milter::EngineSource engine;
+    Stats* stats = nullptr;
     Logger log;
     std::atomic<bool> stop_requested{false};
 };
@@ -44,10 +47,12 @@ constexpr std::size_t kMaxStoredHeaders = 16;  // per name; more are refused any
 struct Session {
     bool no_reply_headers = false;  // SMFIP_NR_HDR negotiated: header callbacks answer nothing
     bool no_reply_mail = false;     // SMFIP_NR_MAIL negotiated: MAIL FROM answers nothing
+    bool may_add_rcpt = false;      // SMFIF_ADDRCPT granted: sent copies can be routed
     bool judge = false;             // this message is judged (authenticated, or reject_local)
     std::string login;              // {auth_authen}; empty when unauthenticated
     MessageHeaders headers;
     std::string add_sender;
+    std::vector<SentCopy> copies;  // decided at end of headers, added at end of message
     std::string failure;  // an error in a callback that may not reply; answered at end of headers
 
     void reset_message() {
@@ -56,6 +61,7 @@ struct Session {
         login.clear();
         headers = MessageHeaders{};
         add_sender.clear();
+        copies.clear();
     }
 };
 
@@ -78,6 +84,17 @@ void log_decision(SMFICTX* ctx, const Session& s, const std::string& decision, c
     current().log("milter: queue_id=" + printable(queue.empty() ? "-" : queue, 32) +
                   " login=" + printable(s.login.empty() ? "-" : s.login, 100) + " from=\"" + printable(from, 300) +
                   "\" decision=" + decision + " reason=\"" + printable(reason, 400) + "\"");
+}
+
+// One line per mailbox the message is sent as: whether it gets a sent copy and why
+// (`what`: "yes", "no", or "added" once the recipient is in the envelope).
+void log_sent_copy(SMFICTX* ctx, const Session& s, const SentCopy& copy, const char* what) {
+    const std::string queue = macro(ctx, "i");
+    std::string line = "milter: queue_id=" + printable(queue.empty() ? "-" : queue, 32) +
+                       " login=" + printable(s.login.empty() ? "-" : s.login, 100) + " sent_copy=" + what +
+                       " mailbox=<" + printable(copy.mailbox, 200) + "> folder=\"" + printable(copy.folder, 100) + "\"";
+    if (copy.copy) line += " recipient=<" + printable(copy.recipient, 300) + ">";
+    current().log(line + " reason=\"" + printable(copy.reason, 400) + "\"");
 }
 
 sfsistat tempfail(SMFICTX* ctx, const std::string& why) {
@@ -132,7 +149,9 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
                       unsigned long* want_actions, unsigned long* want_steps, unsigned long* p2, unsigned long* p3) {
     return guarded(ctx, [&] {
         if (!(actions & SMFIF_ADDHDRS)) throw std::runtime_error("the MTA does not allow adding headers");
-        *want_actions = SMFIF_ADDHDRS;
+        // Adding recipients is needed only for sent copies: a message that needs one is
+        // deferred at end of headers when the MTA did not grant it.
+        *want_actions = SMFIF_ADDHDRS | (actions & SMFIF_ADDRCPT);
         // Skip every step the check does not need, and leave MAIL FROM and headers
         // unanswered when the MTA supports it: the only round trip per message is then
         // end-of-headers, where the verdict is given (an unauthenticated message is
@@ -145,6 +164,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
         Session& s = session(ctx);
         s.no_reply_headers = (*want_steps & SMFIP_NR_HDR) != 0;
         s.no_reply_mail = (*want_steps & SMFIP_NR_MAIL) != 0;
+        s.may_add_rcpt = (actions & SMFIF_ADDRCPT) != 0;
         return SMFIS_CONTINUE;
     });
 }
@@ -195,10 +215,24 @@ sfsistat on_eoh(SMFICTX* ctx) {
                               const_cast<char*>("From: header not allowed for this login"));
             return SMFIS_REJECT;
         }
+        // Sent copies (core's sent_copy.h decides; only while the site routes them). Asked
+        // before the message is accepted: LDAP trouble here defers the whole message (no
+        // copy and no send), so the client's retry sends it with its one copy.
+        std::vector<SentCopy> copies;
+        const TeamMailboxConfig& team = engine->config.team_mailbox;
+        if (!s.login.empty() && !team.sent_copy_domain.empty()) {
+            for (auto& copy : sent_copies(team, *engine->cache, v.authors))
+                if (copy.copy) copies.push_back(std::move(copy));
+                else log_sent_copy(ctx, s, copy, "no");
+            if (!copies.empty() && !s.may_add_rcpt)
+                throw std::runtime_error("the MTA does not allow adding recipients (SMFIF_ADDRCPT): cannot file the sent copy");
+        }
         log_decision(ctx, s, v.add_sender.empty() ? "accept" : "accept-add-sender", v.reason);
-        if (v.add_sender.empty()) return SMFIS_ACCEPT;  // nothing left to do for this message
+        for (const auto& copy : copies) log_sent_copy(ctx, s, copy, "yes");
+        if (v.add_sender.empty() && copies.empty()) return SMFIS_ACCEPT;  // nothing left to do for this message
         s.add_sender = v.add_sender;
-        return SMFIS_CONTINUE;  // headers can only be added at end of message
+        s.copies = std::move(copies);
+        return SMFIS_CONTINUE;  // headers and recipients can only be added at end of message
     });
 }
 
@@ -209,6 +243,17 @@ sfsistat on_eom(SMFICTX* ctx) {
             const std::string value = reply_text(s.add_sender, 320);
             if (smfi_addheader(ctx, const_cast<char*>("Sender"), const_cast<char*>(value.c_str())) != MI_SUCCESS)
                 throw std::runtime_error("smfi_addheader(Sender) failed");
+        }
+        // Exactly one recipient per copy, added here and nowhere else: the policy check
+        // refuses the reserved domain from clients, so no one else can add it.
+        for (const auto& copy : s.copies) {
+            std::string rcpt = "<" + copy.recipient + ">";
+            if (smfi_addrcpt(ctx, rcpt.data()) != MI_SUCCESS)
+                throw std::runtime_error("smfi_addrcpt(" + copy.recipient + ") failed");
+        }
+        for (const auto& copy : s.copies) {
+            log_sent_copy(ctx, s, copy, "added");
+            if (Stats* stats = current().stats) ++stats->sent_copies;
         }
         s.reset_message();
         return SMFIS_CONTINUE;
@@ -260,7 +305,7 @@ Milter::Milter(const std::string& address, Logger log, const SocketPermissions& 
     smfiDesc desc{};
     desc.xxfi_name = kName;
     desc.xxfi_version = SMFI_VERSION;
-    desc.xxfi_flags = SMFIF_ADDHDRS;
+    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_ADDRCPT;
     desc.xxfi_envfrom = on_envfrom;
     desc.xxfi_header = on_header;
     desc.xxfi_eoh = on_eoh;
@@ -284,8 +329,9 @@ Milter::Milter(const std::string& address, Logger log, const SocketPermissions& 
         open_at(spec_);
 }
 
-void Milter::start(EngineSource engine, std::function<void()> on_exit) {
+void Milter::start(EngineSource engine, Stats* stats, std::function<void()> on_exit) {
     current().engine = std::move(engine);
+    current().stats = stats;
     thread_ = std::thread([exit_cb = std::move(on_exit)] {
         const int rc = smfi_main();
         Global& g = current();

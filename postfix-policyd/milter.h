@@ -10,6 +10,12 @@
 //
 // Replies: a refusal is 550 5.7.1 <reason>; LDAP trouble or any internal error is
 // 451 4.7.1 (never an accept, never a 5xx). Every exception stops at the callback.
+//
+// Sent copies (issue 17): for an accepted message sent as someone else's mailbox, core's
+// sent_copy.h says whether that mailbox's Sent folder gets a copy; the milter then adds
+// exactly one envelope recipient per such mailbox at end of message (smfi_addrcpt, in the
+// reserved team_mailbox.sent_copy_domain that Postfix routes to Dovecot's LDA), logs
+// "sent_copy=added" naming the person and the mailbox, and counts it in Stats.
 #pragma once
 
 #include <functional>
@@ -41,8 +47,9 @@ public:
     // Runs smfi_main on its own thread. `on_exit` is called from that thread if smfi_main
     // returns without stop() having been called (libmilter's own signal thread may
     // catch a SIGTERM meant for the daemon): the daemon then stops as a whole.
-    // `engine` gives the daemon's current Engine (it changes on SIGHUP reload).
-    void start(EngineSource engine, std::function<void()> on_exit);
+    // `engine` gives the daemon's current Engine (it changes on SIGHUP reload); `stats`
+    // (may be null) counts the sent copies added.
+    void start(EngineSource engine, Stats* stats, std::function<void()> on_exit);
     void stop();
 
     const std::string& address() const { return spec_; }

@@ -4,6 +4,7 @@
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/input.h"
+#include "mailgrant/sent_copy.h"
 
 namespace mailgrant::policy {
 namespace {
@@ -72,6 +73,14 @@ PolicyService::PolicyService(const PolicyConfig& config, Decider& decider, const
 std::optional<Answer> PolicyService::answer_without_directory(const PolicyRequest& request) const {
     const std::string& login = request.get("sasl_username");
     const std::string& sender = request.get("sender");
+    // A Sent folder is written only through the milter's own recipient: whoever names
+    // the reserved domain (any client, any login) is refused, whatever else holds.
+    const std::string& recipient = request.get("recipient");
+    if (is_sent_copy_recipient(recipient, reserved_domain_))
+        return Answer{Verdict::Reject,
+                      "REJECT 5.7.1 <" + printable(recipient, kMaxEchoedBytes) + ">: reserved for mailgrant's sent copies",
+                      "recipient <" + printable(recipient, 200) + "> is in the reserved sent-copy domain " +
+                          reserved_domain_};
     if (login.empty()) return unauthenticated(sender);
     check_login(login, "login");
     if (!sender.empty()) check_address(sender, "sender address");

@@ -9,6 +9,8 @@
 //   login or sender, a sender shaped like a DN: BadInput)        (permanent: retrying cannot help; checked
 //                                                                before any lookup, so no LDAP call is made
 //                                                                or counted as an LDAP error)
+//   a recipient in team_mailbox.sent_copy_domain, from any    -> REJECT 5.7.1 (before anything else: only
+//   client, authenticated or not                                the milter may add one, sent_copy.h)
 //   LDAP trouble, timeout, any other exception               -> DEFER_IF_PERMIT / DEFER 4.x.x
 // It never throws: every other failure becomes the temporary answer.
 #pragma once
@@ -52,6 +54,9 @@ public:
     // decide() on a worker; nothing has been decided yet, so nothing is decided twice.
     std::optional<Answer> decide_from_cache(const PolicyRequest& request) noexcept;
     Answer defer(const std::string& reason) const;
+    // The reserved domain of sent copies (team_mailbox.sent_copy_domain; "" = none): a
+    // RCPT TO in it is refused. Set once, before the first request.
+    void refuse_recipients_in(const std::string& domain) { reserved_domain_ = domain; }
 
 private:
     std::optional<Answer> answer_without_directory(const PolicyRequest& request) const;
@@ -65,6 +70,7 @@ private:
     const Clock& clock_;
     const std::chrono::seconds ttl_;
     TtlCache<std::string, Answer> answers_;  // login '\0' sender -> answer
+    std::string reserved_domain_;
 };
 
 // True when the address's domain is one of policy.local_domains, compared exactly and

@@ -34,6 +34,7 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("connections_refused_total", "Policy connections refused at max_connections.", connections_refused);
     counter("reloads_total", "Successful configuration reloads (SIGHUP).", reloads);
     counter("reload_failures_total", "Reloads refused because the new configuration was invalid.", reload_failures);
+    counter("sent_copies_total", "Sent copies the milter added (one envelope recipient each).", sent_copies);
     out << "# HELP mailgrant_policyd_connections_open Policy connections open now.\n"
            "# TYPE mailgrant_policyd_connections_open gauge\nmailgrant_policyd_connections_open "
         << connections_open << "\n";
@@ -58,7 +59,7 @@ std::string Stats::summary(const CacheStats& cache) const {
         << " deferred=" << deferred << " timeouts=" << timeouts << " protocol_errors=" << protocol_errors
         << " ldap_errors=" << ldap_errors << " ldap_calls=" << ldap_calls_
         << " ldap_avg_ms=" << (ldap_calls_ ? ldap_micros_ / 1000.0 / ldap_calls_ : 0.0)
-        << " cache_hits=" << cache.hits << " cache_misses=" << cache.misses << " connections_open=" << connections_open;
+        << " sent_copies=" << sent_copies << " cache_hits=" << cache.hits << " cache_misses=" << cache.misses << " connections_open=" << connections_open;
     return out.str();
 }
 

@@ -24,6 +24,7 @@ public:
     std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0};
     std::atomic<std::int64_t> connections_open{0};
     std::atomic<std::uint64_t> reloads{0}, reload_failures{0};
+    std::atomic<std::uint64_t> sent_copies{0};  // recipients the milter added for sent copies
 
     void observe_ldap(std::chrono::microseconds elapsed, bool ok);
     std::string prometheus(const CacheStats& cache) const;

@@ -337,9 +337,12 @@ void read_cli(Section s, CliConfig& c) {
     s.string("last_login_dict", c.last_login_dict);
     s.string("last_login_key", c.last_login_key, false);
     s.string("accesslog_base", c.accesslog_base);
+    s.string("sendmail", c.sendmail, false);
     s.reject_unknown();
     if (!c.accesslog_base.empty() && !looks_like_dn(c.accesslog_base))
         s.fail(s.raw("accesslog_base"), s.dotted("accesslog_base"), "must be a DN (e.g. cn=accesslog)");
+    if (c.sendmail.find_first_not_of(" \t") == std::string::npos || c.sendmail.find_first_of("\r\n") != std::string::npos)
+        s.fail(s.raw("sendmail"), s.dotted("sendmail"), "must be one command line (e.g. /usr/sbin/sendmail -t -i)");
     check_attribute_name(s, "manager_attribute", c.manager_attribute);
     if (c.last_login_key.find("%u") == std::string::npos && c.last_login_key.find("%{user}") == std::string::npos)
         s.fail(s.raw("last_login_key"), s.dotted("last_login_key"), "must contain %u (the login), as Dovecot's");
@@ -383,6 +386,27 @@ void check_folder_name(Section& s, const std::string& key, const std::string& na
             s.fail(s.raw(key), s.dotted(key), "must be one folder name without control characters, '*' or '%'");
 }
 
+// The reserved routing domain: lower-case DNS labels with at least one dot, so it can be
+// matched exactly in Postfix's transport_maps and never collides with a user's typo.
+void check_sent_copy_domain(Section& s, const std::string& domain) {
+    if (domain.empty()) return;
+    const std::string key = "sent_copy_domain";
+    if (domain.size() > 128) s.fail(s.raw(key), s.dotted(key), "must be at most 128 characters");
+    std::size_t label = 0;
+    for (char ch : domain) {
+        if (ch == '.') {
+            if (label == 0) s.fail(s.raw(key), s.dotted(key), "must not have an empty label");
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-') {
+            ++label;
+        } else {
+            s.fail(s.raw(key), s.dotted(key), "must be a lower-case domain name (letters, digits, '-', '.')");
+        }
+    }
+    if (label == 0 || domain.find('.') == std::string::npos)
+        s.fail(s.raw(key), s.dotted(key), "must be a domain with at least two labels (e.g. sent-copy.mailgrant.invalid)");
+}
+
 void read_team_mailbox(Section s, TeamMailboxConfig& c) {
     s.string("base", c.base);
     const std::vector<std::pair<const char*, std::string*>> folders{
@@ -391,7 +415,9 @@ void read_team_mailbox(Section s, TeamMailboxConfig& c) {
     std::string copy = "shared";
     s.choice("sent_copy", copy, {"shared", "all", "none"});
     c.sent_copy = copy == "all" ? SentCopyDefault::All : copy == "none" ? SentCopyDefault::None : SentCopyDefault::Shared;
+    s.string("sent_copy_domain", c.sent_copy_domain);
     s.reject_unknown();
+    check_sent_copy_domain(s, c.sent_copy_domain);
     for (const auto& [key, out] : folders) check_folder_name(s, key, *out);
     if (!c.base.empty() && !looks_like_dn(c.base))
         s.fail(s.raw("base"), s.dotted("base"), "must be a DN (ou=shared,dc=example,dc=com)");

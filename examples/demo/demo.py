@@ -27,7 +27,7 @@ from email.message import EmailMessage
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-from mail_sandbox import MailStack, dovecot_version  # noqa: E402
+from mail_sandbox import MAIL_USER, MailStack, dovecot_version  # noqa: E402
 import postfix_snippets  # noqa: E402
 from mailgrant_setup import dovecot_conf_with_plugin, last_login_dict_path, write_config  # noqa: E402
 from slapd_sandbox import Slapd  # noqa: E402
@@ -93,10 +93,22 @@ class Demo:
                                    # the report's last-login column reads what the drop-in's
                                    # last_login plugin writes (pointed into DIR by the harness)
                                    "cli:\n  last_login_dict: file:%s\n"
-                                   % (policy_socket, milter_socket, last_login_dict_path(etc)))
+                                   # mail sent as a team mailbox is filed in its Sent: the
+                                   # milter adds a recipient in the domain the shipped
+                                   # main.cf.snippet routes to the sent-copy pipe service
+                                   "team_mailbox:\n  sent_copy_domain: %s\n"
+                                   % (policy_socket, milter_socket, last_login_dict_path(etc),
+                                      postfix_snippets.sent_copy_domain()))
         self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(
             etc, self.plugin, self.config, self.stack.dovecot_ldap_conf_path,
             os.path.join(self.build, "dovecot-plugin", "mailgrant-checkpassword"))
+        # master.cf.snippet's sent-copy service, its dovecot-lda pointed at this Dovecot
+        # and logging where the mail user may write
+        lda_log = os.path.join(DIR, "dovecot-lda.log")
+        open(lda_log, "a").close()
+        shutil.chown(lda_log, MAIL_USER, MAIL_USER)
+        self.stack.postfix_master_extra = postfix_snippets.sent_copy_service(
+            self.stack.dovecot_conf_path, MAIL_USER, lda_log)
         self.stack.start()
         log = open(os.path.join(DIR, "policyd.log"), "a")
         proc = subprocess.Popen([self.policyd_bin, "-c", self.config], stdout=log, stderr=log,
@@ -196,6 +208,7 @@ class Demo:
         code, text = self.submit("carol@example.com", "carol-demo", "support@example.com",
                                  "customer@example.com", "Re: My order is late")
         check(code == 250, "carol submits mail From: support@example.com: accepted", text)
+        self.team_folders()
 
         say("\n3. dan is not in the team and tries the same.")
         code, text = self.submit("dan@example.com", "dan-demo", "support@example.com",
@@ -248,6 +261,51 @@ class Demo:
         code, text = self.submit("carol@example.com", "carol-demo", "support@example.com",
                                  "customer@example.com", "after revocation")
         check(code == 554, "and she can no longer send as support@ (%d)" % code, text)
+
+    def team_folders(self):
+        """Issue 17: the team's own folders, drafts and sent items inside support@."""
+        say("\n2b. support@ works like a team mailbox: its own Drafts and Sent, folders the team creates.")
+        box = '"shared/support@example.com/%s"'
+        with self.imap("bob@example.com", "bob-demo") as c:
+            typ, lines = c.list('"shared/support@example.com/"', "*")
+            flags = {}
+            for line in lines or []:
+                m = re.match(rb'\(([^)]*)\) "/" "?shared/support@example.com/([^"]*)"?$', line or b"")
+                if m:
+                    flags[m.group(2).decode()] = m.group(1).decode()
+            check(all(u in flags.get(n, "") for n, u in (("Drafts", "\\Drafts"), ("Sent", "\\Sent"),
+                                                           ("Trash", "\\Trash"), ("Junk", "\\Junk"))),
+                  "bob's LIST shows support@'s Drafts, Sent, Trash, Junk with their SPECIAL-USE flags",
+                  repr(flags))
+            check(self.dovecot_logged("created special-use folders"),
+                  "the plugin created them on first access (its log line)")
+            check(c.create(box % "Leads")[0] == "OK", "bob (editor on *) creates the top-level folder Leads")
+            draft = EmailMessage()
+            draft["From"], draft["To"], draft["Subject"] = "support@example.com", "customer@example.com", "Draft: refund"
+            draft.set_content("Half-written by bob.\n")
+            ok = c.append(box % "Drafts", "(\\Draft)", None, draft.as_bytes())[0] == "OK"
+            check(ok, "bob saves a draft reply in support@'s Drafts")
+        with self.imap("carol@example.com", "carol-demo") as c:
+            c.select(box % "Drafts", readonly=True)
+            check(bool((c.search(None, "SUBJECT", '"Draft: refund"')[1] or [b""])[0]),
+                  "carol sees bob's draft in support@'s Drafts")
+        # carol's reply sent as support@ (step 2) was filed in support@'s Sent by the milter
+        check(self.policyd_logged("login=carol@example.com sent_copy=added mailbox=<support@example.com>"),
+              "the milter filed carol's reply sent as support@ in support@'s Sent (its log line)")
+        found = 0
+        deadline = time.time() + 20
+        with self.imap("bob@example.com", "bob-demo") as c:
+            while time.time() < deadline:
+                c.select(box % "Sent", readonly=True)
+                found = len((c.search(None, "SUBJECT", '"Re: My order is late"')[1] or [b""])[0].split())
+                if found:
+                    break
+                time.sleep(0.5)
+        check(found == 1, "bob finds that reply in support@'s Sent, exactly once (%d)" % found)
+
+    def dovecot_logged(self, text):
+        with open(self.stack.dovecot_log_path, errors="replace") as f:
+            return text in f.read()
 
     def summary(self):
         # The admin CLI against this stack (issue 14: the exact line to try); doveadm for

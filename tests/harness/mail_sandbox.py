@@ -428,7 +428,7 @@ service auth {{
 class MailStack:
     def __init__(self, workdir, ldap_uri, ldap_base, policy_service=None,
                  dovecot_extra_conf="", postfix_main_extra="", submission_sender_restrictions=None,
-                 submission_options=()):
+                 submission_options=(), postfix_master_extra=()):
         self.workdir = os.path.abspath(workdir)
         self.ldap_uri = ldap_uri
         self.ldap_base = ldap_base
@@ -441,6 +441,8 @@ class MailStack:
         # More "-o name=value" options for the submission service (e.g. the shipped
         # master.cf.snippet's smtpd_milters, read by postfix_snippets.py).
         self.submission_options = list(submission_options)
+        # More master.cf lines (e.g. the shipped sent-copy pipe service, postfix_snippets.py).
+        self.postfix_master_extra = list(postfix_master_extra)
         self._imap_port = None
         self._smtp_port = None
         self._submission_port = None
@@ -732,6 +734,7 @@ class MailStack:
             "anvil     unix  -       -       n       -       1       anvil",
             "scache    unix  -       -       n       -       1       scache",
             "postlog   unix-dgram n  -       n       -       1       postlogd",
+        ] + self.postfix_master_extra + [
             "",
         ]
         for name, lines in (("main.cf", main), ("master.cf", master)):
@@ -743,7 +746,20 @@ class MailStack:
     def _postfix(self, *args, check=True):
         env = dict(os.environ)
         env.pop("MAIL_CONFIG", None)
-        rc, out = _run_daemon_cmd([POSTFIX, "-c", self.postfix_config_dir] + list(args),
+        # Where Dovecot runs over the private module overlay (dovecot_module_line), Postfix
+        # is started inside the same mount namespace: a dovecot-lda that Postfix's pipe
+        # runs (the sent-copy service) must read the configuration Dovecot reads, which
+        # names the plugin's settings; outside, Dovecot 2.4 would not find the settings
+        # module and refuse it ("Unknown setting"). As with doveadm_argv: nsenter -r/-w,
+        # which is also right inside scripts/in-root's chroot. Nothing else differs for
+        # Postfix (the overlay covers Dovecot's module dir only).
+        prefix = []
+        if args and args[0] == "start" and _dovecot_modules(self.dovecot_extra_conf):
+            pid = _read_pid(self.dovecot_pid_path)
+            if pid is None or not _alive(pid, ("dovecot",)):
+                raise MailStackError("postfix start: Dovecot (whose mount namespace Postfix joins) is not running")
+            prefix = [NSENTER, "-t", str(pid), "-m", "-r", "-w"]
+        rc, out = _run_daemon_cmd(prefix + [POSTFIX, "-c", self.postfix_config_dir] + list(args),
                                   os.path.join(self.workdir, "postfix-%s.out" % args[0]), env=env)
         if check and rc != 0:
             raise MailStackError("postfix %s failed (exit %s):\n%s\n---- %s ----\n%s" % (

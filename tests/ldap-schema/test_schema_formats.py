@@ -120,7 +120,7 @@ class SchemaDefinitionsIdentical(unittest.TestCase):
         conf = parse_schema_file(SCHEMA)
         olc, dns = parse_schema_ldif(SCHEMA_LDIF)
         self.assertEqual(dns, ["cn=mailgrant,cn=schema,cn=config"])
-        self.assertEqual(sum(1 for k, _ in conf if k == "attributetype"), 6)
+        self.assertEqual(sum(1 for k, _ in conf if k == "attributetype"), 7)
         self.assertEqual(sum(1 for k, _ in conf if k == "objectclass"), 2)
         self.assertEqual(conf, olc,
                          "\nonly in .schema: %s\nonly in .ldif: %s" % (conf - olc, olc - conf))
@@ -235,6 +235,26 @@ class _FormatBase:
                       % (dn("uid=alice"), dn("uid=bob")))
         self.assertEqual(p.returncode, 19, p.stderr)          # constraintViolation (SINGLE-VALUE)
 
+    def test_sent_copy_switch_on_shared_mailboxes(self):
+        # mailSharedSentCopy: BOOLEAN (booleanMatch), one value, allowed by mailSharedMailbox
+        # only -- a person's entry cannot carry it.
+        self.load_both()
+        self.assertEqual(search_dns(self.s, "(mailSharedSentCopy=TRUE)"), {"cn=sales," + PEOPLE})
+        self.assertEqual(search_dns(self.s, "(mailSharedSentCopy=FALSE)"), set())
+        p = ldap("ldapmodify", self.s, input_text="dn: %s\nchangetype: modify\nadd: mailSharedSentCopy\n"
+                 "mailSharedSentCopy: FALSE\n" % dn("uid=support"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(search_dns(self.s, "(mailSharedSentCopy=FALSE)"), {dn("uid=support")})
+        p = ldap("ldapmodify", self.s, input_text="dn: %s\nchangetype: modify\nreplace: mailSharedSentCopy\n"
+                 "mailSharedSentCopy: yes\n" % dn("uid=support"))
+        self.assertEqual(p.returncode, 21, p.stderr)          # invalidAttributeSyntax: TRUE or FALSE only
+        p = ldap("ldapmodify", self.s, input_text="dn: %s\nchangetype: modify\nadd: mailSharedSentCopy\n"
+                 "mailSharedSentCopy: TRUE\n" % dn("uid=support"))
+        self.assertNotEqual(p.returncode, 0, "a second value was accepted")
+        p = ldap("ldapmodify", self.s, input_text="dn: %s\nchangetype: modify\nadd: mailSharedSentCopy\n"
+                 "mailSharedSentCopy: TRUE\n" % dn("uid=alice"))
+        self.assertEqual(p.returncode, 65, p.stderr)          # objectClassViolation: not a shared mailbox
+
     def test_grant_is_valid_below_any_mailbox(self):
         self.load_both()
         p = self._add("dn: cn=ok,%s\nobjectClass: mailGrant\ncn: ok\nmailGrantee: %s\n"
@@ -260,7 +280,7 @@ class CnConfigFormat(_FormatBase, unittest.TestCase):
                             "(cn={*}mailgrant)", "olcAttributeTypes", "olcObjectClasses"],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout.count("olcAttributeTypes:"), 6, p.stdout)
+        self.assertEqual(p.stdout.count("olcAttributeTypes:"), 7, p.stdout)
         self.assertEqual(p.stdout.count("olcObjectClasses:"), 2, p.stdout)
 
 

@@ -3,7 +3,9 @@
 
 A private slapd per test on 127.0.0.1 with a typical site policy below the
 self-service rules; the LDAP clients (ldapadd, ldapmodify, ldapdelete) run as
-alice (uid=alice,ou=people,dc=example,dc=com / alice-pw from org.ldif) and every
+alice (uid=alice,ou=people,dc=example,dc=com / alice-pw from org.ldif), or as
+bob, carol, dave, eve for rule 4 (the admin role on the shared mailbox support@
+may change its displayName and mailSharedSentCopy, nothing else), and every
 refusal is checked to be result code 50 (insufficientAccessRights).
 
 conf format:      the site rules appended to selfservice-acl.conf, in slapd.conf.
@@ -78,8 +80,8 @@ class _AclBase:
     # ---- clients -------------------------------------------------------
     def run_as(self, tool, who, ldif=None, args=()):
         argv = [tool, "-x", "-H", self.s.uri]
-        if who == "alice":
-            argv += ["-D", ALICE, "-w", "alice-pw"]
+        if who in ("alice", "bob", "carol", "dave", "eve"):
+            argv += ["-D", "uid=%s,%s" % (who, PEOPLE), "-w", who + "-pw"]
         elif who == "root":
             argv += ["-D", self.s.rootdn, "-y", self.s.rootpw_path]
         elif who != "anonymous":
@@ -236,6 +238,64 @@ class _AclBase:
                 self.assertResult(p, p.returncode)
                 self.assertFalse(self.exists(dn))
 
+    # ---- rule 4: the admin role on a shared mailbox configures it ----------
+    def give(self, cn, grantee, rights="admin", folder="*", extra=""):
+        """A grant below support@, written by the LDAP admin."""
+        self.assertResult(self.run_as("ldapadd", "root", (
+            "dn: cn=%s,%s\nobjectClass: mailGrant\ncn: %s\nmailGrantee: %s\n"
+            "mailGrantFolder: %s\nmailGrantRights: %s\n%s" % (cn, SUPPORT, cn, grantee, folder, rights, extra))), OK)
+
+    def rename(self, who, dn=SUPPORT, attr="displayName", value="Customer Care"):
+        return self.run_as("ldapmodify", who, "dn: %s\nchangetype: modify\nreplace: %s\n%s: %s\n-\n"
+                           % (dn, attr, attr, value))
+
+    def test_shared_mailbox_admin_changes_name_and_sent_copy(self):
+        # the fixture's support-team grant (editor) made admin: bob is a member, carol a
+        # member of support-leads (groupOfUniqueNames) inside it
+        self.assertResult(self.run_as("ldapmodify", "root", "dn: cn=team,%s\nchangetype: modify\n"
+                                      "replace: mailGrantRights\nmailGrantRights: admin\n-\n" % SUPPORT), OK)
+        self.give("eve-admin", EVE, rights="lrswipkxtea")  # a person directly, by letters
+        for who in ("bob", "carol", "eve"):
+            with self.subTest(who=who):
+                self.assertResult(self.rename(who, value="Care " + who), OK)
+                self.assertEqual(self.attr(SUPPORT, "displayName"), ["Care " + who])
+                self.assertResult(self.rename(who, attr="mailSharedSentCopy", value="FALSE"), OK)
+                self.assertEqual(self.attr(SUPPORT, "mailSharedSentCopy"), ["FALSE"])
+
+    def test_shared_mailbox_admin_changes_nothing_else(self):
+        self.give("bob-admin", BOB)
+        for attr, value in (("mail", "bob@example.com"), ("cn", "Bob's"), ("description", "mine"),
+                            ("uid", "bobs"), ("userPassword", "x"), ("objectClass", "inetOrgPerson")):
+            with self.subTest(attr=attr):
+                self.assertResult(self.rename("bob", attr=attr, value=value), INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(SUPPORT, "mail"), ["support@example.com"])
+        self.assertResult(self.run_as("ldapmodify", "bob", "dn: %s\nchangetype: modify\nadd: mailLocalAddress\n"
+                                      "mailLocalAddress: ceo@example.com\n-\n" % SUPPORT), INSUFFICIENT_ACCESS)
+        self.assertResult(self.run_as("ldapdelete", "bob", args=["cn=team," + SUPPORT]), INSUFFICIENT_ACCESS)
+        self.assertResult(self.run_as("ldapdelete", "bob", args=[SUPPORT]), INSUFFICIENT_ACCESS)
+        self.assertTrue(self.exists(SUPPORT))
+        # nor a person's entry, nor another shared mailbox, nor his own grant's rights
+        self.assertResult(self.rename("bob", dn=ALICE), INSUFFICIENT_ACCESS)
+        self.assertResult(self.run_as("ldapadd", "root", "dn: uid=sales,%s\nobjectClass: inetOrgPerson\n"
+                                      "objectClass: mailSharedMailbox\nuid: sales\ncn: Sales\nsn: Sales\n"
+                                      "mail: sales@example.com\n" % PEOPLE), OK)
+        self.assertResult(self.rename("bob", dn="uid=sales," + PEOPLE), INSUFFICIENT_ACCESS)
+        self.assertResult(self.rename("bob", dn="cn=bob-admin," + SUPPORT, attr="mailGrantFolder", value="x"),
+                          INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(SUPPORT, "displayName"), [])
+
+    def test_readers_editors_and_partial_admins_may_not(self):
+        # bob and carol: editor (fixture); dave: lr through the loop groups; eve: admin on
+        # INBOX only; alice: admin with an end date (a window never counts here)
+        self.give("eve-inbox", EVE, folder="INBOX")
+        self.give("alice-until", ALICE, extra="mailGrantNotAfter: 20991231235959Z\n")
+        self.give("alice-reader", ALICE, rights="reader")
+        for who in ("bob", "carol", "dave", "eve", "alice"):
+            with self.subTest(who=who):
+                self.assertResult(self.rename(who), INSUFFICIENT_ACCESS)
+                self.assertResult(self.rename(who, attr="mailSharedSentCopy", value="TRUE"), INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(SUPPORT, "displayName"), [])
+
 
 class ConfFormat(_AclBase, unittest.TestCase):
     FMT = "conf"
@@ -252,9 +312,10 @@ class CnConfigFormat(_AclBase, unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         rules = [l.split(":", 1)[1].strip() for l in p.stdout.splitlines()
                  if l.startswith("olcAccess:")]
-        self.assertEqual(len(rules), 5, rules)
+        self.assertEqual(len(rules), 6, rules)
         self.assertTrue(rules[0].startswith("{0}to attrs=children"), rules)
-        self.assertTrue(rules[3].startswith("{3}to attrs=userPassword"), rules)
+        self.assertTrue(rules[3].startswith("{3}to dn.regex"), rules)
+        self.assertTrue(rules[4].startswith("{4}to attrs=userPassword"), rules)
         self.assertIn("olcAddContentAcl: TRUE", p.stdout)
 
 

@@ -244,6 +244,43 @@ TEST_F(PolicyServiceTest, UnauthenticatedModes) {
     EXPECT_EQ(dir.calls, 0);                                           // no LDAP for any of these
 }
 
+// Issue 17: the sent-copy domain is the milter's alone. RCPT TO it is refused from every
+// client -- authenticated or not, a sender it may use or not, the cached answer or not,
+// LDAP up or down -- and nothing else changes for other recipients.
+TEST_F(PolicyServiceTest, SentCopyDomainRefusedFromEveryClient) {
+    const std::string domain = "sent-copy.mailgrant.invalid";
+    auto with_rcpt = [](PolicyRequest r, const std::string& rcpt) {
+        r.attributes["recipient"] = rcpt;
+        return r;
+    };
+    PolicyService service(config, decider);
+    service.refuse_recipients_in(domain);
+    for (const char* login : {"bob@example.com", "", "eve@example.com"}) {
+        for (const char* rcpt : {"support@example.com.sent-copy.mailgrant.invalid", "X@Sent-Copy.Mailgrant.Invalid"}) {
+            const PolicyRequest r = with_rcpt(request(login, "support@example.com"), rcpt);
+            for (const Answer& a : {service.decide(r), *service.decide_from_cache(r)}) {
+                EXPECT_EQ(a.verdict, Verdict::Reject) << login << " " << rcpt;
+                EXPECT_EQ(a.action.rfind("REJECT 5.7.1 <", 0), 0u) << a.action;
+                EXPECT_NE(a.action.find("reserved for mailgrant's sent copies"), std::string::npos) << a.action;
+                EXPECT_NE(a.reason.find("reserved sent-copy domain"), std::string::npos) << a.reason;
+            }
+        }
+    }
+    dir.fail = true;  // decided without LDAP
+    EXPECT_EQ(service.decide(with_rcpt(request("bob@example.com", "bob@example.com"), "a@b.sent-copy.mailgrant.invalid"))
+                  .verdict,
+              Verdict::Reject);
+    dir.fail = false;
+    EXPECT_EQ(service.decide(with_rcpt(request("bob@example.com", "support@example.com"), "alice@example.com")).action,
+              "DUNNO");
+    // Without the domain configured nothing is reserved.
+    PolicyService plain(config, decider);
+    EXPECT_EQ(plain.decide(with_rcpt(request("bob@example.com", "support@example.com"),
+                                     "support@example.com.sent-copy.mailgrant.invalid"))
+                  .action,
+              "DUNNO");
+}
+
 TEST_F(PolicyServiceTest, LogLineHasEveryField) {
     PolicyRequest r = request("eve@example.com", "support@example.com");
     r.attributes["queue_id"] = "ABC123";

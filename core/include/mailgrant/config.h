@@ -123,6 +123,9 @@ struct CliConfig {
     // Base of slapd's accesslog overlay database (e.g. "cn=accesslog"), read by `mailgrant
     // audit` with the read credentials; "" = not used (revocations are then not visible).
     std::string accesslog_base;
+    // How `grant --notify` hands its message over when neither --smtp nor --sendmail is
+    // given: a command reading the message on stdin, recipients from its headers.
+    std::string sendmail = "/usr/sbin/sendmail -t -i";
 };
 
 // Sharing changed from mail clients (IMAP SETACL/DELETEACL, self_service.h).
@@ -157,6 +160,12 @@ struct TeamMailboxConfig {
     // (sendAs or sendOnBehalf) by someone else, unless the mailbox entry's
     // schema.sent_copy attribute says otherwise: shared = mailSharedMailbox entries only.
     SentCopyDefault sent_copy = SentCopyDefault::Shared;
+    // The reserved domain that routes a sent copy: the milter adds the envelope recipient
+    // "<mailbox address>"@<this>, which Postfix's transport_maps hands to Dovecot's LDA
+    // for the mailbox's Sent folder (README "Team mailboxes: sent copies"), and the policy
+    // check refuses it from every client. "" = no sent copies at all: a copy must never
+    // be added before Postfix knows where to deliver it (it would bounce).
+    std::string sent_copy_domain;
 };
 
 struct Config {
