@@ -2,6 +2,7 @@
 #include "args.h"
 
 #include <cctype>
+#include <cstdlib>
 
 namespace mailgrant::cli {
 
@@ -84,6 +85,8 @@ bool take_global_option(const std::vector<std::string>& argv, std::size_t& i, Gl
 
 GlobalArgs parse_global(const std::vector<std::string>& argv) {
     GlobalArgs g;
+    // $MAILGRANT_CONFIG replaces the default path (a second site, a test); -c still wins.
+    if (const char* env = std::getenv("MAILGRANT_CONFIG"); env && *env) g.config_path = env;
     std::size_t i = 0;
     for (; i < argv.size(); ++i) {
         const std::string& a = argv[i];

@@ -42,6 +42,7 @@ struct ParsedArgs {
 ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs);
 
 // Global options that may appear before the verb: -c/--config PATH, --json, -h/--help.
+// Without -c the path is $MAILGRANT_CONFIG when set, else kDefaultConfigPath.
 struct GlobalArgs {
     std::string config_path = kDefaultConfigPath;
     bool json = false;

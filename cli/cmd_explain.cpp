@@ -1,7 +1,9 @@
 // cmd_explain.cpp -- `mailgrant explain LOGIN MAILBOX [FOLDER | --send]`: the decision and
 // its reasons, straight from mailgrant::Decider -- the same code the Dovecot plugin and
-// the policy daemon run, so explain can never disagree with them.
+// the policy daemon run, so explain can never disagree with them. A supervisor
+// (--as-supervisor, cli.supervisor) may ask only about their subordinates' mailboxes.
 #include "mailgrant/decision.h"
+#include "supervisor.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
@@ -21,11 +23,13 @@ Json path_json(const GrantPath& p) {
 }  // namespace
 
 int run_explain(Invocation& inv) {
-    const auto args = parse_args(inv.args, {{"--send", false, false, ""}});
+    const auto args = parse_args(inv.args, {{"--send", false, false, ""}, {"--as-supervisor", true, false, ""}});
     const bool send = args.has("--send");
     const auto& pos = args.positionals;
     if (send ? pos.size() != 2 : pos.size() != 3)
         throw UsageError(send ? "explain --send takes LOGIN ADDRESS" : "explain takes LOGIN MAILBOX FOLDER (or LOGIN ADDRESS --send)");
+    const SupervisorScope scope = SupervisorScope::load(inv.ctx, args.value("--as-supervisor"));
+    if (scope.active()) scope.require(inv.ctx.resolve_mailbox(pos[1]).dn, pos[1]);
     Decider& decider = inv.ctx.decider();
     if (send) {
         const auto d = decider.sender(pos[0], pos[1]);

@@ -74,7 +74,9 @@ Grant simulate(Grant g, const GrantEdit& edit, const SchemaConfig& schema) {
 
 }  // namespace
 
-int run_grant(Invocation& inv) {
+int run_grant(Invocation& inv) { return run_grant_on(inv, nullptr); }
+
+int run_grant_on(Invocation& inv, const Account* new_mailbox) {
     auto specs = write_option_specs();
     for (OptionSpec s : std::vector<OptionSpec>{{"--folder", true, true, "-f"},
                                                 {"--role", true, false, ""},
@@ -116,7 +118,7 @@ int run_grant(Invocation& inv) {
 
     Context& ctx = inv.ctx;
     const SchemaConfig& schema = ctx.config().schema;
-    const Account mailbox = ctx.resolve_mailbox(args.positionals[0]);
+    const Account mailbox = new_mailbox ? *new_mailbox : ctx.resolve_mailbox(args.positionals[0]);
     std::vector<Principal> grantees;
     for (std::size_t i = 1; i < args.positionals.size(); ++i) {
         const std::string& text = args.positionals[i];
@@ -135,7 +137,8 @@ int run_grant(Invocation& inv) {
     const auto problems = validate_grant(spec, ctx.now());
     if (!problems.empty()) throw Refusal("refusing grant: " + join(problems, "; "));
 
-    const auto existing = ctx.directory().grants_of(mailbox.dn);
+    // a mailbox being created (mailbox create --grant) has no grants, and with --ldif no entry yet
+    const auto existing = new_mailbox ? std::vector<Grant>{} : ctx.directory().grants_of(mailbox.dn);
     std::set<std::string> taken;
     for (const auto& g : existing) taken.insert(ascii_lower(g.name));
     std::vector<Step> steps;
@@ -263,7 +266,7 @@ int run_grant(Invocation& inv) {
             try {
                 const std::string message = compose_notice(n);
                 if (auto smtp = args.value("--smtp")) send_with_smtp(*smtp, n.from, {to}, message, 15000);
-                else send_with_sendmail(args.value("--sendmail").value_or("/usr/sbin/sendmail -t -i"), message, 30000);
+                else send_with_sendmail(args.value("--sendmail").value_or(ctx.config().cli.sendmail), message, 30000);
                 notified.push_back(to);
             } catch (const std::exception& e) {
                 notify_error += (notify_error.empty() ? "" : "; ") + to + ": " + e.what();

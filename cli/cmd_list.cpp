@@ -1,25 +1,30 @@
 // cmd_list.cpp -- `mailgrant list [MAILBOX | --grantee GRANTEE] [--expand]`: the grants
 // with their state right now (active, not yet valid, expired, invalid), all of them, those
 // of one mailbox, or those that reach one user (directly or through groups);
-// --expand lists the people behind group grantees.
+// --expand lists the people behind group grantees. A supervisor (--as-supervisor,
+// cli.supervisor) sees only the grants on their subordinates' mailboxes (supervisor.h).
 #include <algorithm>
 
 #include "mailgrant/dn.h"
+#include "supervisor.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
 
 int run_list(Invocation& inv) {
-    const auto args = parse_args(inv.args, {{"--grantee", true, false, ""}, {"--expand", false, false, ""}});
+    const auto args = parse_args(inv.args, {{"--grantee", true, false, ""},
+                                            {"--expand", false, false, ""},
+                                            {"--as-supervisor", true, false, ""}});
     if (args.positionals.size() > 1 || (args.has("--grantee") && !args.positionals.empty()))
         throw UsageError("list takes no argument, a MAILBOX, or --grantee GRANTEE");
     Context& ctx = inv.ctx;
     const bool expand = args.has("--expand");
     std::vector<Grant> grants;
-    std::string via_user;  // set for --grantee on a person: show the group path
     std::vector<GroupMembership> memberships;
+    const SupervisorScope scope = SupervisorScope::load(ctx, args.value("--as-supervisor"));
     if (!args.positionals.empty()) {
         const Account mailbox = ctx.resolve_mailbox(args.positionals[0]);
+        scope.require(mailbox.dn, args.positionals[0]);
         grants = ctx.directory().grants_of(mailbox.dn);
         std::sort(grants.begin(), grants.end(),
                   [](const Grant& a, const Grant& b) { return ascii_lower(a.name) < ascii_lower(b.name); });
@@ -38,6 +43,8 @@ int run_list(Invocation& inv) {
     } else {
         grants = ctx.all_grants();
     }
+    grants.erase(std::remove_if(grants.begin(), grants.end(), [&](const Grant& g) { return !scope.covers(g.owner_dn); }),
+                 grants.end());
 
     auto mailbox_label = [&](const Grant& g) {
         const Principal& p = ctx.describe(g.owner_dn);

@@ -50,24 +50,6 @@ bool glob_ci(const std::string& pattern, const std::string& text) {
     return fnmatch(ascii_lower(pattern).c_str(), ascii_lower(text).c_str(), 0) == 0;
 }
 
-// The supervisor whose scope applies: --as-supervisor, within cli.supervisor when both are
-// set (a delegated admin may narrow the scope, never leave it). "" = everyone.
-std::string supervisor_dn(Context& ctx, const std::optional<std::string>& asked, const ManagerLinks& links) {
-    auto person = [&](const std::string& text, const char* what) {
-        const Principal p = ctx.resolve_grantee(text);
-        if (p.kind != Principal::Kind::Person) throw Refusal(std::string(what) + " '" + text + "' is not a person");
-        return normalize_dn(p.dn);
-    };
-    const std::string& configured = ctx.config().cli.supervisor;
-    const std::string fixed = configured.empty() ? "" : person(configured, "cli.supervisor");
-    if (!asked) return fixed;
-    const std::string wanted = person(*asked, "--as-supervisor");
-    if (!fixed.empty() && wanted != fixed && !reports_to(wanted, fixed, links, ctx.config().cli.manager_max_depth))
-        throw Refusal("this configuration is limited to the people below " + configured + " (cli.supervisor); '" +
-                      *asked + "' is not one of them");
-    return wanted;
-}
-
 }  // namespace
 
 int run_report(Invocation& inv) {
@@ -118,16 +100,7 @@ int run_report(Invocation& inv) {
     std::optional<Principal> grantee_filter;
     if (auto g = args.value("--grantee")) grantee_filter = ctx.resolve_grantee(*g);
 
-    // supervisor scope: manager links of every entry that has one
-    ManagerLinks links;
-    std::string supervisor;
-    if (args.has("--as-supervisor") || !cli.supervisor.empty()) {
-        for (const auto& e : ctx.search_users("(" + cli.manager_attribute + "=*)", {cli.manager_attribute})) {
-            auto& to = links[normalize_dn(e.dn)];
-            for (const auto& m : e.values(cli.manager_attribute)) to.push_back(normalize_dn(m));
-        }
-        supervisor = supervisor_dn(ctx, args.value("--as-supervisor"), links);
-    }
+    const SupervisorScope scope = SupervisorScope::load(ctx, args.value("--as-supervisor"));
 
     std::map<std::string, std::vector<Grant>> grants_by_owner;  // normalised owner DN
     for (auto& g : ctx.all_grants()) grants_by_owner[normalize_dn(g.owner_dn)].push_back(g);
@@ -146,7 +119,7 @@ int run_report(Invocation& inv) {
         return ascii_lower(a.first.primary_address()) < ascii_lower(b.first.primary_address());
     });
     for (const auto& [mb, entry] : mailboxes) {
-        if (!supervisor.empty() && !reports_to(normalize_dn(mb.dn), supervisor, links, cli.manager_max_depth)) continue;
+        if (!scope.covers(mb.dn)) continue;
         if (type && (*type == "shared") != mb.shared_mailbox) continue;
         if (auto pattern = args.value("--address")) {
             bool any = false;

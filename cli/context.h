@@ -59,6 +59,9 @@ public:
     Directory& directory() { return directory_; }
     Decider& decider() { return decider_; }
     std::time_t now() const { return clock_.wall_now(); }
+    // The read connection itself, for searches outside the users and grants (audit: the
+    // accesslog database and operational attributes).
+    LdapSearcher& ldap() { return ldap_; }
 
     // MAILBOX argument: address, alias, login or DN. Throws Refusal when unknown.
     Account resolve_mailbox(const std::string& text);

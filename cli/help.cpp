@@ -15,10 +15,11 @@ const char* kExitCodes =
     "  4  refused: the request could never work (unknown mailbox or grantee, bad rights,\n"
     "     --until before --from, no such grant, ...); nothing was changed\n"
     "  5  grant written, but the --notify message could not be delivered\n"
-    "  6  report: message counts or last logins could not be read (shown as \"-\")\n";
+    "  6  report: message counts or last logins could not be read (shown as \"-\");\n"
+    "     mailbox create: the entry was written, its folders could not be created\n";
 
 const char* kWriteOptions =
-    "Write options (grant, revoke):\n"
+    "Write options (grant, revoke, mailbox):\n"
     "  --ldif                      print the change as LDIF instead of applying it\n"
     "  --bind-dn DN                bind as DN for the write (default: ldap.bind_dn)\n"
     "  --bind-password-file FILE   its password, first line (default: ldap.bind_password_file)\n"
@@ -26,7 +27,8 @@ const char* kWriteOptions =
     "  --ldap-uri URI              write to this server instead of ldap.uris (repeatable)\n";
 
 std::string config_option() {
-    return std::string("  -c, --config PATH   configuration (default ") + kDefaultConfigPath + ")\n";
+    return std::string("  -c, --config PATH   configuration (default: $MAILGRANT_CONFIG, else\n"
+                       "                      ") + kDefaultConfigPath + ")\n";
 }
 
 }  // namespace
@@ -57,7 +59,8 @@ const std::vector<Verb>& verbs() {
          "  --description TEXT (new grants only)\n"
          "  --notify           mail the grantee (every member, for a group) what was shared\n"
          "  --notify-from ADDR sender of the notice (default postmaster@<mailbox domain>)\n"
-         "  --smtp HOST:PORT   send the notice by SMTP (default: /usr/sbin/sendmail -t -i)\n"
+         "  --smtp HOST:PORT   send the notice by SMTP (default: the command in cli.sendmail,\n"
+         "                     /usr/sbin/sendmail -t -i)\n"
          "  --sendmail CMD     sendmail command to use\n"
          "\n"
          "Refused (exit 4) when the grant could never work: unknown mailbox or grantee,\n"
@@ -85,21 +88,51 @@ const std::vector<Verb>& verbs() {
          "A grant left granting nothing is deleted. A part cannot be taken out of a grant\n"
          "shared with other grantees (it would go for them too): that is refused (exit 4).\n",
          run_revoke},
+        {"mailbox", "create, delete, rename and list shared (team) mailboxes",
+         "usage: mailgrant [-c CONFIG] mailbox create ADDRESS --name NAME [--alias ADDR]...\n"
+         "                 [--grant WHO [--grant WHO2]... --rights ROLE [--send-as | --send-on-behalf]]\n"
+         "                 [--sent-copy yes|no] [--doveadm CMD] [write options]\n"
+         "       mailgrant [-c CONFIG] mailbox delete ADDRESS [--force] [--doveadm CMD] [write options]\n"
+         "       mailgrant [-c CONFIG] mailbox set ADDRESS [--name NAME] [--sent-copy yes|no|default]\n"
+         "                 [write options]\n"
+         "       mailgrant [-c CONFIG] mailbox list\n"
+         "\n"
+         "create: a shared mailbox entry (objectClass mailSharedMailbox, uid = the local part,\n"
+         "below team_mailbox.base or users.base; cn, sn and displayName = NAME; no password: it\n"
+         "is reached through grants only). Refused (exit 4) when ADDRESS or an --alias is already\n"
+         "a mailbox's address, alias or login, or the entry exists. Its special-use folders\n"
+         "(team_mailbox.drafts/sent/trash/junk) are created with `CMD mailbox create -s -u ADDRESS\n"
+         "...` when --doveadm CMD is given (exit 6 when that fails: the entry stays), else by the\n"
+         "Dovecot plugin when the mailbox is first opened. --grant WHO (address, login, group\n"
+         "name, $group or DN; repeatable) adds the first grant on every folder ('*') through\n"
+         "`grant`, checked before anything is written. --sent-copy sets schema.sent_copy (default:\n"
+         "team_mailbox.sent_copy).\n"
+         "delete: refused while grants exist below the mailbox (they are listed) unless --force,\n"
+         "which deletes them first; refused for anything but a shared mailbox (never a person).\n"
+         "The mail store stays on disk; with --doveadm CMD its place (`CMD user -f home`) is shown.\n"
+         "set: the display name and/or the sent-copy switch (default: the site's).\n"
+         "list: every shared mailbox with its name, grant count and sent-copy switch.\n"
+         "--ldif (create, delete, set) prints the changes instead of writing them.\n",
+         run_mailbox},
         {"list", "grants and their state (active, not yet valid, expired)",
          "usage: mailgrant [-c CONFIG] list [MAILBOX | --grantee GRANTEE] [--expand]\n"
+         "                 [--as-supervisor PERSON]\n"
          "\n"
          "Without arguments every grant in the directory; with MAILBOX the grants of that\n"
          "mailbox; with --grantee the grants that reach GRANTEE, directly or through its\n"
-         "groups (VIA shows the group path). --expand adds the people behind group grantees.\n",
+         "groups (VIA shows the group path). --expand adds the people behind group grantees.\n"
+         "--as-supervisor P (or cli.supervisor): only grants on mailboxes whose owner has P\n"
+         "as manager, transitively; another MAILBOX is refused (exit 4).\n",
          run_list},
         {"explain", "why may (or may not) LOGIN do something",
-         "usage: mailgrant [-c CONFIG] explain LOGIN MAILBOX FOLDER\n"
-         "       mailgrant [-c CONFIG] explain LOGIN ADDRESS --send\n"
+         "usage: mailgrant [-c CONFIG] explain LOGIN MAILBOX FOLDER [--as-supervisor PERSON]\n"
+         "       mailgrant [-c CONFIG] explain LOGIN ADDRESS --send [--as-supervisor PERSON]\n"
          "\n"
          "Rights of LOGIN on FOLDER of MAILBOX, or whether LOGIN may send as ADDRESS, with\n"
          "the grant and group path that decided it and the grants that did not apply.\n"
          "Uses the same decision code as the Dovecot plugin and the policy daemon.\n"
-         "Exit 0 allowed, 1 denied.\n",
+         "--as-supervisor P (or cli.supervisor): only a MAILBOX whose owner has P as\n"
+         "manager, transitively; another is refused (exit 4). Exit 0 allowed, 1 denied.\n",
          run_explain},
         {"check", "lint every grant (for cron and CI)",
          "usage: mailgrant [-c CONFIG] check [--doveadm CMD | --no-doveadm]\n"
@@ -148,6 +181,21 @@ const std::vector<Verb>& verbs() {
          "or last logins were asked for and could not be read, stderr says so and the exit\n"
          "code is 6.\n",
          run_report},
+        {"audit", "who granted, changed and revoked which grant, and when",
+         "usage: mailgrant [-c CONFIG] audit [--since WHEN] [--mailbox ADDRESS]\n"
+         "                 [--format table|json|csv]\n"
+         "\n"
+         "One time-ordered list of grant writes, each row naming its source:\n"
+         "  ldap       the grant entries' createTimestamp/creatorsName and\n"
+         "             modifyTimestamp/modifiersName: the grants that exist now\n"
+         "  accesslog  slapd's accesslog overlay below cli.accesslog_base (e.g. cn=accesslog),\n"
+         "             read with the YAML's credentials: every add, modify and delete\n"
+         "Without cli.accesslog_base revocations leave no trace, and a note says so.\n"
+         "\n"
+         "  --since WHEN        2026-11-01, 2026-11-01T08:00Z, or back from now: 90m, 12h, 7d, 2w\n"
+         "  --mailbox ADDRESS   only grants of this mailbox (address, alias, login or DN)\n"
+         "  --format FMT        table (default), json (as --json) or csv (RFC 4180)\n",
+         run_audit},
     };
     return table;
 }
@@ -175,7 +223,8 @@ std::string main_usage() {
 std::string verb_help(const Verb& verb) {
     std::string out = verb.help;
     out += "\n" + config_option() + "  --json              machine-readable output\n";
-    if (std::string(verb.name) == "grant" || std::string(verb.name) == "revoke") out += std::string("\n") + kWriteOptions;
+    if (std::string(verb.name) == "grant" || std::string(verb.name) == "revoke" || std::string(verb.name) == "mailbox")
+        out += std::string("\n") + kWriteOptions;
     out += std::string("\n") + kExitCodes;
     return out;
 }

@@ -33,11 +33,16 @@ const std::vector<Verb>& verbs();
 std::string main_usage();
 
 int run_grant(Invocation& inv);
+// `grant` for a mailbox given already resolved (mailbox create --grant: the entry is being
+// created, with --ldif it exists only in the printed LDIF); nullptr = resolve MAILBOX.
+int run_grant_on(Invocation& inv, const Account* new_mailbox);
+int run_mailbox(Invocation& inv);
 int run_revoke(Invocation& inv);
 int run_list(Invocation& inv);
 int run_explain(Invocation& inv);
 int run_check(Invocation& inv);
 int run_report(Invocation& inv);
+int run_audit(Invocation& inv);
 
 // Write options shared by grant and revoke.
 std::vector<OptionSpec> write_option_specs();

@@ -13,7 +13,9 @@ Two configuration formats:
   cnconfig  a slapd.d built with `slapadd -n0` from generated config LDIF; the
             mailgrant schema is then loaded into the running server with
             `ldapadd -Y EXTERNAL -H ldapi://...  -f ldap-schema/mailgrant.ldif`,
-            exactly as an admin would on Debian.
+            exactly as an admin would on Debian. accesslog=True then applies
+            ldap-schema/accesslog.ldif (slapd's accesslog overlay, cn=accesslog) the
+            same way, with this instance's paths, suffix and rootdn as the reader.
 
 Python API:
 
@@ -24,7 +26,7 @@ Python API:
 CLI (used by the C++ and shell integration tests):
 
     slapd_sandbox.py start --dir DIR [--format conf|cnconfig] [--ldif FILE]...
-                           [--memberof] [--acl-file FILE] [--suffix DN]
+                           [--memberof] [--acl-file FILE] [--suffix DN] [--accesslog]
         starts slapd detached, writes DIR/slapd.env and DIR/rootpw, prints the
         env lines (LDAP_URI, LDAP_BASE, LDAP_ROOTDN, LDAP_ROOTPW), exits 0;
         on failure prints slapd's log and exits 1.
@@ -47,6 +49,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 SCHEMA_DIR = os.path.join(REPO_ROOT, "ldap-schema")
 MAILGRANT_SCHEMA = os.path.join(SCHEMA_DIR, "mailgrant.schema")
 MAILGRANT_LDIF = os.path.join(SCHEMA_DIR, "mailgrant.ldif")
+ACCESSLOG_LDIF = os.path.join(SCHEMA_DIR, "accesslog.ldif")
 
 SYSTEM_SCHEMA_DIR = "/etc/ldap/schema"
 MODULE_PATH = "/usr/lib/ldap"
@@ -180,7 +183,7 @@ def _kill_pid(pid, popen=None):
 
 class Slapd:
     def __init__(self, workdir, fmt="conf", suffix="dc=example,dc=com", acl=None,
-                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None):
+                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None, accesslog=False):
         if fmt not in ("conf", "cnconfig"):
             raise ValueError("fmt must be 'conf' or 'cnconfig'")
         self.workdir = os.path.abspath(workdir)
@@ -192,6 +195,9 @@ class Slapd:
         self.tls = tls
         if tls and fmt != "conf":
             raise ValueError("tls is supported with fmt='conf' only")
+        self.accesslog = accesslog
+        if accesslog and fmt != "cnconfig":
+            raise ValueError("accesslog is supported with fmt='cnconfig' only")
         self._rootpw = rootpw
         self._port = None
         self._proc = None
@@ -401,6 +407,8 @@ class Slapd:
             if self.fmt == "cnconfig":
                 self.config_add(MAILGRANT_LDIF)
                 self._post_schema_config()
+                if self.accesslog:
+                    self._enable_accesslog()
         except Exception:
             self.stop()
             raise
@@ -418,6 +426,20 @@ class Slapd:
             ldif += "-\nadd: olcAccess\n"
             for i, rule in enumerate(rules):
                 ldif += "olcAccess: {%d}%s\n" % (i, rule)
+        self._run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", self.ldapi_uri], input_text=ldif)
+
+    def _enable_accesslog(self):
+        """ldap-schema/accesslog.ldif as shipped, but for this instance: its own log
+        directory and suffix; the rootdn reads the log where the service account would."""
+        logdir = os.path.join(self.workdir, "accesslog")
+        if os.path.exists(logdir):
+            shutil.rmtree(logdir)
+        os.makedirs(logdir, mode=0o700)
+        with open(ACCESSLOG_LDIF) as f:
+            ldif = f.read()
+        ldif = (ldif.replace("/var/lib/ldap/accesslog", logdir)
+                .replace("cn=mailgrant,ou=services,dc=example,dc=com", self.rootdn)
+                .replace("dc=example,dc=com", self.suffix))
         self._run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", self.ldapi_uri], input_text=ldif)
 
     def _kill(self):
@@ -508,7 +530,8 @@ def _cli_start(args):
     if args.acl_file:
         with open(args.acl_file) as f:
             acl = f.read()
-    s = Slapd(workdir, fmt=args.format, suffix=args.suffix, acl=acl, memberof=args.memberof)
+    s = Slapd(workdir, fmt=args.format, suffix=args.suffix, acl=acl, memberof=args.memberof,
+              accesslog=args.accesslog)
     try:
         s.start(detach=True)
         for path in args.ldif or []:
@@ -537,6 +560,8 @@ def main(argv=None):
     st.add_argument("--memberof", action="store_true", help="enable the memberof overlay")
     st.add_argument("--acl-file", help="slapd.conf-style access rules for the database")
     st.add_argument("--suffix", default="dc=example,dc=com")
+    st.add_argument("--accesslog", action="store_true",
+                    help="slapd's accesslog overlay (ldap-schema/accesslog.ldif; --format cnconfig)")
     sp = sub.add_parser("stop", help="stop slapd (idempotent)")
     sp.add_argument("--dir", required=True)
     args = ap.parse_args(argv)
