@@ -97,7 +97,8 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
 // the unit tests (core_abi_testing.h), so both run the same code below the ABI.
 void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.uncached = &directory;
-    core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock);
+    core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock,
+                                                              core.config.users_base());
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
     core.team = std::make_unique<mailgrant::TeamMailboxes>(core.config.team_mailbox, *core.cache, *core.decider);
 }

@@ -31,9 +31,11 @@ void observe(FreshnessScope::TimePoint expires) {
 FreshnessScope::FreshnessScope(TimePoint limit) : expires_(limit), previous_(freshness) { freshness = this; }
 FreshnessScope::~FreshnessScope() { freshness = previous_; }
 
-CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock)
+CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock,
+                                   std::string address_base)
     : inner_(inner),
       clock_(clock),
+      address_base_(address_base.empty() ? std::string() : normalize_dn(address_base)),
       ttl_(config.ttl_s),
       negative_ttl_(config.negative_ttl_s),
       logins_(config.max_entries, clock),
@@ -112,7 +114,14 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
             mailboxes_.put(key, account, ttl_);
             // The name a shared namespace is opened by (mailgrant_core_sharing_owners
             // reports the primary address): its folder rights find the owner here.
-            if (!account.addresses.empty()) mailboxes_.put(ascii_lower(account.primary_address()), account, ttl_);
+            // Only for entries where the address search looks (see the constructor).
+            if (!account.addresses.empty() && !address_base_.empty()) {
+                const std::string dn = normalize_dn(account.dn);
+                const bool below = dn == address_base_ || (dn.size() > address_base_.size() &&
+                                                           dn.compare(dn.size() - address_base_.size() - 1, std::string::npos,
+                                                                      "," + address_base_) == 0);
+                if (below) mailboxes_.put(ascii_lower(account.primary_address()), account, ttl_);
+            }
         }
         for (const auto& dn : missing)
             if (!found.count("dn:" + dn_key(dn))) mailboxes_.put("dn:" + dn_key(dn), std::nullopt, negative_ttl_);

@@ -58,14 +58,20 @@ std::string sent_copy_recipient(const std::string& address, const std::string& d
 
 bool is_sent_copy_recipient(const std::string& recipient, const std::string& domain) {
     if (domain.empty()) return false;
-    const auto at = recipient.rfind('@');
-    if (at == std::string::npos) return false;
-    std::string host = ascii_lower(recipient.substr(at + 1));
-    while (!host.empty() && host.back() == '.') host.pop_back();  // "x.invalid." is the same domain
+    // Any mention of the reserved domain as whole labels, not only as the address's own
+    // domain: Postfix's rewriting after the policy check (the percent hack
+    // "x%reserved@host", bang paths "reserved!x@host") would otherwise turn an address the
+    // check saw as harmless into one the sent-copy route delivers.
+    const std::string text = ascii_lower(recipient);
     const std::string reserved = ascii_lower(domain);
-    if (host == reserved) return true;  // below it too: no subdomain of it is anyone's
-    return host.size() > reserved.size() && host.compare(host.size() - reserved.size(), reserved.size(), reserved) == 0 &&
-           host[host.size() - reserved.size() - 1] == '.';
+    const auto label_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || static_cast<unsigned char>(c) >= 0x80;
+    };
+    for (auto pos = text.find(reserved); pos != std::string::npos; pos = text.find(reserved, pos + 1)) {
+        const auto end = pos + reserved.size();
+        if ((pos == 0 || !label_char(text[pos - 1])) && (end == text.size() || !label_char(text[end]))) return true;
+    }
+    return false;
 }
 
 SentCopy decide_sent_copy(const TeamMailboxConfig& config, const SenderDecision& author,

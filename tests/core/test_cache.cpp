@@ -104,7 +104,7 @@ TEST_F(CachingDirectoryTest, BatchedAnswersServeTheSingleQuestions) {
     inner.grants = {mailgrant::testing::make_grant("uid=alice,dc=x", "g1", {"uid=bob,dc=x"}, {"INBOX"}, "reader"),
                     mailgrant::testing::make_grant("uid=carol,dc=x", "g2", {"uid=bob,dc=x"}, {"*"}, "reader"),
                     mailgrant::testing::make_grant("uid=alice,dc=x", "g3", {"uid=eve,dc=x"}, {"INBOX"}, "reader")};
-    CachingDirectory cache(inner, config, clock);
+    CachingDirectory cache(inner, config, clock, "dc=x");
     const auto everywhere = cache.groups_and_grants("uid=bob,dc=x", "");
     EXPECT_EQ(everywhere.grants.size(), 2u);
     const auto owners = cache.find_mailboxes({"uid=alice,dc=x", "uid=carol,dc=x"});
@@ -123,6 +123,25 @@ TEST_F(CachingDirectoryTest, BatchedAnswersServeTheSingleQuestions) {
     clock.advance(31);
     cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x");
     EXPECT_GT(inner.calls, calls);
+}
+
+// A mailbox read by DN outside where addresses are searched (an archived entry that
+// still owns a grant) must not become the answer for its address: the address search
+// decides that (it finds the live entry, or refuses an ambiguous address).
+TEST_F(CachingDirectoryTest, OwnersByDnOutsideTheAddressBaseAreNotKeptUnderTheirAddress) {
+    const struct {
+        const char* address_base;
+        bool kept;
+    } cases[] = {{"ou=people,dc=x", false}, {"OU=Archive, dc=x", true}, {"dc=x", true}, {"", false}};
+    for (const auto& c : cases) {
+        mailgrant::testing::FakeDirectory inner_here;
+        inner_here.add_account("old@example.com", Account{"uid=old,ou=archive,dc=x", {"old@example.com"}, false, {}});
+        CachingDirectory cache(inner_here, config, clock, c.address_base);
+        ASSERT_EQ(cache.find_mailboxes({"uid=old,ou=archive,dc=x"}).size(), 1u);
+        const int calls = inner_here.calls;
+        cache.find_mailbox("old@example.com");
+        EXPECT_EQ(inner_here.calls == calls, c.kept) << c.address_base;
+    }
 }
 
 TEST_F(CachingDirectoryTest, BatchedQuestionsCacheNoErrors) {

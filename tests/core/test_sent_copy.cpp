@@ -126,7 +126,11 @@ TEST(SentCopyRecipient, RecognisesTheReservedDomainOnly) {
     EXPECT_TRUE(is_sent_copy_recipient("x@sent-copy.mailgrant.invalid", kDomain));
     EXPECT_TRUE(is_sent_copy_recipient("x@example.com.sent-copy.mailgrant.invalid.", kDomain));
     EXPECT_FALSE(is_sent_copy_recipient("x@notsent-copy.mailgrant.invalid", kDomain));
-    EXPECT_FALSE(is_sent_copy_recipient("sent-copy.mailgrant.invalid@example.com", kDomain));
+    // routes Postfix itself would rewrite into the reserved domain after the check
+    EXPECT_TRUE(is_sent_copy_recipient("\"ceo@example.com\"%sent-copy.mailgrant.invalid@localhost", kDomain));
+    EXPECT_TRUE(is_sent_copy_recipient("sent-copy.mailgrant.invalid!\"ceo@example.com\"@localhost", kDomain));
+    EXPECT_TRUE(is_sent_copy_recipient("sent-copy.mailgrant.invalid@example.com", kDomain));
+    EXPECT_FALSE(is_sent_copy_recipient("x@sent-copy.mailgrant.invalidx", kDomain));
     EXPECT_FALSE(is_sent_copy_recipient("support@example.com", kDomain));
     EXPECT_FALSE(is_sent_copy_recipient("support@example.com.sent-copy.mailgrant.invalid", ""));
     EXPECT_FALSE(is_sent_copy_recipient("", kDomain));

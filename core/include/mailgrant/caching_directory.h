@@ -46,7 +46,13 @@ struct CacheStats {
 
 class CachingDirectory final : public Directory {
 public:
-    CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock);
+    // `address_base`: where an address lookup searches (Config::users_base()). A mailbox
+    // read by DN (find_mailboxes) is also kept under its primary address only when its
+    // entry is there, so that answer is one the address search could have given: an
+    // entry elsewhere (an archive outside users.base with an old address) never becomes
+    // what that address means. "" = never kept under an address.
+    CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock,
+                     std::string address_base = {});
 
     std::optional<Account> find_login(const std::string& login) override;
     std::optional<Account> find_mailbox(const std::string& address_or_dn) override;
@@ -67,6 +73,7 @@ private:
 
     Directory& inner_;
     const Clock& clock_;
+    const std::string address_base_;  // normalised; "" = none
     const std::chrono::seconds ttl_;
     const std::chrono::seconds negative_ttl_;
     mutable std::mutex stats_mutex_;

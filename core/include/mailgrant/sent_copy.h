@@ -55,8 +55,9 @@ std::vector<SentCopy> sent_copies(const TeamMailboxConfig& config, Directory& di
 // routed that way (not a plain dot-atom address, longer than an SMTP path allows).
 std::string sent_copy_recipient(const std::string& address, const std::string& domain);
 
-// Is `recipient` an address in the reserved domain (or below it), in any case? Always
-// false while `domain` is "".
+// Does `recipient` name the reserved domain anywhere as whole labels (its domain, a
+// parent of it, or inside a percent-hack / bang-path route), in any case? Always false
+// while `domain` is "".
 bool is_sent_copy_recipient(const std::string& recipient, const std::string& domain);
 
 }  // namespace mailgrant
