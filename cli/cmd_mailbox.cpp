@@ -8,6 +8,7 @@
 // set changes the display name and the sent-copy switch; list shows the shared mailboxes.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "doveadm.h"
@@ -235,6 +236,17 @@ int delete_mailbox(Invocation& inv, const MailboxCommand& cmd) {
         throw Refusal(address + " still has " + std::to_string(grants.size()) + " grant" +
                       (grants.size() == 1 ? "" : "s") + ": " + join(named, ", ") +
                       "; revoke them first, or add --force to delete them with the mailbox");
+    // Entries below it that are no grants (slapd refuses to delete a non-leaf entry):
+    // refused before anything is written, so --force never leaves the grants deleted and
+    // the mailbox standing.
+    std::set<std::string> grant_dns;
+    for (const auto& g : grants) grant_dns.insert(normalize_dn(g.dn));
+    std::vector<std::string> others;
+    for (const auto& child : ctx.ldap().search(SearchRequest{mailbox.dn, SearchScope::OneLevel, "(objectClass=*)", {"1.1"}}))
+        if (!grant_dns.count(normalize_dn(child.dn))) others.push_back(child.dn);
+    if (!others.empty())
+        throw Refusal(address + " has entries below it that are not grants (" + join(others, "; ") +
+                      "): move or delete them first; nothing was changed");
     std::vector<Change> changes;
     for (const auto& g : grants) {
         Change c;

@@ -254,6 +254,18 @@ class DeleteAndSet(MailboxCase):
                       "'/var/vmail/press@example.com'", out)
         self.assertEqual(calls(), [["user", "-f", "home", "press@example.com"]])
 
+    def test_delete_force_refuses_other_children_before_writing(self):
+        dn = self.create("archive", "--grant", "bob", "--rights", "reader")
+        subprocess.run(["ldapadd", "-x", "-H", self.slapd.uri, "-D", self.slapd.rootdn, "-y", self.slapd.rootpw_path],
+                       input=("dn: ou=notes,%s\nobjectClass: organizationalUnit\nou: notes\n" % dn).encode(),
+                       check=True, capture_output=True, timeout=20)
+        rc, _, err = self.run_cli("mailbox", "delete", "archive@example.com", "--force", *self.write)
+        self.assertEqual(rc, 4, err)
+        self.assertIn("archive@example.com has entries below it that are not grants (ou=notes,%s)" % dn, err)
+        self.assertIn("nothing was changed", err)
+        self.assertEqual(self.grants_below(dn), ["bob"])  # the grant is still there
+        self.assertIsNotNone(self.entry(dn))
+
     def test_delete_without_grants_and_by_alias(self):
         dn = self.create("quiet", "--alias", "hush@example.com")
         rc, out, err = self.run_cli("mailbox", "delete", "hush@example.com", *self.write)
