@@ -321,6 +321,7 @@ void read_schema(Section s, SchemaConfig& c) {
         {"send", &c.send},
         {"not_before", &c.not_before},
         {"not_after", &c.not_after},
+        {"pending", &c.pending},
         {"sent_copy", &c.sent_copy},
     };
     for (const auto& [key, out] : names) {

@@ -15,12 +15,14 @@ const char* to_string(GrantState state) {
         case GrantState::NotYetValid: return "not yet valid";
         case GrantState::Expired: return "expired";
         case GrantState::Invalid: return "invalid";
+        case GrantState::Pending: return "pending (an invitation not accepted yet)";
     }
     return "invalid";
 }
 
 GrantState Grant::state_at(std::time_t now) const {
     if (window_invalid) return GrantState::Invalid;
+    if (pending) return GrantState::Pending;
     if (not_before && now < *not_before) return GrantState::NotYetValid;
     if (not_after && now > *not_after) return GrantState::Expired;
     return GrantState::Active;
@@ -33,7 +35,7 @@ std::optional<std::string> Grant::matching_folder(const std::string& folder) con
 }
 
 std::vector<std::string> grant_attributes(const SchemaConfig& s) {
-    return {s.grant_name, s.grantee, s.folder, s.rights, s.send, s.not_before, s.not_after};
+    return {s.grant_name, s.grantee, s.folder, s.rights, s.send, s.not_before, s.not_after, s.pending};
 }
 
 namespace {
@@ -75,6 +77,14 @@ Grant grant_from_entry(const LdapEntry& entry, const SchemaConfig& schema) {
         if (v == "sendas") grant.send_as = true;
         else if (v == "sendonbehalf") grant.send_on_behalf = true;
         else grant.problems.push_back(schema.send + ": unknown value '" + value.substr(0, 64) + "' (sendAs or sendOnBehalf)");
+    }
+    // Anything but FALSE keeps the invitation closed: a typo must never open it.
+    if (const auto& values = entry.values(schema.pending); !values.empty()) {
+        const std::string v = ascii_lower(values.front());
+        if (v != "false") grant.pending = true;
+        if (v != "true" && v != "false")
+            grant.problems.push_back(schema.pending + ": '" + values.front().substr(0, 64) +
+                                     "' is not TRUE or FALSE (read as pending)");
     }
     grant.not_before = read_time(entry, schema.not_before, grant);
     grant.not_after = read_time(entry, schema.not_after, grant);

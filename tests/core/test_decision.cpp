@@ -112,6 +112,28 @@ TEST_F(DecisionTest, ValidityWindowIsObeyed) {
     EXPECT_NE(d.not_applied[0].find("expired"), std::string::npos);
 }
 
+// An invitation not accepted yet gives nothing anywhere: no folder rights, no send
+// right, no shared namespace; explain's reasons say "pending". Accepting (the attribute
+// removed) gives it all.
+TEST_F(DecisionTest, PendingInvitationGivesNothingUntilAccepted) {
+    auto g = make_grant(kSupport, "invite-bob", {kBob}, {"*"}, "editor");
+    g.send_as = true;
+    g.pending = true;
+    dir.grants.push_back(g);
+    const auto rights = decider.folder_rights("bob@example.com", "support@example.com", "INBOX");
+    EXPECT_TRUE(rights.rights.empty());
+    ASSERT_EQ(rights.not_applied.size(), 1u);
+    EXPECT_NE(rights.not_applied[0].find("pending"), std::string::npos) << rights.not_applied[0];
+    const auto send = decider.sender("bob@example.com", "support@example.com");
+    EXPECT_FALSE(send.allowed());
+    EXPECT_FALSE(decider.may_open_mailbox("bob@example.com", "support@example.com"));
+    EXPECT_TRUE(decider.sharing_with("bob@example.com").empty());
+    dir.grants.back().pending = false;  // accepted
+    EXPECT_EQ(decider.folder_rights("bob@example.com", "support@example.com", "INBOX").rights.letters(), "lrswipkxte");
+    EXPECT_EQ(decider.sender("bob@example.com", "support@example.com").right, SenderRight::SendAs);
+    EXPECT_EQ(decider.sharing_with("bob@example.com").size(), 1u);
+}
+
 TEST_F(DecisionTest, OwnerAndUnknowns) {
     EXPECT_TRUE(decider.folder_rights("alice@example.com", "a.smith@example.com", "INBOX").owner);
     EXPECT_TRUE(decider.folder_rights("nobody@example.com", "alice@example.com", "INBOX").rights.empty());

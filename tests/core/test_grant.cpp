@@ -63,6 +63,25 @@ INSTANTIATE_TEST_SUITE_P(Table, Window,
                                            WindowCase{"garbage", "", 1579000000, GrantState::Invalid},
                                            WindowCase{"", "2020-02-01", 0, GrantState::Invalid}));
 
+// mailGrantPending: an invitation gives nothing until the attribute goes (or is FALSE);
+// a value that is neither TRUE nor FALSE keeps it closed and is reported.
+TEST(Grant, PendingInvitationIsItsOwnState) {
+    const struct {
+        const char* value;  // "" = absent
+        GrantState expected;
+        std::size_t problems;
+    } cases[] = {{"", GrantState::Active, 0},   {"TRUE", GrantState::Pending, 0}, {"true", GrantState::Pending, 0},
+                 {"FALSE", GrantState::Active, 0}, {"yes", GrantState::Pending, 1}};
+    for (const auto& c : cases) {
+        std::map<std::string, std::vector<std::string>> attrs{{"mailGrantee", {"uid=b,dc=x"}}};
+        if (*c.value) attrs["mailGrantPending"] = {c.value};
+        const auto g = parse(attrs);
+        EXPECT_EQ(g.state_at(0), c.expected) << c.value;
+        EXPECT_EQ(g.problems.size(), c.problems) << c.value;
+    }
+    EXPECT_STREQ(to_string(GrantState::Pending), "pending (an invitation not accepted yet)");
+}
+
 TEST(Grant, BadValuesGiveLessAndAreReported) {
     const auto g = parse({{"mailGrantee", {"uid=b,dc=x"}},
                           {"mailGrantFolder", {"*"}},

@@ -120,7 +120,7 @@ class SchemaDefinitionsIdentical(unittest.TestCase):
         conf = parse_schema_file(SCHEMA)
         olc, dns = parse_schema_ldif(SCHEMA_LDIF)
         self.assertEqual(dns, ["cn=mailgrant,cn=schema,cn=config"])
-        self.assertEqual(sum(1 for k, _ in conf if k == "attributetype"), 7)
+        self.assertEqual(sum(1 for k, _ in conf if k == "attributetype"), 8)
         self.assertEqual(sum(1 for k, _ in conf if k == "objectclass"), 2)
         self.assertEqual(conf, olc,
                          "\nonly in .schema: %s\nonly in .ldif: %s" % (conf - olc, olc - conf))
@@ -163,7 +163,7 @@ class _FormatBase:
     def test_load_and_search(self):
         self.load_both()
         grants = search_dns(self.s, "(objectClass=mailGrant)")
-        self.assertEqual(len(grants), 7, grants)
+        self.assertEqual(len(grants), 8, grants)
 
         # DN equality, with a differently spelled DN (distinguishedNameMatch).
         for spelling in ("uid=bob,ou=people,dc=example,dc=com",
@@ -206,7 +206,9 @@ class _FormatBase:
                          {dn("uid=support"), "cn=sales," + PEOPLE})
         self.assertEqual(search_dns(self.s, "(objectClass=mailGrant)",
                                     base="cn=sales," + PEOPLE) - {"cn=sales," + PEOPLE},
-                         {"cn=all-attributes,cn=sales," + PEOPLE})
+                         {"cn=all-attributes,cn=sales," + PEOPLE, "cn=invite-dave,cn=sales," + PEOPLE})
+        # An invitation not accepted yet (booleanMatch: any case of TRUE).
+        self.assertEqual(search_dns(self.s, "(mailGrantPending=TRUE)"), {"cn=invite-dave,cn=sales," + PEOPLE})
         # misc.schema alias lookups.
         self.assertEqual(search_dns(self.s, "(mailLocalAddress=HELP@example.com)"),
                          {dn("uid=support")})
@@ -280,7 +282,7 @@ class CnConfigFormat(_FormatBase, unittest.TestCase):
                             "(cn={*}mailgrant)", "olcAttributeTypes", "olcObjectClasses"],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout.count("olcAttributeTypes:"), 7, p.stdout)
+        self.assertEqual(p.stdout.count("olcAttributeTypes:"), 8, p.stdout)
         self.assertEqual(p.stdout.count("olcObjectClasses:"), 2, p.stdout)
 
 

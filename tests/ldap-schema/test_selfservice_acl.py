@@ -286,9 +286,11 @@ class _AclBase:
 
     def test_readers_editors_and_partial_admins_may_not(self):
         # bob and carol: editor (fixture); dave: lr through the loop groups; eve: admin on
-        # INBOX only; alice: admin with an end date (a window never counts here)
+        # INBOX only; alice: admin with an end date (a window never counts here), and an
+        # admin invitation she has not accepted (mailGrantPending gives nothing)
         self.give("eve-inbox", EVE, folder="INBOX")
         self.give("alice-until", ALICE, extra="mailGrantNotAfter: 20991231235959Z\n")
+        self.give("alice-invited", ALICE, extra="mailGrantPending: TRUE\n")
         self.give("alice-reader", ALICE, rights="reader")
         for who in ("bob", "carol", "dave", "eve", "alice"):
             with self.subTest(who=who):

@@ -104,6 +104,7 @@ struct SchemaConfig {
     std::string send = "mailGrantSend";
     std::string not_before = "mailGrantNotBefore";
     std::string not_after = "mailGrantNotAfter";
+    std::string pending = "mailGrantPending";  // TRUE = invited, not accepted: gives nothing
     // On a mailbox entry (mailSharedMailbox may carry it): TRUE/FALSE overrides
     // team_mailbox.sent_copy for that mailbox.
     std::string sent_copy = "mailSharedSentCopy";

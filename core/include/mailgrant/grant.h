@@ -17,7 +17,9 @@
 
 namespace mailgrant {
 
-enum class GrantState { Active, NotYetValid, Expired, Invalid };
+// Pending: an invitation (schema.pending TRUE) the grantee has not accepted; like the
+// states outside the window, it gives nothing in any component.
+enum class GrantState { Active, NotYetValid, Expired, Invalid, Pending };
 const char* to_string(GrantState state);
 
 struct Grant {
@@ -33,6 +35,7 @@ struct Grant {
     std::optional<std::time_t> not_before;
     std::optional<std::time_t> not_after;
     bool window_invalid = false;  // a validity value did not parse: the grant does not exist
+    bool pending = false;         // invited, not accepted (an unreadable value counts as pending)
     std::vector<std::string> problems;
 
     GrantState state_at(std::time_t now) const;

@@ -513,4 +513,39 @@ TEST_F(CoreIntegration, CliExplainUsesTheSameDecisions) {
     EXPECT_EQ(status, 3) << out;
 }
 
+// mailGrantPending through the real schema, directory and CLI: an invitation gives eve
+// nothing (folders, sending, the shared namespace) and `explain` names it pending; once
+// accepted (attribute removed) it gives what it says.
+TEST_F(CoreIntegration, PendingInvitationGivesNothingUntilAccepted) {
+    const std::string dn = "cn=invite-eve,uid=alice,ou=people,dc=example,dc=com";
+    ldapmodify("dn: " + dn +
+                   "\nobjectClass: mailGrant\ncn: invite-eve\nmailGrantee: uid=eve,ou=people,dc=example,dc=com\n"
+                   "mailGrantFolder: INBOX\nmailGrantRights: reader\nmailGrantSend: sendAs\nmailGrantPending: TRUE\n",
+               true);
+    struct Cleanup {  // the fixture is shared by every test of this binary
+        ~Cleanup() { ldapmodify("dn: cn=invite-eve,uid=alice,ou=people,dc=example,dc=com\nchangetype: delete\n"); }
+    } cleanup;
+    Decider live(directory, clock);
+    const auto rights = live.folder_rights("eve@example.com", "alice@example.com", "INBOX");
+    EXPECT_TRUE(rights.rights.empty());
+    ASSERT_FALSE(rights.not_applied.empty());
+    EXPECT_NE(rights.not_applied[0].find("pending"), std::string::npos) << rights.not_applied[0];
+    EXPECT_FALSE(live.sender("eve@example.com", "alice@example.com").allowed());
+    for (const auto& owner : live.sharing_with("eve@example.com"))
+        EXPECT_NE(owner.owner.primary_address(), "alice@example.com");
+
+    const std::string yaml = sandbox->dir + "/pending.yaml";
+    std::ofstream(yaml) << "ldap:\n  uris: [" << sandbox->uri << "]\n  base: " << sandbox->base
+                        << "\n  bind_dn: " << sandbox->rootdn << "\n  bind_password_file: " << sandbox->rootpw_file
+                        << "\n";
+    int status = -1;
+    std::string out = run(std::string(MAILGRANT_CLI) + " -c " + yaml + " explain eve@example.com alice@example.com --send", &status);
+    EXPECT_EQ(status, 1) << out;
+    EXPECT_NE(out.find("pending"), std::string::npos) << out;
+
+    ldapmodify("dn: " + dn + "\nchangetype: modify\ndelete: mailGrantPending\n");  // accepted
+    EXPECT_EQ(live.folder_rights("eve@example.com", "alice@example.com", "INBOX").rights.letters(), "lrs");
+    EXPECT_EQ(live.sender("eve@example.com", "alice@example.com").right, SenderRight::SendAs);
+}
+
 }  // namespace
