@@ -24,6 +24,8 @@
 #include "mailgrant/decision.h"
 #include "mailgrant/ldap_client.h"
 
+#include "run_command.h"
+
 using namespace mailgrant;
 
 namespace {
@@ -38,16 +40,7 @@ struct Sandbox {
 };
 Sandbox* sandbox = nullptr;
 
-std::string run(const std::string& command, int* status = nullptr) {
-    std::string out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
-    if (!pipe) return out;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, pipe.get())) out.append(buf, n);
-    const int rc = pclose(pipe.release());
-    if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    return out;
-}
+using mailgrant::testing::run;
 
 std::string person(const std::string& uid) {
     return "dn: uid=" + uid + ",ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: " + uid +
@@ -150,11 +143,12 @@ public:
     std::size_t entries_read = 0;
 };
 
-// A cold stack as one IMAP process or one policy daemon has it: connection, directory,
-// cache (empty), decider.
+// A cold stack as one IMAP process has it (dovecot-plugin/core_abi.cpp): connection,
+// directory, cache (empty; owners kept under their addresses inside users.base), decider.
 struct Stack {
     explicit Stack(Config c = service_config())
-        : config(std::move(c)), ldap(config), directory(config, ldap), cache(directory, config.cache, clock),
+        : config(std::move(c)), ldap(config), directory(config, ldap),
+          cache(directory, config.cache, clock, config.users_base()),
           decider(cache, clock) {}
     Config config;
     CountingSearcher ldap;

@@ -29,6 +29,8 @@
 #include "mailgrant/ldap_client.h"
 #include "mailgrant/warnings.h"
 
+#include "run_command.h"
+
 using namespace mailgrant;
 
 namespace {
@@ -44,16 +46,7 @@ struct Sandbox {
 };
 Sandbox* sandbox = nullptr;
 
-std::string run(const std::string& command, int* status = nullptr) {
-    std::string out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
-    if (!pipe) return out;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, pipe.get())) out.append(buf, n);
-    const int rc = pclose(pipe.release());
-    if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    return out;
-}
+using mailgrant::testing::run;
 
 class SlapdEnvironment : public ::testing::Environment {
 public:
