@@ -90,8 +90,8 @@ const std::vector<Verb>& verbs() {
          run_revoke},
         {"mailbox", "create, delete, rename and list shared (team) mailboxes",
          "usage: mailgrant [-c CONFIG] mailbox create ADDRESS --name NAME [--alias ADDR]...\n"
-         "                 [--grant WHO [--grant WHO2]... --rights ROLE [--send-as | --send-on-behalf]]\n"
-         "                 [--sent-copy yes|no] [--doveadm CMD] [write options]\n"
+         "                 [--grant WHO [--grant WHO2]... --rights ROLE [--send-as | --send-on-behalf]\n"
+         "                  | --owner-group GROUP] [--sent-copy yes|no] [--doveadm CMD] [write options]\n"
          "       mailgrant [-c CONFIG] mailbox delete ADDRESS [--force] [--doveadm CMD] [write options]\n"
          "       mailgrant [-c CONFIG] mailbox set ADDRESS [--name NAME] [--sent-copy yes|no|default]\n"
          "                 [write options]\n"
@@ -105,7 +105,9 @@ const std::vector<Verb>& verbs() {
          "...` when --doveadm CMD is given (exit 6 when that fails: the entry stays), else by the\n"
          "Dovecot plugin when the mailbox is first opened. --grant WHO (address, login, group\n"
          "name, $group or DN; repeatable) adds the first grant on every folder ('*') through\n"
-         "`grant`, checked before anything is written. --sent-copy sets schema.sent_copy (default:\n"
+         "`grant`, checked before anything is written. --owner-group GROUP is that first grant for\n"
+         "the team that owns the mailbox: the admin role on every folder, and send as it.\n"
+         "--sent-copy sets schema.sent_copy (default:\n"
          "team_mailbox.sent_copy).\n"
          "delete: refused while grants exist below the mailbox (they are listed) unless --force,\n"
          "which deletes them first; refused for anything but a shared mailbox (never a person).\n"

@@ -70,6 +70,7 @@ MailboxCommand parse_mailbox_command(const std::vector<std::string>& argv) {
         cmd.args = parse_args(rest, with_write_options({{"--name", true, false, ""},
                                                         {"--alias", true, true, ""},
                                                         {"--grant", true, true, ""},
+                                                        {"--owner-group", true, false, ""},
                                                         {"--rights", true, false, ""},
                                                         {"--role", true, false, ""},
                                                         {"--send-as", false, false, ""},
@@ -84,6 +85,19 @@ MailboxCommand parse_mailbox_command(const std::vector<std::string>& argv) {
         cmd.name = *name;
         cmd.aliases = cmd.args.values("--alias");
         cmd.grantees = cmd.args.values("--grant");
+        // --owner-group G: the team that owns the mailbox, i.e. one grant to group G with the
+        // admin role on every folder (re-sharing, "configure the mailbox") and sendAs.
+        const auto owner_group = cmd.args.value("--owner-group");
+        if (owner_group) {
+            for (const char* other : {"--grant", "--rights", "--role", "--send-as", "--send-on-behalf"})
+                if (cmd.args.has(other))
+                    throw UsageError(std::string("--owner-group is the first grant already (admin on every folder, "
+                                                 "send as): give it without ") + other);
+            std::string name = *owner_group;
+            if (!name.empty() && name[0] == '$') name.erase(0, 1);
+            if (name.empty()) throw UsageError("--owner-group needs a group name");
+            cmd.grantees = {"$" + name};
+        }
         if (cmd.aliases.size() > kMaxMailboxAliases)
             throw UsageError("at most " + std::to_string(kMaxMailboxAliases) + " aliases per command");
         if (cmd.grantees.size() > kMaxMailboxGrantees)
@@ -96,11 +110,15 @@ MailboxCommand parse_mailbox_command(const std::vector<std::string>& argv) {
             throw UsageError("give either --send-as or --send-on-behalf (sendAs already includes sending on behalf)");
         if (cmd.grantees.empty() && (rights || cmd.send_as || cmd.send_on_behalf))
             throw UsageError("--rights, --send-as and --send-on-behalf belong to the first grant: add --grant WHO");
-        if (!cmd.grantees.empty() && !rights && !cmd.send_as && !cmd.send_on_behalf)
+        if (!owner_group && !cmd.grantees.empty() && !rights && !cmd.send_as && !cmd.send_on_behalf)
             throw UsageError("--grant needs --rights ROLE (reader, editor, admin or letters) and/or --send-as / --send-on-behalf");
         if (rights) {
             if (cmd.args.has("--role") || is_role(*rights)) cmd.role = *rights;  // grant checks the name
             else cmd.letters = *rights;
+        }
+        if (owner_group) {  // the first grant: the admin role on every folder and sendAs
+            cmd.role = "admin";
+            cmd.send_as = true;
         }
         if (auto v = cmd.args.value("--sent-copy")) cmd.sent_copy = parse_sent_copy(*v, false);
         cmd.doveadm = cmd.args.value("--doveadm");

@@ -128,6 +128,16 @@ class Create(MailboxCase):
             self.assertEqual(self.send(login, "office@example.com"), "sendAs", login)
         self.assertEqual(self.rights("dave@example.com", "office@example.com", "INBOX"), "")
 
+    def test_create_with_owner_group(self):
+        rc, out, err = self.run_cli("mailbox", "create", "helpline@example.com", "--name", "Helpline",
+                                    "--owner-group", "support-team", *self.write)
+        self.assertEqual(rc, 0, err)
+        dn = "uid=helpline," + PEOPLE
+        self.assertEqual(self.grants_below(dn), ["support-team"])
+        for login in ("bob@example.com", "carol@example.com"):  # carol: nested group
+            self.assertEqual(self.rights(login, "helpline@example.com", "INBOX"), "lrswipkxtea", login)
+            self.assertEqual(self.send(login, "helpline@example.com"), "sendAs", login)
+
     def test_create_json_nests_the_grant(self):
         rc, out, err = self.run_cli("--json", "mailbox", "create", "desk@example.com", "--name", "Desk",
                                     "--grant", "bob", "--rights", "reader", *self.write)

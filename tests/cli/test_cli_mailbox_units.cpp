@@ -55,6 +55,9 @@ TEST(MailboxArgs, RefusalsSayWhy) {
         {{"create", "a@b", "--name", "S", "--doveadm", " "}, "--doveadm needs a command"},
         {{"create", "a@b", "--name", "S", "--doveadm", "doveadm", "--ldif"}, "--ldif writes nothing"},
         {{"create", "a@b", "--name", "S", "--force"}, "unknown option '--force'"},
+        {{"create", "a@b", "--name", "S", "--owner-group", "t", "--grant", "b"}, "give it without --grant"},
+        {{"create", "a@b", "--name", "S", "--owner-group", "t", "--rights", "reader"}, "give it without --rights"},
+        {{"create", "a@b", "--name", "S", "--owner-group", "$"}, "--owner-group needs a group name"},
         {{"delete"}, "mailbox delete takes one ADDRESS"},
         {{"delete", "a@b", "--name", "X"}, "unknown option '--name'"},
         {{"set", "a@b"}, "needs --name and/or --sent-copy"},
@@ -92,6 +95,17 @@ TEST(MailboxArgs, CreateTakesEverything) {
     EXPECT_EQ(c.doveadm, "doveadm -c /x");
     EXPECT_TRUE(c.args.has("--sasl-external"));
     EXPECT_FALSE(c.ldif);
+}
+
+TEST(MailboxArgs, OwnerGroupIsAnAdminGrantWithSendAs) {
+    for (const char* given : {"support-team", "$support-team"}) {
+        const auto c = parse_mailbox_command({"create", "sales@example.com", "--name", "Sales", "--owner-group", given});
+        EXPECT_EQ(c.grantees, (std::vector<std::string>{"$support-team"})) << given;
+        EXPECT_EQ(c.role, std::optional<std::string>("admin"));
+        EXPECT_FALSE(c.letters);
+        EXPECT_TRUE(c.send_as);
+        EXPECT_FALSE(c.send_on_behalf);
+    }
 }
 
 TEST(MailboxArgs, RightsAreRoleOrLetters) {
