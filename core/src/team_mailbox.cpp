@@ -14,10 +14,12 @@ std::vector<SpecialFolder> team_special_folders(const TeamMailboxConfig& config)
     const std::pair<const std::string*, const char*> named[] = {
         {&config.drafts, "\\Drafts"}, {&config.sent, "\\Sent"}, {&config.trash, "\\Trash"}, {&config.junk, "\\Junk"}};
     std::vector<SpecialFolder> out;
-    for (const auto& [name, flag] : named) {
-        auto same = std::find_if(out.begin(), out.end(), [&](const SpecialFolder& f) { return f.name == *name; });
+    for (const auto& entry : named) {  // not a structured binding: C++17 lambdas cannot capture one (clang)
+        const std::string& name = *entry.first;
+        const char* flag = entry.second;
+        auto same = std::find_if(out.begin(), out.end(), [&](const SpecialFolder& f) { return f.name == name; });
         if (same == out.end())
-            out.push_back({*name, flag});
+            out.push_back({name, flag});
         else
             same->special_use += std::string(" ") + flag;
     }
