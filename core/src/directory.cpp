@@ -127,25 +127,30 @@ std::vector<GroupMembership> walk_nested(const std::string& start_dn, int max_de
     return found;
 }
 
+// The groups naming one of `frontier` (the next level of a nested-group walk), in
+// searches of up to kDnsPerFilter member filters each.
+std::vector<GroupStep> LdapDirectory::group_level(const std::vector<GroupMembership>& frontier) {
+    const auto& member_attrs = config_.groups.member_attributes;
+    std::vector<GroupStep> steps;
+    for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
+        std::vector<std::string> filters;
+        const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
+        for (std::size_t i = start; i < end; ++i)
+            filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
+        // With one DN in the filter the path is known; fetch member lists only to tell
+        // several candidates apart ("1.1" = no attributes, RFC 4511).
+        SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
+                              end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
+        for (const auto& entry : ldap_.search(request))
+            steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, start, end)});
+    }
+    return steps;
+}
+
 // Level 1 = groups naming the user, level n+1 = groups naming a level-n group.
 std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& user_dn) {
-    const auto& member_attrs = config_.groups.member_attributes;
-    return walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
-        std::vector<GroupStep> steps;
-        for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
-            std::vector<std::string> filters;
-            const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
-            for (std::size_t i = start; i < end; ++i)
-                filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
-            // With one DN in the filter the path is known; fetch member lists only to tell
-            // several candidates apart ("1.1" = no attributes, RFC 4511).
-            SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
-                                  end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
-            for (const auto& entry : ldap_.search(request))
-                steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, start, end)});
-        }
-        return steps;
-    });
+    return walk_nested(user_dn, config_.groups.max_depth,
+                       [&](const std::vector<GroupMembership>& frontier) { return group_level(frontier); });
 }
 
 // memberOf overlay: the user's entry lists its direct groups; nested groups are found by
@@ -292,21 +297,9 @@ GroupsAndGrants LdapDirectory::groups_and_grants(const std::string& user_dn, con
         if (!first_level)
             for (const auto& g : frontier) known.push_back(g.dn);
         first_level = false;
+        // Too many for one filter: this level as groups_by_search does it, the grants after the walk.
+        if (frontier.size() > kDnsPerFilter || known.size() > kGranteesPerFilter) return group_level(frontier);
         std::vector<GroupStep> steps;
-        if (frontier.size() > kDnsPerFilter || known.size() > kGranteesPerFilter) {
-            // Too many for one filter: this level as groups_by_search does it, the grants after the walk.
-            for (std::size_t start = 0; start < frontier.size(); start += kDnsPerFilter) {
-                const std::size_t end = std::min(frontier.size(), start + kDnsPerFilter);
-                std::vector<std::string> filters;
-                for (std::size_t i = start; i < end; ++i)
-                    filters.push_back(fill_filter(config_.groups.member_filter, frontier[i].dn));
-                SearchRequest request{config_.groups_base(), SearchScope::Subtree, any_of(filters),
-                                      end - start == 1 ? std::vector<std::string>{"1.1"} : member_attrs};
-                for (const auto& entry : ldap_.search(request))
-                    steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, start, end)});
-            }
-            return steps;
-        }
         // The next level's groups and the grants naming anyone found so far, in one search.
         std::vector<std::string> filters;
         for (const auto& f : frontier) filters.push_back(fill_filter(config_.groups.member_filter, f.dn));

@@ -145,6 +145,7 @@ public:
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
+    std::vector<GroupStep> group_level(const std::vector<GroupMembership>& frontier);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);
     // (objectClass=mailGrant) and one of `grantees`, below `mailbox_dn` when not empty.
     std::string grant_filter(const std::vector<std::string>& grantees, const std::string& mailbox_dn) const;
