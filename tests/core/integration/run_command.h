@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 
 namespace mailgrant::testing {
@@ -20,6 +22,17 @@ inline std::string run(const std::string& command, int* status = nullptr) {
     const int rc = pclose(pipe.release());
     if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     return out;
+}
+
+// The KEY=VALUE lines a command printed (the slapd harness's `start`: LDAP_URI, ...).
+inline std::map<std::string, std::string> key_values(const std::string& out) {
+    std::map<std::string, std::string> values;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+        const auto eq = line.find('=');
+        if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return values;
 }
 
 }  // namespace mailgrant::testing

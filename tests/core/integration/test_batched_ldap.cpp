@@ -90,15 +90,10 @@ public:
                                         "/limits.conf",
                                     &status);
         ASSERT_EQ(status, 0) << out;
-        std::istringstream lines(out);
-        for (std::string line; std::getline(lines, line);) {
-            const auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-            if (key == "LDAP_URI") sandbox->uri = value;
-            if (key == "LDAP_BASE") sandbox->base = value;
-            if (key == "LDAP_ROOTDN") sandbox->rootdn = value;
-        }
+        auto started = mailgrant::testing::key_values(out);
+        sandbox->uri = started["LDAP_URI"];
+        sandbox->base = started["LDAP_BASE"];
+        sandbox->rootdn = started["LDAP_ROOTDN"];
         ASSERT_FALSE(sandbox->uri.empty()) << out;
         std::ofstream(sandbox->dir + "/bulk.ldif") << bulk_ldif();
         const std::string add = run("ldapadd -x -H " + sandbox->uri + " -D '" + sandbox->rootdn + "' -y " +

@@ -63,15 +63,10 @@ public:
                                         " --ldif " + MAILGRANT_FIXTURES + "/org.ldif",
                                     &status);
         ASSERT_EQ(status, 0) << out;
-        std::istringstream lines(out);
-        for (std::string line; std::getline(lines, line);) {
-            const auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-            if (key == "LDAP_URI") sandbox->uri = value;
-            if (key == "LDAP_BASE") sandbox->base = value;
-            if (key == "LDAP_ROOTDN") sandbox->rootdn = value;
-        }
+        auto started = mailgrant::testing::key_values(out);
+        sandbox->uri = started["LDAP_URI"];
+        sandbox->base = started["LDAP_BASE"];
+        sandbox->rootdn = started["LDAP_ROOTDN"];
         sandbox->rootpw_file = sandbox->dir + "/rootpw";
         std::ifstream pidfile(sandbox->dir + "/slapd.pid");
         pidfile >> sandbox->pid;

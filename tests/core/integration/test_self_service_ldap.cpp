@@ -66,13 +66,9 @@ public:
                                         "/org.ldif --ldif " + sandbox->dir + "/service.ldif",
                                     &status);
         ASSERT_EQ(status, 0) << out;
-        std::istringstream lines(out);
-        for (std::string line; std::getline(lines, line);) {
-            const auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            if (line.substr(0, eq) == "LDAP_URI") sandbox->uri = line.substr(eq + 1);
-            if (line.substr(0, eq) == "LDAP_ROOTDN") sandbox->rootdn = line.substr(eq + 1);
-        }
+        auto started = mailgrant::testing::key_values(out);
+        sandbox->uri = started["LDAP_URI"];
+        sandbox->rootdn = started["LDAP_ROOTDN"];
         sandbox->rootpw_file = sandbox->dir + "/rootpw";
         ASSERT_FALSE(sandbox->uri.empty()) << out;
     }
