@@ -18,6 +18,7 @@
 #include "mailgrant/gentime.h"
 #include "mailgrant/warnings.h"
 #include "server.h"
+#include "service_notify.h"
 
 namespace {
 
@@ -168,7 +169,12 @@ int main(int argc, char** argv) {
             milter->start([&server] { return server.engine(); }, &stats, [&server] { server.request_stop(); });
             log("milter on " + milter->address());
         }
+        // Every socket is open and root is dropped: a Type=notify start may return now.
+        if (mailgrant::policy::notify_ready("serving " + config.policy.listen +
+                                            (milter ? " and the milter on " + milter->address() : std::string())))
+            log("told systemd: ready");
         const int rc = server.run();
+        mailgrant::policy::notify_stopping();
         if (milter) milter->stop();
         log("stopped");
         return rc;

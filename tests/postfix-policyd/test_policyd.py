@@ -486,6 +486,50 @@ class PolicydTest(unittest.TestCase):
         self.assertEqual(c.ask("carol@example.com", "support@example.com"), "DUNNO")
         self.assertEqual(d.metrics()["ldap_errors_total"], 0)
 
+    def test_systemd_is_told_ready_once_serving_and_stopping_at_the_end(self):
+        """Issue 15: the unit is Type=notify. READY=1 (with a STATUS line) reaches
+        NOTIFY_SOCKET only once the policy socket accepts and root is dropped; STOPPING=1
+        on SIGTERM. A stand-in for systemd's notify socket: a unix datagram socket."""
+        d = self.daemon()
+        d.write_config()
+        os.chmod(d.workdir, 0o755)
+        notify_path = os.path.join(d.workdir, "notify")
+        sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sink.bind(notify_path)
+        os.chmod(notify_path, 0o777)  # the daemon is nobody by then, as under systemd
+        sink.settimeout(10)
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+        d.log = open(d.log_path, "w")
+        d.proc = subprocess.Popen([POLICYD, "-c", d.config_path], stdout=d.log, stderr=subprocess.STDOUT, env=env)
+        try:
+            message = sink.recv(4096).decode()
+            self.assertIn("READY=1", message.splitlines())
+            self.assertIn("STATUS=serving " + d.address, message)
+            # By READY the socket accepts and the daemon is no longer root.
+            d.client().close()
+            with open("/proc/%d/status" % d.proc.pid) as f:
+                uid_line = [line for line in f if line.startswith("Uid:")][0]
+            self.assertEqual(set(uid_line.split()[1:]), {str(pwd.getpwnam("nobody").pw_uid)})
+            self.assertTrue(d.logged("told systemd: ready"))
+            d.proc.terminate()
+            self.assertEqual(sink.recv(4096).decode(), "STOPPING=1")
+            self.assertEqual(d.proc.wait(timeout=10), 0)
+        finally:
+            sink.close()
+
+    def test_empty_password_file_stops_the_daemon_with_a_clear_message(self):
+        """Issue 15: the packages create /etc/mailgrant/ldap.secret empty; until the admin
+        fills it the daemon refuses to start (exit 1, systemd never hears READY)."""
+        d = self.daemon()
+        d.write_config()
+        with open(d.secret_path, "w"):
+            pass
+        d.write_config = lambda: None  # keep the empty file
+        code, log = d.run_to_exit()
+        self.assertEqual(code, 1)
+        self.assertIn("password file is empty (ldap.bind_password_file)", log)
+        self.assertIn(d.secret_path, log)
+
     def test_bad_config_fails_with_the_key_named(self):
         d = self.daemon(defer_text="5.0.0 no")
         d.write_config()
