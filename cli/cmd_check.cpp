@@ -1,7 +1,8 @@
 // cmd_check.cpp -- `mailgrant check [--doveadm CMD | --no-doveadm]`: lints every grant in the directory
 // for cron or CI. Findings: grant values that do not parse (unknown roles, bad rights
 // letters, bad send values or times), grantee DNs that do not exist or are neither person
-// nor group, expired grants still present, grants below entries without a mail address,
+// nor group, expired grants still present, invitations (pending grants) past
+// invitations.expire_after, grants below entries without a mail address,
 // group membership cycles, and -- only where doveadm runs -- folder patterns that match
 // none of the owner's folders nor anything below one. Exit 1 when anything is found. Entries the core leaves out
 // while reading (over a size limit, or unreadable as a grant: see warnings.h) are findings
@@ -22,6 +23,7 @@
 #include "grant_spec.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/folder_pattern.h"
+#include "mailgrant/invitation.h"
 #include "mailgrant/warnings.h"
 #include "verbs.h"
 
@@ -173,6 +175,12 @@ int run_check(Invocation& inv) {
         }
         if (g.state_at(ctx.now()) == GrantState::Expired)
             findings.push_back({"expired", g.dn, "expired on " + format_time_human(*g.not_after) + " and still present (revoke it)"});
+        // An invitation nobody can accept any more (invitation.h) only clutters the grantee's list.
+        const Invitation invitation = invitation_of(g, ctx.now(), ctx.config().invitations);
+        if (invitation.state == InvitationState::Expired || invitation.state == InvitationState::AgeUnknown)
+            findings.push_back({invitation.state == InvitationState::Expired ? "invitation-expired" : "invitation-age-unknown",
+                                g.dn, invitation.describe() + " and still present (mailgrant decline OWNER GRANTEE --grant " +
+                                          g.name + ")"});
         const Principal& owner = ctx.describe(g.owner_dn);
         if (owner.kind != Principal::Kind::Person) {
             findings.push_back({"owner-without-address", g.dn,

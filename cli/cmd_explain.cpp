@@ -2,7 +2,10 @@
 // its reasons, straight from mailgrant::Decider -- the same code the Dovecot plugin and
 // the policy daemon run, so explain can never disagree with them. A supervisor
 // (--as-supervisor, cli.supervisor) may ask only about their subordinates' mailboxes.
+#include <algorithm>
+
 #include "mailgrant/decision.h"
+#include "mailgrant/invitation.h"
 #include "supervisor.h"
 #include "verbs.h"
 
@@ -20,6 +23,23 @@ Json path_json(const GrantPath& p) {
     return j;
 }
 
+// The core names a pending grant "grant 'NAME' is pending (...)"; whether its invitation
+// can still be accepted is the core's answer too (invitation.h), given here in its place.
+void describe_invitations(Context& ctx, const std::string& mailbox_dn, std::vector<std::string>& notes) {
+    const std::string pending = std::string("' is ") + to_string(GrantState::Pending);
+    const auto is_pending_note = [&](const std::string& note) {
+        return note.size() > pending.size() && note.compare(note.size() - pending.size(), pending.size(), pending) == 0;
+    };
+    if (mailbox_dn.empty() || std::none_of(notes.begin(), notes.end(), is_pending_note)) return;
+    const auto grants = ctx.directory().grants_of(mailbox_dn);
+    for (auto& note : notes) {
+        if (!is_pending_note(note)) continue;
+        for (const auto& g : grants)
+            if (g.pending && note == "grant '" + g.name + pending)
+                note = "grant '" + g.name + "' is " + invitation_of(g, ctx.now(), ctx.config().invitations).describe();
+    }
+}
+
 }  // namespace
 
 int run_explain(Invocation& inv) {
@@ -32,7 +52,8 @@ int run_explain(Invocation& inv) {
     if (scope.active()) scope.require(inv.ctx.resolve_mailbox(pos[1]).dn, pos[1]);
     Decider& decider = inv.ctx.decider();
     if (send) {
-        const auto d = decider.sender(pos[0], pos[1]);
+        auto d = decider.sender(pos[0], pos[1]);
+        describe_invitations(inv.ctx, d.mailbox_dn, d.not_applied);
         if (inv.json) {
             Json j = Json::object();
             j.set("login", pos[0]);
@@ -50,7 +71,9 @@ int run_explain(Invocation& inv) {
         }
         return d.allowed() ? kExitOk : kExitNo;
     }
-    const auto d = decider.folder_rights(pos[0], pos[1], pos[2]);
+    auto d = decider.folder_rights(pos[0], pos[1], pos[2]);
+    if (!d.not_applied.empty())
+        if (const auto mailbox = inv.ctx.directory().find_mailbox(pos[1])) describe_invitations(inv.ctx, mailbox->dn, d.not_applied);
     if (inv.json) {
         Json j = Json::object();
         j.set("login", pos[0]);

@@ -6,13 +6,17 @@
 // grantee given. Everything that could never work is refused before any write (unknown
 // mailbox or grantee, bad rights, a window that ends before it starts or already ended, a
 // grant that grants nothing). --ldif prints the changes instead; --notify mails the
-// grantee(s) afterwards.
+// grantee(s) afterwards. --invite creates the grant as an invitation (schema.pending TRUE:
+// it gives nothing until `mailgrant accept` or the grantee accepts it), always as a new
+// entry: an invitation never extends, nor is extended into, a grant already in force.
 #include <algorithm>
 #include <set>
 
+#include "cmd_invite.h"
 #include "grant_spec.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/grant_edit.h"
+#include "mailgrant/invitation.h"
 #include "notify.h"
 #include "verbs.h"
 
@@ -88,6 +92,7 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
                                                 {"--name", true, false, ""},
                                                 {"--description", true, false, ""},
                                                 {"--notify", false, false, ""},
+                                                {"--invite", false, false, ""},
                                                 {"--notify-from", true, false, ""},
                                                 {"--smtp", true, false, ""},
                                                 {"--sendmail", true, false, ""}})
@@ -100,6 +105,7 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
         throw UsageError("give either --send-as or --send-on-behalf (sendAs already includes sending on behalf)");
     const bool ldif = args.has("--ldif");
     const bool notify = args.has("--notify");
+    const bool invite = args.has("--invite");
     if (notify && ldif) throw UsageError("--notify needs the grant to be written; it cannot be used with --ldif");
     if (args.has("--smtp") && args.has("--sendmail")) throw UsageError("give either --smtp or --sendmail");
 
@@ -152,11 +158,17 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
         step.kind = Step::Kind::Create;
         step.grantees = who;
         step.change = grant_add_change(s, schema);
+        if (invite) step.change.attributes.emplace_back(schema.pending, "TRUE");
         step.grant_dn = step.change.dn;
         step.result = grant_from_change(step.change, schema);
         step.note = note;
         steps.push_back(step);
     };
+    // A pending invitation is never extended by an ordinary grant (the new access would
+    // wait for an acceptance nobody asked for), and --invite never extends anything.
+    std::vector<Grant> extendable;
+    for (const auto& g : existing)
+        if (!g.pending) extendable.push_back(g);
     if (auto name = args.value("--name")) {
         if (taken.count(ascii_lower(*name)))
             throw Refusal("mailbox " + mailbox.primary_address() + " already has a grant named '" + *name +
@@ -172,7 +184,7 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
             req.send_on_behalf = spec.send_on_behalf;
             req.not_before = spec.not_before;
             req.not_after = spec.not_after;
-            const ExtensionPlan plan = plan_extension(existing, req, schema);
+            const ExtensionPlan plan = invite ? ExtensionPlan{} : plan_extension(extendable, req, schema);
             if (!plan.target) {
                 const std::string base = default_name(grantee);
                 std::string name = base;
@@ -262,6 +274,8 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
             n.not_before = s.result.not_before;
             n.not_after = s.result.not_after;
             n.date = ctx.now();
+            n.invitation = s.result.pending;
+            n.invitation_expires = invitation_of(s.result, ctx.now(), ctx.config().invitations).expires;
             n.message_id_host = at == std::string::npos ? "localhost" : owner.substr(at + 1);
             try {
                 const std::string message = compose_notice(n);
@@ -311,6 +325,10 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
                     << "  rights:   " << grant_rights_label(g) << "\n"
                     << "  send:     " << grant_send_label(g) << "\n"
                     << "  valid:    " << grant_window_label(g) << "\n";
+            if (g.pending)
+                inv.out << "  state:    " << grant_state_label(g, ctx.now(), ctx.config().invitations)
+                        << ": gives nothing until accepted (mailgrant accept " << mailbox.primary_address() << " "
+                        << s.grantees.front().display << " --grant " << g.name << ")\n";
             if (!s.note.empty()) inv.out << "  note:     " << s.note << "\n";
             if (s.kind != Step::Kind::Create && !spec.description.empty())
                 inv.out << "  note:     --description is set on new grants only; this one keeps its own\n";

@@ -1,10 +1,12 @@
 // cmd_list.cpp -- `mailgrant list [MAILBOX | --grantee GRANTEE] [--expand]`: the grants
-// with their state right now (active, not yet valid, expired, invalid), all of them, those
+// with their state right now (active, not yet valid, expired, invalid, or a pending
+// invitation and whether it can still be accepted: cmd_invite.h), all of them, those
 // of one mailbox, or those that reach one user (directly or through groups);
 // --expand lists the people behind group grantees. A supervisor (--as-supervisor,
 // cli.supervisor) sees only the grants on their subordinates' mailboxes (supervisor.h).
 #include <algorithm>
 
+#include "cmd_invite.h"
 #include "mailgrant/dn.h"
 #include "supervisor.h"
 #include "verbs.h"
@@ -104,7 +106,7 @@ int run_list(Invocation& inv) {
                                      grant_rights_label(g),
                                      grant_send_label(g),
                                      grant_window_label(g),
-                                     to_string(g.state_at(ctx.now()))};
+                                     grant_state_label(g, ctx.now(), ctx.config().invitations)};
         if (args.has("--grantee")) {
             const auto via = via_of(g);
             row.push_back(via.empty() ? "direct" : join(via, "; "));

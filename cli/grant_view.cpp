@@ -1,5 +1,6 @@
 // grant_view.cpp -- how one grant is shown in tables and JSON, the same in every verb.
 #include "grant_spec.h"
+#include "mailgrant/invitation.h"
 #include "mailgrant/rights.h"
 #include "verbs.h"
 
@@ -56,6 +57,19 @@ Json grant_json(const Grant& grant, Context& ctx) {
     j.set("not_before", grant.not_before ? Json(format_time_iso(*grant.not_before)) : Json());
     j.set("not_after", grant.not_after ? Json(format_time_iso(*grant.not_after)) : Json());
     j.set("state", to_string(grant.state_at(ctx.now())));
+    const Invitation invitation = invitation_of(grant, ctx.now(), ctx.config().invitations);
+    if (invitation.state == InvitationState::NotPending) {
+        j.set("invitation", Json());
+    } else {
+        Json ij = Json::object();
+        ij.set("state", invitation.state == InvitationState::Open      ? "open"
+                        : invitation.state == InvitationState::Expired ? "expired"
+                                                                       : "age-unknown");
+        ij.set("sent", invitation.sent ? Json(format_time_iso(*invitation.sent)) : Json());
+        ij.set("expires", invitation.expires ? Json(format_time_iso(*invitation.expires)) : Json());
+        ij.set("text", invitation.describe());
+        j.set("invitation", ij);
+    }
     j.set("problems", Json::strings(grant.problems));
     return j;
 }

@@ -19,7 +19,7 @@ const char* kExitCodes =
     "     mailbox create: the entry was written, its folders could not be created\n";
 
 const char* kWriteOptions =
-    "Write options (grant, revoke, mailbox):\n"
+    "Write options (grant, revoke, mailbox, accept, decline):\n"
     "  --ldif                      print the change as LDIF instead of applying it\n"
     "  --bind-dn DN                bind as DN for the write (default: ldap.bind_dn)\n"
     "  --bind-password-file FILE   its password, first line (default: ldap.bind_password_file)\n"
@@ -62,6 +62,10 @@ const std::vector<Verb>& verbs() {
          "  --smtp HOST:PORT   send the notice by SMTP (default: the command in cli.sendmail,\n"
          "                     /usr/sbin/sendmail -t -i)\n"
          "  --sendmail CMD     sendmail command to use\n"
+         "  --invite           create the grant as an invitation (mailGrantPending: TRUE): it\n"
+         "                     gives nothing until accepted (mailgrant accept) and can be\n"
+         "                     accepted for invitations.expire_after (default 14d); always a\n"
+         "                     new grant, never an extension\n"
          "\n"
          "Refused (exit 4) when the grant could never work: unknown mailbox or grantee,\n"
          "grantee is the mailbox itself or a shared mailbox, bad role or rights letters,\n"
@@ -88,6 +92,24 @@ const std::vector<Verb>& verbs() {
          "A grant left granting nothing is deleted. A part cannot be taken out of a grant\n"
          "shared with other grantees (it would go for them too): that is refused (exit 4).\n",
          run_revoke},
+        {"accept", "accept a pending invitation (grant --invite) for its grantee",
+         "usage: mailgrant [-c CONFIG] accept OWNER GRANTEE [--grant NAME] [write options]\n"
+         "\n"
+         "Removes mailGrantPending from OWNER's pending grants naming GRANTEE (only the one\n"
+         "named NAME with --grant): from then on they give what they say. Refused (exit 4),\n"
+         "nothing changed, when no pending invitation matches (an accepted grant is never\n"
+         "touched), when one is older than invitations.expire_after (counted from the grant\n"
+         "entry's createTimestamp; decline it and invite again), or when one also names\n"
+         "other grantees and --grant does not name it.\n",
+         run_accept},
+        {"decline", "decline (delete) a pending invitation for its grantee",
+         "usage: mailgrant [-c CONFIG] decline OWNER GRANTEE [--grant NAME] [write options]\n"
+         "\n"
+         "Deletes OWNER's pending grants naming GRANTEE (only NAME with --grant); an\n"
+         "invitation that also names other grantees loses only GRANTEE. Expired invitations\n"
+         "can be declined. An accepted grant is never touched (that is revoke); refused\n"
+         "(exit 4) when no pending invitation matches.\n",
+         run_decline},
         {"mailbox", "create, delete, rename and list shared (team) mailboxes",
          "usage: mailgrant [-c CONFIG] mailbox create ADDRESS --name NAME [--alias ADDR]...\n"
          "                 [--grant WHO [--grant WHO2]... --rights ROLE [--send-as | --send-on-behalf]\n"
@@ -225,7 +247,8 @@ std::string main_usage() {
 std::string verb_help(const Verb& verb) {
     std::string out = verb.help;
     out += "\n" + config_option() + "  --json              machine-readable output\n";
-    if (std::string(verb.name) == "grant" || std::string(verb.name) == "revoke" || std::string(verb.name) == "mailbox")
+    const std::string name = verb.name;
+    if (name == "grant" || name == "revoke" || name == "mailbox" || name == "accept" || name == "decline")
         out += std::string("\n") + kWriteOptions;
     out += std::string("\n") + kExitCodes;
     return out;

@@ -62,6 +62,7 @@ std::string header_safe(const std::string& v) {
 }  // namespace
 
 std::string notice_subject(const Notice& n) {
+    if (n.invitation) return "Invitation: " + n.owner + " wants to share with you";
     if (!n.folders.empty()) return n.owner + " shared " + folder_list(n.folders) + " with you";
     if (n.send_as) return "You may now send as " + n.owner;
     return "You may now send on behalf of " + n.owner;
@@ -79,8 +80,13 @@ std::string compose_notice(const Notice& n) {
     m += "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n";
 
     m += "Hello,\n\n";
-    m += (n.owner_is_shared ? "The shared mailbox " : "The mailbox ") + n.owner + " has been shared with you";
+    m += (n.owner_is_shared ? "The shared mailbox " : "The mailbox ") + n.owner +
+         (n.invitation ? " is offered to you" : " has been shared with you");
     m += n.granted_by_group.empty() ? ".\n\n" : " (through the group " + n.granted_by_group + ").\n\n";
+    if (n.invitation)
+        m += "This is an invitation waiting to be accepted: nothing below works until it is\n"
+             "accepted (ask your mail administrator)" +
+             (n.invitation_expires ? ", before " + format_time_human(*n.invitation_expires) : std::string()) + ".\n\n";
     if (!n.folders.empty()) {
         m += "  Folders:  " + folder_list(n.folders) + "\n";
         m += "  Access:   " + rights_words(n.role, n.rights) + "\n";

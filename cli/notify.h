@@ -27,6 +27,9 @@ struct Notice {
     std::optional<std::time_t> not_after;
     std::time_t date = 0;          // Date: header
     std::string message_id_host = "localhost";
+    // grant --invite: the grant waits for the grantee's acceptance (issue 13)
+    bool invitation = false;
+    std::optional<std::time_t> invitation_expires;  // empty = never
 };
 
 std::string notice_subject(const Notice& n);

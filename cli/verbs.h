@@ -43,6 +43,8 @@ int run_explain(Invocation& inv);
 int run_check(Invocation& inv);
 int run_report(Invocation& inv);
 int run_audit(Invocation& inv);
+int run_accept(Invocation& inv);   // cmd_invite.cpp (issue 13)
+int run_decline(Invocation& inv);
 
 // Write options shared by grant and revoke.
 std::vector<OptionSpec> write_option_specs();

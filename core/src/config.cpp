@@ -205,7 +205,11 @@ void read_ldap(Section s, LdapConfig& c) {
     s.integer("network_timeout_ms", c.network_timeout_ms, 10, 600000);
     s.integer("operation_timeout_ms", c.operation_timeout_ms, 10, 600000);
     s.integer("size_limit", c.size_limit, 1, 1000000);
+    s.integer("server_holddown_s", c.server_holddown_s, 0, 86400);
+    s.string("server_state_file", c.server_state_file);
     s.reject_unknown();
+    if (!c.server_state_file.empty() && c.server_state_file.front() != '/')
+        s.fail(s.raw("server_state_file"), s.dotted("server_state_file"), "must be an absolute path (or '' for none)");
 
     if (c.base.empty()) s.fail(s.raw("base"), s.dotted("base"), "is required (the search base, e.g. dc=example,dc=com)");
     if (c.uris.empty()) s.fail(s.raw("uris"), s.dotted("uris"), "needs at least one URI");
@@ -424,6 +428,27 @@ void read_team_mailbox(Section s, TeamMailboxConfig& c) {
         s.fail(s.raw("base"), s.dotted("base"), "must be a DN (ou=shared,dc=example,dc=com)");
 }
 
+// invitations.expire_after: a duration as Postfix writes its time values ("14d", "12h",
+// "90m", "30s", "2w"); a bare number is days (as Postfix's maximal_queue_lifetime), 0 =
+// never. Seconds exist so a site (and a test) can use short invitations.
+void read_invitations(Section s, InvitationsConfig& c) {
+    constexpr long long kMaxSeconds = 3650LL * 86400;  // ten years: anything longer is a typo for "never" (0)
+    s.with("expire_after", [&](const YAML::Node& v, const std::string& name) {
+        const std::string text = v.IsScalar() ? v.Scalar() : std::string();
+        const std::size_t digits = text.find_first_not_of("0123456789");
+        const std::string number = text.substr(0, digits);
+        const std::string unit = digits == std::string::npos ? "d" : text.substr(digits);
+        static const std::map<std::string, long long> kUnits{{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800}};
+        const auto factor = kUnits.find(unit);
+        if (number.empty() || number.size() > 7 || factor == kUnits.end())
+            s.fail(v, name, "expected a duration such as 14d, 36h, 90m, 30s or 2w (0 = never expires)");
+        const long long seconds = std::stoll(number) * factor->second;
+        if (seconds > kMaxSeconds) s.fail(v, name, "must be at most 3650d (0 = never expires)");
+        c.expire_after_s = seconds;
+    });
+    s.reject_unknown();
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& name) {
@@ -449,6 +474,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_cli(top.child("cli"), config.cli);
         read_self_service(top.child("self_service"), config.self_service);
         read_team_mailbox(top.child("team_mailbox"), config.team_mailbox);
+        read_invitations(top.child("invitations"), config.invitations);
         top.reject_unknown();
     } catch (const YAML::Exception& e) {  // e.g. bad conversions
         throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

@@ -9,6 +9,11 @@
 
 namespace mailgrant {
 
+namespace {
+// RFC 4512 operational attribute: when the server added the entry (an invitation's age).
+const char* const kCreateTimestamp = "createTimestamp";
+}  // namespace
+
 const char* to_string(GrantState state) {
     switch (state) {
         case GrantState::Active: return "active";
@@ -35,7 +40,7 @@ std::optional<std::string> Grant::matching_folder(const std::string& folder) con
 }
 
 std::vector<std::string> grant_attributes(const SchemaConfig& s) {
-    return {s.grant_name, s.grantee, s.folder, s.rights, s.send, s.not_before, s.not_after, s.pending};
+    return {s.grant_name, s.grantee, s.folder, s.rights, s.send, s.not_before, s.not_after, s.pending, kCreateTimestamp};
 }
 
 namespace {
@@ -86,6 +91,8 @@ Grant grant_from_entry(const LdapEntry& entry, const SchemaConfig& schema) {
             grant.problems.push_back(schema.pending + ": '" + values.front().substr(0, 64) +
                                      "' is not TRUE or FALSE (read as pending)");
     }
+    if (const auto& values = entry.values(kCreateTimestamp); !values.empty())
+        grant.created = parse_generalized_time(values.front());
     grant.not_before = read_time(entry, schema.not_before, grant);
     grant.not_after = read_time(entry, schema.not_after, grant);
     if (grant.not_before && grant.not_after && *grant.not_after < *grant.not_before)

@@ -157,6 +157,8 @@ std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
             const bool connection_broken =
                 e.kind() == LdapErrorKind::Unavailable || e.kind() == LdapErrorKind::Timeout;
             if (connection_broken) {  // state of the session is unknown: start afresh next time
+                // A timeout: the following sessions of the host try this server last.
+                if (e.kind() == LdapErrorKind::Timeout) note_server_failed(config_, session_.uri());
                 session_.close();
             }
             // A dropped idle connection (server restart, idle timeout) is normal: retry once,

@@ -3,10 +3,27 @@
 
 #include <ldap.h>
 
+#include <atomic>
 #include <utility>
+
+#include "mailgrant/server_health.h"
 
 namespace mailgrant {
 namespace {
+
+struct OpenCounters {
+    std::atomic<unsigned long long> opens{0}, attempts{0}, failures{0}, held_down{0}, probes{0};
+};
+OpenCounters& counters() {
+    static OpenCounters c;
+    return c;
+}
+
+// Timed out, refused, unreachable, TLS handshake failed: the server, not the request.
+bool server_failed(int code) {
+    const LdapErrorKind kind = classify_ldap_code(code);
+    return kind == LdapErrorKind::Timeout || kind == LdapErrorKind::Unavailable;
+}
 
 int require_cert_option(const std::string& name) {
     if (name == "never") return LDAP_OPT_X_TLS_NEVER;
@@ -110,7 +127,14 @@ std::string BindAs::describe() const {
 LdapSession LdapSession::open(const LdapConfig& config, const BindAs& as, const std::vector<std::string>& uris) {
     std::string failures;
     int last_code = LDAP_SERVER_DOWN;
-    for (const auto& uri : uris.empty() ? config.uris : uris) {
+    ServerHealth health(config.server_state_file, config.server_holddown_s);
+    const auto order = health.plan(uris.empty() ? config.uris : uris);
+    auto& count = counters();
+    ++count.opens;
+    count.held_down += health.held_down();
+    count.probes += health.probes();
+    for (const auto& uri : order) {
+        ++count.attempts;
         LDAP* raw = nullptr;
         int rc = ldap_initialize(&raw, uri.c_str());
         if (rc != LDAP_SUCCESS || !raw) {
@@ -121,6 +145,12 @@ LdapSession LdapSession::open(const LdapConfig& config, const BindAs& as, const 
         LdapSession session(raw, uri);  // owns it from here: every way out unbinds
         rc = prepare(raw, config, uri);
         if (rc == LDAP_SUCCESS) rc = bind(raw, as);
+        if (server_failed(rc)) {
+            ++count.failures;
+            health.failed(uri);
+        } else {
+            health.answered(uri);  // alive, even when it refused the bind
+        }
         if (rc == LDAP_SUCCESS) return session;
         failures += " " + uri + " (bind as " + as.describe() + "): " + ldap_err2string(rc) + ";";
         last_code = rc;
@@ -151,6 +181,21 @@ void LdapSession::close() {
     if (ld_) ldap_unbind_ext_s(ld_, nullptr, nullptr);  // also frees the session
     ld_ = nullptr;
     uri_.clear();
+}
+
+void note_server_failed(const LdapConfig& config, const std::string& uri) {
+    ServerHealth(config.server_state_file, config.server_holddown_s).failed(uri);
+}
+
+LdapOpenStats ldap_open_stats() {
+    const auto& c = counters();
+    LdapOpenStats s;
+    s.opens = c.opens;
+    s.attempts = c.attempts;
+    s.failures = c.failures;
+    s.held_down = c.held_down;
+    s.probes = c.probes;
+    return s;
 }
 
 bool password_is_right(const LdapConfig& config, const std::string& dn, const std::string& password) {

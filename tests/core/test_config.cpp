@@ -71,6 +71,35 @@ TEST_P(ConfigErrors, NameKeyAndLine) {
     EXPECT_NE(message.find(c.expected), std::string::npos) << "message was: " << message;
 }
 
+// Issue 19: the shared memory of failed LDAP servers (server_health.h).
+INSTANTIATE_TEST_SUITE_P(
+    ServerHealth, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"holddown_negative", "ldap:\n  base: dc=x\n  server_holddown_s: -1\n",
+                  "test.yaml:3: ldap.server_holddown_s: must be between 0 and 86400"},
+        BadConfig{"holddown_too_long", "ldap:\n  base: dc=x\n  server_holddown_s: 86401\n",
+                  "ldap.server_holddown_s: must be between 0 and 86400"},
+        BadConfig{"holddown_not_int", "ldap:\n  base: dc=x\n  server_holddown_s: 30s\n",
+                  "test.yaml:3: ldap.server_holddown_s: expected an integer"},
+        BadConfig{"state_file_relative", "ldap:\n  base: dc=x\n  server_state_file: run/ldap-servers\n",
+                  "test.yaml:3: ldap.server_state_file: must be an absolute path"},
+        BadConfig{"state_file_list", "ldap:\n  base: dc=x\n  server_state_file: [/a]\n",
+                  "test.yaml:3: ldap.server_state_file: expected a string"},
+        BadConfig{"state_file_twice", "ldap:\n  base: dc=x\n  server_state_file: /a\n  server_state_file: /b\n",
+                  "test.yaml:4: duplicate key 'ldap.server_state_file' (first at line 3)"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Config, ServerHoldDownDefaultsAndValues) {
+    const auto d = parse_config("ldap:\n  base: dc=x\n");
+    EXPECT_EQ(d.ldap.server_holddown_s, 30);
+    EXPECT_EQ(d.ldap.server_state_file, "/run/mailgrant/ldap-servers");
+    const auto c = parse_config("ldap:\n  base: dc=x\n  server_holddown_s: 0\n  server_state_file: ''\n");
+    EXPECT_EQ(c.ldap.server_holddown_s, 0);
+    EXPECT_EQ(c.ldap.server_state_file, "");
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n  server_state_file: /var/lib/mailgrant/s\n").ldap.server_state_file,
+              "/var/lib/mailgrant/s");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Table, ConfigErrors,
     ::testing::Values(
@@ -252,6 +281,43 @@ TEST(Config, LoadConfigNamesTheFile) {
     }
 }
 
+// Issue 13: invitations.expire_after, a duration (bare number = days, 0 = never).
+INSTANTIATE_TEST_SUITE_P(
+    Invitations, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"expire_unit_unknown", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: 14 days\n",
+                  "test.yaml:4: invitations.expire_after: expected a duration such as 14d"},
+        BadConfig{"expire_negative", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: -1d\n",
+                  "test.yaml:4: invitations.expire_after: expected a duration"},
+        BadConfig{"expire_no_number", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: d\n",
+                  "invitations.expire_after: expected a duration"},
+        BadConfig{"expire_list", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: [14d]\n",
+                  "test.yaml:4: invitations.expire_after: expected a duration"},
+        BadConfig{"expire_too_long", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: 3651d\n",
+                  "invitations.expire_after: must be at most 3650d"},
+        BadConfig{"expire_huge_number", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: 99999999999999999999s\n",
+                  "invitations.expire_after: expected a duration"},
+        BadConfig{"invitations_unknown", "ldap:\n  base: dc=x\ninvitations:\n  expire_days: 14\n",
+                  "test.yaml:4: invitations.expire_days: unknown key"},
+        BadConfig{"invitations_twice", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: 1d\n  expire_after: 0\n",
+                  "test.yaml:5: duplicate key 'invitations.expire_after' (first at line 4)"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Config, InvitationExpiryDefaultsAndValues) {
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").invitations.expire_after_s, 14LL * 86400);
+    const struct {
+        const char* value;
+        long long seconds;
+    } cases[] = {{"14d", 14LL * 86400}, {"14", 14LL * 86400}, {"36h", 36LL * 3600}, {"90m", 5400},
+                 {"30s", 30},           {"2w", 14LL * 86400}, {"0", 0},             {"0s", 0},
+                 {"3650d", 3650LL * 86400}};
+    for (const auto& c : cases)
+        EXPECT_EQ(parse_config(std::string("ldap:\n  base: dc=x\ninvitations:\n  expire_after: ") + c.value + "\n")
+                      .invitations.expire_after_s,
+                  c.seconds)
+            << c.value;
+}
+
 }  // namespace
 
 namespace {
@@ -263,6 +329,8 @@ TEST(Config, ShippedExampleLoadsAndShowsTheDefaults) {
     EXPECT_EQ(shipped.ldap.uris, defaults.ldap.uris);
     EXPECT_EQ(shipped.ldap.operation_timeout_ms, defaults.ldap.operation_timeout_ms);
     EXPECT_EQ(shipped.ldap.size_limit, defaults.ldap.size_limit);
+    EXPECT_EQ(shipped.ldap.server_holddown_s, defaults.ldap.server_holddown_s);
+    EXPECT_EQ(shipped.ldap.server_state_file, defaults.ldap.server_state_file);
     EXPECT_EQ(shipped.users.login_filter, defaults.users.login_filter);
     EXPECT_EQ(shipped.users.address_filter, defaults.users.address_filter);
     EXPECT_EQ(shipped.groups.member_filter, defaults.groups.member_filter);
@@ -278,6 +346,7 @@ TEST(Config, ShippedExampleLoadsAndShowsTheDefaults) {
     EXPECT_EQ(shipped.self_service.anyone_group, defaults.self_service.anyone_group);
     EXPECT_EQ(shipped.self_service.authenticated_group, defaults.self_service.authenticated_group);
     EXPECT_EQ(shipped.self_service.allowed_rights, defaults.self_service.allowed_rights);
+    EXPECT_EQ(shipped.invitations.expire_after_s, defaults.invitations.expire_after_s);
 }
 
 }  // namespace

@@ -34,6 +34,14 @@ struct LdapConfig {
     int network_timeout_ms = 3000;             // TCP connect
     int operation_timeout_ms = 5000;           // every bind and search
     int size_limit = 5000;                     // entries per search
+    // A server that timed out or could not be reached is tried last, by every mailgrant
+    // process on the host, for this long; then one process probes it (server_health.h).
+    // 0 = no memory: every session tries ldap.uris in order.
+    int server_holddown_s = 30;
+    // Where that memory lives, shared by the plugin (mail user), checkpassword and the
+    // policy daemon: its directory must be writable by all of them (README "Several
+    // servers"). "" = no memory; unwritable = no memory, one warning per process.
+    std::string server_state_file = "/run/mailgrant/ldap-servers";
 };
 
 struct UsersConfig {
@@ -169,6 +177,14 @@ struct TeamMailboxConfig {
     std::string sent_copy_domain;
 };
 
+// Invitations: grants with schema.pending TRUE (`mailgrant grant --invite`, issue 13).
+struct InvitationsConfig {
+    // How long an invitation can be accepted, counted from the grant entry's
+    // createTimestamp; after that `mailgrant accept` refuses it and `check` reports it.
+    // YAML: "14d" (also s, m, h, w; a bare number is days); 0 = never expires.
+    long long expire_after_s = 14LL * 86400;
+};
+
 struct Config {
     LdapConfig ldap;
     UsersConfig users;
@@ -179,6 +195,7 @@ struct Config {
     CliConfig cli;
     SelfServiceConfig self_service;
     TeamMailboxConfig team_mailbox;
+    InvitationsConfig invitations;
 
     const std::string& users_base() const { return users.base.empty() ? ldap.base : users.base; }
     const std::string& groups_base() const { return groups.base.empty() ? ldap.base : groups.base; }

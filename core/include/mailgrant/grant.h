@@ -36,6 +36,9 @@ struct Grant {
     std::optional<std::time_t> not_after;
     bool window_invalid = false;  // a validity value did not parse: the grant does not exist
     bool pending = false;         // invited, not accepted (an unreadable value counts as pending)
+    // The entry's createTimestamp (operational, set by the server): when an invitation was
+    // made (invitation.h). Empty when not readable; never a problem of the grant itself.
+    std::optional<std::time_t> created;
     std::vector<std::string> problems;
 
     GrantState state_at(std::time_t now) const;
@@ -43,7 +46,7 @@ struct Grant {
     std::optional<std::string> matching_folder(const std::string& folder) const;
 };
 
-// Attributes to request when searching for grants.
+// Attributes to request when searching for grants (createTimestamp included).
 std::vector<std::string> grant_attributes(const SchemaConfig& schema);
 
 Grant grant_from_entry(const LdapEntry& entry, const SchemaConfig& schema);

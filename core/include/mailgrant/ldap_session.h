@@ -5,6 +5,8 @@
 // ldap.uris in the same order, with the same network/operation timeouts, TLS checks and
 // StartTLS, and differ only in how they bind (BindAs). LdapSession is the one RAII
 // handle over libldap's LDAP*: non-copyable, movable, unbinds (and frees) when it goes.
+// The order of ldap.uris is adjusted by server_health.h: a server that timed out or was
+// unreachable in any mailgrant process of the host is tried last for a while.
 #pragma once
 
 #include <sys/time.h>
@@ -63,6 +65,21 @@ private:
     ::ldap* ld_ = nullptr;
     std::string uri_;
 };
+
+// A server that answered nothing in time during a session (a search timed out): tried
+// last by the following sessions of the host (server_health.h).
+void note_server_failed(const LdapConfig& config, const std::string& uri);
+
+// What LdapSession::open did in this process (all threads), for tests and benchmarks:
+// proof that a hung server is skipped comes from these counts, never from timings.
+struct LdapOpenStats {
+    unsigned long long opens = 0;      // calls of LdapSession::open
+    unsigned long long attempts = 0;   // servers tried (connect, StartTLS, bind)
+    unsigned long long failures = 0;   // of those: timed out or unreachable
+    unsigned long long held_down = 0;  // servers tried last because they failed lately
+    unsigned long long probes = 0;     // servers tried again when their hold-down ended
+};
+LdapOpenStats ldap_open_stats();
 
 // True when `password` is the password of the entry `dn` (a simple bind as that entry
 // succeeds); false when the server says the credentials are invalid. Throws LdapError
