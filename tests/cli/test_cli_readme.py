@@ -14,8 +14,9 @@ that configuration, are the only other difference from a real host:
   - cli.sendmail is a script that keeps the message, so `--notify` never reaches the
     host's /usr/sbin/sendmail (and the test sees what it would have sent).
 Each line must exit 0, or 1 where its own comment documents "exit 1" (check's findings).
-The lines of "Deploying (Debian 12/13)" are left to tests/deploy/test_deploy.py, which runs
-those sections' sh blocks literally on fresh Debian roots (they use the host's ldapi:///)."""
+The lines of "Deploying (Debian 12/13)" are left to tests/deploy/test_deploy.py and those of
+"Install from the packages" to tests/deploy/test_packages.py, which run those sections' sh
+blocks literally on fresh Debian roots (they use the host's ldapi:///)."""
 import os
 import re
 import shlex
@@ -37,7 +38,7 @@ FIXTURES = os.path.join(TESTS, "fixtures")
 DEMO = os.path.join(REPO, "examples", "demo")
 SAMPLE_GRANTS = os.path.join(REPO, "examples", "ldap", "sample-grants.ldif")
 DEMO_GRANTS = ("projects-bob", "team", "vacation-cover")  # demo.py story steps 1, 2 and 4
-SKIPPED_SECTIONS = ("Deploying (Debian 12)", "Deploying (Debian 13)")
+SKIPPED_SECTIONS = ("Deploying (Debian 12)", "Deploying (Debian 13)", "Install from the packages (Debian 12 and 13)")
 
 
 def readme_commands(text):
@@ -144,8 +145,10 @@ class ReadmeCommands(unittest.TestCase):
         self.assertEqual(readme_commands("## A\n```\nmailgrant list \\\n   --expand  # x\nls\n```\nmailgrant no\n"),
                          [(3, "A", "mailgrant list --expand  # x")])
         # the sections left to the deployment test are the ones it runs
-        with open(os.path.join(TESTS, "deploy", "test_deploy.py")) as f:
-            deploy = f.read()
+        deploy = ""
+        for name in ("test_deploy.py", "test_packages.py"):
+            with open(os.path.join(TESTS, "deploy", name)) as f:
+                deploy += f.read()
         for section in SKIPPED_SECTIONS:
             self.assertIn(section.split(" (")[1].rstrip(")"), deploy)
         self.assertIn("## Deploying", deploy)

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Package test (issue 15): README "Install from the packages (Debian 12 and 13)" followed
+literally on a fresh Debian root with Debian's own configuration, then upgraded, removed
+and purged.
+
+  1. make-root.sh DIST: the cached stock root the deployment test uses (Debian's slapd,
+     Dovecot, Postfix; the build tools and debhelper/lintian); the test works on a copy.
+  2. In that copy, in private mount, PID and network namespaces (test_deploy.py's way):
+     tests/deploy/baseline-site.sh (the site), then every ```sh block of the README
+     section in order: dpkg-buildpackage + lintian (no errors, or the block fails),
+     `apt-get install` of the built packages, the LDAP, password, Dovecot, Postfix steps,
+     the first grants. A list of the root's files is taken between building and
+     installing. Then tests/deploy/verify.py: real clients, each decision matched with
+     the deciding component's log line, against the INSTALLED binaries (the build tree's
+     are never on PATH; the checks below make sure what runs is the package's).
+  3. Upgrade: the admin edits /etc/mailgrant/mailgrant.yaml; a rebuilt version
+     (0.1.0+upgradetest1) ships a changed mailgrant.yaml; `apt-get install` with
+     --force-confold keeps the admin's edit (the new file lands as .dpkg-dist), keeps the
+     password file and the owner/mode overrides; verify.py passes again.
+  4. Remove: the Dovecot drop-in's link goes, Dovecot's configuration is valid without
+     the plugin, /etc/mailgrant stays. Purge: nothing the packages or their scripts made
+     is left (the file list is compared with the one taken before installing), apart
+     from what Debian policy allows (the system user) and the site's own data.
+Needs root, mmdebstrap (installed by make-root.sh) and Debian's package archive for the
+first root. usage: test_packages.py [bookworm|trixie]
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from test_deploy import copy_tree_into, readme_steps  # noqa: E402
+
+SECTION = "## Install from the packages (Debian 12 and 13)"
+DISTS = ("bookworm", "trixie")
+RUN_TIMEOUT_S = 2400
+MAKE_ROOT_TIMEOUT_S = 1200
+PACKAGES = "mailgrant-common mailgrant-dovecot-plugin mailgrant-policyd mailgrant-cli mailgrant-ldap-schema"
+UPGRADE_VERSION = "0.1.0+upgradetest1"
+
+# The root's files outside what a run creates anyway: the source tree and the packages
+# built from it (/usr/src), dpkg's and apt's own state, caches, logs, runtime files.
+SNAPSHOT = r"""find / -xdev \( -path /usr/src -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/cache \
+  -o -path /var/log -o -path /proc -o -path /dev -o -path /run -o -path /tmp -o -path /root -o -path /sys \) -prune \
+  -o -print | LC_ALL=C sort"""
+# Changed between install and purge by the site and the README's admin steps, not by the
+# packages: slapd's configuration and data (schema loaded by the admin, grants), the
+# mail itself, Dovecot's and Postfix's runtime state, the system user (policy allows).
+SITE_DATA = ("/etc/ldap/slapd.d/", "/var/lib/ldap/", "/var/vmail/", "/var/mail/", "/home/",
+             "/var/lib/dovecot/", "/var/lib/postfix/", "/var/spool/postfix/")
+
+
+def test_steps():
+    """The test's own steps after the README's: upgrade, remove, purge (shell)."""
+    return r"""
+echo '== upgrade: the admin edits the YAML; a rebuilt version changes the shipped one'
+sed -i 's/^  ttl_s: 30 /  ttl_s: 20 /' /etc/mailgrant/mailgrant.yaml
+grep -q '^  ttl_s: 20 ' /etc/mailgrant/mailgrant.yaml
+secret_before=$(sha256sum /etc/mailgrant/ldap.secret)
+cd /usr/src/mailgrant
+printf '# upgrade-test: a line the new version adds\n' >> examples/mailgrant.yaml
+{ printf 'mailgrant (%(v)s) unstable; urgency=medium\n\n  * Upgrade test build.\n\n'
+  printf ' -- mailgrant developers <dev@mailgrant.org>  Sun, 29 Nov 2026 12:00:00 +0000\n\n'
+  cat debian/changelog; } > debian/changelog.new && mv debian/changelog.new debian/changelog
+dpkg-buildpackage -us -uc -b -nc -j"$(nproc)" > /root/rebuild.log 2>&1 || { tail -50 /root/rebuild.log; exit 1; }
+cd /usr/src
+apt-get install -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  ./mailgrant-common_%(v)s_all.deb ./mailgrant-dovecot-plugin_%(v)s_*.deb ./mailgrant-policyd_%(v)s_*.deb \
+  ./mailgrant-cli_%(v)s_*.deb ./mailgrant-ldap-schema_%(v)s_all.deb
+for p in %(packages)s; do
+  test "$(dpkg-query -W -f '${Version}' $p)" = %(v)s || { echo "FAIL $p not upgraded"; exit 1; }
+done
+grep -q '^  ttl_s: 20 ' /etc/mailgrant/mailgrant.yaml || { echo 'FAIL the admin edit was lost'; exit 1; }
+! grep -q upgrade-test /etc/mailgrant/mailgrant.yaml || { echo 'FAIL the new YAML replaced the edited one'; exit 1; }
+grep -q upgrade-test /etc/mailgrant/mailgrant.yaml.dpkg-dist || { echo 'FAIL no mailgrant.yaml.dpkg-dist'; exit 1; }
+test "$(sha256sum /etc/mailgrant/ldap.secret)" = "$secret_before" || { echo 'FAIL password file changed'; exit 1; }
+test "$(stat -c '%%U:%%G %%a' /etc/mailgrant/mailgrant.yaml)" = 'root:mailgrant 640' || { echo 'FAIL YAML owner/mode'; exit 1; }
+test "$(stat -c '%%U:%%G %%a' /etc/mailgrant/ldap.secret)" = 'root:mailgrant 640' || { echo 'FAIL secret owner/mode'; exit 1; }
+test -L /etc/dovecot/conf.d/90-mailgrant.conf || { echo 'FAIL the upgrade removed the enabled drop-in'; exit 1; }
+echo 'ok    upgrade kept the admin edit (new file as .dpkg-dist), the password file and the owner/mode'
+# systemd restarts the enabled unit after the upgrade (dh_installsystemd); the stand-in:
+systemctl restart mailgrant-policyd
+systemctl restart dovecot
+echo '== verify after the upgrade (tests/deploy/verify.py)'
+python3 /usr/src/mailgrant/tests/deploy/verify.py
+
+echo '== remove'
+systemctl stop mailgrant-policyd   # systemd's prerm stop, which the stand-in cannot run
+apt-get remove -y %(packages)s
+test ! -e /etc/dovecot/conf.d/90-mailgrant.conf || { echo 'FAIL drop-in still enabled after remove'; exit 1; }
+doveconf -n > /dev/null || { echo 'FAIL Dovecot configuration broken after remove'; exit 1; }
+test -f /etc/mailgrant/mailgrant.yaml || { echo 'FAIL remove took the conffile'; exit 1; }
+echo 'ok    remove: drop-in disabled, Dovecot configuration valid, /etc/mailgrant kept'
+
+echo '== purge (dpkg -P: apt no longer knows packages installed from files once removed)'
+dpkg -P %(packages)s
+test ! -e /etc/mailgrant || { echo 'FAIL /etc/mailgrant left after purge:'; ls -la /etc/mailgrant; exit 1; }
+test ! -e /run/mailgrant || { echo 'FAIL /run/mailgrant left after purge'; exit 1; }
+%(snapshot)s > /root/after-purge.txt
+echo 'ok    purge'
+""" % {"v": UPGRADE_VERSION, "packages": PACKAGES, "snapshot": SNAPSHOT}
+
+
+def script(steps):
+    lines = ["#!/bin/sh", "set -eu",
+             # The installed binaries only: /usr/local (the deployment test's home) stays empty.
+             "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+             "export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 HOME=/root",
+             "echo '== baseline site (tests/deploy/baseline-site.sh)'",
+             "sh /usr/src/mailgrant/tests/deploy/baseline-site.sh",
+             "cd /usr/src/mailgrant"]
+    for n, block in enumerate(steps, 1):
+        lines += ["echo '== README Install from the packages, block %d of %d'" % (n, len(steps)),
+                  "( set -eux", "cd /usr/src/mailgrant", block.rstrip("\n"), ")"]
+        if n == 1:  # built, not installed yet
+            lines += [SNAPSHOT + " > /root/before-install.txt"]
+    lines += ["echo '== the installed binaries are the packages (nothing in /usr/local)'",
+              "for f in /usr/bin/mailgrant /usr/sbin/mailgrant-policyd; do dpkg -S $f; done",
+              "test -z \"$(ls /usr/local/bin /usr/local/sbin | grep mailgrant)\"",
+              "echo '== verify (tests/deploy/verify.py)'", "python3 /usr/src/mailgrant/tests/deploy/verify.py",
+              # ldap.server_state_file's directory, made by mailgrant-common for every process
+              "test \"$(stat -c '%U:%G %a' /run/mailgrant)\" = 'root:mailgrant 2770'"]
+    lines += [test_steps()]
+    return "\n".join(lines) + "\n"
+
+
+def leftovers(root):
+    """Paths present after purge that were not there before installing, outside the
+    site's own data; and paths the purge took that were there before."""
+    def read(name):
+        with open(os.path.join(root, "root", name)) as f:
+            return set(f.read().splitlines())
+    before, after = read("before-install.txt"), read("after-purge.txt")
+    added = sorted(p for p in after - before if not (p + "/").startswith(SITE_DATA))
+    removed = sorted(p for p in before - after if not (p + "/").startswith(SITE_DATA))
+    return added, removed
+
+
+def main():
+    dist = sys.argv[1] if len(sys.argv) > 1 else "bookworm"
+    if dist not in DISTS:
+        print("usage: test_packages.py [%s]" % "|".join(DISTS))
+        return 2
+    if os.geteuid() != 0:
+        print("test_packages.py: needs root")
+        return 1
+    steps = readme_steps(SECTION)
+    cached = subprocess.run(["sh", os.path.join(HERE, "make-root.sh"), dist], check=True, stdout=subprocess.PIPE,
+                            timeout=MAKE_ROOT_TIMEOUT_S).stdout.decode().strip().splitlines()[-1]
+    work = tempfile.mkdtemp(prefix="mailgrant-packages-")
+    root = os.path.join(work, "root")
+    try:
+        subprocess.run(["cp", "-a", "--reflink=auto", cached, root], check=True, timeout=600)
+        copy_tree_into(root)
+        shutil.copy2(os.path.join(HERE, "systemctl"), os.path.join(root, "usr", "local", "sbin", "systemctl"))
+        with open(os.path.join(root, "packages.sh"), "w") as f:
+            f.write(script(steps))
+        inner = ('set -e; ip link set lo up; mount -t proc proc "$1/proc"; mount --bind /dev "$1/dev"; '
+                 'exec chroot "$1" /bin/sh /packages.sh')
+        print("running %d README blocks, upgrade, remove, purge in %s (log follows)" % (len(steps), root), flush=True)
+        proc = subprocess.run(["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child",
+                               "sh", "-c", inner, "packages", root],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT_S)
+        out = proc.stdout.decode(errors="replace")
+        print(out[-40000:] if len(out) > 40000 else out)
+        if proc.returncode != 0:
+            for log in ("var/log/dovecot.log", "var/log/postfix.log", "var/log/mailgrant-policyd.log"):
+                path = os.path.join(root, log)
+                if os.path.exists(path):
+                    with open(path, errors="replace") as f:
+                        print("---- %s (last 40 lines) ----\n%s" % (log, "".join(f.readlines()[-40:])))
+            print("package test FAILED (exit %d)" % proc.returncode)
+            return 1
+        added, removed = leftovers(root)
+        if added or removed:
+            print("package test FAILED: after purge, left behind: %s; taken away: %s" % (added[:50], removed[:50]))
+            return 1
+        print("package test passed: build, lintian, install, README steps, upgrade, remove, purge (%s)" % dist)
+        return 0
+    finally:
+        if os.environ.get("MAILGRANT_KEEP_DEPLOY_ROOT"):
+            print("kept", root)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
