@@ -158,7 +158,10 @@ std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
                 e.kind() == LdapErrorKind::Unavailable || e.kind() == LdapErrorKind::Timeout;
             if (connection_broken) {  // state of the session is unknown: start afresh next time
                 // A timeout: the following sessions of the host try this server last.
-                if (e.kind() == LdapErrorKind::Timeout) note_server_failed(config_, session_.uri());
+                // Only our own clock running out (LDAP_TIMEOUT): a server that answered
+                // "time limit exceeded" is alive and merely had a heavy search.
+                if (e.kind() == LdapErrorKind::Timeout && e.code() == LDAP_TIMEOUT)
+                    note_server_failed(config_, session_.uri());
                 session_.close();
             }
             // A dropped idle connection (server restart, idle timeout) is normal: retry once,

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "mailgrant/warnings.h"
@@ -30,15 +32,18 @@ bool valid_uri(const std::string& uri) {
 bool parse_line(const std::string& line, ServerMark& mark) {
     const auto space = line.find(' ');
     if (space == 0 || space == std::string::npos || space > kMaxSinceDigits) return false;
-    std::time_t since = 0;
+    // Unsigned and bounded: 12 digits fit in 64 bits, and a value past time_t's range
+    // (32-bit time_t on some architectures) is refused instead of overflowing.
+    std::uint64_t since = 0;
     for (std::size_t i = 0; i < space; ++i) {
         if (line[i] < '0' || line[i] > '9') return false;
-        since = since * 10 + (line[i] - '0');
+        since = since * 10 + static_cast<std::uint64_t>(line[i] - '0');
     }
+    if (since > static_cast<std::uint64_t>(std::numeric_limits<std::time_t>::max())) return false;
     std::string uri = line.substr(space + 1);
     if (!valid_uri(uri)) return false;
     mark.uri = std::move(uri);
-    mark.since = since;
+    mark.since = static_cast<std::time_t>(since);
     return true;
 }
 
@@ -97,8 +102,10 @@ ServerHealth::ServerHealth(std::string path, int holddown_s, const Clock& clock)
     : path_(std::move(path)), holddown_s_(holddown_s), clock_(clock) {}
 
 std::vector<ServerMark> ServerHealth::load() const {
-    // O_NONBLOCK: a FIFO put at the path must not hang every session.
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    // O_NONBLOCK: a FIFO put at the path must not hang every session. O_NOFOLLOW: the
+    // directory is writable by group mailgrant (every mail process), and a root reader
+    // (the CLI) must not open whatever a symlink planted there points to.
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
     if (fd < 0) return {};  // no file: no server failed lately
     std::string text;
     struct stat st {};

@@ -225,6 +225,20 @@ TEST_F(ServerHealthTest, AFifoAtThePathDoesNotHang) {
     EXPECT_EQ(p.plan(kUris), kUris);
 }
 
+TEST_F(ServerHealthTest, ASymlinkAtThePathIsNotFollowed) {
+    // The directory is writable by every mail process (group mailgrant); a root reader
+    // such as the CLI must not open what a planted link points to.
+    const std::string target = dir + "/elsewhere";
+    {
+        std::ofstream out(target);
+        out << "1750000000 ldap://one:389\n";
+    }
+    ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0);
+    auto p = process();
+    EXPECT_EQ(p.plan(kUris), kUris) << "the link's target was read";
+    EXPECT_EQ(p.held_down(), 0u);
+}
+
 // Last: the "cannot write" warning is said once per process.
 TEST_F(ServerHealthTest, UnwritableFileMeansNoMemoryAndOneWarning) {
     std::vector<Warning> warnings;

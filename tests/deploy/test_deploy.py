@@ -82,6 +82,51 @@ def script(dist, steps):
     return "\n".join(lines) + "\n"
 
 
+def run_in_stock_root(dist, script_text, what, check=None, timeout_s=RUN_TIMEOUT_S):
+    """Runs script_text as root in a fresh copy of the cached stock root of `dist` (this
+    tree in /usr/src/mailgrant, the systemctl stand-in on PATH), in private mount, PID and
+    network namespaces (only its own loopback; every daemon dies with them). Prints the
+    output, and on failure the daemons' logs. check(root), if given, looks at the root
+    after a successful script and returns a failure text or None. Returns the exit code
+    for main() (0 passed, 1 failed)."""
+    cached = subprocess.run(["sh", os.path.join(HERE, "make-root.sh"), dist], check=True, stdout=subprocess.PIPE,
+                            timeout=MAKE_ROOT_TIMEOUT_S).stdout.decode().strip().splitlines()[-1]
+    work = tempfile.mkdtemp(prefix="mailgrant-deploy-")
+    root = os.path.join(work, "root")
+    try:
+        subprocess.run(["cp", "-a", "--reflink=auto", cached, root], check=True, timeout=600)
+        copy_tree_into(root)
+        shutil.copy2(os.path.join(HERE, "systemctl"), os.path.join(root, "usr", "local", "sbin", "systemctl"))
+        with open(os.path.join(root, "test-script.sh"), "w") as f:
+            f.write(script_text)
+        inner = ('set -e; ip link set lo up; mount -t proc proc "$1/proc"; mount --bind /dev "$1/dev"; '
+                 'exec chroot "$1" /bin/sh /test-script.sh')
+        print("running %s in %s (log follows)" % (what, root), flush=True)
+        proc = subprocess.run(["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child",
+                               "sh", "-c", inner, "deploy", root],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout_s)
+        out = proc.stdout.decode(errors="replace")
+        print(out[-40000:] if len(out) > 40000 else out)
+        if proc.returncode != 0:
+            for log in ("var/log/dovecot.log", "var/log/postfix.log", "var/log/mailgrant-policyd.log"):
+                path = os.path.join(root, log)
+                if os.path.exists(path):
+                    with open(path, errors="replace") as f:
+                        print("---- %s (last 40 lines) ----\n%s" % (log, "".join(f.readlines()[-40:])))
+            print("FAILED: %s (exit %d)" % (what, proc.returncode))
+            return 1
+        problem = check(root) if check else None
+        if problem:
+            print("FAILED: %s: %s" % (what, problem))
+            return 1
+        return 0
+    finally:
+        if os.environ.get("MAILGRANT_KEEP_DEPLOY_ROOT"):
+            print("kept", root)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     dist = sys.argv[1] if len(sys.argv) > 1 else "bookworm"
     if dist not in SECTIONS:
@@ -91,39 +136,10 @@ def main():
         print("test_deploy.py: needs root")
         return 1
     steps = readme_steps(SECTIONS[dist])
-    cached = subprocess.run(["sh", os.path.join(HERE, "make-root.sh"), dist], check=True, stdout=subprocess.PIPE,
-                            timeout=MAKE_ROOT_TIMEOUT_S).stdout.decode().strip().splitlines()[-1]
-    work = tempfile.mkdtemp(prefix="mailgrant-deploy-")
-    root = os.path.join(work, "root")
-    try:
-        subprocess.run(["cp", "-a", "--reflink=auto", cached, root], check=True, timeout=600)
-        copy_tree_into(root)
-        shutil.copy2(os.path.join(HERE, "systemctl"), os.path.join(root, "usr", "local", "sbin", "systemctl"))
-        with open(os.path.join(root, "deploy.sh"), "w") as f:
-            f.write(script(dist, steps))
-        inner = ('set -e; ip link set lo up; mount -t proc proc "$1/proc"; mount --bind /dev "$1/dev"; '
-                 'exec chroot "$1" /bin/sh /deploy.sh')
-        print("running %d README blocks in %s (log follows)" % (len(steps), root), flush=True)
-        proc = subprocess.run(["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child",
-                               "sh", "-c", inner, "deploy", root],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT_S)
-        out = proc.stdout.decode(errors="replace")
-        print(out[-30000:] if len(out) > 30000 else out)
-        if proc.returncode != 0:
-            for log in ("var/log/dovecot.log", "var/log/postfix.log", "var/log/mailgrant-policyd.log"):
-                path = os.path.join(root, log)
-                if os.path.exists(path):
-                    with open(path, errors="replace") as f:
-                        print("---- %s (last 40 lines) ----\n%s" % (log, "".join(f.readlines()[-40:])))
-            print("deployment test FAILED (exit %d)" % proc.returncode)
-            return 1
-        print("deployment test passed: README Deploying works on a stock Debian root (%s)" % dist)
-        return 0
-    finally:
-        if os.environ.get("MAILGRANT_KEEP_DEPLOY_ROOT"):
-            print("kept", root)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    if run_in_stock_root(dist, script(dist, steps), "%d README Deploying blocks and verify.py" % len(steps)):
+        return 1
+    print("deployment test passed: README Deploying works on a stock Debian root (%s)" % dist)
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -497,12 +498,20 @@ class PolicydTest(unittest.TestCase):
         sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sink.bind(notify_path)
         os.chmod(notify_path, 0o777)  # the daemon is nobody by then, as under systemd
+        # The kernel stamps each datagram with its sender's uid (as systemd reads it):
+        # READY must come from the daemon after it dropped root, not before.
+        sink.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         sink.settimeout(10)
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
         d.log = open(d.log_path, "w")
         d.proc = subprocess.Popen([POLICYD, "-c", d.config_path], stdout=d.log, stderr=subprocess.STDOUT, env=env)
         try:
-            message = sink.recv(4096).decode()
+            data, ancillary, _, _ = sink.recvmsg(4096, socket.CMSG_SPACE(struct.calcsize("iII")))
+            message = data.decode()
+            creds = [struct.unpack("iII", d[:struct.calcsize("iII")]) for level, kind, d in ancillary
+                     if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+            self.assertEqual(len(creds), 1)
+            self.assertEqual(creds[0][1], pwd.getpwnam("nobody").pw_uid, "READY sent while still root")
             self.assertIn("READY=1", message.splitlines())
             self.assertIn("STATUS=serving " + d.address, message)
             # By READY the socket accepts and the daemon is no longer root.
