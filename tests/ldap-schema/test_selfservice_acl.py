@@ -5,8 +5,11 @@ A private slapd per test on 127.0.0.1 with a typical site policy below the
 self-service rules; the LDAP clients (ldapadd, ldapmodify, ldapdelete) run as
 alice (uid=alice,ou=people,dc=example,dc=com / alice-pw from org.ldif), or as
 bob, carol, dave, eve for rule 4 (the admin role on the shared mailbox support@
-may change its displayName and mailSharedSentCopy, nothing else), and every
-refusal is checked to be result code 50 (insufficientAccessRights).
+may change its displayName and mailSharedSentCopy, nothing else), or for
+rules 5-6 as the grantee of an invitation (mailGrantPending: TRUE) below alice,
+who may accept it (delete mailGrantPending) or decline it (delete the grant)
+and nothing else; every refusal is checked to be result code 50
+(insufficientAccessRights).
 
 conf format:      the site rules appended to selfservice-acl.conf, in slapd.conf.
 cnconfig format:  slapd starts with the site rules only; then selfservice-acl.ldif
@@ -33,6 +36,7 @@ ACL_LDIF = os.path.join(REPO, "ldap-schema", "selfservice-acl.ldif")
 PEOPLE = "ou=people,dc=example,dc=com"
 ALICE = "uid=alice," + PEOPLE
 BOB = "uid=bob," + PEOPLE
+CAROL = "uid=carol," + PEOPLE
 EVE = "uid=eve," + PEOPLE
 SUPPORT = "uid=support," + PEOPLE
 
@@ -298,6 +302,229 @@ class _AclBase:
                 self.assertResult(self.rename(who, attr="mailSharedSentCopy", value="TRUE"), INSUFFICIENT_ACCESS)
         self.assertEqual(self.attr(SUPPORT, "displayName"), [])
 
+    # ---- rules 5-6: the grantee accepts or declines an invitation ----------
+    INVITE = "cn=invite-eve," + ALICE
+
+    def invite(self, dn=INVITE, grantee=EVE, pending="TRUE"):
+        """A grant below alice written by the LDAP admin, pending unless pending=None."""
+        extra = "mailGrantSend: sendAs\nmailGrantNotAfter: 20991231235959Z\n"
+        if pending is not None:
+            extra += "mailGrantPending: %s\n" % pending
+        self.assertResult(self.run_as("ldapadd", "root", grant_ldif(dn, grantee=grantee, extra=extra)), OK)
+        return dn
+
+    def snapshot(self, dn):
+        p = self.run_as("ldapsearch", "root", args=["-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn, "*"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return sorted(p.stdout.splitlines())
+
+    def modify(self, who, dn, changes):
+        return self.run_as("ldapmodify", who, "dn: %s\nchangetype: modify\n%s" % (dn, changes))
+
+    ACCEPT = "delete: mailGrantPending\n-\n"
+    ACCEPT_VALUE = "delete: mailGrantPending\nmailGrantPending: TRUE\n-\n"
+
+    def test_grantee_accepts_invitation(self):
+        for changes in (self.ACCEPT, self.ACCEPT_VALUE, "replace: mailGrantPending\n-\n"):
+            with self.subTest(changes=changes):
+                dn = self.invite()
+                before = self.snapshot(dn)
+                self.assertResult(self.modify("eve", dn, changes), OK)
+                self.assertEqual(self.attr(dn, "mailGrantPending"), [])
+                # nothing but the pending mark went
+                self.assertEqual(self.snapshot(dn), [l for l in before if not l.startswith("mailGrantPending:")])
+                self.assertResult(self.run_as("ldapdelete", "root", args=[dn]), OK)
+
+    def test_grantee_declines_invitation(self):
+        dn = self.invite()
+        self.assertResult(self.run_as("ldapdelete", "eve", args=[dn]), OK)
+        self.assertFalse(self.exists(dn))
+        self.assertTrue(self.exists("cn=projects-bob," + ALICE))   # her other grants stay
+
+    def test_grantee_still_finds_her_invitation(self):
+        # rule 5's "by" decides for the grantee: it must keep read/search on the entry
+        dn = self.invite()
+        p = self.run_as("ldapsearch", "eve", args=["-LLL", "-b", ALICE,
+                                                   "(&(mailGrantee=%s)(mailGrantPending=TRUE))" % EVE, "mailGrantPending"])
+        self.assertResult(p, OK)
+        self.assertIn("dn: " + dn, p.stdout)
+        self.assertIn("mailGrantPending: TRUE", p.stdout)
+
+    def test_others_cannot_answer_the_invitation(self):
+        # (who, the grant's grantee): another person; a member of the invited group
+        # (group invitations are out of scope: only a direct DN counts); anonymous
+        team = "cn=support-team,ou=groups,dc=example,dc=com"
+        cases = [("bob", EVE), ("carol", EVE), ("bob", team), ("carol", team), ("anonymous", EVE)]
+        for who, grantee in cases:
+            with self.subTest(who=who, grantee=grantee):
+                dn = self.invite(grantee=grantee)
+                before = self.snapshot(dn)
+                expect = (INSUFFICIENT_ACCESS, STRONG_AUTH_REQUIRED) if who == "anonymous" else (INSUFFICIENT_ACCESS,)
+                for p in (self.modify(who, dn, self.ACCEPT), self.modify(who, dn, self.ACCEPT_VALUE),
+                          self.run_as("ldapdelete", who, args=[dn])):
+                    self.assertIn(p.returncode, expect, p.stderr)
+                    self.assertResult(p, p.returncode)
+                self.assertEqual(self.snapshot(dn), before)
+                self.assertResult(self.run_as("ldapdelete", "root", args=[dn]), OK)
+
+    def test_grantee_cannot_change_anything_else_of_invitation(self):
+        dn = self.invite()
+        before = self.snapshot(dn)
+        cases = [
+            "replace: mailGrantRights\nmailGrantRights: admin\n-\n",
+            "add: mailGrantRights\nmailGrantRights: lrswipkxtea\n-\n",
+            "delete: mailGrantRights\n-\n",
+            "add: mailGrantFolder\nmailGrantFolder: *\n-\n",
+            "delete: mailGrantFolder\nmailGrantFolder: INBOX\n-\n",
+            "delete: mailGrantSend\n-\n",
+            "replace: mailGrantSend\nmailGrantSend: sendOnBehalf\n-\n",
+            "delete: mailGrantNotAfter\n-\n",
+            "replace: mailGrantNotAfter\nmailGrantNotAfter: 21001231235959Z\n-\n",
+            "add: mailGrantNotBefore\nmailGrantNotBefore: 20200101000000Z\n-\n",
+            "add: mailGrantee\nmailGrantee: %s\n-\n" % CAROL,
+            "delete: mailGrantee\nmailGrantee: %s\n-\n" % EVE,
+            "replace: description\ndescription: mine\n-\n",
+            "add: objectClass\nobjectClass: mailSharedMailbox\n-\n",
+            # the pending mark may only go, never change
+            "replace: mailGrantPending\nmailGrantPending: FALSE\n-\n",
+            "replace: mailGrantPending\nmailGrantPending: TRUE\n-\n",
+            # accepting and widening in one go is refused as a whole
+            self.ACCEPT + "replace: mailGrantRights\nmailGrantRights: admin\n-\n",
+            self.ACCEPT + "add: mailGrantFolder\nmailGrantFolder: *\n-\n",
+        ]
+        for changes in cases:
+            with self.subTest(changes=changes):
+                self.assertResult(self.modify("eve", dn, changes), INSUFFICIENT_ACCESS)
+                self.assertEqual(self.snapshot(dn), before)
+        # nor rename it or move it below herself
+        self.assertResult(self.run_as("ldapmodrdn", "eve", args=["-r", dn, "cn=renamed"]), INSUFFICIENT_ACCESS)
+        self.assertResult(self.run_as("ldapmodrdn", "eve", args=["-s", EVE, dn, "cn=invite-eve"]),
+                          INSUFFICIENT_ACCESS)
+        self.assertEqual(self.snapshot(dn), before)
+
+    def test_accepted_grant_cannot_be_declined_or_reopened(self):
+        # (how the grant stands): accepted by eve through rule 5; created without the
+        # mark; marked FALSE (not an invitation)
+        for state in ("accepted", "never-pending", "FALSE"):
+            with self.subTest(state=state):
+                dn = self.invite(pending=None if state == "never-pending" else
+                                 "FALSE" if state == "FALSE" else "TRUE")
+                if state == "accepted":
+                    self.assertResult(self.modify("eve", dn, self.ACCEPT), OK)
+                before = self.snapshot(dn)
+                self.assertResult(self.run_as("ldapdelete", "eve", args=[dn]), INSUFFICIENT_ACCESS)
+                self.assertResult(self.modify("eve", dn, "add: mailGrantPending\nmailGrantPending: TRUE\n-\n"
+                                              if state != "FALSE" else
+                                              "replace: mailGrantPending\nmailGrantPending: TRUE\n-\n"),
+                                  INSUFFICIENT_ACCESS)
+                if state == "FALSE":
+                    self.assertResult(self.modify("eve", dn, self.ACCEPT), INSUFFICIENT_ACCESS)
+                self.assertEqual(self.snapshot(dn), before)
+                self.assertResult(self.run_as("ldapdelete", "root", args=[dn]), OK)
+
+    def test_pending_grantee_gets_nothing_else_below_the_mailbox(self):
+        # eve's pending invitation gives her delete on alice's "children" (rule 6);
+        # no other child of alice becomes deletable and she can add none
+        mine = self.invite()
+        accepted = self.invite(dn="cn=accepted-eve," + ALICE)
+        self.assertResult(self.modify("eve", accepted, self.ACCEPT), OK)
+        carols = self.invite(dn="cn=invite-carol," + ALICE, grantee=CAROL)
+        for dn in (accepted, carols, "cn=projects-bob," + ALICE, "cn=vacation-2020," + ALICE):
+            with self.subTest(dn=dn):
+                self.assertResult(self.run_as("ldapdelete", "eve", args=[dn]), INSUFFICIENT_ACCESS)
+                self.assertTrue(self.exists(dn))
+        self.assertResult(self.modify("eve", carols, self.ACCEPT), INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(carols, "mailGrantPending"), ["TRUE"])
+        for dn, ldif in (("cn=eve-made," + ALICE, grant_ldif("cn=eve-made," + ALICE, grantee=EVE)),
+                         ("cn=eve-made2," + ALICE, grant_ldif("cn=eve-made2," + ALICE, grantee=EVE,
+                                                              extra="mailGrantPending: TRUE\n"))):
+            with self.subTest(add=dn):
+                self.assertResult(self.run_as("ldapadd", "eve", ldif), INSUFFICIENT_ACCESS)
+                self.assertFalse(self.exists(dn))
+        self.assertResult(self.run_as("ldapdelete", "eve", args=[ALICE]), INSUFFICIENT_ACCESS)
+        # and her own invitation she may still decline
+        self.assertResult(self.run_as("ldapdelete", "eve", args=[mine]), OK)
+        self.assertFalse(self.exists(mine))
+
+    def test_owner_still_manages_invitations(self):
+        # rules 5-6 come after the owner's rules: alice keeps deleting her grants
+        dn = self.invite()
+        self.assertResult(self.run_as("ldapdelete", "alice", args=[dn]), OK)
+        self.assertFalse(self.exists(dn))
+        # Rule 3 does not list mailGrantPending (yet: README), so through these rules an
+        # owner can neither write an invitation nor accept one in a grantee's place.
+        dn = self.invite()
+        self.assertResult(self.modify("alice", dn, self.ACCEPT), INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(dn, "mailGrantPending"), ["TRUE"])
+        made = "cn=alice-invites," + ALICE
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(made, extra="mailGrantPending: TRUE\n")),
+                          INSUFFICIENT_ACCESS)
+        self.assertFalse(self.exists(made))
+
+
+# The documented limit of rule 6, measured: under a site rule that lets every entry
+# write its own "entry" (so delete itself, given "children" on its parent), a person
+# whose entry sits below a mailbox may delete it exactly while holding a pending
+# invitation from that mailbox, never with an accepted grant or none (this is what
+# proves rule 6 looks for a PENDING grant; with the plain site policy above the
+# child's own "entry" right hides it).
+SELF_WRITE_SITE_ACL = """\
+access to attrs=entry
+	by self write
+	by * break
+""" + SITE_ACL
+KID = "uid=kid," + ALICE
+
+
+class _SelfWriteSite:
+    FMT = None
+    run_as = _AclBase.run_as
+    assertResult = _AclBase.assertResult
+    exists = _AclBase.exists
+    attr = _AclBase.attr
+    invite = _AclBase.invite
+    modify = _AclBase.modify
+    INVITE = "cn=invite-kid," + ALICE
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="mailgrant-acl-%s-" % self.FMT, dir="/tmp")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        with open(ACL_CONF) as f:
+            rules = f.read()
+        self.s = slapd_sandbox.Slapd(self.tmp, fmt=self.FMT,
+                                     acl=rules + "\n" + SELF_WRITE_SITE_ACL if self.FMT == "conf" else SELF_WRITE_SITE_ACL)
+        self.s.start()
+        self.addCleanup(self.s.stop)
+        if self.FMT == "cnconfig":
+            self.s.config_modify(ACL_LDIF)
+        self.s.load_ldif(ORG_LDIF)
+        self.assertResult(self.run_as("ldapadd", "root", "dn: %s\nobjectClass: inetOrgPerson\nuid: kid\ncn: Kid\n"
+                                      "sn: Kid\nuserPassword: kid-pw\n" % KID), OK)
+
+    def delete_self(self):
+        p = subprocess.run(["ldapdelete", "-x", "-H", self.s.uri, "-D", KID, "-w", "kid-pw", KID],
+                           capture_output=True, text=True, timeout=30)
+        return p
+
+    def test_rule6_needs_a_pending_invitation(self):
+        self.assertResult(self.delete_self(), INSUFFICIENT_ACCESS)          # no grant at all
+        accepted = self.invite(dn="cn=accepted-kid," + ALICE, grantee=KID, pending=None)
+        self.invite(dn="cn=false-kid," + ALICE, grantee=KID, pending="FALSE")
+        self.assertResult(self.delete_self(), INSUFFICIENT_ACCESS)          # accepted / FALSE
+        self.assertTrue(self.exists(KID))
+        self.assertResult(self.run_as("ldapdelete", "root", args=[accepted]), OK)
+        self.invite(grantee=KID)
+        self.assertResult(self.delete_self(), OK)                           # pending: the limit
+        self.assertFalse(self.exists(KID))
+
+
+class SelfWriteSiteConf(_SelfWriteSite, unittest.TestCase):
+    FMT = "conf"
+
+
+class SelfWriteSiteCnConfig(_SelfWriteSite, unittest.TestCase):
+    FMT = "cnconfig"
+
 
 class ConfFormat(_AclBase, unittest.TestCase):
     FMT = "conf"
@@ -314,10 +541,12 @@ class CnConfigFormat(_AclBase, unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         rules = [l.split(":", 1)[1].strip() for l in p.stdout.splitlines()
                  if l.startswith("olcAccess:")]
-        self.assertEqual(len(rules), 6, rules)
+        self.assertEqual(len(rules), 8, rules)
         self.assertTrue(rules[0].startswith("{0}to attrs=children"), rules)
         self.assertTrue(rules[3].startswith("{3}to dn.regex"), rules)
-        self.assertTrue(rules[4].startswith("{4}to attrs=userPassword"), rules)
+        self.assertTrue(rules[4].startswith("{4}to filter="), rules)
+        self.assertTrue(rules[5].startswith("{5}to dn.regex"), rules)
+        self.assertTrue(rules[6].startswith("{6}to attrs=userPassword"), rules)
         self.assertIn("olcAddContentAcl: TRUE", p.stdout)
 
 
