@@ -1,9 +1,12 @@
 // run_command.h -- for the core integration tests: run a shell command (the real slapd's
-// tools, the built CLI) and get its output with stderr, and its exit status. One copy
-// for every integration test binary that drives real processes.
+// tools, the built CLI) and get its output with stderr, and its exit status; wait for a
+// SIGSTOPped process to be really stopped. One copy for every integration test binary
+// that drives real processes.
 #pragma once
 
+#include <sys/types.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <map>
@@ -33,6 +36,25 @@ inline std::map<std::string, std::string> key_values(const std::string& out) {
         if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
     }
     return values;
+}
+
+// kill(SIGSTOP) returns before the stop takes effect, and slapd may still answer
+// meanwhile: wait (bounded, 5 s) until /proc shows every thread of `pid` stopped.
+inline bool wait_until_stopped(pid_t pid) {
+    for (int round = 0; round < 500; ++round) {
+        const std::string listing = run("cat /proc/" + std::to_string(pid) + "/task/*/stat");
+        bool all_stopped = !listing.empty();
+        std::istringstream lines(listing);
+        for (std::string line; std::getline(lines, line);) {
+            const auto paren = line.rfind(')');
+            if (paren == std::string::npos || paren + 2 >= line.size()) continue;
+            const char state = line[paren + 2];
+            all_stopped = all_stopped && (state == 'T' || state == 't');
+        }
+        if (all_stopped) return true;
+        usleep(10000);
+    }
+    return false;
 }
 
 }  // namespace mailgrant::testing

@@ -47,6 +47,7 @@ struct Sandbox {
 Sandbox* sandbox = nullptr;
 
 using mailgrant::testing::run;
+using mailgrant::testing::wait_until_stopped;
 
 class SlapdEnvironment : public ::testing::Environment {
 public:
@@ -105,25 +106,6 @@ void ldapmodify(const std::string& ldif, bool add = false) {
                                     sandbox->rootdn + "' -y " + sandbox->rootpw_file + " -f " + path,
                                 &status);
     ASSERT_EQ(status, 0) << out;
-}
-
-// kill() returns before SIGSTOP takes effect and slapd may still answer meanwhile: wait
-// (bounded) until /proc shows every thread stopped.
-bool wait_until_stopped(pid_t pid) {
-    for (int round = 0; round < 500; ++round) {
-        const std::string listing = run("cat /proc/" + std::to_string(pid) + "/task/*/stat");
-        bool all_stopped = !listing.empty();
-        std::istringstream lines(listing);
-        for (std::string line; std::getline(lines, line);) {
-            const auto paren = line.rfind(')');
-            if (paren == std::string::npos || paren + 2 >= line.size()) continue;
-            const char state = line[paren + 2];
-            all_stopped = all_stopped && (state == 'T' || state == 't');
-        }
-        if (all_stopped) return true;
-        usleep(10000);
-    }
-    return false;
 }
 
 class CoreIntegration : public ::testing::Test {

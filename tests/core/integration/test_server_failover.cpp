@@ -32,6 +32,7 @@
 
 using namespace mailgrant;
 using mailgrant::testing::run;
+using mailgrant::testing::wait_until_stopped;
 
 namespace {
 
@@ -90,24 +91,6 @@ public:
 };
 
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new TwoServers);
-
-// kill() returns before SIGSTOP takes effect: wait (bounded) until every thread is stopped.
-bool wait_until_stopped(pid_t pid) {
-    for (int round = 0; round < 500; ++round) {
-        const std::string listing = run("cat /proc/" + std::to_string(pid) + "/task/*/stat");
-        bool all_stopped = !listing.empty();
-        std::istringstream lines(listing);
-        for (std::string line; std::getline(lines, line);) {
-            const auto paren = line.rfind(')');
-            if (paren == std::string::npos || paren + 2 >= line.size()) continue;
-            const char state = line[paren + 2];
-            all_stopped = all_stopped && (state == 'T' || state == 't');
-        }
-        if (all_stopped) return true;
-        usleep(10000);
-    }
-    return false;
-}
 
 // Bounded wait until `pid` is gone (slapd is not our child: no waitpid).
 bool wait_until_gone(pid_t pid) {
