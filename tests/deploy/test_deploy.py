@@ -68,7 +68,10 @@ def copy_tree_into(root):
     return dest
 
 
-def script(dist, steps):
+def readme_script(title, steps, after_block=None):
+    """The root's script: baseline-site.sh, then each README block in its own subshell
+    from the tree's top (`set -eux`: every command shown, the first failure stops it).
+    after_block(n) may return more lines to run after block n. The caller appends."""
     lines = ["#!/bin/sh", "set -eu",
              "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
              "export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 HOME=/root",
@@ -76,8 +79,14 @@ def script(dist, steps):
              "sh /usr/src/mailgrant/tests/deploy/baseline-site.sh",
              "cd /usr/src/mailgrant"]
     for n, block in enumerate(steps, 1):
-        lines += ["echo '== README Deploying, block %d of %d'" % (n, len(steps)),
+        lines += ["echo '== README %s, block %d of %d'" % (title, n, len(steps)),
                   "( set -eux", "cd /usr/src/mailgrant", block.rstrip("\n"), ")"]
+        lines += (after_block(n) if after_block else None) or []
+    return lines
+
+
+def script(dist, steps):
+    lines = readme_script("Deploying", steps)
     lines += ["echo '== verify (tests/deploy/verify.py)'", "python3 /usr/src/mailgrant/tests/deploy/verify.py"]
     return "\n".join(lines) + "\n"
 

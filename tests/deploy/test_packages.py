@@ -29,7 +29,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_deploy import readme_steps, run_in_stock_root  # noqa: E402
+from test_deploy import readme_script, readme_steps, run_in_stock_root  # noqa: E402
 
 SECTION = "## Install from the packages (Debian 12 and 13)"
 DISTS = ("bookworm", "trixie")
@@ -106,18 +106,10 @@ echo 'ok    purge'
 
 
 def script(steps):
-    lines = ["#!/bin/sh", "set -eu",
-             # The installed binaries only: /usr/local (the deployment test's home) stays empty.
-             "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 HOME=/root",
-             "echo '== baseline site (tests/deploy/baseline-site.sh)'",
-             "sh /usr/src/mailgrant/tests/deploy/baseline-site.sh",
-             "cd /usr/src/mailgrant"]
-    for n, block in enumerate(steps, 1):
-        lines += ["echo '== README Install from the packages, block %d of %d'" % (n, len(steps)),
-                  "( set -eux", "cd /usr/src/mailgrant", block.rstrip("\n"), ")"]
-        if n == 1:  # built, not installed yet
-            lines += [SNAPSHOT + " > /root/before-install.txt"]
+    # The installed binaries only: /usr/local (the deployment test's home) stays empty.
+    # The root's file list is taken once the packages are built, before they are installed.
+    lines = readme_script("Install from the packages", steps,
+                          after_block=lambda n: [SNAPSHOT + " > /root/before-install.txt"] if n == 1 else [])
     lines += ["echo '== the installed binaries are the packages (nothing in /usr/local)'",
               "for f in /usr/bin/mailgrant /usr/sbin/mailgrant-policyd; do dpkg -S $f; done",
               "test -z \"$(ls /usr/local/bin /usr/local/sbin | grep mailgrant)\"",
