@@ -451,15 +451,17 @@ class _AclBase:
         dn = self.invite()
         self.assertResult(self.run_as("ldapdelete", "alice", args=[dn]), OK)
         self.assertFalse(self.exists(dn))
-        # Rule 3 does not list mailGrantPending (yet: README), so through these rules an
-        # owner can neither write an invitation nor accept one in a grantee's place.
-        dn = self.invite()
-        self.assertResult(self.modify("alice", dn, self.ACCEPT), INSUFFICIENT_ACCESS)
-        self.assertEqual(self.attr(dn, "mailGrantPending"), ["TRUE"])
+        # Rule 3 lists mailGrantPending: the owner (a webmail writing as her) invites,
+        # and may take the mark away (she could write an active grant anyway).
         made = "cn=alice-invites," + ALICE
-        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(made, extra="mailGrantPending: TRUE\n")),
-                          INSUFFICIENT_ACCESS)
-        self.assertFalse(self.exists(made))
+        self.assertResult(self.run_as("ldapadd", "alice", grant_ldif(made, extra="mailGrantPending: TRUE\n")), OK)
+        self.assertEqual(self.attr(made, "mailGrantPending"), ["TRUE"])
+        self.assertResult(self.modify("alice", made, self.ACCEPT), OK)
+        self.assertEqual(self.attr(made, "mailGrantPending"), [])
+        # ...but only below her own entry: not on carol's grants
+        carols = self.invite(dn="cn=carol-invites-eve," + CAROL)
+        self.assertResult(self.modify("alice", carols, self.ACCEPT), INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(carols, "mailGrantPending"), ["TRUE"])
 
 
 # The documented limit of rule 6, measured: under a site rule that lets every entry
