@@ -112,4 +112,17 @@ inline Grant make_grant(const std::string& owner, const std::string& name, std::
     return g;
 }
 
+// The DNs of the organisation the unit tests' fake directories describe (people below
+// ou=people, groups below ou=groups, dc=example,dc=com): one spelling for every test.
+namespace dns {
+inline const std::string kAlice = "uid=alice,ou=people,dc=example,dc=com";
+inline const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
+inline const std::string kCarol = "uid=carol,ou=people,dc=example,dc=com";
+inline const std::string kDave = "uid=dave,ou=people,dc=example,dc=com";
+inline const std::string kEve = "uid=eve,ou=people,dc=example,dc=com";
+inline const std::string kSupport = "uid=support,ou=people,dc=example,dc=com";
+inline const std::string kTeam = "cn=team,ou=groups,dc=example,dc=com";
+inline const std::string kLeads = "cn=leads,ou=groups,dc=example,dc=com";
+}  // namespace dns
+
 }  // namespace mailgrant::testing

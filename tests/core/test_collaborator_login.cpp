@@ -12,12 +12,12 @@ using namespace mailgrant;
 
 namespace {
 
-const std::string kAlice = "uid=alice,ou=people,dc=example,dc=com";
-const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
-const std::string kCarol = "uid=carol,ou=people,dc=example,dc=com";
-const std::string kDave = "uid=dave,ou=people,dc=example,dc=com";
-const std::string kSupport = "uid=support,ou=people,dc=example,dc=com";
-const std::string kTeam = "cn=team,ou=groups,dc=example,dc=com";
+using mailgrant::testing::dns::kAlice;
+using mailgrant::testing::dns::kBob;
+using mailgrant::testing::dns::kCarol;
+using mailgrant::testing::dns::kDave;
+using mailgrant::testing::dns::kSupport;
+using mailgrant::testing::dns::kTeam;
 const std::string kGoodPassword = "right";
 
 using mailgrant::testing::make_grant;

@@ -22,8 +22,8 @@ using namespace mailgrant;
 
 namespace {
 
-const std::string kAlice = "uid=alice,ou=people,dc=example,dc=com";
-const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
+using mailgrant::testing::dns::kAlice;
+using mailgrant::testing::dns::kBob;
 const std::string kTeam = "cn=team\\, support,ou=groups,dc=example,dc=com";  // an escaped comma
 
 // Refuses names that can never be found, as LdapDirectory does (input.h).

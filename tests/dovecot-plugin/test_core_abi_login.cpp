@@ -15,8 +15,8 @@ using namespace mailgrant;
 
 namespace {
 
-const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
-const std::string kSupport = "uid=support,ou=people,dc=example,dc=com";
+using mailgrant::testing::dns::kBob;
+using mailgrant::testing::dns::kSupport;
 
 struct Answer {
     int status;

@@ -18,10 +18,10 @@ using namespace mailgrant;
 
 namespace {
 
-const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
-const std::string kEve = "uid=eve,ou=people,dc=example,dc=com";
-const std::string kAlice = "uid=alice,ou=people,dc=example,dc=com";
-const std::string kSupport = "uid=support,ou=people,dc=example,dc=com";
+using mailgrant::testing::dns::kBob;
+using mailgrant::testing::dns::kEve;
+using mailgrant::testing::dns::kAlice;
+using mailgrant::testing::dns::kSupport;
 
 using Folders = std::vector<std::pair<std::string, std::string>>;
 

@@ -57,4 +57,17 @@ inline bool wait_until_stopped(pid_t pid) {
     return false;
 }
 
+#if defined(PYTHON3) && defined(MAILGRANT_HARNESS)
+// The slapd harness (tests/harness/slapd_sandbox.py; CMake names it) for one private
+// slapd in `dir`: start it with `args` (--ldif FILE, --acl-file FILE, ...), its output is
+// for key_values(); stop it.
+inline std::string start_slapd(const std::string& dir, const std::string& args, int* status) {
+    return run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + dir + " " + args, status);
+}
+
+inline void stop_slapd(const std::string& dir) {
+    run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " stop --dir " + dir);
+}
+#endif
+
 }  // namespace mailgrant::testing

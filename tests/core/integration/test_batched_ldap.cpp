@@ -41,6 +41,8 @@ struct Sandbox {
 Sandbox* sandbox = nullptr;
 
 using mailgrant::testing::run;
+using mailgrant::testing::start_slapd;
+using mailgrant::testing::stop_slapd;
 
 std::string person(const std::string& uid) {
     return "dn: uid=" + uid + ",ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: " + uid +
@@ -85,10 +87,9 @@ public:
             << "limits dn.exact=\"" << kService << "\" size.prtotal=unlimited\n";
         std::ofstream(sandbox->dir + "/secret") << "service-pw";
         int status = 0;
-        const std::string out = run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + sandbox->dir +
-                                        " --ldif " + MAILGRANT_FIXTURES + "/org.ldif --acl-file " + sandbox->dir +
-                                        "/limits.conf",
-                                    &status);
+        const std::string out = start_slapd(
+            sandbox->dir, std::string("--ldif ") + MAILGRANT_FIXTURES + "/org.ldif --acl-file " + sandbox->dir + "/limits.conf",
+            &status);
         ASSERT_EQ(status, 0) << out;
         auto started = mailgrant::testing::key_values(out);
         sandbox->uri = started["LDAP_URI"];
@@ -103,7 +104,7 @@ public:
     }
     void TearDown() override {
         if (!sandbox) return;
-        run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " stop --dir " + sandbox->dir);
+        stop_slapd(sandbox->dir);
         run("rm -rf " + sandbox->dir);
         delete sandbox;
         sandbox = nullptr;

@@ -47,6 +47,8 @@ struct Sandbox {
 Sandbox* sandbox = nullptr;
 
 using mailgrant::testing::run;
+using mailgrant::testing::start_slapd;
+using mailgrant::testing::stop_slapd;
 using mailgrant::testing::wait_until_stopped;
 
 class SlapdEnvironment : public ::testing::Environment {
@@ -60,9 +62,8 @@ public:
         sandbox = new Sandbox;
         sandbox->dir = tmpl;
         int status = 0;
-        const std::string out = run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + sandbox->dir +
-                                        " --ldif " + MAILGRANT_FIXTURES + "/org.ldif",
-                                    &status);
+        const std::string out =
+            start_slapd(sandbox->dir, std::string("--ldif ") + MAILGRANT_FIXTURES + "/org.ldif", &status);
         ASSERT_EQ(status, 0) << out;
         auto started = mailgrant::testing::key_values(out);
         sandbox->uri = started["LDAP_URI"];
@@ -77,7 +78,7 @@ public:
     void TearDown() override {
         if (!sandbox) return;
         kill(sandbox->pid, SIGCONT);  // in case a test stopped it and failed before resuming
-        run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " stop --dir " + sandbox->dir);
+        stop_slapd(sandbox->dir);
         run("rm -rf " + sandbox->dir);
         delete sandbox;
         sandbox = nullptr;

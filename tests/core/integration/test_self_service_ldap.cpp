@@ -34,6 +34,8 @@ struct Sandbox {
 Sandbox* sandbox = nullptr;
 
 using mailgrant::testing::run;
+using mailgrant::testing::start_slapd;
+using mailgrant::testing::stop_slapd;
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
@@ -61,10 +63,10 @@ public:
         sandbox->service_pw_file = sandbox->dir + "/service.secret";
         std::ofstream(sandbox->service_pw_file) << "service-pw\n";
         int status = 0;
-        const std::string out = run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + sandbox->dir +
-                                        " --acl-file " + sandbox->dir + "/acl.conf --ldif " + MAILGRANT_FIXTURES +
-                                        "/org.ldif --ldif " + sandbox->dir + "/service.ldif",
-                                    &status);
+        const std::string out = start_slapd(sandbox->dir,
+                                            "--acl-file " + sandbox->dir + "/acl.conf --ldif " + MAILGRANT_FIXTURES +
+                                                "/org.ldif --ldif " + sandbox->dir + "/service.ldif",
+                                            &status);
         ASSERT_EQ(status, 0) << out;
         auto started = mailgrant::testing::key_values(out);
         sandbox->uri = started["LDAP_URI"];
@@ -74,7 +76,7 @@ public:
     }
     void TearDown() override {
         if (!sandbox) return;
-        run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " stop --dir " + sandbox->dir);
+        stop_slapd(sandbox->dir);
         run("rm -rf " + sandbox->dir);
         delete sandbox;
         sandbox = nullptr;

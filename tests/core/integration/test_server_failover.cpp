@@ -32,6 +32,8 @@
 
 using namespace mailgrant;
 using mailgrant::testing::run;
+using mailgrant::testing::start_slapd;
+using mailgrant::testing::stop_slapd;
 using mailgrant::testing::wait_until_stopped;
 
 namespace {
@@ -52,9 +54,7 @@ Sandbox* sandbox = nullptr;
 // Starts one slapd of the harness in `dir`; fills `server` (and the shared settings).
 void start_server(const std::string& dir, Server& server) {
     int status = 0;
-    const std::string out = run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + dir + " --ldif " +
-                                    MAILGRANT_FIXTURES + "/org.ldif",
-                                &status);
+    const std::string out = start_slapd(dir, std::string("--ldif ") + MAILGRANT_FIXTURES + "/org.ldif", &status);
     ASSERT_EQ(status, 0) << out;
     auto started = mailgrant::testing::key_values(out);
     server.dir = dir;
@@ -82,7 +82,7 @@ public:
         if (!sandbox) return;
         for (const Server* s : {&sandbox->first, &sandbox->second}) {
             if (s->pid > 0) kill(s->pid, SIGCONT);  // a failed test may have left it stopped
-            run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " stop --dir " + s->dir);
+            stop_slapd(s->dir);
         }
         run("rm -rf " + sandbox->dir);
         delete sandbox;
