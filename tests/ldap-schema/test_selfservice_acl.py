@@ -5,7 +5,8 @@ A private slapd per test on 127.0.0.1 with a typical site policy below the
 self-service rules; the LDAP clients (ldapadd, ldapmodify, ldapdelete) run as
 alice (uid=alice,ou=people,dc=example,dc=com / alice-pw from org.ldif), or as
 bob, carol, dave, eve for rule 4 (the admin role on the shared mailbox support@
-may change its displayName and mailSharedSentCopy, nothing else), or for
+may change its displayName and mailSharedSentCopy, and with rules 2-3 add, edit
+and delete the grants directly below it; nothing else), or for
 rules 5-6 as the grantee of an invitation (mailGrantPending: TRUE) below alice,
 who may accept it (delete mailGrantPending) or decline it (delete the grant)
 and nothing else; every refusal is checked to be result code 50
@@ -243,11 +244,12 @@ class _AclBase:
                 self.assertFalse(self.exists(dn))
 
     # ---- rule 4: the admin role on a shared mailbox configures it ----------
-    def give(self, cn, grantee, rights="admin", folder="*", extra=""):
-        """A grant below support@, written by the LDAP admin."""
+    def give(self, cn, grantee, rights="admin", folder="*", extra="", parent=SUPPORT):
+        """A grant below support@ (or parent), written by the LDAP admin."""
         self.assertResult(self.run_as("ldapadd", "root", (
             "dn: cn=%s,%s\nobjectClass: mailGrant\ncn: %s\nmailGrantee: %s\n"
-            "mailGrantFolder: %s\nmailGrantRights: %s\n%s" % (cn, SUPPORT, cn, grantee, folder, rights, extra))), OK)
+            "mailGrantFolder: %s\nmailGrantRights: %s\n%s" % (cn, parent, cn, grantee, folder, rights, extra))), OK)
+        return "cn=%s,%s" % (cn, parent)
 
     def rename(self, who, dn=SUPPORT, attr="displayName", value="Customer Care"):
         return self.run_as("ldapmodify", who, "dn: %s\nchangetype: modify\nreplace: %s\n%s: %s\n-\n"
@@ -275,16 +277,16 @@ class _AclBase:
         self.assertEqual(self.attr(SUPPORT, "mail"), ["support@example.com"])
         self.assertResult(self.run_as("ldapmodify", "bob", "dn: %s\nchangetype: modify\nadd: mailLocalAddress\n"
                                       "mailLocalAddress: ceo@example.com\n-\n" % SUPPORT), INSUFFICIENT_ACCESS)
-        self.assertResult(self.run_as("ldapdelete", "bob", args=["cn=team," + SUPPORT]), INSUFFICIENT_ACCESS)
+        # (the grants below it he may now write and delete: rules 2-3, tested below)
         self.assertResult(self.run_as("ldapdelete", "bob", args=[SUPPORT]), INSUFFICIENT_ACCESS)
         self.assertTrue(self.exists(SUPPORT))
-        # nor a person's entry, nor another shared mailbox, nor his own grant's rights
+        # nor a person's entry, nor another shared mailbox, nor a grant below a person
         self.assertResult(self.rename("bob", dn=ALICE), INSUFFICIENT_ACCESS)
         self.assertResult(self.run_as("ldapadd", "root", "dn: uid=sales,%s\nobjectClass: inetOrgPerson\n"
                                       "objectClass: mailSharedMailbox\nuid: sales\ncn: Sales\nsn: Sales\n"
                                       "mail: sales@example.com\n" % PEOPLE), OK)
         self.assertResult(self.rename("bob", dn="uid=sales," + PEOPLE), INSUFFICIENT_ACCESS)
-        self.assertResult(self.rename("bob", dn="cn=bob-admin," + SUPPORT, attr="mailGrantFolder", value="x"),
+        self.assertResult(self.rename("bob", dn="cn=projects-bob," + ALICE, attr="mailGrantFolder", value="x"),
                           INSUFFICIENT_ACCESS)
         self.assertEqual(self.attr(SUPPORT, "displayName"), [])
 
@@ -301,6 +303,217 @@ class _AclBase:
                 self.assertResult(self.rename(who), INSUFFICIENT_ACCESS)
                 self.assertResult(self.rename(who, attr="mailSharedSentCopy", value="TRUE"), INSUFFICIENT_ACCESS)
         self.assertEqual(self.attr(SUPPORT, "displayName"), [])
+
+    # ---- rules 2-4: the admin role on a shared mailbox manages its grants ---
+    # (who, grantee of the admin grant) for each of the five paths from a grant to a
+    # person that rules 2-4 follow: direct, member*, uniqueMember*,
+    # member*/uniqueMember*, uniqueMember*/member* (care-leads: made in the test)
+    SUPPORT_TEAM = "cn=support-team,ou=groups,dc=example,dc=com"
+    SUPPORT_LEADS = "cn=support-leads,ou=groups,dc=example,dc=com"
+    CARE_LEADS = "cn=care-leads,ou=groups,dc=example,dc=com"
+    ADMIN_PATHS = [("eve", EVE), ("bob", SUPPORT_TEAM), ("carol", SUPPORT_LEADS),
+                   ("carol", SUPPORT_TEAM), ("dave", CARE_LEADS)]
+    REFUSED = [INSUFFICIENT_ACCESS] * 3
+    ALLOWED = [OK] * 3
+
+    def manage(self, who, parent=SUPPORT):
+        """who invites a delegate (a new pending grant with sendAs), changes an access
+        type (and adds sendOnBehalf) on a grant, and removes it, below parent. Returns
+        the three result codes after checking the directory shows exactly what was
+        allowed; leaves parent's grants as they were."""
+        target = self.give("target-%s" % who, ALICE, rights="reader", folder="INBOX", parent=parent)
+        new = "cn=new-%s,%s" % (who, parent)
+        add = self.run_as("ldapadd", who, grant_ldif(new, grantee=EVE,
+                                                     extra="mailGrantSend: sendAs\nmailGrantPending: TRUE\n"))
+        mod = self.modify(who, target, "replace: mailGrantRights\nmailGrantRights: editor\n-\n"
+                                       "add: mailGrantSend\nmailGrantSend: sendOnBehalf\n-\n")
+        self.assertEqual(self.attr(target, "mailGrantRights"), ["editor" if mod.returncode == OK else "reader"])
+        self.assertEqual(self.attr(target, "mailGrantSend"), ["sendOnBehalf"] if mod.returncode == OK else [])
+        dele = self.run_as("ldapdelete", who, args=[target])
+        codes = [add.returncode, mod.returncode, dele.returncode]
+        for p in (add, mod, dele):
+            self.assertIn(p.returncode, (OK, INSUFFICIENT_ACCESS), p.stderr)
+            self.assertResult(p, p.returncode)
+        self.assertEqual(self.exists(new), add.returncode == OK)
+        self.assertEqual(self.exists(target), dele.returncode != OK)
+        for dn in (new, target):
+            if self.exists(dn):
+                self.assertResult(self.run_as("ldapdelete", "root", args=[dn]), OK)
+        return codes
+
+    def add_entry(self, ldif):
+        self.assertResult(self.run_as("ldapadd", "root", ldif), OK)
+
+    def add_shared(self, uid, parent=PEOPLE):
+        dn = "uid=%s,%s" % (uid, parent)
+        self.add_entry("dn: %s\nobjectClass: inetOrgPerson\nobjectClass: mailSharedMailbox\nuid: %s\n"
+                       "cn: %s\nsn: %s\nmail: %s@example.com\n" % (dn, uid, uid, uid, uid))
+        return dn
+
+    def test_shared_admin_manages_grants_on_every_path(self):
+        self.add_entry("dn: %s\nobjectClass: groupOfUniqueNames\ncn: care-leads\n"
+                       "uniqueMember: cn=loop-b,ou=groups,dc=example,dc=com\n" % self.CARE_LEADS)
+        for who, grantee in self.ADMIN_PATHS:
+            with self.subTest(who=who, grantee=grantee):
+                # before: bob and carol are editors (fixture), dave reads INBOX, eve nothing
+                self.assertEqual(self.manage(who), self.REFUSED)
+                adm = self.give("adm", grantee, rights="lrswipkxtea" if who == "eve" else "admin")
+                self.assertEqual(self.manage(who), self.ALLOWED)
+                self.assertResult(self.run_as("ldapdelete", "root", args=[adm]), OK)
+                self.assertEqual(self.manage(who), self.REFUSED)   # the admin grant was the reason
+
+    def test_shared_admin_writes_every_grant_attribute(self):
+        self.give("bob-admin", BOB)
+        full = "cn=full," + SUPPORT
+        self.assertResult(self.run_as("ldapadd", "bob", grant_ldif(full, grantee=self.SUPPORT_LEADS, extra=(
+            "mailGrantFolder: Archive\nmailGrantSend: sendAs\nmailGrantSend: sendOnBehalf\n"
+            "mailGrantNotBefore: 20300101000000Z\nmailGrantNotAfter: 20300201000000Z\n"
+            "mailGrantPending: TRUE\ndescription: cover\n")).replace(
+            "objectClass: mailGrant\n", "objectClass: top\nobjectClass: MailGrant\n")), OK)
+        team = "cn=team," + SUPPORT
+        for changes in ("replace: mailGrantee\nmailGrantee: %s\n-\n" % CAROL,
+                        "add: mailGrantFolder\nmailGrantFolder: Archive\n-\n",
+                        "replace: mailGrantRights\nmailGrantRights: reader\n-\n",
+                        "replace: mailGrantSend\nmailGrantSend: sendOnBehalf\n-\n",
+                        "add: mailGrantNotAfter\nmailGrantNotAfter: 20991231235959Z\n-\n",
+                        "add: mailGrantPending\nmailGrantPending: TRUE\n-\n",
+                        "add: description\ndescription: team\n-\n",
+                        "add: cn\ncn: team2\n-\n"):
+            with self.subTest(changes=changes):
+                self.assertResult(self.modify("bob", team, changes), OK)
+        self.assertEqual(self.attr(team, "mailGrantee"), [CAROL])
+        self.assertResult(self.run_as("ldapdelete", "bob", args=[full]), OK)
+        self.assertResult(self.run_as("ldapdelete", "bob", args=["cn=loop," + SUPPORT]), OK)
+        self.assertFalse(self.exists("cn=loop," + SUPPORT))
+
+    def test_shared_admin_adds_nothing_but_plain_grants(self):
+        self.give("bob-admin", BOB)
+        cases = [
+            grant_ldif("cn=smuggle1," + SUPPORT, extra="objectClass: mailSharedMailbox\nmail: ceo@example.com\n"),
+            grant_ldif("cn=smuggle2," + SUPPORT, extra="objectClass: inetLocalMailRecipient\n"
+                                                       "mailLocalAddress: ceo@example.com\n"),
+            grant_ldif("cn=smuggle3," + SUPPORT, extra="objectClass: simpleSecurityObject\nuserPassword: x\n"),
+            "dn: cn=role,%s\nobjectClass: organizationalRole\ncn: role\n" % SUPPORT,
+            "dn: uid=twin,%s\nobjectClass: inetOrgPerson\nuid: twin\ncn: Twin\nsn: Twin\n"
+            "mail: ceo@example.com\nuserPassword: x\n" % SUPPORT,
+            grant_ldif("cn=deep,cn=team," + SUPPORT),     # two levels below the mailbox
+        ]
+        for ldif in cases:
+            dn = ldif.splitlines()[0][4:]
+            with self.subTest(dn=dn, ldif=ldif):
+                self.assertResult(self.run_as("ldapadd", "bob", ldif), INSUFFICIENT_ACCESS)
+                self.assertFalse(self.exists(dn))
+        team = "cn=team," + SUPPORT
+        for changes in ("add: objectClass\nobjectClass: mailSharedMailbox\n-\nadd: mail\nmail: ceo@example.com\n-\n",
+                        "add: objectClass\nobjectClass: inetLocalMailRecipient\n-\n"
+                        "add: mailLocalAddress\nmailLocalAddress: ceo@example.com\n-\n",
+                        "add: userPassword\nuserPassword: x\n-\n"):
+            with self.subTest(changes=changes):
+                self.assertResult(self.modify("bob", team, changes), INSUFFICIENT_ACCESS)
+        self.assertEqual(self.attr(team, "objectClass"), ["mailGrant"])
+        # nor move a grant out of the mailbox (below his own entry he may: he could
+        # delete it here and write it there anyway), nor rename or move the mailbox
+        self.assertResult(self.run_as("ldapmodrdn", "bob", args=["-s", ALICE, team, "cn=team"]), INSUFFICIENT_ACCESS)
+        self.assertResult(self.run_as("ldapmodrdn", "bob", args=["-r", SUPPORT, "uid=care"]), INSUFFICIENT_ACCESS)
+        self.assertTrue(self.exists(team))
+
+    def test_readers_editors_and_partial_admins_manage_no_grants(self):
+        # bob, carol: editor (fixture); dave: lr via loops; eve: admin on INBOX only;
+        # alice: admin with a validity window (either end: an ACL cannot read the clock,
+        # so a window never counts), an admin invitation not accepted, a reader grant
+        self.give("eve-inbox", EVE, folder="INBOX")
+        self.give("alice-until", ALICE, extra="mailGrantNotAfter: 20991231235959Z\n")
+        self.give("alice-from", ALICE, extra="mailGrantNotBefore: 20000101000000Z\n")
+        self.give("alice-invited", ALICE, extra="mailGrantPending: TRUE\n")
+        self.give("alice-reader", ALICE, rights="reader")
+        for who in ("bob", "carol", "dave", "eve", "alice"):
+            with self.subTest(who=who):
+                self.assertEqual(self.manage(who), self.REFUSED)
+        # and through a group: the support team's grant made admin with an end date
+        self.assertResult(self.modify("root", "cn=team," + SUPPORT, "replace: mailGrantRights\nmailGrantRights: admin\n-\n"
+                                      "add: mailGrantNotAfter\nmailGrantNotAfter: 20991231235959Z\n-\n"), OK)
+        self.assertEqual(self.manage("bob"), self.REFUSED)
+
+    def test_admin_of_one_mailbox_not_of_another(self):
+        sales = self.add_shared("sales")
+        self.give("sales-team", self.SUPPORT_TEAM, rights="editor", parent=sales)
+        self.give("bob-admin", BOB)                       # admin of support, not of sales
+        self.assertEqual(self.manage("bob"), self.ALLOWED)
+        self.assertEqual(self.manage("bob", parent=sales), self.REFUSED)
+        self.give("eve-admin", EVE, parent=sales)         # admin of sales, not of support
+        self.assertEqual(self.manage("eve", parent=sales), self.ALLOWED)
+        self.assertEqual(self.manage("eve"), self.REFUSED)
+
+    def test_admin_role_on_a_person_mailbox_manages_nothing(self):
+        # alice gives bob admin on her whole mailbox: a person's mailbox is not a
+        # mailSharedMailbox, so only alice herself manages her grants (rules 1-3)
+        self.give("bob-admin", BOB, parent=ALICE)
+        self.give("team-admin", self.SUPPORT_TEAM, rights="lrswipkxtea", parent=ALICE)
+        for who in ("bob", "carol"):
+            with self.subTest(who=who):
+                self.assertEqual(self.manage(who, parent=ALICE), self.REFUSED)
+        self.assertResult(self.modify("bob", "cn=projects-bob," + ALICE,
+                                      "replace: mailGrantRights\nmailGrantRights: admin\n-\n"), INSUFFICIENT_ACCESS)
+        self.assertResult(self.rename("bob", dn=ALICE), INSUFFICIENT_ACCESS)   # rule 4 neither
+        self.assertEqual(self.manage("alice", parent=ALICE), self.ALLOWED)
+
+    def test_admin_may_remove_own_admin_grant(self):
+        # Allowed (stepping down is legitimate; slapd cannot count the admins left).
+        # Losing the last admin is recovered by the LDAP admin writing a new one.
+        mine = self.give("bob-admin", BOB)
+        self.assertResult(self.run_as("ldapdelete", "bob", args=[mine]), OK)
+        self.assertEqual(self.manage("bob"), self.REFUSED)
+        self.assertResult(self.rename("bob"), INSUFFICIENT_ACCESS)
+        # demoting oneself works the same way, and takes effect at once
+        eves = self.give("eve-admin", EVE)
+        self.assertResult(self.modify("eve", eves, "replace: mailGrantRights\nmailGrantRights: reader\n-\n"), OK)
+        self.assertEqual(self.manage("eve"), self.REFUSED)
+        # the LDAP admin restores it
+        self.give("bob-admin", BOB)
+        self.assertEqual(self.manage("bob"), self.ALLOWED)
+
+    def test_admin_with_pending_invitation_keeps_add(self):
+        # rule 4 comes before rule 6: an admin who also holds a pending invitation from
+        # the same mailbox gets "write" on its children, not only rule 6's =z
+        self.give("bob-admin", BOB)
+        inv = self.invite(dn="cn=invite-bob," + SUPPORT, grantee=BOB)
+        self.assertEqual(self.manage("bob"), self.ALLOWED)
+        self.assertResult(self.modify("bob", inv, self.ACCEPT), OK)
+
+    def test_grantee_answers_invitation_from_shared_mailbox(self):
+        # rules 5-6 below a shared mailbox: eve (no admin) accepts one and declines
+        # another, and manages nothing else there
+        first = self.invite(dn="cn=invite-eve," + SUPPORT)
+        second = self.invite(dn="cn=invite-eve2," + SUPPORT)
+        self.assertResult(self.modify("eve", first, self.ACCEPT), OK)
+        self.assertEqual(self.attr(first, "mailGrantPending"), [])
+        self.assertResult(self.run_as("ldapdelete", "eve", args=[second]), OK)
+        self.assertFalse(self.exists(second))
+        self.assertEqual(self.manage("eve"), self.REFUSED)
+        self.assertResult(self.run_as("ldapdelete", "eve", args=[first]), INSUFFICIENT_ACCESS)
+
+    def test_invited_admin_manages_after_accepting(self):
+        inv = self.give("alice-admin", ALICE, extra="mailGrantPending: TRUE\n")
+        self.assertEqual(self.manage("alice"), self.REFUSED)
+        self.assertResult(self.modify("alice", inv, self.ACCEPT), OK)
+        self.assertEqual(self.manage("alice"), self.ALLOWED)
+
+    def test_long_mailbox_dn(self):
+        # slapd expands each set into a 1024-byte buffer: below the documented ~250
+        # characters the admin manages the mailbox; far beyond it every clause fails
+        # to expand and the answer is a refusal (50), never access
+        # (one RDN stays below 200 characters: back-mdb refuses much longer ones)
+        for dn_len, expect in ((220, self.ALLOWED), (1100, self.REFUSED)):
+            with self.subTest(dn_len=dn_len):
+                parent, need = "dc=example,dc=com", dn_len - len("uid=box%d," % dn_len)
+                while len(parent) < need:
+                    ou = ("l%d-%d" % (dn_len, len(parent))).ljust(min(190, need - len(parent) - 4), "x")
+                    parent = "ou=%s,%s" % (ou, parent)
+                    self.add_entry("dn: %s\nobjectClass: organizationalUnit\nou: %s\n" % (parent, ou))
+                box = self.add_shared("box%d" % dn_len, parent=parent)
+                self.give("eve-admin", EVE, parent=box)
+                self.assertGreaterEqual(len(box), dn_len)
+                self.assertEqual(self.manage("eve", parent=box), expect)
 
     # ---- rules 5-6: the grantee accepts or declines an invitation ----------
     INVITE = "cn=invite-eve," + ALICE
@@ -546,6 +759,7 @@ class CnConfigFormat(_AclBase, unittest.TestCase):
         self.assertEqual(len(rules), 8, rules)
         self.assertTrue(rules[0].startswith("{0}to attrs=children"), rules)
         self.assertTrue(rules[3].startswith("{3}to dn.regex"), rules)
+        self.assertIn("attrs=displayName,mailSharedSentCopy,children", rules[3])
         self.assertTrue(rules[4].startswith("{4}to filter="), rules)
         self.assertTrue(rules[5].startswith("{5}to dn.regex"), rules)
         self.assertTrue(rules[6].startswith("{6}to attrs=userPassword"), rules)
