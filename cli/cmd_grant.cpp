@@ -17,7 +17,7 @@
 #include "mailgrant/dn.h"
 #include "mailgrant/grant_edit.h"
 #include "mailgrant/invitation.h"
-#include "notify.h"
+#include "notice_outbox.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
@@ -242,50 +242,20 @@ int run_grant_on(Invocation& inv, const Account* new_mailbox) {
     }
 
     // notification recipients: the person, or every member of the group with an address
+    // (notice_outbox.h: the actor, each recipient's language, the delivery)
     std::vector<std::string> notified;
     std::string notify_error;
-    for (const auto& s : steps) {
-        if (!notify || s.kind == Step::Kind::Unchanged) continue;
-        std::vector<std::pair<std::string, std::string>> recipients;  // address, group name ("" = direct)
-        for (const auto& grantee : s.grantees) {
-            if (grantee.kind == Principal::Kind::Person) {
-                recipients.emplace_back(grantee.display, "");
-            } else {
-                for (const auto& m : ctx.expand_group(grantee.dn))
-                    if (!m.address.empty() && normalize_dn(m.dn) != normalize_dn(mailbox.dn))
-                        recipients.emplace_back(m.address, grantee.display);
-            }
+    if (notify) {
+        NoticeOutbox outbox(ctx, args, write_credentials(args, ctx.config()).bind_dn);
+        for (const auto& s : steps) {
+            if (s.kind == Step::Kind::Unchanged) continue;
+            std::vector<std::string> dns;
+            for (const auto& grantee : s.grantees) dns.push_back(grantee.dn);
+            for (const auto& to : outbox.recipients(dns, mailbox))
+                outbox.send(outbox.notice(NoticeKind::Grant, s.result, mailbox, to));
         }
-        for (const auto& [to, group] : recipients) {
-            Notice n;
-            const std::string owner = mailbox.primary_address();
-            const auto at = owner.find('@');
-            n.from = args.value("--notify-from")
-                         .value_or("postmaster@" + (at == std::string::npos ? std::string("localhost") : owner.substr(at + 1)));
-            n.to = to;
-            n.owner = owner;
-            n.owner_is_shared = mailbox.shared_mailbox;
-            n.granted_by_group = group;
-            n.folders = s.result.folders;
-            n.rights = s.result.rights ? s.result.rights->letters() : "";
-            n.role = s.result.rights ? role_name(*s.result.rights) : "";
-            n.send_as = s.result.send_as;
-            n.send_on_behalf = s.result.send_on_behalf && !s.result.send_as;
-            n.not_before = s.result.not_before;
-            n.not_after = s.result.not_after;
-            n.date = ctx.now();
-            n.invitation = s.result.pending;
-            n.invitation_expires = invitation_of(s.result, ctx.now(), ctx.config().invitations).expires;
-            n.message_id_host = at == std::string::npos ? "localhost" : owner.substr(at + 1);
-            try {
-                const std::string message = compose_notice(n);
-                if (auto smtp = args.value("--smtp")) send_with_smtp(*smtp, n.from, {to}, message, 15000);
-                else send_with_sendmail(args.value("--sendmail").value_or(ctx.config().cli.sendmail), message, 30000);
-                notified.push_back(to);
-            } catch (const std::exception& e) {
-                notify_error += (notify_error.empty() ? "" : "; ") + to + ": " + e.what();
-            }
-        }
+        notified = outbox.notified();
+        notify_error = outbox.errors();
     }
 
     if (inv.json) {

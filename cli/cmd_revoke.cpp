@@ -9,6 +9,7 @@
 #include "grant_spec.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/grant_edit.h"
+#include "notice_outbox.h"
 #include "verbs.h"
 
 namespace mailgrant::cli {
@@ -50,6 +51,8 @@ int run_revoke(Invocation& inv) {
     specs.push_back({"--folder", true, true, "-f"});
     specs.push_back({"--folders-only", false, false, ""});
     specs.push_back({"--send-only", false, false, ""});
+    specs.push_back({"--notify", false, false, ""});  // mail each removed grantee (issue 13)
+    for (const auto& s : notice_option_specs()) specs.push_back(s);
     const auto args = parse_args(inv.args, specs);
     const auto& pos = args.positionals;
     const bool by_grantee = args.has("--grantee");
@@ -60,6 +63,8 @@ int run_revoke(Invocation& inv) {
     if (args.values("--grantee").size() > kMaxGranteesPerCommand)
         throw UsageError("at most " + std::to_string(kMaxGranteesPerCommand) + " grantees per command");
     const GrantPart part = part_from(args);
+    const bool notify = args.has("--notify");
+    if (notify && args.has("--ldif")) throw UsageError("--notify needs the change to be written; it cannot be used with --ldif");
 
     Context& ctx = inv.ctx;
     const SchemaConfig& schema = ctx.config().schema;
@@ -67,6 +72,8 @@ int run_revoke(Invocation& inv) {
     const auto grants = ctx.directory().grants_of(mailbox.dn);
     std::vector<Change> changes;
     std::vector<std::string> summary;
+    // For --notify: what each grantee lost (the part of the grant taken away) and who.
+    std::vector<std::pair<Grant, std::vector<std::string>>> lost;
 
     if (!by_grantee) {
         const Grant* found = nullptr;
@@ -83,6 +90,7 @@ int run_revoke(Invocation& inv) {
         c.dn = found->dn;
         changes.push_back(c);
         summary.push_back("deleted grant '" + found->name + "' (" + found->dn + ")");
+        lost.emplace_back(*found, found->grantees);
     } else {
         std::vector<Principal> grantees;
         std::vector<std::string> dns;
@@ -103,6 +111,19 @@ int run_revoke(Invocation& inv) {
                 continue;
             }
             changes.push_back(edit_change(g.dn, edit));
+            Grant taken = g;  // the part the grantees lose, for the notice
+            if (part.kind == GrantPart::Kind::Folders || part.kind == GrantPart::Kind::Folder)
+                taken.send_as = taken.send_on_behalf = false;
+            if (part.kind == GrantPart::Kind::Folder) taken.folders = part.folders;
+            if (part.kind == GrantPart::Kind::Send) {
+                taken.folders.clear();
+                taken.rights.reset();
+            }
+            std::vector<std::string> who;
+            for (const auto& v : g.grantees)
+                for (const auto& d : dns)
+                    if (normalize_dn(v) == normalize_dn(d)) who.push_back(v);
+            lost.emplace_back(taken, who);
             if (edit.action == GrantEdit::Action::Delete) {
                 summary.push_back("deleted grant '" + g.name + "' (" + g.dn + ")");
             } else if (part.kind == GrantPart::Kind::Everything) {
@@ -143,6 +164,16 @@ int run_revoke(Invocation& inv) {
             throw;
         }
     }
+    std::vector<std::string> notified;
+    std::string notify_error;
+    if (notify) {
+        NoticeOutbox outbox(ctx, args, write_credentials(args, ctx.config()).bind_dn);
+        for (const auto& [grant, who] : lost)
+            for (const auto& to : outbox.recipients(who, mailbox))
+                outbox.send(outbox.notice(NoticeKind::Revoke, grant, mailbox, to));
+        notified = outbox.notified();
+        notify_error = outbox.errors();
+    }
     if (inv.json) {
         Json j = Json::object();
         j.set("action", "revoked");
@@ -156,9 +187,16 @@ int run_revoke(Invocation& inv) {
             arr.push(cj);
         }
         j.set("changes", arr);
+        if (notify) j.set("notified", Json::strings(notified));
+        if (!notify_error.empty()) j.set("notify_error", notify_error);
         inv.out << j.dump();
     } else {
         for (const auto& s : summary) inv.out << s << "\n";
+        if (!notified.empty()) inv.out << "notified: " << join(notified, ", ") << "\n";
+    }
+    if (!notify_error.empty()) {
+        inv.err << "mailgrant: revoked, but the notification failed: " << notify_error << "\n";
+        return kExitNotifyFailed;
     }
     return kExitOk;
 }

@@ -1,5 +1,7 @@
 // help.cpp -- the text of `mailgrant --help` and of every `mailgrant VERB --help`, and the
 // verb table main.cpp dispatches on. Exit codes are documented here, once.
+#include <algorithm>
+
 #include "verbs.h"
 
 namespace mailgrant::cli {
@@ -14,7 +16,8 @@ const char* kExitCodes =
     "  3  configuration or LDAP error (nothing was decided or changed)\n"
     "  4  refused: the request could never work (unknown mailbox or grantee, bad rights,\n"
     "     --until before --from, no such grant, ...); nothing was changed\n"
-    "  5  grant written, but the --notify message could not be delivered\n"
+    "  5  grant written, but the --notify message could not be delivered (also revoke\n"
+    "     --notify; notify-expiring: a notice could not be delivered)\n"
     "  6  report: message counts or last logins could not be read (shown as \"-\");\n"
     "     mailbox create: the entry was written, its folders could not be created\n";
 
@@ -57,10 +60,18 @@ const std::vector<Verb>& verbs() {
          "  --name NAME        create a new grant with this cn (default: extend the grantee's\n"
          "                     grant, or create one named after the grantee, made unique)\n"
          "  --description TEXT (new grants only)\n"
-         "  --notify           mail the grantee (every member, for a group) what was shared\n"
-         "  --notify-from ADDR sender of the notice (default postmaster@<mailbox domain>)\n"
-         "  --smtp HOST:PORT   send the notice by SMTP (default: the command in cli.sendmail,\n"
-         "                     /usr/sbin/sendmail -t -i)\n"
+         "  --notify           mail the grantee (every member, for a group) what was shared,\n"
+         "                     who shared it, until when and how to open it, in their\n"
+         "                     preferredLanguage (templates: notify.templates_dir, then\n"
+         "                     /usr/share/mailgrant/notices; an invitation links to the accept\n"
+         "                     page under notify.webmail_url)\n"
+         "  --notify-from ADDR sender of the notice (default notify.from, else\n"
+         "                     postmaster@<mailbox domain>); named as the one who shared when\n"
+         "                     it is a person's address (else the --bind-dn person, else \"the\n"
+         "                     mail administrator\")\n"
+         "  --smtp SERVER      send the notice by SMTP: HOST:PORT, smtp://HOST:PORT or\n"
+         "                     smtps://HOST:PORT (default: notify.smtp, else the command in\n"
+         "                     cli.sendmail, /usr/sbin/sendmail -t -i)\n"
          "  --sendmail CMD     sendmail command to use\n"
          "  --invite           create the grant as an invitation (mailGrantPending: TRUE): it\n"
          "                     gives nothing until accepted (mailgrant accept) and can be\n"
@@ -90,8 +101,28 @@ const std::vector<Verb>& verbs() {
          "  --send-only        send rights (sendAs, sendOnBehalf); folder access stays\n"
          "  -f, --folder F     exactly folder F as listed in the grant (repeatable)\n"
          "A grant left granting nothing is deleted. A part cannot be taken out of a grant\n"
-         "shared with other grantees (it would go for them too): that is refused (exit 4).\n",
+         "shared with other grantees (it would go for them too): that is refused (exit 4).\n"
+         "  --notify           mail each grantee who lost access (every member, for a group)\n"
+         "                     what was taken away and by whom (exit 5 when it fails)\n"
+         "  --notify-from ADDR, --smtp SERVER, --sendmail CMD   as for grant\n",
          run_revoke},
+        {"notify-expiring", "mail grantees whose grant ends in N days (cron, systemd timer)",
+         "usage: mailgrant [-c CONFIG] [--json] notify-expiring --days N [--window W] [--dry-run]\n"
+         "                 [--notify-from ADDR] [--smtp SERVER | --sendmail CMD]\n"
+         "\n"
+         "Every grant in force whose mailGrantNotAfter falls on the UTC day N days from today\n"
+         "(0-366; with --window W: on one of the W days from then) mails each grantee (every\n"
+         "member, for a group) a warning in their preferredLanguage. The window is whole UTC\n"
+         "days, so daily runs cover every end once and keep no state; run it once a day\n"
+         "(examples/systemd/mailgrant-notify-expiring.timer), or weekly with --window 7.\n"
+         "Pending invitations and grants already ended are skipped.\n"
+         "  --dry-run          print who would get which notice (and in which language); send\n"
+         "                     nothing\n"
+         "Exit 0 (also when nothing ends then), 5 when a notice could not be delivered.\n"
+         "\n"
+         "Example:\n"
+         "  mailgrant notify-expiring --days 7 --dry-run\n",
+         run_notify_expiring},
         {"accept", "accept a pending invitation (grant --invite) for its grantee",
          "usage: mailgrant [-c CONFIG] accept OWNER GRANTEE [--grant NAME] [write options]\n"
          "\n"
@@ -232,7 +263,7 @@ std::string main_usage() {
         "Verbs:\n";
     for (const auto& v : verbs()) {
         std::string name = v.name;
-        name.resize(9, ' ');
+        name.resize(std::max<std::size_t>(9, name.size() + 1), ' ');  // notify-expiring is longer
         out += "  " + name + v.summary + "\n";
     }
     out += "\n" + config_option() +

@@ -45,6 +45,7 @@ int run_report(Invocation& inv);
 int run_audit(Invocation& inv);
 int run_accept(Invocation& inv);   // cmd_invite.cpp (issue 13)
 int run_decline(Invocation& inv);
+int run_notify_expiring(Invocation& inv);  // cmd_notify_expiring.cpp (issue 13)
 
 // Write options shared by grant and revoke.
 std::vector<OptionSpec> write_option_specs();

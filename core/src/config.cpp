@@ -227,7 +227,9 @@ void read_users(Section s, UsersConfig& c) {
     s.string("address_filter", c.address_filter, false);
     s.string("mail_attribute", c.mail_attribute, false);
     s.strings("alias_attributes", c.alias_attributes);
+    s.string("language_attribute", c.language_attribute, false);
     s.reject_unknown();
+    check_attribute_name(s, "language_attribute", c.language_attribute);
     check_filter_template(s, "login_filter", c.login_filter);
     check_filter_template(s, "address_filter", c.address_filter);
     check_attribute_name(s, "mail_attribute", c.mail_attribute);
@@ -255,6 +257,7 @@ void read_cache(Section s, CacheConfig& c) {
     s.integer("ttl_s", c.ttl_s, 0, 86400);
     s.integer("negative_ttl_s", c.negative_ttl_s, 0, 86400);
     s.integer("max_entries", c.max_entries, 1, 10000000);
+    s.boolean("follow_changes", c.follow_changes);
     s.reject_unknown();
 }
 
@@ -449,6 +452,44 @@ void read_invitations(Section s, InvitationsConfig& c) {
     s.reject_unknown();
 }
 
+// notify: where the notices go and what they link to (issue 13).
+void read_notify(Section s, NotifyConfig& c) {
+    s.string("webmail_url", c.webmail_url);
+    s.string("templates_dir", c.templates_dir);
+    s.string("default_language", c.default_language, false);
+    s.string("from", c.from);
+    s.string("smtp", c.smtp);
+    std::string tls = "starttls";
+    s.choice("smtp_tls", tls, {"none", "starttls", "required"});
+    c.smtp_tls = tls == "none" ? SmtpTlsMode::None : tls == "required" ? SmtpTlsMode::Required : SmtpTlsMode::StartTls;
+    s.string("smtp_user", c.smtp_user);
+    s.string("smtp_password_file", c.smtp_password_file);
+    s.integer("smtp_timeout", c.smtp_timeout_s, 1, 600);
+    s.reject_unknown();
+    const std::vector<std::pair<const char*, const std::string*>> one_word{
+        {"webmail_url", &c.webmail_url}, {"from", &c.from}, {"smtp", &c.smtp},
+        {"smtp_user", &c.smtp_user}, {"smtp_password_file", &c.smtp_password_file}};
+    for (const auto& [key, value] : one_word)
+        if (value->find_first_of(" \t\r\n") != std::string::npos)
+            s.fail(s.raw(key), s.dotted(key), "must not contain spaces or line breaks");
+    if (!c.webmail_url.empty() && c.webmail_url.rfind("https://", 0) != 0 && c.webmail_url.rfind("http://", 0) != 0)
+        s.fail(s.raw("webmail_url"), s.dotted("webmail_url"), "must be an http:// or https:// URL");
+    if (!c.templates_dir.empty() && c.templates_dir[0] != '/')
+        s.fail(s.raw("templates_dir"), s.dotted("templates_dir"), "must be an absolute path (\"\" = none)");
+    bool lang_ok = c.default_language.size() >= 2 && c.default_language.size() <= 8;
+    for (char ch : c.default_language) lang_ok = lang_ok && ch >= 'a' && ch <= 'z';
+    if (!lang_ok)
+        s.fail(s.raw("default_language"), s.dotted("default_language"), "must be a lower-case language code such as en");
+    if (!c.from.empty() && (c.from.find('@') == std::string::npos || c.from.find_first_of("<>\"") != std::string::npos))
+        s.fail(s.raw("from"), s.dotted("from"), "must be a bare address (postmaster@example.com)");
+    if (!c.smtp.empty() && c.smtp.rfind("smtp://", 0) != 0 && c.smtp.rfind("smtps://", 0) != 0)
+        s.fail(s.raw("smtp"), s.dotted("smtp"), "must be an smtp://host:port or smtps://host:port URL (\"\" = cli.sendmail)");
+    if (c.smtp_user.empty() != c.smtp_password_file.empty())
+        s.fail(s.raw(c.smtp_user.empty() ? "smtp_password_file" : "smtp_user"),
+               s.dotted(c.smtp_user.empty() ? "smtp_password_file" : "smtp_user"),
+               "smtp_user and smtp_password_file go together");
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& name) {
@@ -475,6 +516,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_self_service(top.child("self_service"), config.self_service);
         read_team_mailbox(top.child("team_mailbox"), config.team_mailbox);
         read_invitations(top.child("invitations"), config.invitations);
+        read_notify(top.child("notify"), config.notify);
         top.reject_unknown();
     } catch (const YAML::Exception& e) {  // e.g. bad conversions
         throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

@@ -68,7 +68,7 @@ class WithMailStack(unittest.TestCase):
         path = self.stack.wait_for_delivery("bob@example.com", "alice@example.com shared INBOX with you")
         with open(path, "rb") as f:
             msg = email.message_from_binary_file(f, policy=email.policy.default)
-        body = msg.get_content()
+        body = msg.get_body(preferencelist=("plain",)).get_content()  # multipart/alternative (issue 13)
         self.assertIn("read only", body)
         self.assertIn("2099-06-30 23:59:59Z", body)
         self.assertIn("shared/alice@example.com/INBOX", body)

@@ -184,7 +184,7 @@ class ReadmeCommands(unittest.TestCase):
             with open(os.path.join(self.outbox, name)) as f:
                 notices.append(f.read())
         self.assertEqual(len(notices), 1, notices)
-        self.assertIn("To: <carol@example.com>", notices[0])
+        self.assertRegex(notices[0], r"\nTo: (\S.* )?<carol@example\.com>\n", "addressed to carol (with her name)")
         self.assertIn("shared/alice@example.com/Projects", notices[0])
 
 

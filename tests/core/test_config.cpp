@@ -53,6 +53,11 @@ TEST(Config, DefaultTtlIsThirtySeconds) {
     EXPECT_EQ(c.ldap.uris.size(), 1u);
 }
 
+TEST(Config, FollowChangesDefaultsOnAndCanBeTurnedOff) {
+    EXPECT_TRUE(parse_config("ldap:\n  base: dc=x\n").cache.follow_changes);
+    EXPECT_FALSE(parse_config("ldap:\n  base: dc=x\ncache:\n  follow_changes: false\n").cache.follow_changes);
+}
+
 TEST(Config, SingleUriStringIsAccepted) {
     EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n  uris: ldap://h\n").ldap.uris.front(), "ldap://h");
 }
@@ -112,6 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"ttl_not_int", "ldap:\n  base: dc=x\ncache:\n  ttl_s: soon\n", "test.yaml:4: cache.ttl_s: expected an integer"},
         BadConfig{"ttl_negative", "ldap:\n  base: dc=x\ncache:\n  ttl_s: -1\n", "cache.ttl_s: must be between 0 and 86400"},
         BadConfig{"bool_bad", "ldap:\n  base: dc=x\n  starttls: maybe\n", "ldap.starttls: expected true or false"},
+        BadConfig{"follow_changes_bad", "ldap:\n  base: dc=x\ncache:\n  follow_changes: sometimes\n",
+                  "test.yaml:4: cache.follow_changes: expected true or false"},
         BadConfig{"choice_bad", "ldap:\n  base: dc=x\n  tls_require_cert: sometimes\n", "ldap.tls_require_cert: must be one of"},
         BadConfig{"bind_without_password", "ldap:\n  base: dc=x\n  bind_dn: cn=a\n", "ldap.bind_password_file: is required"},
         BadConfig{"filter_without_value", "ldap:\n  base: dc=x\nusers:\n  login_filter: (uid=bob)\n", "test.yaml:4: users.login_filter: must contain %s"},
@@ -302,6 +309,66 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"invitations_twice", "ldap:\n  base: dc=x\ninvitations:\n  expire_after: 1d\n  expire_after: 0\n",
                   "test.yaml:5: duplicate key 'invitations.expire_after' (first at line 4)"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// Issue 13: notify (the notices) and users.language_attribute.
+INSTANTIATE_TEST_SUITE_P(
+    Notify, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"notify_unknown", "ldap:\n  base: dc=x\nnotify:\n  smtp_host: localhost\n",
+                  "test.yaml:4: notify.smtp_host: unknown key"},
+        BadConfig{"notify_twice", "ldap:\n  base: dc=x\nnotify:\n  from: a@x\n  from: b@x\n",
+                  "test.yaml:5: duplicate key 'notify.from' (first at line 4)"},
+        BadConfig{"notify_tls_choice", "ldap:\n  base: dc=x\nnotify:\n  smtp_tls: yes\n",
+                  "test.yaml:4: notify.smtp_tls"},
+        BadConfig{"notify_smtp_not_url", "ldap:\n  base: dc=x\nnotify:\n  smtp: localhost:25\n",
+                  "test.yaml:4: notify.smtp: must be an smtp://host:port or smtps://host:port URL"},
+        BadConfig{"notify_webmail_not_http", "ldap:\n  base: dc=x\nnotify:\n  webmail_url: mail.example.com\n",
+                  "test.yaml:4: notify.webmail_url: must be an http:// or https:// URL"},
+        BadConfig{"notify_webmail_space", "ldap:\n  base: dc=x\nnotify:\n  webmail_url: \"https://x/ y\"\n",
+                  "test.yaml:4: notify.webmail_url: must not contain spaces or line breaks"},
+        BadConfig{"notify_templates_relative", "ldap:\n  base: dc=x\nnotify:\n  templates_dir: notices\n",
+                  "test.yaml:4: notify.templates_dir: must be an absolute path"},
+        BadConfig{"notify_language_upper", "ldap:\n  base: dc=x\nnotify:\n  default_language: PL\n",
+                  "test.yaml:4: notify.default_language: must be a lower-case language code"},
+        BadConfig{"notify_language_empty", "ldap:\n  base: dc=x\nnotify:\n  default_language: \"\"\n",
+                  "notify.default_language"},
+        BadConfig{"notify_from_angle", "ldap:\n  base: dc=x\nnotify:\n  from: \"<a@x>\"\n",
+                  "test.yaml:4: notify.from: must be a bare address"},
+        BadConfig{"notify_user_without_password", "ldap:\n  base: dc=x\nnotify:\n  smtp_user: mailgrant\n",
+                  "test.yaml:4: notify.smtp_user: smtp_user and smtp_password_file go together"},
+        BadConfig{"notify_timeout_zero", "ldap:\n  base: dc=x\nnotify:\n  smtp_timeout: 0\n",
+                  "test.yaml:4: notify.smtp_timeout"},
+        BadConfig{"language_attribute_bad", "ldap:\n  base: dc=x\nusers:\n  language_attribute: \"preferred language\"\n",
+                  "test.yaml:4: users.language_attribute"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Config, NotifyDefaultsAndValues) {
+    const auto d = parse_config("ldap:\n  base: dc=x\n");
+    EXPECT_EQ(d.notify.webmail_url, "");
+    EXPECT_EQ(d.notify.templates_dir, "/etc/mailgrant/notices");
+    EXPECT_EQ(d.notify.default_language, "en");
+    EXPECT_EQ(d.notify.smtp, "");
+    EXPECT_EQ(d.notify.smtp_tls, mailgrant::SmtpTlsMode::StartTls);
+    EXPECT_EQ(d.notify.smtp_timeout_s, 30);
+    EXPECT_EQ(d.users.language_attribute, "preferredLanguage");
+    const auto c = parse_config(
+        "ldap:\n  base: dc=x\nusers:\n  language_attribute: lang\nnotify:\n"
+        "  webmail_url: https://mail.example.com/roundcube/\n  templates_dir: \"\"\n  default_language: pl\n"
+        "  from: notices@example.com\n  smtp: smtps://mail.example.com:465\n  smtp_tls: required\n"
+        "  smtp_user: mailgrant\n  smtp_password_file: /etc/mailgrant/smtp.secret\n  smtp_timeout: 60\n");
+    EXPECT_EQ(c.users.language_attribute, "lang");
+    EXPECT_EQ(c.notify.webmail_url, "https://mail.example.com/roundcube/");
+    EXPECT_EQ(c.notify.templates_dir, "");
+    EXPECT_EQ(c.notify.default_language, "pl");
+    EXPECT_EQ(c.notify.from, "notices@example.com");
+    EXPECT_EQ(c.notify.smtp, "smtps://mail.example.com:465");
+    EXPECT_EQ(c.notify.smtp_tls, mailgrant::SmtpTlsMode::Required);
+    EXPECT_EQ(c.notify.smtp_user, "mailgrant");
+    EXPECT_EQ(c.notify.smtp_password_file, "/etc/mailgrant/smtp.secret");
+    EXPECT_EQ(c.notify.smtp_timeout_s, 60);
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\nnotify:\n  smtp_tls: none\n").notify.smtp_tls,
+              mailgrant::SmtpTlsMode::None);
+}
 
 TEST(Config, InvitationExpiryDefaultsAndValues) {
     EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").invitations.expire_after_s, 14LL * 86400);

@@ -51,6 +51,8 @@ struct UsersConfig {
     std::string address_filter = "(|(mail=%s)(mailLocalAddress=%s))";
     std::string mail_attribute = "mail";
     std::vector<std::string> alias_attributes{"mailLocalAddress"};
+    // RFC 2798: the language a person's notices are written in (Accept-Language syntax).
+    std::string language_attribute = "preferredLanguage";
 };
 
 enum class MembershipMode { Search, MemberOf };
@@ -74,6 +76,10 @@ struct CacheConfig {
     int ttl_s = 30;           // positive answers (DESIGN.md: changes obeyed within this)
     int negative_ttl_s = 5;   // "no such user / no grants"
     std::size_t max_entries = 10000;
+    // Follow LDAP changes (RFC 4533 sync against slapd's syncprov, change_feed.h) and drop
+    // cached answers when a grant, group or person changes, so a revocation is obeyed within
+    // a second; ttl_s stays the backstop. A server without syncprov: one log line, TTL only.
+    bool follow_changes = true;
 };
 
 enum class DeferAction { DeferIfPermit, Defer };
@@ -185,6 +191,24 @@ struct InvitationsConfig {
     long long expire_after_s = 14LL * 86400;
 };
 
+// The notices `grant --notify`, `revoke --notify` and `notify-expiring` mail (issue 13).
+enum class SmtpTlsMode { None, StartTls, Required };
+
+struct NotifyConfig {
+    std::string webmail_url;  // Roundcube, e.g. https://mail.example.com/roundcube/; "" = no links
+    // Site copies of cli/notices/<lang>/<kind>.{txt,html}, used file by file before the
+    // shipped ones in /usr/share/mailgrant/notices.
+    std::string templates_dir = "/etc/mailgrant/notices";
+    std::string default_language = "en";  // when no preferredLanguage fits a shipped one
+    std::string from;                     // sender address; "" = postmaster@<mailbox domain>
+    // "" = hand the message to cli.sendmail; else smtp://host:port or smtps://host:port
+    std::string smtp;
+    SmtpTlsMode smtp_tls = SmtpTlsMode::StartTls;  // none | starttls (when offered) | required
+    std::string smtp_user;                // "" = no AUTH
+    std::string smtp_password_file;
+    int smtp_timeout_s = 30;              // the whole SMTP transfer (connect: at most 10 s)
+};
+
 struct Config {
     LdapConfig ldap;
     UsersConfig users;
@@ -196,6 +220,7 @@ struct Config {
     SelfServiceConfig self_service;
     TeamMailboxConfig team_mailbox;
     InvitationsConfig invitations;
+    NotifyConfig notify;
 
     const std::string& users_base() const { return users.base.empty() ? ldap.base : users.base; }
     const std::string& groups_base() const { return groups.base.empty() ? ldap.base : groups.base; }
