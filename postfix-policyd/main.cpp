@@ -15,6 +15,7 @@
 
 #include "milter.h"
 #include "preflight.h"
+#include "mailgrant/change_feed.h"
 #include "mailgrant/gentime.h"
 #include "mailgrant/warnings.h"
 #include "server.h"
@@ -169,12 +170,42 @@ int main(int argc, char** argv) {
             milter->start([&server] { return server.engine(); }, &stats, [&server] { server.request_stop(); });
             log("milter on " + milter->address());
         }
+        // LDAP changes empty every cache the policy check and the milter read (the
+        // directory's and the remembered answers) of the Engine in use (change_feed.h).
+        // Its LDAP settings are the start's: a reload does not move it (restart does).
+        std::unique_ptr<mailgrant::ChangeFeed> feed;
+        if (config.cache.follow_changes) {
+            feed = std::make_unique<mailgrant::ChangeFeed>(
+                config,
+                [&server] {
+                    const auto engine = server.engine();
+                    // The directory's cache FIRST, as two statements (the operands of `+`
+                    // are unordered): were the answers forgotten first, a worker could read
+                    // the new answers generation, get a stale directory hit before that
+                    // cache is emptied and remember a stale DUNNO for the whole TTL.
+                    const std::size_t directory = engine->cache->clear();
+                    return directory + engine->service->forget_answers();
+                },
+                log);
+            stats.change_feed = feed.get();
+            feed->start();
+        }
+        // However main leaves from here (server.run() may throw), the stats socket's
+        // pointer is reset before `feed` (declared earlier, destroyed later) goes.
+        struct ForgetFeed {
+            mailgrant::policy::Stats& stats;
+            ~ForgetFeed() { stats.change_feed = nullptr; }
+        } forget_feed{stats};
         // Every socket is open and root is dropped: a Type=notify start may return now.
         if (mailgrant::policy::notify_ready("serving " + config.policy.listen +
                                             (milter ? " and the milter on " + milter->address() : std::string())))
             log("told systemd: ready");
         const int rc = server.run();
         mailgrant::policy::notify_stopping();
+        if (feed) {
+            stats.change_feed = nullptr;
+            feed->stop();
+        }
         if (milter) milter->stop();
         log("stopped");
         return rc;

@@ -92,13 +92,16 @@ Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
     const std::string& login = request.get("sasl_username");
     const std::string& sender = request.get("sender");
     FreshnessScope freshness(clock_.steady_now() + ttl_);
+    const auto generation = answers_.generation();  // forget_answers() meanwhile: not remembered
     const SenderDecision d = decider_.sender(login, sender);
     const Answer answer = d.allowed() ? Answer{Verdict::Allow, "DUNNO", d.reason} : reject(sender, login, d.reason);
     auto expires = freshness.expires();
     if (d.changes_at) expires = std::min(expires, clock_.steady_now() + std::chrono::seconds(*d.changes_at - clock_.wall_now()));
-    answers_.put_until(login + '\0' + sender, answer, expires);
+    answers_.put_until(login + '\0' + sender, answer, expires, generation);
     return answer;
 }
+
+std::size_t PolicyService::forget_answers() { return answers_.clear(); }
 
 std::optional<Answer> PolicyService::decide_from_cache(const PolicyRequest& request) noexcept {
     try {

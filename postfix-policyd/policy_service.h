@@ -54,6 +54,9 @@ public:
     // decide() on a worker; nothing has been decided yet, so nothing is decided twice.
     std::optional<Answer> decide_from_cache(const PolicyRequest& request) noexcept;
     Answer defer(const std::string& reason) const;
+    // Drops every remembered answer (a change in LDAP was seen, change_feed.h); returns
+    // how many. A decision under way meanwhile is not remembered.
+    std::size_t forget_answers();
     // The reserved domain of sent copies (team_mailbox.sent_copy_domain; "" = none): a
     // RCPT TO in it is refused. Set once, before the first request.
     void refuse_recipients_in(const std::string& domain) { reserved_domain_ = domain; }

@@ -35,6 +35,20 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("reloads_total", "Successful configuration reloads (SIGHUP).", reloads);
     counter("reload_failures_total", "Reloads refused because the new configuration was invalid.", reload_failures);
     counter("sent_copies_total", "Sent copies the milter added (one envelope recipient each).", sent_copies);
+    const ChangeFeed* feed = change_feed.load();
+    const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};
+    counter("sync_changes_total", "LDAP changes (RFC 4533 sync messages) seen after the refresh.", sync.changes);
+    counter("sync_invalidations_total", "Times the caches were emptied because of an LDAP change or a resync.",
+            sync.invalidations);
+    counter("sync_entries_dropped_total", "Cached answers dropped because of LDAP changes.", sync.entries_dropped);
+    counter("sync_reconnects_total", "Sync sessions reopened after a lost one.", sync.reconnects);
+    counter("sync_refreshes_total", "Sync refreshes completed (start and every reconnect).", sync.refreshes);
+    out << "# HELP mailgrant_policyd_sync_up 1 while LDAP changes are followed (else cache.ttl_s is the only bound).\n"
+           "# TYPE mailgrant_policyd_sync_up gauge\nmailgrant_policyd_sync_up "
+        << (sync.state == FeedState::Following ? 1 : 0) << "\n";
+    out << "# HELP mailgrant_policyd_sync_unsupported 1 when the LDAP server refused RFC 4533 sync (no syncprov).\n"
+           "# TYPE mailgrant_policyd_sync_unsupported gauge\nmailgrant_policyd_sync_unsupported "
+        << (sync.state == FeedState::Unsupported ? 1 : 0) << "\n";
     out << "# HELP mailgrant_policyd_connections_open Policy connections open now.\n"
            "# TYPE mailgrant_policyd_connections_open gauge\nmailgrant_policyd_connections_open "
         << connections_open << "\n";
@@ -54,12 +68,14 @@ std::string Stats::prometheus(const CacheStats& cache) const {
 }
 
 std::string Stats::summary(const CacheStats& cache) const {
+    const ChangeFeed* feed = change_feed.load();
     std::ostringstream out;
     out << "stats: requests=" << requests << " allowed=" << allowed << " rejected=" << rejected
         << " deferred=" << deferred << " timeouts=" << timeouts << " protocol_errors=" << protocol_errors
         << " ldap_errors=" << ldap_errors << " ldap_calls=" << ldap_calls_
         << " ldap_avg_ms=" << (ldap_calls_ ? ldap_micros_ / 1000.0 / ldap_calls_ : 0.0)
-        << " sent_copies=" << sent_copies << " cache_hits=" << cache.hits << " cache_misses=" << cache.misses << " connections_open=" << connections_open;
+        << " sent_copies=" << sent_copies << " sync=" << (feed ? to_string(feed->stats().state) : "off")
+        << " cache_hits=" << cache.hits << " cache_misses=" << cache.misses << " connections_open=" << connections_open;
     return out.str();
 }
 

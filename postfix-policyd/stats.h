@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mailgrant/caching_directory.h"
+#include "mailgrant/change_feed.h"
 
 namespace mailgrant::policy {
 
@@ -25,6 +26,8 @@ public:
     std::atomic<std::int64_t> connections_open{0};
     std::atomic<std::uint64_t> reloads{0}, reload_failures{0};
     std::atomic<std::uint64_t> sent_copies{0};  // recipients the milter added for sent copies
+    // The LDAP change follower (cache.follow_changes), while it exists; null = not following.
+    std::atomic<const ChangeFeed*> change_feed{nullptr};
 
     void observe_ldap(std::chrono::microseconds elapsed, bool ok);
     std::string prometheus(const CacheStats& cache) const;

@@ -54,10 +54,11 @@ Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::s
         ++stats_.hits;
         return *hit;
     }
+    const auto generation = cache.generation();  // a clear() during the fetch: not stored
     Value value = fetch();  // throws on LDAP trouble: nothing is cached then
     const auto ttl = is_empty_answer(value) ? negative_ttl_ : ttl_;
     observe(clock_.steady_now() + ttl);
-    cache.put(key, value, ttl);
+    cache.put(key, value, ttl, generation);
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ++stats_.misses;
     return value;
@@ -106,12 +107,13 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
         }
     }
     if (!missing.empty()) {
+        const auto generation = mailboxes_.generation();  // a clear() during the fetch: not stored
         auto fetched = inner_.find_mailboxes(missing);  // throws on LDAP trouble: nothing cached
         std::set<std::string> found;
         for (const auto& account : fetched) {
             const std::string key = "dn:" + dn_key(account.dn);
             found.insert(key);
-            mailboxes_.put(key, account, ttl_);
+            mailboxes_.put(key, account, ttl_, generation);
             // The name a shared namespace is opened by (mailgrant_core_sharing_owners
             // reports the primary address): its folder rights find the owner here.
             // Only for entries where the address search looks (see the constructor).
@@ -120,11 +122,12 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
                 const bool below = dn == address_base_ || (dn.size() > address_base_.size() &&
                                                            dn.compare(dn.size() - address_base_.size() - 1, std::string::npos,
                                                                       "," + address_base_) == 0);
-                if (below) mailboxes_.put(ascii_lower(account.primary_address()), account, ttl_);
+                if (below) mailboxes_.put(ascii_lower(account.primary_address()), account, ttl_, generation);
             }
         }
         for (const auto& dn : missing)
-            if (!found.count("dn:" + dn_key(dn))) mailboxes_.put("dn:" + dn_key(dn), std::nullopt, negative_ttl_);
+            if (!found.count("dn:" + dn_key(dn)))
+                mailboxes_.put("dn:" + dn_key(dn), std::nullopt, negative_ttl_, generation);
         observe(clock_.steady_now() + (fetched.size() < missing.size() ? negative_ttl_ : ttl_));
         accounts.insert(accounts.end(), fetched.begin(), fetched.end());
     }
@@ -153,22 +156,20 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
     }
     const std::string key = user_key + (mailbox_dn.empty() ? std::string() : dn_key(mailbox_dn));
     bool fetched = false;
+    const auto groups_generation = groups_.generation();
     auto answer = cached(groups_and_grants_, key, [&] {
         fetched = true;
         return inner_.groups_and_grants(user_dn, mailbox_dn);
     });
     // The same walk answers groups_of().
-    if (fetched) groups_.put(dn_key(user_dn), answer.groups, answer.groups.empty() ? negative_ttl_ : ttl_);
+    if (fetched)
+        groups_.put(dn_key(user_dn), answer.groups, answer.groups.empty() ? negative_ttl_ : ttl_, groups_generation);
     return answer;
 }
 
-void CachingDirectory::clear() {
-    logins_.clear();
-    mailboxes_.clear();
-    groups_.clear();
-    grants_of_.clear();
-    grants_to_.clear();
-    groups_and_grants_.clear();
+std::size_t CachingDirectory::clear() {
+    return logins_.clear() + mailboxes_.clear() + groups_.clear() + grants_of_.clear() + grants_to_.clear() +
+           groups_and_grants_.clear();
 }
 
 CacheStats CachingDirectory::stats() const {

@@ -44,6 +44,8 @@ public:
     std::map<std::string, std::string> group_names;  // lower-case group name -> DN
     bool fail = false;
     int calls = 0;
+    // Runs inside every call, before it answers (a test makes a cache clear happen mid-fetch).
+    std::function<void()> during_call;
 
     void add_account(const std::string& login, const Account& a) {
         logins[ascii_lower(login)] = a;
@@ -94,6 +96,7 @@ public:
 private:
     void touch() {
         ++calls;
+        if (during_call) during_call();
         if (fail) throw LdapError(LdapErrorKind::Unavailable, -1, "fake LDAP is down");
     }
 };

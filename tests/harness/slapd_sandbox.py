@@ -183,7 +183,7 @@ def _kill_pid(pid, popen=None):
 
 class Slapd:
     def __init__(self, workdir, fmt="conf", suffix="dc=example,dc=com", acl=None,
-                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None, accesslog=False):
+                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None, accesslog=False, syncprov=False):
         if fmt not in ("conf", "cnconfig"):
             raise ValueError("fmt must be 'conf' or 'cnconfig'")
         self.workdir = os.path.abspath(workdir)
@@ -196,6 +196,11 @@ class Slapd:
         if tls and fmt != "conf":
             raise ValueError("tls is supported with fmt='conf' only")
         self.accesslog = accesslog
+        # RFC 4533 sync provider on the database (what ldap-schema/README.md says a site
+        # enables for mailgrant-policyd's cache.follow_changes); conf format only.
+        self.syncprov = syncprov
+        if syncprov and fmt != "conf":
+            raise ValueError("syncprov is supported with fmt='conf' only")
         if accesslog and fmt != "cnconfig":
             raise ValueError("accesslog is supported with fmt='cnconfig' only")
         self._rootpw = rootpw
@@ -256,6 +261,8 @@ class Slapd:
         ]
         if self.memberof:
             lines.append("moduleload memberof")
+        if self.syncprov:
+            lines.append("moduleload syncprov")
         if self.tls:
             lines += ["TLSCACertificateFile %s" % self.tls["ca"],
                       "TLSCertificateFile %s" % self.tls["cert"],
@@ -279,6 +286,8 @@ class Slapd:
             lines.append(self.acl.rstrip("\n"))
         if self.memberof:
             lines.append("overlay memberof")
+        if self.syncprov:
+            lines += ["index entryCSN,entryUUID eq", "overlay syncprov"]
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 

@@ -127,6 +127,35 @@ TEST_F(PolicyServiceTest, FastPathAnswersOnlyWhatAWorkerDecided) {
     EXPECT_FALSE(service.decide_from_cache(req).has_value()) << "a deferral is never remembered";
 }
 
+// A change seen while a decision is being made (the change feed empties the caches, the
+// directory's first, as main.cpp does): the decision is answered but not remembered, since
+// it may predate the change. Reading the answers' generation after the decision instead of
+// before would remember it, and this test would fail.
+TEST_F(PolicyServiceTest, DecisionMadeAcrossAClearIsNotRemembered) {
+    CacheConfig cache;
+    cache.ttl_s = 30;
+    cache.negative_ttl_s = 30;
+    CachingDirectory cached(dir, cache, clock);
+    Decider cached_decider(cached, clock);
+    PolicyService service(config, cached_decider, cache, clock);
+    const auto req = request("bob@example.com", "support@example.com");
+    int clears = 0;
+    dir.during_call = [&] {
+        if (clears++ == 0) {  // during the first decision's first directory call only
+            cached.clear();
+            service.forget_answers();
+        }
+    };
+    EXPECT_EQ(service.decide(req).verdict, Verdict::Allow);
+    EXPECT_FALSE(service.decide_from_cache(req).has_value()) << "decided across a clear: not remembered";
+    EXPECT_EQ(service.decide(req).verdict, Verdict::Allow);
+    const int calls = dir.calls;
+    const auto fast = service.decide_from_cache(req);
+    ASSERT_TRUE(fast.has_value()) << "decided after the clear: remembered";
+    EXPECT_EQ(fast->verdict, Verdict::Allow);
+    EXPECT_EQ(dir.calls, calls);
+}
+
 // A remembered answer expires with the OLDEST directory answer it used, not with the
 // ones fetched for it: bob's login is cached 20 s before support@'s grants are fetched.
 TEST_F(PolicyServiceTest, RememberedAnswerExpiresWithTheOldestDirectoryAnswerItUsed) {

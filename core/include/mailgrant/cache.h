@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -42,15 +43,19 @@ public:
         return it->second->value;
     }
 
-    void put(const Key& key, Value value, std::chrono::seconds ttl) {
+    // `fetched_at`: the generation() read before the value was fetched; when clear() has
+    // run since (a change in LDAP was seen, change_feed.h), the value may predate that
+    // change and is not stored.
+    void put(const Key& key, Value value, std::chrono::seconds ttl, std::uint64_t fetched_at = kAnyGeneration) {
         if (ttl.count() <= 0) return;  // ttl 0 disables caching
-        put_until(key, std::move(value), clock_.steady_now() + ttl);
+        put_until(key, std::move(value), clock_.steady_now() + ttl, fetched_at);
     }
 
     // Stored until `expires` (nothing is stored when that has passed already).
-    void put_until(const Key& key, Value value, TimePoint expires) {
+    void put_until(const Key& key, Value value, TimePoint expires, std::uint64_t fetched_at = kAnyGeneration) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (expires <= clock_.steady_now()) return;
+        if (fetched_at != kAnyGeneration && fetched_at != generation_) return;
         const auto it = index_.find(key);
         if (it != index_.end()) {
             it->second->value = std::move(value);
@@ -66,10 +71,21 @@ public:
         index_[key] = order_.begin();
     }
 
-    void clear() {
+    // Returns how many entries were dropped.
+    std::size_t clear() {
         std::lock_guard<std::mutex> lock(mutex_);
+        const std::size_t dropped = index_.size();
         index_.clear();
         order_.clear();
+        ++generation_;
+        return dropped;
+    }
+
+    static constexpr std::uint64_t kAnyGeneration = ~std::uint64_t{0};
+    // Counts clear() calls: read before a fetch, passed to put() after it.
+    std::uint64_t generation() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return generation_;
     }
 
     std::size_t size() const {
@@ -86,6 +102,7 @@ private:
     const std::size_t max_entries_;
     const Clock& clock_;
     mutable std::mutex mutex_;
+    std::uint64_t generation_ = 0;
     std::list<Item> order_;
     std::unordered_map<Key, typename std::list<Item>::iterator, Hash> index_;
 };

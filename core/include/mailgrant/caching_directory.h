@@ -64,7 +64,9 @@ public:
     std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
 
-    void clear();
+    // Drops every answer (a change in LDAP was seen, change_feed.h) and returns how many.
+    // An answer being fetched while this runs is not stored afterwards (it may predate the change).
+    std::size_t clear();
     CacheStats stats() const;
 
 private:

@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""IMAP benchmarks of the Dovecot plugin (issue 19, benches a-c), each a ratio against
+stock Dovecot measured in the same run, against real Dovecot (2.3 or 2.4: whichever is
+installed) on 127.0.0.1.
+
+One private slapd (tests/harness; mailgrant binds as a service account with the `limits`
+line of ldap-schema/README.md, as in tests/dovecot-plugin/test_login_search_count.py)
+and two private Dovecots side by side, both running the whole time:
+  grant  the built plugin through the shipped drop-in (mailgrant_setup), rights from LDAP
+         grants, "who shares with me" from mailgrant's dict;
+  stock  the same configuration without mailgrant: acl + imap_acl + last_login plugins,
+         the same shared namespace, acl = vfile with a dovecot-acl file in the owner's
+         folder, and an acl_shared_dict file (2.4: acl_sharing_map dict file) listing
+         the shares, so the folder appears in the shared namespace. mailgrant's master
+         passdb (per-collaborator logins) is left out: Dovecot asks it only for
+         "owner*user" logins, which nothing here does.
+
+ (a) benchreader reads benchowner's folder Team (rights lrs: a `reader` grant / a
+     dovecot-acl line) with WORKERS processes of imaplib clients; login-heavy: LOGIN,
+     SELECT, FETCH the From/Subject/Date of 5 messages, LOGOUT, repeat; session-heavy:
+     one LOGIN, then SELECT, FETCH, NOOP, repeat. Cycles per second, grant / stock,
+     goal >= 0.95.
+ (b) LOGIN + LIST "" "*" + LOGOUT, one client, for users u10, u100, u1000 with N
+     owners (sharer-0 ... sharer-N-1) each sharing their INBOX with them. Seconds per
+     LOGIN + LIST, grant / stock, goal <= 1.0; LDAP searches per LOGIN + LIST counted
+     in slapd's stats log (" SRCH base=" lines) for both. Each user's first LIST is
+     timed apart and not counted in the ratio (with the plugin, Dovecot's ACL plugin
+     writes each owner's dovecot-acl-list then; the stock side has them already, as
+     `doveadm acl set` leaves them: see write_acl).
+ (c) benchsolo, who has no share, reads their own INBOX: the (a) workloads on INBOX,
+     with the plugin / without, goal >= 0.97.
+Rounds alternate stock and grant (the order swapped every round) and each side is summed
+over its rounds, so drift on a shared machine hits both alike.
+
+usage: bench/imap_bench.py [BUILD_DIR] [--workers 4] [--seconds 3] [--rounds 3]
+                           [--sharers 10,100,1000] [--list-timeout 120]   (as root)
+(b) runs last: a LOGIN + LIST that does not finish within --list-timeout is reported as
+such (goal missed) and its Dovecot process may still be working when the run ends.
+Exit status 1 when a goal is missed.
+"""
+import argparse
+import imaplib
+import multiprocessing
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+
+SERVICE_DN = "cn=mailgrant,ou=services,dc=example,dc=com"
+SERVICE_PW = "service-pw"
+LIMITS = 'limits dn.exact="%s" size.prtotal=unlimited\n' % SERVICE_DN
+OWNER, READER, SOLO = "benchowner@example.com", "benchreader@example.com", "benchsolo@example.com"
+FOLDER = "Team"
+SHARED = "shared/%s/%s" % (OWNER, FOLDER)
+MESSAGES = 20
+FETCH = ("1:5", "(BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])")
+RIGHTS = "lrs"   # DESIGN.md: reader = lrs
+
+
+def person_dn(uid):
+    return "uid=%s,ou=people,dc=example,dc=com" % uid
+
+
+def person(uid):
+    return ("dn: %s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\nmail: %s@example.com\n"
+            "userPassword: %s-pw\n\n" % (person_dn(uid), uid, uid, uid, uid, uid))
+
+
+def password(address):
+    return address.split("@")[0] + "-pw"
+
+
+def bench_ldif(sharer_ns):
+    out = ["dn: ou=services,dc=example,dc=com\nobjectClass: organizationalUnit\nou: services\n\n",
+           "dn: %s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: mailgrant\n"
+           "userPassword: %s\n\n" % (SERVICE_DN, SERVICE_PW)]
+    out += [person(a.split("@")[0]) for a in (OWNER, READER, SOLO)]
+    out.append("dn: cn=bench-team,%s\nobjectClass: mailGrant\ncn: bench-team\nmailGrantee: %s\n"
+               "mailGrantFolder: %s\nmailGrantRights: reader\n\n" % (person_dn("benchowner"), person_dn("benchreader"),
+                                                                     FOLDER))
+    out += [person("u%d" % n) for n in sharer_ns]
+    for i in range(max(sharer_ns, default=0)):
+        out.append(person("sharer-%d" % i))
+        out.append("dn: cn=share,%s\nobjectClass: mailGrant\ncn: share\n%smailGrantFolder: INBOX\n"
+                   "mailGrantRights: reader\n\n"
+                   % (person_dn("sharer-%d" % i), "".join("mailGrantee: %s\n" % person_dn("u%d" % n)
+                                                          for n in sharer_ns if i < n)))
+    return "".join(out)
+
+
+# ---- the stock configuration: the drop-in's Dovecot part without mailgrant -------------
+def stock_conf(work, shared_dict):
+    from mail_sandbox import dovecot_conf
+    last_login = os.path.join(work, "last-login", "last-login.db")
+    return dovecot_conf("""
+mail_plugins = $mail_plugins acl
+protocol imap {
+  mail_plugins = $mail_plugins imap_acl last_login
+}
+namespace mailgrant_shared {
+  type = shared
+  separator = /
+  prefix = shared/%%u/
+  location = maildir:%%h/Maildir:INDEXPVT=~/Maildir/shared/%%u
+  list = children
+  subscriptions = no
+}
+plugin {
+  acl = vfile
+  acl_shared_dict = file:{dict}
+  last_login_dict = proxy::lastlogin
+}
+dict {
+  lastlogin = file:{last_login}
+}
+""".replace("{dict}", shared_dict).replace("{last_login}", last_login), """
+mail_plugins {
+  acl = yes
+}
+protocol imap {
+  mail_plugins {
+    imap_acl = yes
+    last_login = yes
+  }
+}
+acl_driver = vfile
+acl_sharing_map {
+  dict file {
+    dict_file_path = {dict}
+  }
+}
+last_login {
+  dict proxy {
+    dict_proxy_name = lastlogin
+  }
+}
+dict_server {
+  dict lastlogin {
+    driver = file
+    dict_file_path = {last_login}
+  }
+}
+namespace mailgrant_shared {
+  type = shared
+  separator = /
+  prefix = shared/$user/
+  mail_driver = maildir
+  mail_path = %{owner_home}/Maildir
+  mail_index_private_path = ~/Maildir/shared/%{owner_user}
+  list = children
+  subscriptions = no
+}
+""".replace("{dict}", shared_dict).replace("{last_login}", last_login))
+
+
+def write_acl(folder_dir, name, grantees):
+    """A stock share as `doveadm acl set` leaves it: the folder's dovecot-acl file and the
+    owner's dovecot-acl-list naming it ("<mtime of the ACL file> <folder>", Dovecot's
+    vfile format). Without the list, the owner's first LIST by anyone rebuilds it and
+    rewrites the owner's entries in the shared dict file, once per owner: minutes for
+    1,000 owners (quadratic with the file dict), which a site pays once, when sharing."""
+    acl = os.path.join(folder_dir, "dovecot-acl")
+    with open(acl, "w") as f:
+        f.write("".join("user=%s %s\n" % (g, RIGHTS) for g in grantees))
+    maildir = folder_dir if name == "INBOX" else os.path.dirname(folder_dir)
+    with open(os.path.join(maildir, "dovecot-acl-list"), "w") as f:
+        f.write("%d %s\n" % (int(os.stat(acl).st_mtime), name))
+
+
+def fill_mail(stack, sharer_ns, stock, shared_dict):
+    """The same mailboxes in both stacks; on the stock one also the dovecot-acl files and
+    the shared dict naming every share."""
+    def maildir(address, folder=None):
+        base = stack.maildir_of(address)
+        path = base if folder is None else os.path.join(base, "." + folder)
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(path, sub), exist_ok=True)
+        return path
+
+    for address, folder in ((OWNER, FOLDER), (SOLO, None)):
+        path = maildir(address, folder)
+        for i in range(MESSAGES):
+            with open(os.path.join(path, "cur", "%d.M%dP1.bench:2," % (1700000000 + i, i)), "w") as f:
+                f.write("From: Sender %d <sender%d@example.org>\nTo: %s\nSubject: benchmark message %d\n"
+                        "Date: Tue, 14 Nov 2023 10:00:%02d +0000\nMessage-ID: <bench-%d@example.org>\n\n%s"
+                        % (i, i, address, i, i % 60, i, "benchmark body line\n" * 40))
+    maildir(READER)
+    dict_lines = []
+    for i in range(max(sharer_ns, default=0)):
+        path = maildir("sharer-%d@example.com" % i)
+        grantees = ["u%d@example.com" % n for n in sharer_ns if i < n]
+        if stock:
+            write_acl(path, "INBOX", grantees)
+            dict_lines += ["shared/shared-boxes/user/%s/sharer-%d@example.com\n1\n" % (g, i) for g in grantees]
+    if stock:
+        write_acl(maildir(OWNER, FOLDER), FOLDER, [READER])
+        dict_lines.append("shared/shared-boxes/user/%s/%s\n1\n" % (READER, OWNER))
+        with open(shared_dict, "w") as f:
+            f.write("".join(dict_lines))
+    mail = pwd.getpwnam("mail")
+    for path in [stack.mail_dir] + ([os.path.dirname(shared_dict)] if stock else []):
+        for dirpath, _dirs, files in os.walk(path):
+            os.chown(dirpath, mail.pw_uid, mail.pw_gid)
+            for name in files:
+                os.chown(os.path.join(dirpath, name), mail.pw_uid, mail.pw_gid)
+
+
+# ---- workloads ------------------------------------------------------------------------
+def check(typ, data, what):
+    if typ != "OK":
+        raise RuntimeError("%s: %s %r" % (what, typ, data))
+
+
+def select_fetch(imap, mailbox):
+    check(*imap.select('"%s"' % mailbox), what="SELECT " + mailbox)
+    typ, data = imap.fetch(*FETCH)
+    check(typ, data, "FETCH")
+    if sum(1 for part in data if isinstance(part, tuple)) != 5:
+        raise RuntimeError("FETCH returned %r" % (data,))
+
+
+def worker(port, user, mailbox, mode, start_at, stop_at, results):
+    """Cycles completed between start_at and stop_at (time.time()), or an error text."""
+    count = 0
+    try:
+        time.sleep(max(0.0, start_at - time.time()))
+        if mode == "login":
+            while time.time() < stop_at:
+                imap = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+                check(*imap.login(user, password(user)), what="LOGIN " + user)
+                select_fetch(imap, mailbox)
+                imap.logout()
+                if time.time() <= stop_at:
+                    count += 1
+        else:
+            imap = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+            check(*imap.login(user, password(user)), what="LOGIN " + user)
+            while time.time() < stop_at:
+                select_fetch(imap, mailbox)
+                check(*imap.noop(), what="NOOP")
+                if time.time() <= stop_at:
+                    count += 1
+            imap.logout()
+        results.put(count)
+    except Exception as e:  # noqa: BLE001 -- reported by the parent
+        results.put("%s: %r" % (user, e))
+
+
+def run_phase(port, user, mailbox, mode, workers, seconds):
+    results = multiprocessing.Queue()
+    start_at = time.time() + 0.3
+    procs = [multiprocessing.Process(target=worker, args=(port, user, mailbox, mode, start_at,
+                                                          start_at + seconds, results))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    out = [results.get(timeout=seconds + 60) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+    errors = [x for x in out if isinstance(x, str)]
+    if errors:
+        raise RuntimeError("workers failed: %s" % errors)
+    return sum(out)
+
+
+def alternate(rounds, measure):
+    """Sums measure(side) over the rounds for both sides, order swapped every round."""
+    total = {"stock": 0.0, "grant": 0.0}
+    for r in range(rounds):
+        for side in (("stock", "grant") if r % 2 == 0 else ("grant", "stock")):
+            total[side] += measure(side)
+    return total
+
+
+def login_list(port, user, timeout=300):
+    """LOGIN + LIST "" "*" + LOGOUT; the selectable names under shared/ (an owner's
+    shared INBOX is listed as shared/<owner>)."""
+    imap = imaplib.IMAP4("127.0.0.1", port, timeout=timeout)
+    check(*imap.login(user, password(user)), what="LOGIN " + user)
+    typ, data = imap.list('""', "*")
+    check(typ, data, "LIST")
+    imap.logout()
+    out = []
+    for line in data:
+        m = re.match(rb'\((.*?)\) "(.)" (.*)', line)
+        name = m.group(3).decode().strip('"')
+        if name.startswith("shared/") and b"\\Noselect" not in m.group(1):
+            out.append(name)
+    return out
+
+
+def searches_during(slapd, action):
+    """(result of action(), LDAP searches slapd logged meanwhile); a short bounded wait
+    lets the last lines of the stats log be written."""
+    start = os.path.getsize(slapd.log_path)
+    result = action()
+
+    def count():
+        with open(slapd.log_path, "rb") as f:
+            f.seek(start)
+            return len(re.findall(rb" SRCH base=", f.read()))
+    n, deadline = count(), time.monotonic() + 2
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        again = count()
+        if again == n:
+            break
+        n = again
+    return result, n
+
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--workers", type=int, default=4, help="client processes in (a) and (c)")
+    ap.add_argument("--seconds", type=float, default=3.0, help="per measured phase")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per measurement")
+    ap.add_argument("--sharers", default="10,100,1000", help="the N of (b)")
+    ap.add_argument("--list-timeout", type=float, default=120.0, help="seconds for one LOGIN + LIST in (b)")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    sharer_ns = sorted(int(x) for x in args.sharers.split(",") if x)
+    os.environ.setdefault("MAILGRANT_DOVECOT_PLUGIN", os.path.join(build, "dovecot-plugin", "lib20_mailgrant_plugin.so"))
+    os.environ.setdefault("MAILGRANT_CHECKPASSWORD", os.path.join(build, "dovecot-plugin", "mailgrant-checkpassword"))
+    from mail_sandbox import MailStack, dovecot_version  # noqa: E402
+    from mailgrant_setup import CHECKPASSWORD, PLUGIN, assert_dovecot_log_clean, dovecot_conf_with_plugin  # noqa: E402
+    from slapd_sandbox import Slapd  # noqa: E402
+
+    tmp = tempfile.mkdtemp(prefix="mailgrant-imap-bench-")
+    os.chmod(tmp, 0o755)
+    slapd, stacks = None, {}
+    try:
+        slapd = Slapd(os.path.join(tmp, "slapd"), acl=LIMITS).start()
+        slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
+        t0 = time.monotonic()
+        subprocess.run(["ldapadd", "-x", "-H", slapd.uri, "-D", slapd.rootdn, "-w", slapd.rootpw],
+                       input=bench_ldif(sharer_ns).encode(), check=True, capture_output=True, timeout=1200)
+        setup_s = time.monotonic() - t0
+        etc = os.path.join(tmp, "etc")
+        os.makedirs(etc)
+        os.chmod(etc, 0o755)
+        secret = os.path.join(etc, "ldap.secret")
+        with open(secret, "w") as f:
+            f.write(SERVICE_PW)
+        os.chmod(secret, 0o644)   # throwaway sandbox: readable by Dovecot's users
+        config = os.path.join(etc, "mailgrant.yaml")
+        with open(config, "w") as f:   # everything else as shipped (cache.ttl_s 30)
+            f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n'
+                    % (slapd.uri, slapd.base, SERVICE_DN, secret))
+        os.chmod(config, 0o644)
+        shared_dict = os.path.join(tmp, "stock-dict", "shared-mailboxes.db")
+        for side in ("grant", "stock"):
+            work = os.path.join(tmp, side)
+            os.makedirs(os.path.join(work, "last-login"))
+            os.chmod(work, 0o755)
+            stack = MailStack(os.path.join(work, "stack"), slapd.uri, slapd.base)
+            if side == "grant":
+                stack.dovecot_extra_conf = dovecot_conf_with_plugin(etc, PLUGIN, config,
+                                                                    stack.dovecot_ldap_conf_path, CHECKPASSWORD)
+            else:
+                os.makedirs(os.path.dirname(shared_dict))
+                dovecot = pwd.getpwnam("dovecot")
+                os.chown(os.path.join(work, "last-login"), dovecot.pw_uid, dovecot.pw_gid)
+                stack.dovecot_extra_conf = stock_conf(work, shared_dict)
+            stack.start()
+            stacks[side] = stack
+            fill_mail(stack, sharer_ns, side == "stock", shared_dict)
+        port = {side: s.imap_port for side, s in stacks.items()}
+
+        # Both sides give benchreader the same folder with the same rights.
+        for side, stack in stacks.items():
+            imap = imaplib.IMAP4("127.0.0.1", port[side], timeout=60)
+            check(*imap.login(READER, password(READER)), what="LOGIN")
+            typ, data = imap.list('""', "shared/*")
+            listed = any(SHARED.encode() in line for line in data)
+            typ, rights = imap.myrights('"%s"' % SHARED)
+            imap.logout()
+            print("%s Dovecot: %s listed: %s, MYRIGHTS %s" % (side, SHARED, listed, rights[0].decode()))
+            if not listed or not rights[0].decode().endswith(" " + RIGHTS):
+                raise RuntimeError("%s: the shared folder is not set up as expected" % side)
+        v = dovecot_version()
+        print("Dovecot %d.%d, %d client processes, %.1f s per phase, %d alternating rounds"
+              % (v[0], v[1], args.workers, args.seconds, args.rounds))
+        missed = []
+
+        def throughput(label, user, mailbox, goal):
+            for mode, name in (("login", "login-heavy"), ("session", "session-heavy")):
+                searches = {"stock": 0, "grant": 0}
+
+                def phase(side):
+                    # only one side runs at a time: slapd's searches meanwhile are its own
+                    cycles, n = searches_during(slapd, lambda: run_phase(port[side], user, mailbox, mode,
+                                                                         args.workers, args.seconds))
+                    searches[side] += n
+                    return cycles
+                total = alternate(args.rounds, phase)
+                rate = {s: total[s] / (args.rounds * args.seconds) for s in total}
+                ratio = rate["grant"] / rate["stock"]
+                print("%s, %s: %s %.1f cycles/s, %s %.1f cycles/s, ratio %.3f (goal >= %.2f: %s); "
+                      "LDAP searches per cycle: %.2f, %.2f"
+                      % (label, name, label_of["stock"], rate["stock"], label_of["grant"], rate["grant"],
+                         ratio, goal, verdict(ratio >= goal), searches["stock"] / max(1, total["stock"]),
+                         searches["grant"] / max(1, total["grant"])))
+                if ratio < goal:
+                    missed.append("%s %s" % (label, name))
+
+        label_of = {"stock": "stock ACL files", "grant": "grant"}
+        throughput("(a) shared mailbox %s" % SHARED, READER, SHARED, 0.95)
+
+        label_of = {"stock": "without plugin", "grant": "with plugin"}
+        throughput("(c) own INBOX of a user with no share", SOLO, "INBOX", 0.97)
+
+        # (b) LOGIN + LIST with N sharers; last, as a LIST that does not finish within
+        # --list-timeout is reported and leaves its Dovecot process working.
+        print("(b) LDAP setup: %d sharers (persons + grants) added with ldapadd in %.1f s"
+              % (max(sharer_ns, default=0), setup_s))
+        for n in sharer_ns:
+            user = "u%d@example.com" % n
+            searches, first, failed = {}, {}, []
+            for side in ("stock", "grant"):
+                try:
+                    t0 = time.monotonic()
+                    login_list(port[side], user, args.list_timeout)   # Dovecot's per-owner dovecot-acl-list
+                    first[side] = time.monotonic() - t0
+                    names, searches[side] = searches_during(
+                        slapd, lambda: login_list(port[side], user, args.list_timeout))
+                except (OSError, imaplib.IMAP4.error) as e:
+                    print("(b) N=%d: %s: LOGIN + LIST did not finish within %.0f s (%r)"
+                          % (n, side, args.list_timeout, e))
+                    failed.append(side)
+                    continue
+                if len(names) != n:
+                    raise RuntimeError("(b) %s N=%d: %d shared mailboxes listed" % (side, n, len(names)))
+            if failed:
+                missed.append("(b) N=%d (%s did not finish)" % (n, " and ".join(failed)))
+                continue
+
+            def timed(side):
+                count, start = 0, time.monotonic()
+                while count < 2 or time.monotonic() - start < args.seconds:
+                    login_list(port[side], user, args.list_timeout)
+                    count += 1
+                return (time.monotonic() - start) / count
+            total = alternate(args.rounds, timed)
+            ratio = total["grant"] / total["stock"]
+            print("(b) N=%d: LOGIN + LIST %.1f ms stock, %.1f ms grant, ratio grant/stock %.3f (goal <= 1.0: %s); "
+                  "LDAP searches per LOGIN + LIST: stock %d, grant %d; the user's first LIST: "
+                  "stock %.2f s, grant %.2f s"
+                  % (n, 1000 * total["stock"] / args.rounds, 1000 * total["grant"] / args.rounds, ratio,
+                     verdict(ratio <= 1.0), searches["stock"], searches["grant"], first["stock"], first["grant"]))
+            if ratio > 1.0:
+                missed.append("(b) N=%d" % n)
+
+        print("goals missed: %s" % (", ".join(missed) if missed else "none"))
+        for side, stack in stacks.items():
+            assert_dovecot_log_clean(stack.dovecot_log_path)
+            with open(stack.dovecot_log_path, errors="replace") as f:
+                noisy = [line for line in f if "Error:" in line or "Warning:" in line]
+            print("%s Dovecot log: %d Error/Warning lines%s" % (side, len(noisy), (": " + noisy[0].strip()) if noisy else ""))
+        return 1 if missed else 0
+    finally:
+        for stack in stacks.values():
+            try:
+                stack.stop()
+            except Exception as e:  # noqa: BLE001 - clean up the rest anyway
+                print("cleanup: %s" % e, file=sys.stderr)
+        if slapd is not None:
+            slapd.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
