@@ -146,12 +146,13 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     return "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
 
 
-def start_directory(test_class, prefix):
+def start_directory(test_class, prefix, acl=None):
     """For a unittest class's setUpClass: a 0755 temporary directory (daemons running as
     other users must traverse it) and a private slapd in it holding
     tests/fixtures/org.ldif. Cleanups are registered on the class; they run last-in
     first-out, so the directory goes only after slapd (resumed if a test paused it)
-    stopped. Returns (directory, slapd)."""
+    stopped. acl: slapd.conf "access to" text for the database (default: slapd's own,
+    read for all). Returns (directory, slapd)."""
     import shutil
     import tempfile
 
@@ -160,7 +161,7 @@ def start_directory(test_class, prefix):
     tmp = tempfile.mkdtemp(prefix=prefix)
     os.chmod(tmp, 0o755)
     test_class.addClassCleanup(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    slapd = Slapd(os.path.join(tmp, "slapd")).start()
+    slapd = Slapd(os.path.join(tmp, "slapd"), acl=acl).start()
     test_class.addClassCleanup(slapd.stop)
     test_class.addClassCleanup(slapd.resume)
     slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
