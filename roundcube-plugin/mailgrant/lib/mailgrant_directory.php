@@ -141,21 +141,21 @@ class mailgrant_directory
     public function groups_of($dn, $depth = 8)
     {
         $seen = [];
-        $todo = [$dn];
-        for ($level = 0; $level < $depth && $todo; $level++) {
+        $frontier = [$dn];
+        for ($level = 0; $level < $depth && $frontier; $level++) {
             $or = '';
-            foreach ($todo as $d) {
+            foreach ($frontier as $d) {
                 $e = $this->esc($d);
                 $or .= "(member=$e)(uniqueMember=$e)";
             }
             $rows = $this->search($this->cfg['base'], self::SUB,
                 '(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|' . $or . '))', ['cn']);
-            $todo = [];
+            $frontier = [];
             foreach ($rows as $r) {
                 $k = strtolower($r['dn']);
                 if (!isset($seen[$k])) {
                     $seen[$k] = $r['dn'];
-                    $todo[] = $r['dn'];
+                    $frontier[] = $r['dn'];
                 }
             }
         }

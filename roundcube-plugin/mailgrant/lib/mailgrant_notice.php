@@ -74,8 +74,10 @@ class mailgrant_notice
         $cur = &$root;
         $tags = 0;
         $lines = preg_split('/(?<=\n)/', $text);
+        $end_of_line = 0;             // offset just past the current line in $text
         foreach ($lines as $i => $line) {
             $no = $i + 1;
+            $end_of_line += strlen($line);
             // a section tag alone on its line takes the line with it
             if (preg_match('/^[ \t]*(\{\{[#^\/][^{}\n]*\}\})[ \t]*\n?\z/', $line, $m)) {
                 $parts = ['', $m[1]];
@@ -91,7 +93,7 @@ class mailgrant_notice
                     $open = strpos($part, '{{');
                     if ($open !== false) {
                         $rest = substr($part, $open);
-                        if (strpos(substr($text, 0), '}}', self::offset_of($lines, $i) + strlen($line)) !== false) {
+                        if (strpos($text, '}}', $end_of_line) !== false) {
                             throw new InvalidArgumentException("$name:$no: tag '" . rtrim($rest, "\n")
                                 . "' runs over the end of the line");
                         }
@@ -152,15 +154,6 @@ class mailgrant_notice
             throw new InvalidArgumentException("$name:{$top[1]}: section '{$top[0]}' is never closed");
         }
         return $root;
-    }
-
-    private static function offset_of(array $lines, $i)
-    {
-        $off = 0;
-        for ($k = 0; $k < $i; $k++) {
-            $off += strlen($lines[$k]);
-        }
-        return $off;
     }
 
     private static function evaluate(array $nodes, array $values, $html)

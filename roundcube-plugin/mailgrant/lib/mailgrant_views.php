@@ -52,7 +52,6 @@ trait mailgrant_views
     {
         $box = $this->mailbox_from_request();
         $now = time();
-        $expire = mailgrant_model::duration($this->cfg['expire_after']);
         $pending = new html_table(['class' => 'records-table mailgrant-table', 'id' => 'mailgrant-pending', 'cols' => 5]);
         $active = new html_table(['class' => 'records-table mailgrant-table', 'id' => 'mailgrant-active', 'cols' => 5]);
         foreach ([$pending, $active] as $t) {
