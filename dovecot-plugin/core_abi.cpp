@@ -7,6 +7,12 @@
 // a client (BadInput) fails that one call, or any client could switch off shared access
 // for everyone in the process with one malformed name.
 //
+// Every question that reads grants is a ServiceRequest answered by the core's Answers
+// (answers.h): in this process over its own LDAP connection and cache (service.listen
+// empty), or by mailgrant-policyd's per-host service (service_client.h), which holds
+// one cache and LDAP pool for every mail process on the host and follows LDAP changes.
+// Either way the same code decides; here only C types, the breaker and messages.
+//
 // SETACL/DELETEACL write-through (mailgrant_core_change_acl, core: SelfService) reads
 // the directory uncached (a read-modify-write of a grant must start from what LDAP has
 // now) and, after a successful write, empties this process's answer cache, so the
@@ -27,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "mailgrant/answers.h"
 #include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/collaborator_login.h"
@@ -36,6 +43,7 @@
 #include "mailgrant/ldap_client.h"
 #include "mailgrant/ldap_session.h"
 #include "mailgrant/self_service.h"
+#include "mailgrant/service_client.h"
 #include "mailgrant/team_mailbox.h"
 
 struct mailgrant_core {
@@ -46,6 +54,8 @@ struct mailgrant_core {
     std::unique_ptr<mailgrant::CachingDirectory> cache;
     std::unique_ptr<mailgrant::Decider> decider;
     std::unique_ptr<mailgrant::TeamMailboxes> team;
+    std::unique_ptr<mailgrant::Answers> answers;  // this process answers (no service)
+    std::unique_ptr<mailgrant::ServiceClient> service;  // the per-host service answers
     // The directory below the cache: what SETACL/DELETEACL read before they write.
     mailgrant::Directory* uncached = nullptr;
     // Where SETACL/DELETEACL write; nullptr = the service account over LDAP (SelfService).
@@ -55,6 +65,11 @@ struct mailgrant_core {
 };
 
 namespace {
+
+// A "temp" answer (LDAP trouble, or the service unreachable): its message is complete.
+struct TemporaryAnswer : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 void put(char* out, std::size_t size, const std::string& text) {
     if (!out || size == 0) return;
@@ -81,6 +96,10 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
     } catch (const mailgrant::BadInput& e) {
         put(error, error_size, std::string("bad input: ") + e.what());
         return MAILGRANT_CORE_BAD_INPUT;
+    } catch (const TemporaryAnswer& e) {
+        core->breaker_until = now + std::max(1, core->config.cache.negative_ttl_s);
+        core->breaker_reason = e.what();
+        put(error, error_size, core->breaker_reason);
     } catch (const mailgrant::LdapError& e) {
         core->breaker_until = now + std::max(1, core->config.cache.negative_ttl_s);
         core->breaker_reason = std::string("LDAP ") + mailgrant::to_string(e.kind()) + ": " + e.what();
@@ -101,7 +120,29 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
                                                               core.config.users_base());
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
     core.team = std::make_unique<mailgrant::TeamMailboxes>(core.config.team_mailbox, *core.cache, *core.decider);
+    const mailgrant::LdapConfig* ldap = &core.config.ldap;
+    core.answers = std::make_unique<mailgrant::Answers>(
+        core.config, *core.cache, *core.decider, *core.clock,
+        [ldap](const std::string& dn, const std::string& pw) { return mailgrant::password_is_right(*ldap, dn, pw); });
 }
+
+// Asks the service or this process's Answers; a Temporary answer opens the breaker (as
+// LDAP trouble does), bad input throws BadInput (that call only). Ok answers return.
+mailgrant::ServiceReply ask(mailgrant_core& core, mailgrant::ServiceVerb verb, std::vector<std::string> fields) {
+    mailgrant::ServiceRequest request{verb, std::move(fields)};
+    mailgrant::ServiceReply reply = core.service ? core.service->ask(request) : core.answers->answer(request);
+    if (reply.status == mailgrant::ServiceReply::Status::BadInput) throw mailgrant::BadInput(reply.message.rfind("bad input: ", 0) == 0 ? reply.message.substr(11) : reply.message);
+    if (reply.status == mailgrant::ServiceReply::Status::Temporary)
+        throw TemporaryAnswer(reply.message);
+    return reply;
+}
+
+std::string value(const mailgrant::ServiceReply& reply, std::size_t index) {
+    if (index >= reply.values.size()) throw std::runtime_error("answer without value " + std::to_string(index));
+    return reply.values[index];
+}
+
+std::string text_of(const char* s) { return s ? s : ""; }
 
 }  // namespace
 
@@ -128,9 +169,12 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
     try {
         auto core = std::make_unique<mailgrant_core>();
         core->config = mailgrant::load_config(path);
+        // With the service, the LDAP connection below is opened only by SETACL writes.
         core->ldap = std::make_unique<mailgrant::LdapConnection>(core->config.ldap);
         core->directory = std::make_unique<mailgrant::LdapDirectory>(core->config, *core->ldap);
         build_decider(*core, *core->directory);
+        if (!core->config.service.listen.empty())
+            core->service = std::make_unique<mailgrant::ServiceClient>(core->config.service);
         return core.release();
     } catch (const std::exception& e) {
         fail(e.what());
@@ -150,8 +194,8 @@ int mailgrant_core_folder_rights(mailgrant_core* core, const char* login, const 
                                  char* letters, std::size_t letters_size, char* error, std::size_t error_size) {
     put(letters, letters_size, "");
     return guarded(core, error, error_size, [&] {
-        const auto d = core->decider->folder_rights(login, mailbox, folder);
-        if (!d.owner) put(letters, letters_size, d.rights.letters());
+        const auto reply = ask(*core, mailgrant::ServiceVerb::Rights, {text_of(login), text_of(mailbox), text_of(folder)});
+        put(letters, letters_size, value(reply, 0));
         return 0;
     });
 }
@@ -159,8 +203,9 @@ int mailgrant_core_folder_rights(mailgrant_core* core, const char* login, const 
 int mailgrant_core_sharing_owners(mailgrant_core* core, const char* login, void (*owner_cb)(void*, const char*),
                                   void* context, char* error, std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
-        for (const auto& owner : core->decider->sharing_with(login))
-            if (!owner.owner.addresses.empty()) owner_cb(context, owner.owner.primary_address().c_str());
+        const auto reply = ask(*core, mailgrant::ServiceVerb::Owners, {text_of(login)});
+        for (const auto& item : reply.items)
+            if (item.size() == 1 && !item[0].empty()) owner_cb(context, item[0].c_str());
         return 0;
     });
 }
@@ -169,9 +214,9 @@ int mailgrant_core_folder_grantees(mailgrant_core* core, const char* mailbox, co
                                    void (*grant_cb)(void*, int, const char*, const char*), void* context,
                                    char* error, std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
-        for (const auto& grantee : core->decider->grantees_of(mailbox, std::string(folder)))
-            if (grantee.folder_access)
-                grant_cb(context, grantee.is_group() ? 1 : 0, grantee.name.c_str(), grantee.rights.letters().c_str());
+        const auto reply = ask(*core, mailgrant::ServiceVerb::Grantees, {text_of(mailbox), text_of(folder)});
+        for (const auto& item : reply.items)
+            if (item.size() == 3) grant_cb(context, item[0] == "1" ? 1 : 0, item[1].c_str(), item[2].c_str());
         return 0;
     });
 }
@@ -179,7 +224,7 @@ int mailgrant_core_folder_grantees(mailgrant_core* core, const char* mailbox, co
 int mailgrant_core_may_open_mailbox(mailgrant_core* core, const char* login, const char* mailbox, char* error,
                                     std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
-        return core->decider->may_open_mailbox(login, mailbox) ? 1 : 0;
+        return value(ask(*core, mailgrant::ServiceVerb::MayOpen, {text_of(login), text_of(mailbox)}), 0) == "1" ? 1 : 0;
     });
 }
 
@@ -192,9 +237,9 @@ int mailgrant_core_root_rights(mailgrant_core* core, const char* login, const ch
             put(message, message_size, "bad input: missing login or mailbox");
             return MAILGRANT_CORE_BAD_INPUT;
         }
-        const mailgrant::TopLevelDecision d = core->team->top_level(login, mailbox);
-        if (!d.owner) put(letters, letters_size, d.root_rights.letters());
-        put(message, message_size, d.reason);
+        const auto reply = ask(*core, mailgrant::ServiceVerb::RootRights, {login, mailbox});
+        put(letters, letters_size, value(reply, 0));
+        put(message, message_size, value(reply, 1));
         return 0;
     });
 }
@@ -208,10 +253,11 @@ int mailgrant_core_team_folders(mailgrant_core* core, const char* login, const c
             put(message, message_size, "bad input: missing login or mailbox");
             return MAILGRANT_CORE_BAD_INPUT;
         }
-        const mailgrant::TeamFoldersDecision d = core->team->folders_for(login, mailbox);
-        put(message, message_size, d.reason);
-        if (!d.team) return 0;
-        for (const auto& folder : d.folders) folder_cb(context, folder.name.c_str(), folder.special_use.c_str());
+        const auto reply = ask(*core, mailgrant::ServiceVerb::TeamFolders, {login, mailbox});
+        put(message, message_size, value(reply, 1));
+        if (value(reply, 0) != "1") return 0;
+        for (const auto& item : reply.items)
+            if (item.size() == 2) folder_cb(context, item[0].c_str(), item[1].c_str());
         return 1;
     });
 }
@@ -242,6 +288,7 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
             // mailbox (the cache is keyed by DN per question and can only be emptied as
             // a whole): ask LDAP again rather than wait for the TTL.
             core->cache->clear();
+            if (core->service) core->service->forget();
             return 0;
         }
         if (result.status == mailgrant::AclChangeStatus::Refused) return MAILGRANT_CORE_REFUSED;
@@ -281,12 +328,11 @@ extern "C" int mailgrant_core_collaborator_login(mailgrant_core* core, const cha
             text = "temporary failure: " + core->breaker_reason;
         } else {
             if (!verdict) {
-                const mailgrant::LdapConfig& ldap = core->config.ldap;
-                verdict = mailgrant::collaborator_login(
-                    login, *core->cache, *core->clock,
-                    [&ldap](const std::string& dn, const std::string& pw) {
-                        return mailgrant::password_is_right(ldap, dn, pw);
-                    });
+                // The same Answers as every other question: here or in the service.
+                mailgrant::ServiceRequest request{mailgrant::ServiceVerb::Login,
+                                                  {login.service, login.mailbox, login.grantee, login.password}};
+                verdict = mailgrant::login_verdict(core->service ? core->service->ask(request)
+                                                                 : core->answers->answer(request));
                 if (verdict->reason == mailgrant::LoginReason::Trouble) {
                     core->breaker_until = core->clock->wall_now() + std::max(1, core->config.cache.negative_ttl_s);
                     core->breaker_reason = verdict->message;

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mailgrant/ldap_session.h"
+
 namespace mailgrant::policy {
 
 std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
@@ -20,6 +22,10 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->decider = std::make_unique<Decider>(*engine->cache, SystemClock::instance());
     engine->service = std::make_unique<PolicyService>(engine->config.policy, *engine->decider, engine->config.cache);
     engine->service->refuse_recipients_in(engine->config.team_mailbox.sent_copy_domain);
+    const LdapConfig* ldap = &engine->config.ldap;
+    engine->answers = std::make_unique<Answers>(
+        engine->config, *engine->cache, *engine->decider, SystemClock::instance(),
+        [ldap](const std::string& dn, const std::string& pw) { return password_is_right(*ldap, dn, pw); });
     return engine;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "mailgrant/answers.h"
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
@@ -26,6 +27,7 @@ struct Engine {
     std::unique_ptr<CachingDirectory> cache;
     std::unique_ptr<Decider> decider;
     std::unique_ptr<PolicyService> service;
+    std::unique_ptr<Answers> answers;  // the per-host decision service's (decision_service.h)
 
     static std::shared_ptr<Engine> build(const Config& config, Stats& stats);
 };

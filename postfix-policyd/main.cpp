@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "decision_service.h"
 #include "milter.h"
 #include "preflight.h"
 #include "mailgrant/change_feed.h"
@@ -159,6 +160,12 @@ int main(int argc, char** argv) {
         std::unique_ptr<mailgrant::policy::Milter> milter;
         if (!milter_address.empty())
             milter = std::make_unique<mailgrant::policy::Milter>(milter_address, log, permissions, sockets);
+        // The per-host decision service's socket (service.listen), for the mail processes.
+        const int service_fd =
+            config.service.listen.empty()
+                ? -1
+                : mailgrant::policy::listen_on(config.service.listen,
+                                               mailgrant::policy::socket_permissions(config.service), sockets);
         drop_privileges(account);
         auto engine = mailgrant::policy::Engine::build(config, stats);
         log("listening on " + config.policy.listen +
@@ -169,6 +176,16 @@ int main(int argc, char** argv) {
             // Same Engine as the policy path (and its reloads): one Decider, one cache.
             milter->start([&server] { return server.engine(); }, &stats, [&server] { server.request_stop(); });
             log("milter on " + milter->address());
+        }
+        std::unique_ptr<mailgrant::policy::DecisionService> decisions;
+        if (service_fd >= 0) {
+            // Same Engine again: the mail processes, the policy check and the milter read
+            // one cache, which the change feed below empties.
+            decisions = std::make_unique<mailgrant::policy::DecisionService>(
+                service_fd, config.service.workers, [&server] { return server.engine(); }, log, stats);
+            decisions->start();
+            log("decision service on " + config.service.listen + ", " + std::to_string(config.service.workers) +
+                " threads");
         }
         // LDAP changes empty every cache the policy check and the milter read (the
         // directory's and the remembered answers) of the Engine in use (change_feed.h).
@@ -207,6 +224,7 @@ int main(int argc, char** argv) {
             feed->stop();
         }
         if (milter) milter->stop();
+        if (decisions) decisions->stop();
         log("stopped");
         return rc;
     } catch (const mailgrant::ConfigError& e) {

@@ -37,17 +37,26 @@ bool is_socket(const std::string& path) {
 }  // namespace
 
 SocketPermissions socket_permissions(const PolicyConfig& config) {
+    return socket_permissions(config.socket_owner, config.socket_group, config.socket_mode, "policy");
+}
+
+SocketPermissions socket_permissions(const ServiceConfig& config) {
+    return socket_permissions(config.socket_owner, config.socket_group, config.socket_mode, "service");
+}
+
+SocketPermissions socket_permissions(const std::string& owner_name, const std::string& group_name, int mode,
+                                     const std::string& section) {
     SocketPermissions out;
-    out.mode = static_cast<mode_t>(config.socket_mode);
+    out.mode = static_cast<mode_t>(mode);
     if (geteuid() != 0) return out;
-    if (!config.socket_owner.empty()) {
-        const passwd* pw = getpwnam(config.socket_owner.c_str());
-        if (!pw) throw std::runtime_error("policy.socket_owner: no such user '" + config.socket_owner + "'");
+    if (!owner_name.empty()) {
+        const passwd* pw = getpwnam(owner_name.c_str());
+        if (!pw) throw std::runtime_error(section + ".socket_owner: no such user '" + owner_name + "'");
         out.uid = pw->pw_uid;
     }
-    if (!config.socket_group.empty()) {
-        const group* gr = getgrnam(config.socket_group.c_str());
-        if (!gr) throw std::runtime_error("policy.socket_group: no such group '" + config.socket_group + "'");
+    if (!group_name.empty()) {
+        const group* gr = getgrnam(group_name.c_str());
+        if (!gr) throw std::runtime_error(section + ".socket_group: no such group '" + group_name + "'");
         out.gid = gr->gr_gid;
     }
     return out;

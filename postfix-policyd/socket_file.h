@@ -39,6 +39,11 @@ struct SocketPermissions {
 // running as root: nobody else can give files away). Throws std::runtime_error naming
 // the key. Called before any socket exists, so a typo costs no socket file.
 SocketPermissions socket_permissions(const PolicyConfig& config);
+// service.socket_owner / socket_group / socket_mode (the decision service's socket).
+SocketPermissions socket_permissions(const ServiceConfig& config);
+// Both of the above; `section` names the keys in messages.
+SocketPermissions socket_permissions(const std::string& owner, const std::string& group, int mode,
+                                     const std::string& section);
 
 // Socket files made by this process, removed when it is destroyed (see above).
 class SocketFiles {

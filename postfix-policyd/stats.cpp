@@ -35,6 +35,13 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("reloads_total", "Successful configuration reloads (SIGHUP).", reloads);
     counter("reload_failures_total", "Reloads refused because the new configuration was invalid.", reload_failures);
     counter("sent_copies_total", "Sent copies the milter added (one envelope recipient each).", sent_copies);
+    counter("service_questions_total", "Questions of mail processes answered by the decision service.",
+            service_questions);
+    counter("service_bad_input_total", "Service questions answered 'bad' (input that can never be found).", service_bad);
+    counter("service_temporary_total", "Service questions answered 'temp' (LDAP trouble: access denied).",
+            service_temporary);
+    counter("service_protocol_errors_total", "Service connections closed for malformed or oversized questions.",
+            service_protocol_errors);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};
     counter("sync_changes_total", "LDAP changes (RFC 4533 sync messages) seen after the refresh.", sync.changes);
@@ -74,7 +81,8 @@ std::string Stats::summary(const CacheStats& cache) const {
         << " deferred=" << deferred << " timeouts=" << timeouts << " protocol_errors=" << protocol_errors
         << " ldap_errors=" << ldap_errors << " ldap_calls=" << ldap_calls_
         << " ldap_avg_ms=" << (ldap_calls_ ? ldap_micros_ / 1000.0 / ldap_calls_ : 0.0)
-        << " sent_copies=" << sent_copies << " sync=" << (feed ? to_string(feed->stats().state) : "off")
+        << " sent_copies=" << sent_copies << " service_questions=" << service_questions
+        << " service_temporary=" << service_temporary << " sync=" << (feed ? to_string(feed->stats().state) : "off")
         << " cache_hits=" << cache.hits << " cache_misses=" << cache.misses << " connections_open=" << connections_open;
     return out.str();
 }

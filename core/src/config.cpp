@@ -317,6 +317,28 @@ void read_policy(Section s, PolicyConfig& c) {
         s.fail(s.raw("local_domains"), s.dotted("local_domains"), "is required when unauthenticated is reject_local");
 }
 
+void read_service(Section s, ServiceConfig& c) {
+    s.string("listen", c.listen);
+    s.string("socket_owner", c.socket_owner);
+    s.string("socket_group", c.socket_group);
+    std::string mode;
+    s.string("socket_mode", mode);
+    s.integer("workers", c.workers, 1, 256);
+    s.integer("timeout_ms", c.timeout_ms, 50, 60000);
+    s.integer("memo_ms", c.memo_ms, 0, 5000);
+    s.reject_unknown();
+    // Local only: the socket's owner, group and mode are what keeps other users out.
+    if (!c.listen.empty() && !(c.listen.rfind("unix:/", 0) == 0 && c.listen.size() > 6))
+        s.fail(s.raw("listen"), s.dotted("listen"), "must be unix:/ABSOLUTE/PATH (or empty: off)");
+    if (c.listen.size() > 100)
+        s.fail(s.raw("listen"), s.dotted("listen"), "is longer than a unix socket path may be (100 bytes)");
+    if (!mode.empty()) {
+        if (mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
+            s.fail(s.raw("socket_mode"), s.dotted("socket_mode"), "must be an octal mode such as \"0660\" (quoted)");
+        c.socket_mode = std::stoi(mode, nullptr, 8);
+    }
+}
+
 void read_schema(Section s, SchemaConfig& c) {
     const std::vector<std::pair<const char*, std::string*>> names{
         {"grant_object_class", &c.grant_object_class},
@@ -511,6 +533,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         read_groups(top.child("groups"), config.groups);
         read_cache(top.child("cache"), config.cache);
         read_policy(top.child("policy"), config.policy);
+        read_service(top.child("service"), config.service);
         read_schema(top.child("schema"), config.schema);
         read_cli(top.child("cli"), config.cli);
         read_self_service(top.child("self_service"), config.self_service);

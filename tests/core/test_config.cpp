@@ -53,6 +53,19 @@ TEST(Config, DefaultTtlIsThirtySeconds) {
     EXPECT_EQ(c.ldap.uris.size(), 1u);
 }
 
+TEST(Config, ServiceIsOffByDefault) {
+    const auto c = parse_config("ldap:\n  base: dc=x\n");
+    EXPECT_EQ(c.service.listen, "");
+    EXPECT_EQ(c.service.socket_group, "mailgrant");
+    EXPECT_EQ(c.service.socket_mode, 0660);
+    EXPECT_EQ(c.service.memo_ms, 500);
+    const auto on = parse_config("ldap:\n  base: dc=x\nservice:\n  listen: unix:/run/mailgrant/service\n"
+                                 "  socket_mode: \"0600\"\n  memo_ms: 0\n");
+    EXPECT_EQ(on.service.listen, "unix:/run/mailgrant/service");
+    EXPECT_EQ(on.service.socket_mode, 0600);
+    EXPECT_EQ(on.service.memo_ms, 0);
+}
+
 TEST(Config, FollowChangesDefaultsOnAndCanBeTurnedOff) {
     EXPECT_TRUE(parse_config("ldap:\n  base: dc=x\n").cache.follow_changes);
     EXPECT_FALSE(parse_config("ldap:\n  base: dc=x\ncache:\n  follow_changes: false\n").cache.follow_changes);
@@ -120,6 +133,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"follow_changes_bad", "ldap:\n  base: dc=x\ncache:\n  follow_changes: sometimes\n",
                   "test.yaml:4: cache.follow_changes: expected true or false"},
         BadConfig{"choice_bad", "ldap:\n  base: dc=x\n  tls_require_cert: sometimes\n", "ldap.tls_require_cert: must be one of"},
+        BadConfig{"service_listen_inet", "ldap:\n  base: dc=x\nservice:\n  listen: inet:127.0.0.1:99\n",
+                  "test.yaml:4: service.listen: must be unix:/ABSOLUTE/PATH"},
+        BadConfig{"service_listen_relative", "ldap:\n  base: dc=x\nservice:\n  listen: unix:run/s\n",
+                  "service.listen: must be unix:/ABSOLUTE/PATH"},
+        BadConfig{"service_listen_too_long", "ldap:\n  base: dc=x\nservice:\n  listen: unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                  "service.listen: is longer than a unix socket path may be"},
+        BadConfig{"service_mode", "ldap:\n  base: dc=x\nservice:\n  socket_mode: \"0999\"\n",
+                  "service.socket_mode: must be an octal mode"},
+        BadConfig{"service_timeout", "ldap:\n  base: dc=x\nservice:\n  timeout_ms: 10\n",
+                  "service.timeout_ms: must be between 50 and 60000"},
+        BadConfig{"service_unknown", "ldap:\n  base: dc=x\nservice:\n  listen: unix:/run/s\n  listne: x\n",
+                  "test.yaml:5: service.listne"},
         BadConfig{"bind_without_password", "ldap:\n  base: dc=x\n  bind_dn: cn=a\n", "ldap.bind_password_file: is required"},
         BadConfig{"filter_without_value", "ldap:\n  base: dc=x\nusers:\n  login_filter: (uid=bob)\n", "test.yaml:4: users.login_filter: must contain %s"},
         BadConfig{"filter_unbalanced", "ldap:\n  base: dc=x\nusers:\n  login_filter: (|(uid=%s)\n", "users.login_filter: has unbalanced"},

@@ -146,13 +146,14 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     return "mail_plugin_dir = %s\n!include %s\n" % (modules, drop_in_path)
 
 
-def start_directory(test_class, prefix, acl=None):
+def start_directory(test_class, prefix, acl=None, syncprov=False):
     """For a unittest class's setUpClass: a 0755 temporary directory (daemons running as
     other users must traverse it) and a private slapd in it holding
     tests/fixtures/org.ldif. Cleanups are registered on the class; they run last-in
     first-out, so the directory goes only after slapd (resumed if a test paused it)
     stopped. acl: slapd.conf "access to" text for the database (default: slapd's own,
-    read for all). Returns (directory, slapd)."""
+    read for all). syncprov: load slapd's syncprov overlay (RFC 4533 sync, which
+    mailgrant-policyd follows). Returns (directory, slapd)."""
     import shutil
     import tempfile
 
@@ -161,7 +162,7 @@ def start_directory(test_class, prefix, acl=None):
     tmp = tempfile.mkdtemp(prefix=prefix)
     os.chmod(tmp, 0o755)
     test_class.addClassCleanup(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    slapd = Slapd(os.path.join(tmp, "slapd"), acl=acl).start()
+    slapd = Slapd(os.path.join(tmp, "slapd"), acl=acl, syncprov=syncprov).start()
     test_class.addClassCleanup(slapd.stop)
     test_class.addClassCleanup(slapd.resume)
     slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
@@ -181,15 +182,18 @@ def ldap_apply(slapd, ldif, tool="ldapmodify"):
                    input=ldif.encode(), check=True, capture_output=True, timeout=20)
 
 
-def plugin_stack(test_class, prefix, ttl_s, negative_ttl_s=1, extra_dovecot_conf="", **stack_options):
+def plugin_stack(test_class, prefix, ttl_s, negative_ttl_s=1, extra_dovecot_conf="", config_extra="",
+                 syncprov=False, **stack_options):
     """For a unittest class's setUpClass: a private slapd (tests/fixtures/org.ldif), the
-    mailgrant.yaml for it and a MailStack whose Dovecot loads the built plugin through the
-    shipped drop-in, started, with cleanups registered. Returns (tmp, slapd, config, stack)."""
+    mailgrant.yaml for it (config_extra: more YAML sections; "@TMP@" in it stands for
+    the directory returned) and a MailStack whose Dovecot
+    loads the built plugin through the shipped drop-in, started, with cleanups registered.
+    Returns (tmp, slapd, config, stack)."""
     from mail_sandbox import MailStack
 
-    tmp, slapd = start_directory(test_class, prefix)
+    tmp, slapd = start_directory(test_class, prefix, syncprov=syncprov)
     etc = os.path.join(tmp, "etc")
-    config = write_config(etc, slapd, ttl_s, negative_ttl_s)
+    config = write_config(etc, slapd, ttl_s, negative_ttl_s, config_extra.replace("@TMP@", tmp))
     mail_dir = os.path.join(tmp, "mail")
     os.mkdir(mail_dir)
     os.chmod(mail_dir, 0o755)

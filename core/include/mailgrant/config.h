@@ -107,6 +107,23 @@ struct PolicyConfig {
     std::string instance_name = "mailgrant";  // first field of every log line
 };
 
+// The per-host decision service (DESIGN.md "One cache per host", service_protocol.h):
+// mailgrant-policyd answers the Dovecot plugin's and checkpassword's questions from its
+// one cache and LDAP pool, so LDAP connections per host do not grow with IMAP sessions.
+struct ServiceConfig {
+    // "" = off: every mail process asks LDAP itself. unix:/ABSOLUTE/PATH = policyd serves
+    // there and the plugin and checkpassword ask it (and never LDAP, except SETACL writes).
+    std::string listen;
+    std::string socket_owner;           // "" = leave as created (root, or whoever runs policyd)
+    std::string socket_group = "mailgrant";  // Dovecot's processes get this group (the drop-ins)
+    int socket_mode = 0660;
+    int workers = 8;       // policyd threads answering (each may wait on the LDAP pool)
+    int timeout_ms = 2000;  // a question never waits longer: then shared access is denied
+    // A mail process reuses an answer this long (a rights check runs several times per
+    // IMAP command); a change reaches open sessions within this plus the sync delay.
+    int memo_ms = 500;
+};
+
 // Attribute and class names, so a site can map grants onto attributes it already has.
 struct SchemaConfig {
     std::string grant_object_class = "mailGrant";
@@ -215,6 +232,7 @@ struct Config {
     GroupsConfig groups;
     CacheConfig cache;
     PolicyConfig policy;
+    ServiceConfig service;
     SchemaConfig schema;
     CliConfig cli;
     SelfServiceConfig self_service;

@@ -1,0 +1,141 @@
+// answers.cpp -- see answers.h. Each question maps onto one core decision; nothing is
+// decided here beyond choosing what the caller sees (owners get no letters: their own
+// rights are Dovecot's).
+#include "mailgrant/answers.h"
+
+#include <cstdlib>
+
+#include "mailgrant/bad_input.h"
+#include "mailgrant/ldap_error.h"
+#include "mailgrant/team_mailbox.h"
+
+namespace mailgrant {
+
+namespace {
+
+ServiceReply ok(std::vector<std::string> values = {}) {
+    ServiceReply reply;
+    reply.status = ServiceReply::Status::Ok;
+    reply.values = std::move(values);
+    return reply;
+}
+
+const char* outcome_name(LoginOutcome o) {
+    switch (o) {
+        case LoginOutcome::Allowed: return "allowed";
+        case LoginOutcome::Refused: return "refused";
+        case LoginOutcome::Temporary: break;
+    }
+    return "temporary";
+}
+
+const char* level_name(LoginLogLevel l) {
+    switch (l) {
+        case LoginLogLevel::Info: return "info";
+        case LoginLogLevel::Warning: return "warning";
+        case LoginLogLevel::Error: break;
+    }
+    return "error";
+}
+
+}  // namespace
+
+ServiceReply Answers::answer(const ServiceRequest& request) noexcept {
+    ServiceReply reply;
+    try {
+        return answer_or_throw(request);
+    } catch (const BadInput& e) {
+        reply.status = ServiceReply::Status::BadInput;
+        reply.message = std::string("bad input: ") + e.what();
+    } catch (const LdapError& e) {
+        reply.status = ServiceReply::Status::Temporary;
+        reply.message = std::string("LDAP ") + to_string(e.kind()) + ": " + e.what();
+    } catch (const std::exception& e) {
+        reply.status = ServiceReply::Status::Temporary;
+        reply.message = std::string("internal error: ") + e.what();
+    } catch (...) {
+        reply.status = ServiceReply::Status::Temporary;
+        reply.message = "internal error";
+    }
+    return reply;
+}
+
+ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
+    const auto& f = request.fields;
+    if (f.size() != field_count(request.verb)) throw BadInput("wrong number of fields");
+    switch (request.verb) {
+        case ServiceVerb::Rights: {
+            const auto d = decider_.folder_rights(f[0], f[1], f[2]);
+            return ok({d.owner ? std::string() : d.rights.letters()});
+        }
+        case ServiceVerb::Owners: {
+            ServiceReply reply = ok();
+            for (const auto& owner : decider_.sharing_with(f[0]))
+                if (!owner.owner.addresses.empty()) reply.items.push_back({owner.owner.primary_address()});
+            return reply;
+        }
+        case ServiceVerb::Grantees: {
+            ServiceReply reply = ok();
+            for (const auto& grantee : decider_.grantees_of(f[0], f[1]))
+                if (grantee.folder_access)
+                    reply.items.push_back({grantee.is_group() ? "1" : "0", grantee.name, grantee.rights.letters()});
+            return reply;
+        }
+        case ServiceVerb::MayOpen:
+            return ok({decider_.may_open_mailbox(f[0], f[1]) ? "1" : "0"});
+        case ServiceVerb::RootRights: {
+            TeamMailboxes team(config_.team_mailbox, directory_, decider_);
+            const TopLevelDecision d = team.top_level(f[0], f[1]);
+            return ok({d.owner ? std::string() : d.root_rights.letters(), d.reason});
+        }
+        case ServiceVerb::TeamFolders: {
+            TeamMailboxes team(config_.team_mailbox, directory_, decider_);
+            const TeamFoldersDecision d = team.folders_for(f[0], f[1]);
+            ServiceReply reply = ok({d.team ? "1" : "0", d.reason});
+            if (d.team)
+                for (const auto& folder : d.folders) reply.items.push_back({folder.name, folder.special_use});
+            return reply;
+        }
+        case ServiceVerb::Login: {
+            CollaboratorLogin login{f[0], f[1], f[2], f[3]};
+            LoginVerdict verdict;
+            if (auto early = collaborator_login_precheck(login)) verdict = *early;
+            else verdict = collaborator_login(login, directory_, clock_, password_is_right_);
+            return ok(login_values(verdict));
+        }
+    }
+    throw BadInput("unknown question");
+}
+
+std::vector<std::string> login_values(const LoginVerdict& verdict) {
+    return {outcome_name(verdict.outcome), level_name(verdict.level), std::to_string(static_cast<int>(verdict.reason)),
+            verdict.message};
+}
+
+LoginVerdict login_verdict(const ServiceReply& reply) {
+    LoginVerdict v;
+    v.outcome = LoginOutcome::Temporary;
+    v.reason = LoginReason::Trouble;
+    v.level = LoginLogLevel::Error;
+    if (reply.status != ServiceReply::Status::Ok) {
+        v.message = "temporary failure: " + reply.message;
+        return v;
+    }
+    if (reply.values.size() != 4) {
+        v.message = "temporary failure: the mailgrant service answered a login with " +
+                    std::to_string(reply.values.size()) + " values";
+        return v;
+    }
+    const auto& o = reply.values[0];
+    const auto& l = reply.values[1];
+    v.outcome = o == "allowed" ? LoginOutcome::Allowed : o == "refused" ? LoginOutcome::Refused : LoginOutcome::Temporary;
+    v.level = l == "info" ? LoginLogLevel::Info : l == "warning" ? LoginLogLevel::Warning : LoginLogLevel::Error;
+    const int reason = std::atoi(reply.values[2].c_str());
+    v.reason = reason >= 0 && reason <= static_cast<int>(LoginReason::Trouble) ? static_cast<LoginReason>(reason)
+                                                                               : LoginReason::Trouble;
+    if (v.outcome == LoginOutcome::Allowed && v.reason != LoginReason::Allowed) v.outcome = LoginOutcome::Temporary;
+    v.message = reply.values[3];
+    return v;
+}
+
+}  // namespace mailgrant

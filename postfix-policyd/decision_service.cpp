@@ -1,0 +1,122 @@
+// decision_service.cpp -- see decision_service.h.
+#include "decision_service.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "listener.h"
+#include "mailgrant/service_protocol.h"
+
+namespace mailgrant::policy {
+
+DecisionService::DecisionService(int listen_fd, int workers, std::function<std::shared_ptr<Engine>()> engine,
+                                 Logger log, Stats& stats)
+    : listen_fd_(listen_fd), workers_(workers), engine_(std::move(engine)), log_(std::move(log)), stats_(stats) {
+    stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (stop_fd_ < 0) throw sys_error("eventfd");
+}
+
+DecisionService::~DecisionService() {
+    stop();
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+void DecisionService::start() {
+    // The daemon's signals are for its loop 0 (signals.h): these threads never take them.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { run(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void DecisionService::stop() {
+    if (threads_.empty()) return;
+    const std::uint64_t one = 1;
+    if (::write(stop_fd_, &one, sizeof one) < 0) {
+        // An eventfd write fails only on overflow; the threads still see it readable.
+    }
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+}
+
+void DecisionService::run() {
+    while (true) {
+        pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        if (fds[0].revents) return;
+        // Several threads wake for one connection: the others get EAGAIN and wait again.
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        serve(fd);
+        ::close(fd);
+    }
+}
+
+void DecisionService::serve(int fd) {
+    timeval tv{};
+    tv.tv_sec = kIoTimeout.count() / 1000;
+    tv.tv_usec = static_cast<suseconds_t>((kIoTimeout.count() % 1000) * 1000);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    std::string line;
+    char buf[4096];
+    while (line.find('\n') == std::string::npos) {
+        if (line.size() >= service_limits::kMaxRequestBytes) break;
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ++stats_.service_protocol_errors;  // closed or silent before a whole question
+            return;
+        }
+        line.append(buf, static_cast<std::size_t>(n));
+    }
+    ServiceReply reply;
+    try {
+        const auto lf = line.find('\n');
+        if (lf == std::string::npos) throw ProtocolError("question longer than 8 KiB");
+        const ServiceRequest request = parse_request(line.substr(0, lf));
+        ++stats_.service_questions;
+        const std::shared_ptr<Engine> engine = engine_();
+        reply = engine->answers->answer(request);
+    } catch (const ProtocolError& e) {
+        ++stats_.service_protocol_errors;
+        reply.status = ServiceReply::Status::BadInput;
+        reply.message = std::string("bad question: ") + e.what();
+    } catch (const std::exception& e) {
+        reply.status = ServiceReply::Status::Temporary;
+        reply.message = std::string("internal error: ") + e.what();
+    }
+    if (reply.status == ServiceReply::Status::BadInput) ++stats_.service_bad;
+    if (reply.status == ServiceReply::Status::Temporary) {
+        ++stats_.service_temporary;
+        const std::int64_t now = std::time(nullptr);
+        std::int64_t last = last_trouble_log_.load();
+        if (now - last >= 10 && last_trouble_log_.compare_exchange_strong(last, now))
+            log_("service: answering 'temporarily unavailable' (shared access denied): " + reply.message);
+    }
+    std::string text;
+    try {
+        text = format_reply(reply);
+    } catch (const std::exception&) {
+        text = "temp\tinternal error\n";
+    }
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // the client went away or stalled past kIoTimeout
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace mailgrant::policy

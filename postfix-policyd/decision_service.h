@@ -1,0 +1,54 @@
+// decision_service.h -- the per-host decision service (DESIGN.md "One cache per host"):
+// mailgrant-policyd answers the Dovecot plugin's and checkpassword's questions
+// (service_protocol.h) on service.listen from the Engine in use -- the same cache and
+// LDAP pool as the policy check and the milter, emptied by the change feed -- so LDAP
+// connections per host are bounded by policy.workers whatever the number of IMAP
+// sessions, and a change is obeyed by open sessions within a second.
+//
+// service.workers threads wait on the listening socket; each takes one connection, reads
+// one question (bounded by kMaxRequestBytes and kIoTimeout), answers it with the core's
+// Answers (answers.h) and closes. A malformed question is answered "bad" and counted;
+// nothing a client sends stops the service or reaches other connections.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "engine.h"
+#include "stats.h"
+
+namespace mailgrant::policy {
+
+class DecisionService {
+public:
+    static constexpr std::chrono::milliseconds kIoTimeout{5000};  // reading a question, writing its answer
+
+    // `listen_fd` is a listening unix socket (listener.h); `engine` returns the Engine in use.
+    DecisionService(int listen_fd, int workers, std::function<std::shared_ptr<Engine>()> engine, Logger log,
+                    Stats& stats);
+    ~DecisionService();  // stop()
+    DecisionService(const DecisionService&) = delete;
+    DecisionService& operator=(const DecisionService&) = delete;
+
+    void start();
+    void stop();  // wakes and joins every thread; questions in progress are answered first
+
+private:
+    void run();
+    void serve(int fd);
+
+    const int listen_fd_;
+    const int workers_;
+    std::function<std::shared_ptr<Engine>()> engine_;
+    Logger log_;
+    Stats& stats_;
+    int stop_fd_ = -1;  // an eventfd: readable = stop
+    std::vector<std::thread> threads_;
+    std::atomic<std::int64_t> last_trouble_log_{0};  // one "temp" line per 10 s, not one per question
+};
+
+}  // namespace mailgrant::policy

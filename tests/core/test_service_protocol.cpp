@@ -1,0 +1,116 @@
+// Unit tests for the decision service's line protocol (service_protocol.h): escaping,
+// questions, answers and every named limit. Table-driven where the cases are many.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mailgrant/service_protocol.h"
+
+using namespace mailgrant;
+
+TEST(ServiceProtocol, EscapingRoundTripsEveryByte) {
+    std::string all;
+    for (int c = 1; c < 256; ++c) all.push_back(static_cast<char>(c));
+    const std::string escaped = escape_field(all);
+    EXPECT_EQ(escaped.find('\t'), std::string::npos);
+    EXPECT_EQ(escaped.find('\n'), std::string::npos);
+    EXPECT_EQ(unescape_field(escaped), all);
+    EXPECT_EQ(escape_field("a%b\tc"), "a%25b%09c");
+}
+
+TEST(ServiceProtocol, BadEscapesAreProtocolErrors) {
+    for (const char* text : {"%", "%4", "%zz", "a%g0", "x\x01y"})
+        EXPECT_THROW(unescape_field(text), ProtocolError) << text;
+}
+
+TEST(ServiceProtocol, QuestionsRoundTrip) {
+    const std::vector<ServiceRequest> cases = {
+        {ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/2025"}},
+        {ServiceVerb::Owners, {"bob@example.com"}},
+        {ServiceVerb::Grantees, {"alice@example.com", "INBOX"}},
+        {ServiceVerb::MayOpen, {"bob", "alice"}},
+        {ServiceVerb::RootRights, {"bob", "team"}},
+        {ServiceVerb::TeamFolders, {"bob", "team"}},
+        {ServiceVerb::Login, {"imap", "team@example.com", "bob@example.com", "pa\tss%word\n"}},
+        {ServiceVerb::Rights, {"", "", ""}},  // empty fields are the core's to refuse
+    };
+    for (const auto& request : cases) {
+        std::string line = format_request(request);
+        ASSERT_EQ(line.back(), '\n');
+        line.pop_back();
+        const ServiceRequest back = parse_request(line);
+        EXPECT_EQ(back.verb, request.verb) << line;
+        EXPECT_EQ(back.fields, request.fields) << line;
+    }
+}
+
+TEST(ServiceProtocol, MalformedQuestionsAreRefused) {
+    const std::vector<std::string> cases = {
+        "",
+        "frobnicate\tx",
+        "rights\ta\tb",              // too few fields
+        "rights\ta\tb\tc\td",        // too many
+        "owners",                    // none
+        "owners\ta\tb\tc\td\te\tf\tg\th\ti\tj",  // past kMaxFields
+        "owners\tbad%escape",
+        std::string("owners\t") + std::string(service_limits::kMaxRequestBytes, 'x'),
+    };
+    for (const auto& line : cases) EXPECT_THROW(parse_request(line), ProtocolError) << line.substr(0, 40);
+    EXPECT_THROW(format_request({ServiceVerb::Owners, {"a", "b"}}), ProtocolError);
+    EXPECT_THROW(format_request({ServiceVerb::Owners, {std::string(service_limits::kMaxRequestBytes, 'x')}}),
+                 ProtocolError);
+}
+
+TEST(ServiceProtocol, AnswersRoundTrip) {
+    ServiceReply ok;
+    ok.status = ServiceReply::Status::Ok;
+    ok.items = {{"0", "bob@example.com", "lrs"}, {"1", "team, support", "lrswi"}};
+    ok.values = {"", "reason\twith tab"};
+    ServiceReply bad;
+    bad.status = ServiceReply::Status::BadInput;
+    bad.message = "bad input: login is empty";
+    ServiceReply temp;
+    temp.status = ServiceReply::Status::Temporary;
+    temp.message = "LDAP timeout: no answer";
+    for (const auto& reply : {ok, bad, temp}) {
+        const std::string text = format_reply(reply);
+        ReplyReader reader;
+        std::size_t start = 0;
+        bool last = false;
+        while (!last) {
+            const auto lf = text.find('\n', start);
+            ASSERT_NE(lf, std::string::npos);
+            last = reader.add_line(text.substr(start, lf - start));
+            start = lf + 1;
+        }
+        EXPECT_EQ(start, text.size());
+        const ServiceReply back = reader.take();
+        EXPECT_EQ(back.status, reply.status);
+        EXPECT_EQ(back.items, reply.items);
+        EXPECT_EQ(back.values, reply.values);
+        EXPECT_EQ(back.message, reply.message);
+    }
+}
+
+TEST(ServiceProtocol, AnswerLimitsHold) {
+    ReplyReader reader;
+    EXPECT_THROW(reader.add_line("surprise\tx"), ProtocolError);
+    ReplyReader two;
+    EXPECT_THROW(two.add_line("temp\ta\tb"), ProtocolError);  // one message only
+    ReplyReader long_line;
+    EXPECT_THROW(long_line.add_line("item\t" + std::string(service_limits::kMaxReplyLineBytes, 'a')), ProtocolError);
+    ReplyReader many;
+    EXPECT_THROW(
+        {
+            for (std::size_t i = 0; i <= service_limits::kMaxReplyItems; ++i) many.add_line("item\tx");
+        },
+        ProtocolError);
+    ReplyReader big;
+    const std::string line = "item\t" + std::string(service_limits::kMaxReplyLineBytes - 10, 'b');
+    EXPECT_THROW(
+        {
+            for (std::size_t i = 0; i < 2 * service_limits::kMaxReplyBytes / line.size(); ++i) big.add_line(line);
+        },
+        ProtocolError);
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""One cache per host (issue 19, DESIGN.md "One cache per host"), end to end.
+
+A real slapd with syncprov, the real mailgrant-policyd serving the decision service on
+service.listen (a unix socket of group mailgrant, the group the shipped drop-in gives
+Dovecot's processes), a real Dovecot loading the built plugin through the drop-in with the
+same mailgrant.yaml, and imaplib as the client. The caches live 300 s (cache.ttl_s), so
+what changes within this test was changed by the service following LDAP.
+
+It proves, each by what the component under test counted or logged:
+ - the shared folder is decided by the service (its service_questions_total counter
+   grows; several open IMAP sessions hold no LDAP connection: no socket of an imap process
+   is a TCP connection to slapd);
+ - a revoked grant is refused in an already open IMAP session (the follower's
+   sync_changes_total grows; with a 300 s TTL nothing else could have changed it);
+ - the service stopped or frozen (SIGSTOP): shared access is denied at once, the user's
+   own INBOX still works, the plugin logs the reason naming the service; per-collaborator
+   logins (checkpassword / the 2.4 passdb) fail too; all come back when it does.
+Bounded loops only; counts, never timings.
+"""
+import imaplib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+from mail_sandbox import _free_port  # noqa: E402
+from mailgrant_setup import assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
+
+POLICYD = os.environ.get("MAILGRANT_POLICYD", os.path.join(ROOT, "build", "postfix-policyd", "mailgrant-policyd"))
+PEOPLE = "ou=people,dc=example,dc=com"
+SHARED = "shared/alice@example.com/Board"
+WAIT_S = 15
+
+
+def wait_for(predicate, timeout_s=WAIT_S, step_s=0.05):
+    deadline = time.time() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            return value
+        time.sleep(step_s)
+
+
+class Policyd:
+    """mailgrant-policyd with the stack's own mailgrant.yaml (service.listen in it)."""
+
+    def __init__(self, config, workdir):
+        self.config = config
+        self.log_path = os.path.join(workdir, "policyd.log")
+        self.port, self.stats_port = _free_port(), _free_port()
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [POLICYD, "-c", self.config, "--listen", "inet:127.0.0.1:%d" % self.port,
+             "--stats", "inet:127.0.0.1:%d" % self.stats_port, "--user", "nobody"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        ok = wait_for(lambda: self.proc.poll() is not None or self.text().count("decision service on ")
+                      > self.starts, 10)
+        if not ok or self.proc.poll() is not None:
+            raise RuntimeError("policyd did not start:\n" + self.text())
+        self.starts += 1
+        return self
+
+    starts = 0
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def metrics(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.stats_port, timeout=5) as r:
+            text = r.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#") and "{" not in line:
+                name, value = line.split()
+                values[name.replace("mailgrant_policyd_", "")] = float(value)
+        return values
+
+
+def imap_pids():
+    """The running imap processes (Dovecot's mail processes for IMAP)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+        except OSError:
+            continue
+        # "dovecot/imap" or, with a process title, "dovecot/imap [user ...]"; not imap-login
+        if re.match(rb"(.*/)?(dovecot/)?imap( |$)", argv0):
+            out.append(int(pid))
+    return out
+
+
+def tcp_inodes_to(port):
+    """Socket inodes of TCP connections whose remote port is `port` (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def socket_inodes(pid):
+    inodes = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            m = re.match(r"socket:\[(\d+)\]", target)
+            if m:
+                inodes.add(m.group(1))
+    except OSError:
+        pass
+    return inodes
+
+
+class SharedServiceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        extra = ("service:\n  listen: unix:@TMP@/run/service\n  memo_ms: 200\n  timeout_ms: 1000\n")
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-service-it-", 300, 300,
+                                                                 config_extra=extra, syncprov=True)
+        os.makedirs(os.path.join(cls.tmp, "run"), mode=0o755, exist_ok=True)
+        cls.policyd = Policyd(cls.config, cls.tmp)
+        cls.addClassCleanup(cls.policyd.stop)
+        cls.policyd.start()
+        assert wait_for(lambda: cls.policyd.metrics().get("sync_up") == 1), cls.policyd.text()
+        with cls.login("alice@example.com", "alice-pw") as imap:
+            assert imap.create("Board")[0] == "OK"
+            assert imap.append("Board", None, None, b"Subject: minutes\r\n\r\nx\r\n")[0] == "OK"
+        cls.serial = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        assert_dovecot_log_clean(cls.stack.dovecot_log_path)
+
+    @classmethod
+    def login(cls, user, password):
+        imap = imaplib.IMAP4("127.0.0.1", cls.stack.imap_port, timeout=30)
+        imap.login(user, password)
+        return imap
+
+    def grant(self, grantee_uid, folder="Board", rights="reader"):
+        SharedServiceTest.serial += 1
+        dn = "cn=svc-%d,uid=alice,%s" % (SharedServiceTest.serial, PEOPLE)
+        ldap_apply(self.slapd, "dn: %s\nobjectClass: mailGrant\ncn: svc-%d\nmailGrantee: uid=%s,%s\n"
+                   "mailGrantFolder: %s\nmailGrantRights: %s\n"
+                   % (dn, SharedServiceTest.serial, grantee_uid, PEOPLE, folder, rights), tool="ldapadd")
+        return dn
+
+    def dovecot_log(self):
+        with open(self.stack.dovecot_log_path, errors="replace") as f:
+            return f.read()
+
+    def can_select(self, imap, folder=SHARED):
+        return imap.select('"%s"' % folder, readonly=True)[0] == "OK"
+
+    def test_1_open_sessions_ask_the_service_and_hold_no_ldap_connection(self):
+        dn = self.grant("dave")
+        before = self.policyd.metrics()["service_questions_total"]
+        sessions = [self.login("dave@example.com", "dave-pw") for _ in range(5)]
+        try:
+            for imap in sessions:
+                typ, data = imap.list('""', "shared/alice@example.com/*")
+                self.assertEqual(typ, "OK")
+                self.assertIn(SHARED.encode(), b"".join(d for d in data if d))
+                self.assertTrue(self.can_select(imap))
+            self.assertGreater(self.policyd.metrics()["service_questions_total"], before)
+            pids = imap_pids()
+            self.assertGreaterEqual(len(pids), 5)
+            ldap = tcp_inodes_to(self.slapd.port)
+            self.assertTrue(ldap, "policyd holds LDAP connections: the check below can fail")
+            for pid in pids:
+                self.assertFalse(socket_inodes(pid) & ldap, "imap process %d holds an LDAP connection" % pid)
+            # The daemon's own sockets do include LDAP ones (pool and sync): the check sees them.
+            self.assertTrue(socket_inodes(self.policyd.proc.pid) & ldap)
+        finally:
+            for imap in sessions:
+                imap.logout()
+            ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
+
+    def test_2_revocation_reaches_an_open_session(self):
+        dn = self.grant("eve")
+        imap = self.login("eve@example.com", "eve-pw")
+        try:
+            self.assertTrue(self.can_select(imap))
+            self.assertTrue(self.can_select(imap))  # answered again from the caches
+            before = self.policyd.metrics()
+            ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
+            self.assertTrue(wait_for(lambda: self.policyd.metrics()["sync_changes_total"]
+                                     > before["sync_changes_total"]), self.policyd.text())
+            # The next commands of the same session are refused (memo_ms 200 + the sync delay).
+            self.assertTrue(wait_for(lambda: not self.can_select(imap)), "still allowed after the revocation")
+            self.assertNotEqual(imap.select('"%s"' % SHARED)[0], "OK")
+            self.assertEqual(imap.select("INBOX")[0], "OK")
+        finally:
+            imap.logout()
+
+    def test_3_service_down_or_frozen_fails_safe_and_recovers(self):
+        dn = self.grant("carol")
+        imap = self.login("carol@example.com", "carol-pw")
+        try:
+            self.assertTrue(self.can_select(imap))
+            self.assertTrue(self.collaborator_login_works())
+            self.policyd.stop()
+            self.assertTrue(wait_for(lambda: not self.can_select(imap)), "shared access outlived the service")
+            self.assertEqual(imap.select("INBOX")[0], "OK")  # the user's own mailbox is unaffected
+            self.assertTrue(wait_for(lambda: "mailgrant service unix:%s/run/service" % self.tmp in self.dovecot_log()))
+            self.assertFalse(self.collaborator_login_works())
+            self.policyd.start()
+            # The plugin's breaker (cache.negative_ttl_s) stays open a while after a failure:
+            # a fresh session asks the service straight away.
+            self.assertTrue(wait_for(lambda: self.fresh_session_can_select("carol")), "no recovery after restart")
+            self.assertTrue(self.collaborator_login_works())
+
+            self.policyd.proc.send_signal(signal.SIGSTOP)
+            try:
+                self.assertFalse(self.fresh_session_can_select("carol"))  # waits service.timeout_ms, then no
+            finally:
+                self.policyd.proc.send_signal(signal.SIGCONT)
+            self.assertTrue(wait_for(lambda: self.fresh_session_can_select("carol")))
+        finally:
+            try:
+                imap.logout()
+            except (imaplib.IMAP4.error, OSError):
+                pass
+            ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
+
+    def fresh_session_can_select(self, uid):
+        with self.login("%s@example.com" % uid, "%s-pw" % uid) as imap:
+            return self.can_select(imap)
+
+    def collaborator_login_works(self):
+        """A per-collaborator login (alice's mailbox, carol's own password): decided by
+        checkpassword (2.3) or the mailgrant passdb (2.4), both through the service."""
+        try:
+            with self.login("alice@example.com*carol@example.com", "carol-pw") as imap:
+                return imap.select("Board", readonly=True)[0] == "OK"
+        except imaplib.IMAP4.error:
+            return False
+
+
+if __name__ == "__main__":
+    unittest.main()

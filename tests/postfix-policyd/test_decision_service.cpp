@@ -1,0 +1,292 @@
+// Unit tests for the per-host decision service (decision_service.h) and its client
+// (service_client.h) over a real unix socket, with an in-memory directory: answers equal
+// to the core's, the client's memo, fail-safe answers for an unreachable, hung or
+// garbled service, malformed questions answered "bad" while the service keeps serving,
+// and the Dovecot plugin's C ABI (core_abi.cpp) asking the service when service.listen
+// is set. End to end with real Dovecot and slapd: test_shared_service.py.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "../core/fakes.h"
+#include "decision_service.h"
+#include "listener.h"
+#include "mailgrant-core.h"
+#include "mailgrant/gentime.h"
+#include "mailgrant/input.h"
+#include "mailgrant/service_client.h"
+#include "socket_file.h"
+
+using namespace mailgrant;
+using namespace mailgrant::policy;
+using mailgrant::testing::dns::kAlice;
+using mailgrant::testing::dns::kBob;
+
+namespace {
+
+std::string temp_dir() {
+    char tmpl[] = "/tmp/mailgrant-service-XXXXXX";
+    const char* d = mkdtemp(tmpl);
+    if (!d) std::abort();
+    return d;
+}
+
+// Connects, sends `text` as is, returns everything the peer wrote until it closed.
+std::string raw_exchange(const std::string& path, const std::string& text) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return "connect failed";
+    }
+    if (!text.empty() && ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0) {
+        ::close(fd);
+        return "send failed";
+    }
+    ::shutdown(fd, SHUT_WR);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
+}
+
+// Refuses names that can never be found, as LdapDirectory does (input.h).
+class CheckingDirectory final : public Directory {
+public:
+    explicit CheckingDirectory(Directory& inner) : inner_(inner) {}
+    std::optional<Account> find_login(const std::string& login) override {
+        check_login(login);
+        return inner_.find_login(login);
+    }
+    std::optional<Account> find_mailbox(const std::string& m) override { return inner_.find_mailbox(m); }
+    std::vector<GroupMembership> groups_of(const std::string& dn) override { return inner_.groups_of(dn); }
+    std::vector<Grant> grants_of(const std::string& dn) override { return inner_.grants_of(dn); }
+    std::vector<Grant> grants_to(const std::vector<std::string>& dns) override { return inner_.grants_to(dns); }
+
+private:
+    Directory& inner_;
+};
+
+class DecisionServiceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir.add_account("alice@example.com", Account{kAlice, {"alice@example.com"}, false});
+        dir.add_account("bob@example.com", Account{kBob, {"bob@example.com"}, false});
+        dir.grants.push_back(mailgrant::testing::make_grant(kAlice, "projects", {kBob}, {"Projects/*"}, "reader"));
+        engine = std::make_shared<Engine>();
+        engine->config.cache.ttl_s = 0;  // every question reaches the fake directory
+        engine->config.cache.negative_ttl_s = 0;
+        engine->cache = std::make_unique<CachingDirectory>(checking, engine->config.cache, clock);
+        engine->decider = std::make_unique<Decider>(*engine->cache, clock);
+        engine->answers = std::make_unique<Answers>(engine->config, *engine->cache, *engine->decider, clock,
+                                                    [](const std::string&, const std::string& pw) {
+                                                        return pw == "right";
+                                                    });
+        dir_path = temp_dir();
+        path = dir_path + "/service";
+        fd = listen_on("unix:" + path, SocketPermissions{}, files);
+        service = std::make_unique<DecisionService>(fd, 2, [this] { return engine; },
+                                                    [this](const std::string& line) { log += line + "\n"; }, stats);
+        service->start();
+        client_config.listen = "unix:" + path;
+        client_config.memo_ms = 0;
+        client_config.timeout_ms = 2000;
+    }
+    void TearDown() override {
+        service.reset();
+        ::close(fd);
+        files.remove_all();
+        ::rmdir(dir_path.c_str());
+    }
+
+    mailgrant::testing::FakeDirectory dir;
+    CheckingDirectory checking{dir};
+    ManualClock clock{*parse_generalized_time("20250615120000Z")};
+    std::shared_ptr<Engine> engine;
+    Stats stats;
+    std::string dir_path, path, log;
+    SocketFiles files;
+    int fd = -1;
+    std::unique_ptr<DecisionService> service;
+    ServiceConfig client_config;
+};
+
+TEST_F(DecisionServiceTest, AnswersAreTheCoresAnswers) {
+    ServiceClient client(client_config);
+    auto reply = client.ask({ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}});
+    ASSERT_EQ(reply.status, ServiceReply::Status::Ok) << reply.message;
+    EXPECT_EQ(reply.values, std::vector<std::string>{"lrs"});
+    // The same question answered in process: the same reply.
+    const auto local = engine->answers->answer({ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}});
+    EXPECT_EQ(local.values, reply.values);
+    reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
+    ASSERT_EQ(reply.status, ServiceReply::Status::Ok);
+    EXPECT_EQ(reply.items, (std::vector<std::vector<std::string>>{{"alice@example.com"}}));
+    reply = client.ask({ServiceVerb::Grantees, {"alice@example.com", "Projects/x"}});
+    ASSERT_EQ(reply.status, ServiceReply::Status::Ok);
+    EXPECT_EQ(reply.items, (std::vector<std::vector<std::string>>{{"0", "bob@example.com", "lrs"}}));
+    reply = client.ask({ServiceVerb::MayOpen, {"bob@example.com", "alice@example.com"}});
+    EXPECT_EQ(reply.values, std::vector<std::string>{"1"});
+    reply = client.ask({ServiceVerb::Login, {"imap", "alice@example.com", "bob@example.com", "right"}});
+    EXPECT_EQ(login_verdict(reply).outcome, LoginOutcome::Allowed) << login_verdict(reply).message;
+    reply = client.ask({ServiceVerb::Login, {"imap", "alice@example.com", "bob@example.com", "wrong"}});
+    EXPECT_EQ(login_verdict(reply).outcome, LoginOutcome::Refused);
+    reply = client.ask({ServiceVerb::Login, {"smtp", "alice@example.com", "bob@example.com", "right"}});
+    EXPECT_EQ(login_verdict(reply).reason, LoginReason::ServiceRefused);
+    EXPECT_EQ(stats.service_questions.load(), 7u);
+    EXPECT_EQ(client.questions_sent(), 7u);
+}
+
+TEST_F(DecisionServiceTest, LdapTroubleIsTemporaryAndLoggedOnce) {
+    ServiceClient client(client_config);
+    dir.fail = true;
+    for (int i = 0; i < 3; ++i) {
+        const auto reply = client.ask({ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}});
+        EXPECT_EQ(reply.status, ServiceReply::Status::Temporary);
+        EXPECT_NE(reply.message.find("LDAP"), std::string::npos) << reply.message;
+    }
+    EXPECT_EQ(stats.service_temporary.load(), 3u);
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+    dir.fail = false;
+    EXPECT_EQ(client.ask({ServiceVerb::Owners, {"bob@example.com"}}).status, ServiceReply::Status::Ok);
+}
+
+TEST_F(DecisionServiceTest, BadInputIsPermanentForThatQuestion) {
+    ServiceClient client(client_config);
+    const auto reply = client.ask({ServiceVerb::Rights, {"", "alice@example.com", "INBOX"}});
+    EXPECT_EQ(reply.status, ServiceReply::Status::BadInput) << reply.message;
+    EXPECT_EQ(stats.service_bad.load(), 1u);
+    EXPECT_EQ(stats.service_temporary.load(), 0u);
+}
+
+TEST_F(DecisionServiceTest, MalformedQuestionsGetBadAndTheServiceGoesOn) {
+    const std::vector<std::string> cases = {
+        "frobnicate\tx\n", "rights\tonly-one\n", "owners\t%zz\n", std::string(9000, 'x'), "owners\tbob",  // no LF
+        "",
+    };
+    for (const auto& text : cases) {
+        const std::string answer = raw_exchange(path, text);
+        EXPECT_TRUE(answer.empty() || answer.rfind("bad\t", 0) == 0) << answer;
+    }
+    EXPECT_GE(stats.service_protocol_errors.load(), cases.size() - 1);
+    ServiceClient client(client_config);
+    EXPECT_EQ(client.ask({ServiceVerb::Owners, {"bob@example.com"}}).status, ServiceReply::Status::Ok);
+}
+
+TEST_F(DecisionServiceTest, TheMemoSavesRoundTripsUntilForgotten) {
+    client_config.memo_ms = 60000;
+    ServiceClient client(client_config);
+    const ServiceRequest q{ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}};
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(client.ask(q).values, std::vector<std::string>{"lrs"});
+    EXPECT_EQ(client.questions_sent(), 1u);
+    client.forget();
+    client.ask(q);
+    EXPECT_EQ(client.questions_sent(), 2u);
+    // Logins (a password) and failures are never reused.
+    const ServiceRequest login{ServiceVerb::Login, {"imap", "alice@example.com", "bob@example.com", "right"}};
+    client.ask(login);
+    client.ask(login);
+    EXPECT_EQ(client.questions_sent(), 4u);
+    dir.fail = true;
+    const ServiceRequest other{ServiceVerb::Owners, {"bob@example.com"}};
+    EXPECT_EQ(client.ask(other).status, ServiceReply::Status::Temporary);
+    dir.fail = false;
+    EXPECT_EQ(client.ask(other).status, ServiceReply::Status::Ok);
+}
+
+TEST(ServiceClientFailSafe, UnreachableHungAndGarbledServicesAreTemporary) {
+    const std::string d = temp_dir();
+    ServiceConfig config;
+    config.timeout_ms = 200;
+    config.listen = "unix:" + d + "/absent";
+    const ServiceRequest q{ServiceVerb::Owners, {"bob@example.com"}};
+    auto reply = ServiceClient(config).ask(q);
+    EXPECT_EQ(reply.status, ServiceReply::Status::Temporary);
+    EXPECT_NE(reply.message.find("mailgrant service unix:" + d + "/absent"), std::string::npos) << reply.message;
+
+    // Hung: the socket listens, nobody ever accepts or answers.
+    SocketFiles files;
+    const int hung = listen_on("unix:" + d + "/hung", SocketPermissions{}, files);
+    config.listen = "unix:" + d + "/hung";
+    const auto start = std::chrono::steady_clock::now();
+    reply = ServiceClient(config).ask(q);
+    EXPECT_EQ(reply.status, ServiceReply::Status::Temporary);
+    EXPECT_NE(reply.message.find("service.timeout_ms"), std::string::npos) << reply.message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+
+    // Garbled: answers something that is not the protocol.
+    const int garbled = listen_on("unix:" + d + "/garbled", SocketPermissions{}, files);
+    std::thread peer([garbled] {
+        for (int i = 0; i < 200; ++i) {
+            const int c = ::accept(garbled, nullptr, nullptr);
+            if (c < 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                continue;
+            }
+            const char text[] = "ok-ish\tsomething\n";
+            (void)::send(c, text, sizeof text - 1, MSG_NOSIGNAL);
+            ::close(c);
+            return;
+        }
+    });
+    config.listen = "unix:" + d + "/garbled";
+    reply = ServiceClient(config).ask(q);
+    peer.join();
+    EXPECT_EQ(reply.status, ServiceReply::Status::Temporary);
+    EXPECT_NE(reply.message.find("unknown answer line"), std::string::npos) << reply.message;
+    ::close(hung);
+    ::close(garbled);
+    files.remove_all();
+    ::rmdir(d.c_str());
+}
+
+// The plugin's C ABI with service.listen set asks the service (its own LDAP URI points
+// nowhere, so an answer can only have come from the service).
+TEST_F(DecisionServiceTest, ThePluginAbiAsksTheService) {
+    const std::string config_path = dir_path + "/mailgrant.yaml";
+    std::ofstream(config_path) << "ldap:\n  uris: [\"ldap://127.0.0.1:9\"]\n  base: \"dc=example,dc=com\"\n"
+                               << "service:\n  listen: \"unix:" << path << "\"\n  memo_ms: 0\n";
+    char error[512];
+    mailgrant_core* core = mailgrant_core_open(config_path.c_str(), error, sizeof error);
+    ASSERT_NE(core, nullptr) << error;
+    char letters[64];
+    EXPECT_EQ(mailgrant_core_folder_rights(core, "bob@example.com", "alice@example.com", "Projects/x", letters,
+                                           sizeof letters, error, sizeof error),
+              0)
+        << error;
+    EXPECT_STREQ(letters, "lrs");
+    EXPECT_EQ(mailgrant_core_may_open_mailbox(core, "bob@example.com", "alice@example.com", error, sizeof error), 1);
+    EXPECT_EQ(mailgrant_core_folder_rights(core, "", "alice@example.com", "INBOX", letters, sizeof letters, error,
+                                           sizeof error),
+              MAILGRANT_CORE_BAD_INPUT);
+    int level = 0;
+    EXPECT_EQ(mailgrant_core_collaborator_login(core, "imap", "alice@example.com", "bob@example.com", "right", &level,
+                                                error, sizeof error),
+              MAILGRANT_LOGIN_ALLOWED)
+        << error;
+    EXPECT_EQ(stats.service_questions.load(), 4u);
+    // The service goes away: shared access is refused at once (fail-safe), with its reason.
+    service.reset();
+    ::close(fd);
+    fd = -1;
+    files.remove_all();
+    EXPECT_EQ(mailgrant_core_folder_rights(core, "bob@example.com", "alice@example.com", "Projects/x", letters,
+                                           sizeof letters, error, sizeof error),
+              -1);
+    EXPECT_STREQ(letters, "");
+    EXPECT_NE(std::string(error).find("mailgrant service"), std::string::npos) << error;
+    mailgrant_core_close(core);
+    std::remove(config_path.c_str());
+}
+
+}  // namespace
