@@ -21,7 +21,9 @@
 // The decision itself (service, empty password, account, password, grant) is the core's
 // mailgrant::collaborator_login (core/include/mailgrant/collaborator_login.h), shared
 // with Dovecot 2.4's passdb driver (dovecot-plugin/auth/): this program only speaks the
-// checkpassword protocol and maps the verdict to exit codes and log lines.
+// checkpassword protocol and maps the verdict to exit codes and log lines. With
+// service.listen set the decision is asked of mailgrant-policyd's decision service
+// (service_client.h; README "One cache per host") instead of LDAP.
 //
 // usage (dovecot passdb args): mailgrant-checkpassword [-c CONFIG] REPLY-PROGRAM...
 #include <sys/stat.h>
@@ -34,12 +36,14 @@
 #include <string>
 #include <vector>
 
+#include "mailgrant/answers.h"
 #include "mailgrant/collaborator_login.h"
 #include "mailgrant/config.h"
 #include "mailgrant/directory.h"
 #include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
 #include "mailgrant/ldap_session.h"
+#include "mailgrant/service_client.h"
 
 namespace {
 
@@ -131,12 +135,22 @@ int main(int argc, char** argv) {
 
     try {
         const auto config = mailgrant::load_config(config_path);
-        mailgrant::LdapConnection ldap(config.ldap);
-        mailgrant::LdapDirectory directory(config, ldap);
-        const auto verdict = mailgrant::collaborator_login(
-            login, directory, mailgrant::SystemClock::instance(),
-            [&](const std::string& dn, const std::string& pw) { return mailgrant::password_is_right(config.ldap, dn, pw); });
-        if (const int status = report(verdict); status != 0) return status;
+        if (!config.service.listen.empty()) {
+            // One cache per host: mailgrant-policyd decides (answers.h), this run opens no
+            // LDAP connection. Unreachable: temporary, as with LDAP down.
+            mailgrant::ServiceClient service(config.service);
+            const auto verdict = mailgrant::login_verdict(service.ask(
+                {mailgrant::ServiceVerb::Login, {login.service, login.mailbox, login.grantee, login.password}}));
+            if (const int status = report(verdict); status != 0) return status;
+        } else {
+            mailgrant::LdapConnection ldap(config.ldap);
+            mailgrant::LdapDirectory directory(config, ldap);
+            const auto verdict = mailgrant::collaborator_login(
+                login, directory, mailgrant::SystemClock::instance(), [&](const std::string& dn, const std::string& pw) {
+                    return mailgrant::password_is_right(config.ldap, dn, pw);
+                });
+            if (const int status = report(verdict); status != 0) return status;
+        }
     } catch (const mailgrant::ConfigError& e) {
         log(std::string("configuration error: ") + e.what());
         return kTemporary;

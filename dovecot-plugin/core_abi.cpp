@@ -53,7 +53,6 @@ struct mailgrant_core {
     std::unique_ptr<mailgrant::LdapDirectory> directory;
     std::unique_ptr<mailgrant::CachingDirectory> cache;
     std::unique_ptr<mailgrant::Decider> decider;
-    std::unique_ptr<mailgrant::TeamMailboxes> team;
     std::unique_ptr<mailgrant::Answers> answers;  // this process answers (no service)
     std::unique_ptr<mailgrant::ServiceClient> service;  // the per-host service answers
     // The directory below the cache: what SETACL/DELETEACL read before they write.
@@ -119,7 +118,6 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock,
                                                               core.config.users_base());
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
-    core.team = std::make_unique<mailgrant::TeamMailboxes>(core.config.team_mailbox, *core.cache, *core.decider);
     const mailgrant::LdapConfig* ldap = &core.config.ldap;
     core.answers = std::make_unique<mailgrant::Answers>(
         core.config, *core.cache, *core.decider, *core.clock,
@@ -134,6 +132,9 @@ mailgrant::ServiceReply ask(mailgrant_core& core, mailgrant::ServiceVerb verb, s
     if (reply.status == mailgrant::ServiceReply::Status::BadInput) throw mailgrant::BadInput(reply.message.rfind("bad input: ", 0) == 0 ? reply.message.substr(11) : reply.message);
     if (reply.status == mailgrant::ServiceReply::Status::Temporary)
         throw TemporaryAnswer(reply.message);
+    if (reply.status == mailgrant::ServiceReply::Status::Failed)  // this call only: no breaker
+        throw std::runtime_error(reply.message.rfind("internal error: ", 0) == 0 ? reply.message.substr(16)
+                                                                                 : reply.message);
     return reply;
 }
 
@@ -288,7 +289,13 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
             // mailbox (the cache is keyed by DN per question and can only be emptied as
             // a whole): ask LDAP again rather than wait for the TTL.
             core->cache->clear();
-            if (core->service) core->service->forget();
+            if (core->service) {
+                // The service's cache too (the change feed would report it a moment later,
+                // or never with cache.follow_changes off); a failure here changes nothing
+                // about the write, which is done.
+                core->service->ask({mailgrant::ServiceVerb::Changed, {}});
+                core->service->forget();
+            }
             return 0;
         }
         if (result.status == mailgrant::AclChangeStatus::Refused) return MAILGRANT_CORE_REFUSED;

@@ -56,31 +56,73 @@ void DecisionService::run() {
         }
         if (fds[0].revents) return;
         // Several threads wake for one connection: the others get EAGAIN and wait again.
-        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) continue;
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            // Out of file descriptors (or memory): the connection stays queued and poll
+            // would wake at once again; pause instead of spinning.
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                ::poll(nullptr, 0, 50);
+            continue;
+        }
         serve(fd);
         ::close(fd);
     }
 }
 
+namespace {
+
+// Waits for `events` until `deadline`; false when it passed (or the peer is gone).
+bool wait_until(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{fd, events, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left));
+        if (n > 0) return true;
+        if (n < 0 && errno != EINTR) return false;
+    }
+}
+
+}  // namespace
+
 void DecisionService::serve(int fd) {
-    timeval tv{};
-    tv.tv_sec = kIoTimeout.count() / 1000;
-    tv.tv_usec = static_cast<suseconds_t>((kIoTimeout.count() % 1000) * 1000);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    // One deadline for the whole question (a real client writes it at once), so a client
+    // that trickles bytes holds a thread for kQuestionTimeout at most, not per byte.
+    const auto question_deadline = std::chrono::steady_clock::now() + kQuestionTimeout;
     std::string line;
     char buf[4096];
-    while (line.find('\n') == std::string::npos) {
-        if (line.size() >= service_limits::kMaxRequestBytes) break;
+    while (line.find('\n') == std::string::npos && line.size() < service_limits::kMaxRequestBytes) {
+        if (!wait_until(fd, POLLIN, question_deadline)) {
+            ++stats_.service_protocol_errors;  // silent or trickling past the deadline
+            return;
+        }
         const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
         if (n <= 0) {
-            ++stats_.service_protocol_errors;  // closed or silent before a whole question
+            ++stats_.service_protocol_errors;  // closed before a whole question
             return;
         }
         line.append(buf, static_cast<std::size_t>(n));
     }
+    const ServiceReply reply = answer(line);
+    std::string text;
+    try {
+        text = format_reply(reply);
+    } catch (const std::exception&) {
+        text = "fail\tinternal error\n";
+    }
+    const auto answer_deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
+    for (std::size_t done = 0; done < text.size();) {
+        if (!wait_until(fd, POLLOUT, answer_deadline)) return;  // the client stopped reading
+        const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        if (n <= 0) return;  // the client went away
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+ServiceReply DecisionService::answer(const std::string& line) {
     ServiceReply reply;
     try {
         const auto lf = line.find('\n');
@@ -88,35 +130,33 @@ void DecisionService::serve(int fd) {
         const ServiceRequest request = parse_request(line.substr(0, lf));
         ++stats_.service_questions;
         const std::shared_ptr<Engine> engine = engine_();
+        if (request.verb == ServiceVerb::Changed) {
+            // A mail process wrote grants (SETACL): empty the caches as the change feed
+            // does -- the directory's first, then the remembered decisions (main.cpp).
+            engine->cache->clear();
+            if (engine->service) engine->service->forget_answers();
+            ++stats_.service_changes;
+            reply.status = ServiceReply::Status::Ok;
+            return reply;
+        }
         reply = engine->answers->answer(request);
     } catch (const ProtocolError& e) {
         ++stats_.service_protocol_errors;
         reply.status = ServiceReply::Status::BadInput;
         reply.message = std::string("bad question: ") + e.what();
     } catch (const std::exception& e) {
-        reply.status = ServiceReply::Status::Temporary;
+        reply.status = ServiceReply::Status::Failed;
         reply.message = std::string("internal error: ") + e.what();
     }
     if (reply.status == ServiceReply::Status::BadInput) ++stats_.service_bad;
-    if (reply.status == ServiceReply::Status::Temporary) {
+    if (reply.status == ServiceReply::Status::Temporary || reply.status == ServiceReply::Status::Failed) {
         ++stats_.service_temporary;
         const std::int64_t now = std::time(nullptr);
         std::int64_t last = last_trouble_log_.load();
         if (now - last >= 10 && last_trouble_log_.compare_exchange_strong(last, now))
-            log_("service: answering 'temporarily unavailable' (shared access denied): " + reply.message);
+            log_("service: no answer (shared access denied): " + reply.message);
     }
-    std::string text;
-    try {
-        text = format_reply(reply);
-    } catch (const std::exception&) {
-        text = "temp\tinternal error\n";
-    }
-    for (std::size_t done = 0; done < text.size();) {
-        const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // the client went away or stalled past kIoTimeout
-        done += static_cast<std::size_t>(n);
-    }
+    return reply;
 }
 
 }  // namespace mailgrant::policy

@@ -6,9 +6,11 @@
 // sessions, and a change is obeyed by open sessions within a second.
 //
 // service.workers threads wait on the listening socket; each takes one connection, reads
-// one question (bounded by kMaxRequestBytes and kIoTimeout), answers it with the core's
-// Answers (answers.h) and closes. A malformed question is answered "bad" and counted;
-// nothing a client sends stops the service or reaches other connections.
+// one question (bounded by kMaxRequestBytes and one kQuestionTimeout for all of it),
+// answers it with the core's Answers (answers.h) and closes. A malformed question is
+// answered "bad" and counted; nothing a client sends stops the service or reaches other
+// connections. The answers share policy.workers LDAP connections with the policy check
+// and the milter (one pool per host): size policy.workers for both.
 #pragma once
 
 #include <atomic>
@@ -19,13 +21,15 @@
 #include <vector>
 
 #include "engine.h"
+#include "mailgrant/service_protocol.h"
 #include "stats.h"
 
 namespace mailgrant::policy {
 
 class DecisionService {
 public:
-    static constexpr std::chrono::milliseconds kIoTimeout{5000};  // reading a question, writing its answer
+    static constexpr std::chrono::milliseconds kQuestionTimeout{1000};  // reading the whole question
+    static constexpr std::chrono::milliseconds kAnswerTimeout{5000};    // writing the whole answer
 
     // `listen_fd` is a listening unix socket (listener.h); `engine` returns the Engine in use.
     DecisionService(int listen_fd, int workers, std::function<std::shared_ptr<Engine>()> engine, Logger log,
@@ -40,6 +44,7 @@ public:
 private:
     void run();
     void serve(int fd);
+    ServiceReply answer(const std::string& line);  // one question line (LF included) -> answer
 
     const int listen_fd_;
     const int workers_;

@@ -219,12 +219,13 @@ int main(int argc, char** argv) {
             log("told systemd: ready");
         const int rc = server.run();
         mailgrant::policy::notify_stopping();
+        // The service first: it must not answer from a cache the feed no longer empties.
+        if (decisions) decisions->stop();
         if (feed) {
             stats.change_feed = nullptr;
             feed->stop();
         }
         if (milter) milter->stop();
-        if (decisions) decisions->stop();
         log("stopped");
         return rc;
     } catch (const mailgrant::ConfigError& e) {

@@ -105,6 +105,8 @@ std::vector<Finding> preflight(const Config& config, const std::string& config_p
     check_unix_socket("policy.listen", p.listen, queue_directory, out);
     check_unix_socket(milter_address == p.milter_listen ? "policy.milter_listen" : "--milter", milter_address,
                       queue_directory, out);
+    // The decision service is for Dovecot's processes, not smtpd: no queue_directory check.
+    if (!config.service.listen.empty()) check_unix_socket("service.listen", config.service.listen, "", out);
     return out;
 }
 

@@ -38,10 +38,11 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("service_questions_total", "Questions of mail processes answered by the decision service.",
             service_questions);
     counter("service_bad_input_total", "Service questions answered 'bad' (input that can never be found).", service_bad);
-    counter("service_temporary_total", "Service questions answered 'temp' (LDAP trouble: access denied).",
+    counter("service_temporary_total", "Service questions answered 'temp' or 'fail' (LDAP trouble, internal error: access denied).",
             service_temporary);
     counter("service_protocol_errors_total", "Service connections closed for malformed or oversized questions.",
             service_protocol_errors);
+    counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};
     counter("sync_changes_total", "LDAP changes (RFC 4533 sync messages) seen after the refresh.", sync.changes);

@@ -28,6 +28,7 @@ public:
     std::atomic<std::uint64_t> sent_copies{0};  // recipients the milter added for sent copies
     // The per-host decision service (decision_service.h): questions answered, by outcome.
     std::atomic<std::uint64_t> service_questions{0}, service_bad{0}, service_temporary{0}, service_protocol_errors{0};
+    std::atomic<std::uint64_t> service_changes{0};  // "changed" questions (a mail process wrote grants)
     // The LDAP change follower (cache.follow_changes), while it exists; null = not following.
     std::atomic<const ChangeFeed*> change_feed{nullptr};
 

@@ -3,7 +3,8 @@
 // rights are Dovecot's).
 #include "mailgrant/answers.h"
 
-#include <cstdlib>
+#include <optional>
+#include <utility>
 
 #include "mailgrant/bad_input.h"
 #include "mailgrant/ldap_error.h"
@@ -38,6 +39,24 @@ const char* level_name(LoginLogLevel l) {
     return "error";
 }
 
+// By name, not by number, so a plugin and a daemon of different builds agree or refuse.
+constexpr std::pair<LoginReason, const char*> kReasons[] = {
+    {LoginReason::Allowed, "allowed"},
+    {LoginReason::NotCollaboratorLogin, "not-collaborator-login"},
+    {LoginReason::ServiceRefused, "service-refused"},
+    {LoginReason::EmptyPassword, "empty-password"},
+    {LoginReason::WrongPasswordOrUnknownUser, "wrong-password-or-unknown-user"},
+    {LoginReason::NoGrant, "no-grant"},
+    {LoginReason::BadInput, "bad-input"},
+    {LoginReason::Trouble, "trouble"},
+};
+
+const char* reason_name(LoginReason r) {
+    for (const auto& [reason, name] : kReasons)
+        if (reason == r) return name;
+    return "trouble";
+}
+
 }  // namespace
 
 ServiceReply Answers::answer(const ServiceRequest& request) noexcept {
@@ -51,10 +70,10 @@ ServiceReply Answers::answer(const ServiceRequest& request) noexcept {
         reply.status = ServiceReply::Status::Temporary;
         reply.message = std::string("LDAP ") + to_string(e.kind()) + ": " + e.what();
     } catch (const std::exception& e) {
-        reply.status = ServiceReply::Status::Temporary;
+        reply.status = ServiceReply::Status::Failed;
         reply.message = std::string("internal error: ") + e.what();
     } catch (...) {
-        reply.status = ServiceReply::Status::Temporary;
+        reply.status = ServiceReply::Status::Failed;
         reply.message = "internal error";
     }
     return reply;
@@ -103,13 +122,14 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
             else verdict = collaborator_login(login, directory_, clock_, password_is_right_);
             return ok(login_values(verdict));
         }
+        case ServiceVerb::Changed:
+            return ok();  // nothing kept here beyond the caller's cache (the service clears its own)
     }
     throw BadInput("unknown question");
 }
 
 std::vector<std::string> login_values(const LoginVerdict& verdict) {
-    return {outcome_name(verdict.outcome), level_name(verdict.level), std::to_string(static_cast<int>(verdict.reason)),
-            verdict.message};
+    return {outcome_name(verdict.outcome), level_name(verdict.level), reason_name(verdict.reason), verdict.message};
 }
 
 LoginVerdict login_verdict(const ServiceReply& reply) {
@@ -117,23 +137,41 @@ LoginVerdict login_verdict(const ServiceReply& reply) {
     v.outcome = LoginOutcome::Temporary;
     v.reason = LoginReason::Trouble;
     v.level = LoginLogLevel::Error;
+    if (reply.status == ServiceReply::Status::BadInput) {
+        // A login that can never succeed (e.g. a name or password too long to ask about):
+        // refused like any other bad input, never "trouble" (which would stop every
+        // collaborator login of this process for a while).
+        v.outcome = LoginOutcome::Refused;
+        v.reason = LoginReason::BadInput;
+        v.level = LoginLogLevel::Info;
+        v.message = "refused: " + reply.message;
+        return v;
+    }
     if (reply.status != ServiceReply::Status::Ok) {
         v.message = "temporary failure: " + reply.message;
         return v;
     }
-    if (reply.values.size() != 4) {
-        v.message = "temporary failure: the mailgrant service answered a login with " +
-                    std::to_string(reply.values.size()) + " values";
+    const auto malformed = [&v](const std::string& why) {
+        v.message = "temporary failure: the mailgrant service's answer to a login " + why;
         return v;
-    }
+    };
+    if (reply.values.size() != 4) return malformed("has " + std::to_string(reply.values.size()) + " values, not 4");
     const auto& o = reply.values[0];
     const auto& l = reply.values[1];
-    v.outcome = o == "allowed" ? LoginOutcome::Allowed : o == "refused" ? LoginOutcome::Refused : LoginOutcome::Temporary;
+    const auto& r = reply.values[2];
+    std::optional<LoginReason> reason;
+    for (const auto& [value, name] : kReasons)
+        if (r == name) reason = value;
+    if (!reason) return malformed("names an unknown reason");
+    if (o != "allowed" && o != "refused" && o != "temporary") return malformed("names an unknown outcome");
+    if (l != "info" && l != "warning" && l != "error") return malformed("names an unknown log level");
+    const LoginOutcome outcome =
+        o == "allowed" ? LoginOutcome::Allowed : o == "refused" ? LoginOutcome::Refused : LoginOutcome::Temporary;
+    // Allowed only with the allowed reason and the other way round: no half-read answer grants.
+    if ((outcome == LoginOutcome::Allowed) != (*reason == LoginReason::Allowed)) return malformed("contradicts itself");
+    v.outcome = outcome;
+    v.reason = *reason;
     v.level = l == "info" ? LoginLogLevel::Info : l == "warning" ? LoginLogLevel::Warning : LoginLogLevel::Error;
-    const int reason = std::atoi(reply.values[2].c_str());
-    v.reason = reason >= 0 && reason <= static_cast<int>(LoginReason::Trouble) ? static_cast<LoginReason>(reason)
-                                                                               : LoginReason::Trouble;
-    if (v.outcome == LoginOutcome::Allowed && v.reason != LoginReason::Allowed) v.outcome = LoginOutcome::Temporary;
     v.message = reply.values[3];
     return v;
 }

@@ -16,7 +16,7 @@ struct VerbName {
     std::size_t fields;
 };
 
-constexpr std::array<VerbName, 7> kVerbs{{
+constexpr std::array<VerbName, 8> kVerbs{{
     {ServiceVerb::Rights, "rights", 3},         // login mailbox folder
     {ServiceVerb::Owners, "owners", 1},         // login
     {ServiceVerb::Grantees, "grantees", 2},     // mailbox folder
@@ -24,6 +24,7 @@ constexpr std::array<VerbName, 7> kVerbs{{
     {ServiceVerb::RootRights, "root", 2},       // login mailbox
     {ServiceVerb::TeamFolders, "team", 2},      // login mailbox
     {ServiceVerb::Login, "login", 4},           // service mailbox grantee password
+    {ServiceVerb::Changed, "changed", 0},
 }};
 
 int hex_value(char c) {
@@ -130,6 +131,7 @@ std::string format_reply(const ServiceReply& reply) {
         case ServiceReply::Status::Ok: out += join("ok", reply.values); break;
         case ServiceReply::Status::BadInput: out += join("bad", {reply.message}); break;
         case ServiceReply::Status::Temporary: out += join("temp", {reply.message}); break;
+        case ServiceReply::Status::Failed: out += join("fail", {reply.message}); break;
     }
     return out;
 }
@@ -152,9 +154,11 @@ bool ReplyReader::add_line(const std::string& line) {
         reply_.values = std::move(fields);
         return true;
     }
-    if (head == "bad" || head == "temp") {
+    if (head == "bad" || head == "temp" || head == "fail") {
         if (fields.size() != 1) throw ProtocolError("'" + head + "' takes one message");
-        reply_.status = head == "bad" ? ServiceReply::Status::BadInput : ServiceReply::Status::Temporary;
+        reply_.status = head == "bad"    ? ServiceReply::Status::BadInput
+                        : head == "temp" ? ServiceReply::Status::Temporary
+                                         : ServiceReply::Status::Failed;
         reply_.message = fields[0];
         return true;
     }

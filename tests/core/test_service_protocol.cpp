@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mailgrant/answers.h"
 #include "mailgrant/service_protocol.h"
 
 using namespace mailgrant;
@@ -34,6 +35,7 @@ TEST(ServiceProtocol, QuestionsRoundTrip) {
         {ServiceVerb::TeamFolders, {"bob", "team"}},
         {ServiceVerb::Login, {"imap", "team@example.com", "bob@example.com", "pa\tss%word\n"}},
         {ServiceVerb::Rights, {"", "", ""}},  // empty fields are the core's to refuse
+        {ServiceVerb::Changed, {}},
     };
     for (const auto& request : cases) {
         std::string line = format_request(request);
@@ -73,7 +75,10 @@ TEST(ServiceProtocol, AnswersRoundTrip) {
     ServiceReply temp;
     temp.status = ServiceReply::Status::Temporary;
     temp.message = "LDAP timeout: no answer";
-    for (const auto& reply : {ok, bad, temp}) {
+    ServiceReply fail;
+    fail.status = ServiceReply::Status::Failed;
+    fail.message = "internal error: odd";
+    for (const auto& reply : {ok, bad, temp, fail}) {
         const std::string text = format_reply(reply);
         ReplyReader reader;
         std::size_t start = 0;
@@ -113,4 +118,41 @@ TEST(ServiceProtocol, AnswerLimitsHold) {
             for (std::size_t i = 0; i < 2 * service_limits::kMaxReplyBytes / line.size(); ++i) big.add_line(line);
         },
         ProtocolError);
+}
+
+// A login answer is read strictly: anything not exactly as answers.cpp writes it is a
+// temporary failure, never a grant; a "bad" answer is a refusal, never trouble.
+TEST(ServiceProtocol, LoginAnswersAreReadStrictly) {
+    auto reply_with = [](std::vector<std::string> values) {
+        ServiceReply r;
+        r.status = ServiceReply::Status::Ok;
+        r.values = std::move(values);
+        return r;
+    };
+    EXPECT_EQ(login_verdict(reply_with({"allowed", "info", "allowed", "ok"})).outcome, LoginOutcome::Allowed);
+    EXPECT_EQ(login_verdict(reply_with({"refused", "warning", "service-refused", "x"})).reason,
+              LoginReason::ServiceRefused);
+    const std::vector<std::vector<std::string>> malformed = {
+        {"allowed", "info", "", "x"},            // no reason
+        {"allowed", "info", "0", "x"},           // a number, not a name
+        {"allowed", "info", "no-grant", "x"},    // contradicts itself
+        {"refused", "info", "allowed", "x"},     // the other way round
+        {"maybe", "info", "allowed", "x"},
+        {"allowed", "loud", "allowed", "x"},
+        {"allowed", "info", "allowed"},          // too few
+        {"allowed", "info", "allowed", "x", "y"},
+    };
+    for (const auto& values : malformed) {
+        const LoginVerdict v = login_verdict(reply_with(values));
+        EXPECT_EQ(v.outcome, LoginOutcome::Temporary) << values.size();
+        EXPECT_EQ(v.reason, LoginReason::Trouble);
+    }
+    ServiceReply bad;
+    bad.status = ServiceReply::Status::BadInput;
+    bad.message = "bad input: question longer than 8 KiB";
+    EXPECT_EQ(login_verdict(bad).outcome, LoginOutcome::Refused);
+    EXPECT_EQ(login_verdict(bad).reason, LoginReason::BadInput);
+    ServiceReply temp;
+    temp.status = ServiceReply::Status::Temporary;
+    EXPECT_EQ(login_verdict(temp).reason, LoginReason::Trouble);
 }

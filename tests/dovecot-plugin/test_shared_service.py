@@ -15,7 +15,10 @@ It proves, each by what the component under test counted or logged:
    sync_changes_total grows; with a 300 s TTL nothing else could have changed it);
  - the service stopped or frozen (SIGSTOP): shared access is denied at once, the user's
    own INBOX still works, the plugin logs the reason naming the service; per-collaborator
-   logins (checkpassword / the 2.4 passdb) fail too; all come back when it does.
+   logins are refused at LOGIN (checkpassword / the 2.4 passdb ask the service too); all
+   come back when it does;
+ - a share made with SETACL is in GETACL at once: the plugin told the service to empty
+   its cache (service_changes_total).
 Bounded loops only; counts, never timings.
 """
 import imaplib
@@ -239,17 +242,18 @@ class SharedServiceTest(unittest.TestCase):
         imap = self.login("carol@example.com", "carol-pw")
         try:
             self.assertTrue(self.can_select(imap))
-            self.assertTrue(self.collaborator_login_works())
+            self.assertEqual(self.collaborator_login(), "ok")
             self.policyd.stop()
             self.assertTrue(wait_for(lambda: not self.can_select(imap)), "shared access outlived the service")
             self.assertEqual(imap.select("INBOX")[0], "OK")  # the user's own mailbox is unaffected
             self.assertTrue(wait_for(lambda: "mailgrant service unix:%s/run/service" % self.tmp in self.dovecot_log()))
-            self.assertFalse(self.collaborator_login_works())
+            # Refused at LOGIN (by checkpassword / the passdb), not only later at SELECT.
+            self.assertEqual(self.collaborator_login(), "login refused")
             self.policyd.start()
             # The plugin's breaker (cache.negative_ttl_s) stays open a while after a failure:
             # a fresh session asks the service straight away.
             self.assertTrue(wait_for(lambda: self.fresh_session_can_select("carol")), "no recovery after restart")
-            self.assertTrue(self.collaborator_login_works())
+            self.assertEqual(self.collaborator_login(), "ok")
 
             self.policyd.proc.send_signal(signal.SIGSTOP)
             try:
@@ -268,14 +272,28 @@ class SharedServiceTest(unittest.TestCase):
         with self.login("%s@example.com" % uid, "%s-pw" % uid) as imap:
             return self.can_select(imap)
 
-    def collaborator_login_works(self):
-        """A per-collaborator login (alice's mailbox, carol's own password): decided by
-        checkpassword (2.3) or the mailgrant passdb (2.4), both through the service."""
+    def collaborator_login(self):
+        """A per-collaborator login (alice's mailbox, carol's own password), decided by
+        checkpassword (2.3) or the mailgrant passdb (2.4), both through the service:
+        "ok", "login refused" or "select refused" (the plugin, after the login)."""
         try:
-            with self.login("alice@example.com*carol@example.com", "carol-pw") as imap:
-                return imap.select("Board", readonly=True)[0] == "OK"
+            imap = self.login("alice@example.com*carol@example.com", "carol-pw")
         except imaplib.IMAP4.error:
-            return False
+            return "login refused"
+        with imap:
+            return "ok" if imap.select("Board", readonly=True)[0] == "OK" else "select refused"
+
+    def test_4_setacl_is_seen_at_once_through_the_service(self):
+        with self.login("alice@example.com", "alice-pw") as imap:
+            before = self.policyd.metrics()["service_changes_total"]
+            self.assertEqual(imap.setacl("Board", "bob@example.com", "lr")[0], "OK")
+            typ, data = imap.getacl("Board")
+            self.assertEqual(typ, "OK")
+            self.assertIn(b"bob@example.com lr", data[0])
+            self.assertEqual(self.policyd.metrics()["service_changes_total"], before + 1)
+            self.assertEqual(imap.deleteacl("Board", "bob@example.com")[0], "OK")
+            self.assertNotIn(b"bob@example.com", imap.getacl("Board")[1][0])
+            self.assertEqual(self.policyd.metrics()["service_changes_total"], before + 2)
 
 
 if __name__ == "__main__":

@@ -170,17 +170,121 @@ TEST_F(DecisionServiceTest, BadInputIsPermanentForThatQuestion) {
 }
 
 TEST_F(DecisionServiceTest, MalformedQuestionsGetBadAndTheServiceGoesOn) {
-    const std::vector<std::string> cases = {
-        "frobnicate\tx\n", "rights\tonly-one\n", "owners\t%zz\n", std::string(9000, 'x'), "owners\tbob",  // no LF
-        "",
-    };
-    for (const auto& text : cases) {
+    // A whole question line that is wrong: answered "bad" with the reason.
+    const std::vector<std::string> answered = {"frobnicate\tx\n", "rights\tonly-one\n", "owners\t%zz\n",
+                                               "changed\tx\n", std::string(9000, 'x')};
+    for (const auto& text : answered) {
         const std::string answer = raw_exchange(path, text);
-        EXPECT_TRUE(answer.empty() || answer.rfind("bad\t", 0) == 0) << answer;
+        EXPECT_EQ(answer.rfind("bad\tbad question: ", 0), 0u) << answer;
+        EXPECT_EQ(answer.back(), '\n');
     }
-    EXPECT_GE(stats.service_protocol_errors.load(), cases.size() - 1);
+    // No whole question before the client closed: nothing to answer, counted.
+    for (const std::string text : {"owners\tbob", ""}) EXPECT_EQ(raw_exchange(path, text), "");
+    EXPECT_EQ(stats.service_protocol_errors.load(), answered.size() + 2);
+    EXPECT_EQ(stats.service_bad.load(), answered.size());
     ServiceClient client(client_config);
     EXPECT_EQ(client.ask({ServiceVerb::Owners, {"bob@example.com"}}).status, ServiceReply::Status::Ok);
+}
+
+// Clients that trickle a question hold a thread for kQuestionTimeout at most, not per
+// byte: with both threads taken by such clients a real question is still answered.
+TEST_F(DecisionServiceTest, TricklingClientsCannotHoldTheThreads) {
+    std::vector<int> tricklers;
+    for (int i = 0; i < 2; ++i) {
+        const int t = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        ASSERT_EQ(::connect(t, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        ASSERT_EQ(::send(t, "o", 1, MSG_NOSIGNAL), 1);
+        tricklers.push_back(t);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both threads are reading them
+    client_config.timeout_ms = 3 * static_cast<int>(DecisionService::kQuestionTimeout.count());
+    ServiceClient client(client_config);
+    for (int i = 0; i < 3; ++i) {
+        const int t = tricklers[static_cast<std::size_t>(i % 2)];
+        (void)::send(t, "w", 1, MSG_NOSIGNAL);  // keeps trickling
+    }
+    EXPECT_EQ(client.ask({ServiceVerb::Owners, {"bob@example.com"}}).status, ServiceReply::Status::Ok);
+    EXPECT_EQ(stats.service_protocol_errors.load(), 2u);  // both cut at the deadline
+    for (int t : tricklers) ::close(t);
+}
+
+// SETACL through the plugin: the service's caches are emptied at once ("changed").
+TEST_F(DecisionServiceTest, ChangedEmptiesTheServiceCache) {
+    auto cached = std::make_shared<Engine>();
+    cached->config.cache.ttl_s = 300;
+    cached->config.cache.negative_ttl_s = 300;
+    cached->cache = std::make_unique<CachingDirectory>(checking, cached->config.cache, clock);
+    cached->decider = std::make_unique<Decider>(*cached->cache, clock);
+    cached->answers = std::make_unique<Answers>(cached->config, *cached->cache, *cached->decider, clock,
+                                                [](const std::string&, const std::string&) { return false; });
+    engine = cached;
+    ServiceClient client(client_config);
+    const ServiceRequest q{ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}};
+    EXPECT_EQ(client.ask(q).values, std::vector<std::string>{"lrs"});
+    dir.grants.clear();
+    EXPECT_EQ(client.ask(q).values, std::vector<std::string>{"lrs"});  // the service's cache
+    EXPECT_EQ(client.ask({ServiceVerb::Changed, {}}).status, ServiceReply::Status::Ok);
+    EXPECT_EQ(client.ask(q).values, std::vector<std::string>{""});
+    EXPECT_EQ(stats.service_changes.load(), 1u);
+}
+
+// A login whose question cannot even be asked (too long) is refused, and the breaker
+// stays closed: the next collaborator login in the same process is decided normally.
+TEST_F(DecisionServiceTest, AnOversizedLoginIsRefusedWithoutStoppingOthers) {
+    const std::string config_path = dir_path + "/mailgrant.yaml";
+    std::ofstream(config_path) << "ldap:\n  uris: [\"ldap://127.0.0.1:9\"]\n  base: \"dc=example,dc=com\"\n"
+                               << "service:\n  listen: \"unix:" << path << "\"\n";
+    char error[512];
+    mailgrant_core* core = mailgrant_core_open(config_path.c_str(), error, sizeof error);
+    ASSERT_NE(core, nullptr) << error;
+    int level = -1;
+    const std::string huge(3000, '%');  // 9000 bytes once escaped
+    EXPECT_EQ(mailgrant_core_collaborator_login(core, "imap", "alice@example.com", "bob@example.com", huge.c_str(),
+                                                &level, error, sizeof error),
+              MAILGRANT_LOGIN_REFUSED)
+        << error;
+    EXPECT_EQ(level, MAILGRANT_LOG_INFO);
+    EXPECT_EQ(mailgrant_core_collaborator_login(core, "imap", "alice@example.com", "bob@example.com", "right", &level,
+                                                error, sizeof error),
+              MAILGRANT_LOGIN_ALLOWED)
+        << error;
+    mailgrant_core_close(core);
+    std::remove(config_path.c_str());
+}
+
+// An internal error on one question fails that call only; LDAP trouble stops asking for
+// cache.negative_ttl_s (the breaker), as it does without the service.
+TEST_F(DecisionServiceTest, InternalErrorsFailOneCallLdapTroubleOpensTheBreaker) {
+    const std::string config_path = dir_path + "/mailgrant.yaml";
+    std::ofstream(config_path) << "ldap:\n  uris: [\"ldap://127.0.0.1:9\"]\n  base: \"dc=example,dc=com\"\n"
+                               << "cache:\n  negative_ttl_s: 60\nservice:\n  listen: \"unix:" << path
+                               << "\"\n  memo_ms: 0\n";
+    char error[512], letters[64];
+    mailgrant_core* core = mailgrant_core_open(config_path.c_str(), error, sizeof error);
+    ASSERT_NE(core, nullptr) << error;
+    auto rights = [&] {
+        return mailgrant_core_folder_rights(core, "bob@example.com", "alice@example.com", "Projects/x", letters,
+                                            sizeof letters, error, sizeof error);
+    };
+    int throws = 1;
+    dir.during_call = [&throws] {
+        if (throws-- > 0) throw std::logic_error("odd entry");
+    };
+    EXPECT_EQ(rights(), -1);
+    EXPECT_NE(std::string(error).find("odd entry"), std::string::npos) << error;
+    EXPECT_EQ(rights(), 0) << error;  // the next call is answered
+    EXPECT_STREQ(letters, "lrs");
+    dir.fail = true;
+    EXPECT_EQ(rights(), -1);
+    const auto asked = stats.service_questions.load();
+    dir.fail = false;
+    EXPECT_EQ(rights(), -1);  // the breaker: not even asked
+    EXPECT_EQ(stats.service_questions.load(), asked);
+    mailgrant_core_close(core);
+    std::remove(config_path.c_str());
 }
 
 TEST_F(DecisionServiceTest, TheMemoSavesRoundTripsUntilForgotten) {

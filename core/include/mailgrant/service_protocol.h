@@ -6,10 +6,12 @@
 // One question per connection, on a unix socket:
 //   question:  VERB TAB FIELD ... LF           (at most kMaxRequestBytes, kMaxFields fields)
 //   answer:    ("item" TAB FIELD ... LF)*       (at most kMaxReplyItems)
-//              ("ok" (TAB FIELD)* | "bad" TAB MESSAGE | "temp" TAB MESSAGE) LF
+//              ("ok" (TAB FIELD)* | "bad" TAB MESSAGE | "temp" TAB MESSAGE | "fail" TAB MESSAGE) LF
 // Fields are bytes with '%', DEL and every control character written %XX (hex), so a
 // field never holds TAB or LF. "bad" = the question can never be answered (bad input:
-// permanent for that call); "temp" = LDAP trouble (the caller fails safe and may retry).
+// permanent for that call); "temp" = LDAP trouble (the caller fails safe, and stops asking
+// for a moment, as with LDAP down); "fail" = an internal error on this one question (the
+// caller fails safe for that call only: one client's odd name never switches off shares).
 // Everything read from the peer is checked against these limits; a violation is a
 // ProtocolError, never a crash or an unbounded read.
 #pragma once
@@ -35,7 +37,9 @@ public:
 };
 
 // The questions: one per mailgrant-core.h entry point that reads grants.
-enum class ServiceVerb { Rights, Owners, Grantees, MayOpen, RootRights, TeamFolders, Login };
+// Changed: this process changed grants in LDAP (SETACL): the service empties its caches,
+// so the change is seen at once instead of when the change feed reports it.
+enum class ServiceVerb { Rights, Owners, Grantees, MayOpen, RootRights, TeamFolders, Login, Changed };
 const char* to_string(ServiceVerb verb);
 
 struct ServiceRequest {
@@ -44,11 +48,11 @@ struct ServiceRequest {
 };
 
 struct ServiceReply {
-    enum class Status { Ok, BadInput, Temporary };
+    enum class Status { Ok, BadInput, Temporary, Failed };
     Status status = Status::Temporary;
     std::vector<std::vector<std::string>> items;
     std::vector<std::string> values;  // the ok line's fields
-    std::string message;              // bad / temp: why
+    std::string message;              // bad / temp / fail: why
 };
 
 // How many fields a verb takes (rights: login mailbox folder; owners: login; ...).
