@@ -323,7 +323,8 @@ ChangeFeed::Ended ChangeFeed::follow(LDAP* ld, const std::string& uri, std::stri
 
 void ChangeFeed::run() {
     Backoff backoff(kFirstRetry, kMaxRetry);
-    std::string cookie;  // in memory only
+    std::string cookie;      // in memory only
+    std::string cookie_uri;  // the server that gave it
     bool ever_up = false, reported_down = false;
     const std::string ttl = "cache.ttl_s (" + std::to_string(config_.cache.ttl_s) + " s)";
     bool retried_refresh = false;  // the one immediate retry after e-syncRefreshRequired is used
@@ -333,6 +334,11 @@ void ChangeFeed::run() {
         try {
             LdapSession session = LdapSession::open(config_.ldap, BindAs::service(config_.ldap, password_));
             uri = session.uri();
+            // A cookie holds its server's ID (sid=...): offered to another provider of a
+            // multi-provider pair, syncprov takes it for that provider's own and withholds
+            // every change that started on the first one. Another server: refresh afresh.
+            if (uri != cookie_uri) cookie.clear();
+            cookie_uri = uri;
             if (ever_up) ++reconnects_;
             int fd = -1;
             ldap_get_option(session.get(), LDAP_OPT_DESC, &fd);

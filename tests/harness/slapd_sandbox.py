@@ -23,6 +23,9 @@ Python API:
         s.load_ldif("tests/fixtures/org.ldif")
         s.uri, s.port, s.base, s.rootdn, s.rootpw, s.ldapi_uri
 
+    a, b = provider_pair("/tmp/p1", "/tmp/p2")    # two Slapd, not started, ports fixed
+    a.start(); b.start()    # N-Way Multi-Provider: each replicates from the other
+
 CLI (used by the C++ and shell integration tests):
 
     slapd_sandbox.py start --dir DIR [--format conf|cnconfig] [--ldif FILE]...
@@ -183,7 +186,8 @@ def _kill_pid(pid, popen=None):
 
 class Slapd:
     def __init__(self, workdir, fmt="conf", suffix="dc=example,dc=com", acl=None,
-                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None, accesslog=False, syncprov=False):
+                 memberof=False, rootpw=DEFAULT_ROOTPW, tls=None, accesslog=False, syncprov=False,
+                 port=None, server_id=None, peer_uri=None):
         if fmt not in ("conf", "cnconfig"):
             raise ValueError("fmt must be 'conf' or 'cnconfig'")
         self.workdir = os.path.abspath(workdir)
@@ -203,8 +207,19 @@ class Slapd:
             raise ValueError("syncprov is supported with fmt='conf' only")
         if accesslog and fmt != "cnconfig":
             raise ValueError("accesslog is supported with fmt='cnconfig' only")
+        # One provider of an N-Way Multi-Provider pair (README "Several servers"): its own
+        # serverID, syncprov, and one syncrepl from the provider at peer_uri (which uses the
+        # same suffix and rootdn credentials). provider_pair() builds both ends.
+        self.server_id = server_id
+        self.peer_uri = peer_uri
+        if (server_id is None) != (peer_uri is None):
+            raise ValueError("server_id and peer_uri go together")
+        if peer_uri and not (syncprov and fmt == "conf"):
+            raise ValueError("a multi-provider member needs syncprov=True and fmt='conf'")
         self._rootpw = rootpw
-        self._port = None
+        # A fixed port makes the URI known before start() (the peer's syncrepl names it).
+        self._fixed_port = port
+        self._port = port
         self._proc = None
         self.log_path = os.path.join(self.workdir, "slapd.log")
         self.pid_path = os.path.join(self.workdir, "slapd.pid")
@@ -253,6 +268,8 @@ class Slapd:
         for s in SYSTEM_SCHEMAS:
             lines.append("include %s/%s.schema" % (SYSTEM_SCHEMA_DIR, s))
         lines.append("include %s" % MAILGRANT_SCHEMA)
+        if self.server_id is not None:
+            lines.append("serverID %d" % self.server_id)
         lines += [
             "pidfile %s" % self.pid_path,
             "argsfile %s" % os.path.join(self.workdir, "slapd.args"),
@@ -286,6 +303,12 @@ class Slapd:
             lines.append(self.acl.rstrip("\n"))
         if self.memberof:
             lines.append("overlay memberof")
+        if self.peer_uri:
+            # slapd 2.5/2.6 keyword (2.4 called it mirrormode); it must follow syncrepl.
+            lines += ['syncrepl rid=%03d provider=%s bindmethod=simple binddn="%s" credentials=%s '
+                      'searchbase="%s" type=refreshAndPersist retry="1 +" timeout=1 network-timeout=1'
+                      % (self.server_id, self.peer_uri, self.rootdn, self._rootpw, self.suffix),
+                      "multiprovider on"]
         if self.syncprov:
             lines += ["index entryCSN,entryUUID eq", "overlay syncprov"]
         with open(self.conf_path, "w") as f:
@@ -402,7 +425,7 @@ class Slapd:
         self._prepare()
         ok = False
         for _attempt in range(3):   # a free port can be taken between probe and bind
-            self._port = _free_port()
+            self._port = self._fixed_port or _free_port()
             with open(self.log_path, "w"):
                 pass
             if self._spawn(detach):
@@ -505,6 +528,22 @@ class Slapd:
     def env_lines(self):
         return ["LDAP_URI=%s" % self.uri, "LDAP_BASE=%s" % self.base,
                 "LDAP_ROOTDN=%s" % self.rootdn, "LDAP_ROOTPW=%s" % self.rootpw]
+
+
+def provider_pair(dir1, dir2, **kwargs):
+    """Two Slapd (not started) that replicate to each other: OpenLDAP's N-Way
+    Multi-Provider setup as README "Several servers" tells sites to run it (serverID 1
+    and 2, syncprov, one syncrepl each pointing at the other). Both ports are chosen
+    first, since each configuration names the other's URI. Start both; load data on one."""
+    port1 = _free_port()
+    port2 = _free_port()
+    for _ in range(10):  # the kernel rarely hands out the same free port twice in a row
+        if port2 != port1:
+            break
+        port2 = _free_port()
+    uri = "ldap://127.0.0.1:%d"
+    return (Slapd(dir1, syncprov=True, port=port1, server_id=1, peer_uri=uri % port2, **kwargs),
+            Slapd(dir2, syncprov=True, port=port2, server_id=2, peer_uri=uri % port1, **kwargs))
 
 
 # ---- CLI ------------------------------------------------------------------
