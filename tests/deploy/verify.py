@@ -14,6 +14,9 @@ Each acceptance or refusal is matched with the deciding component's own log line
 Prints one line per check and "N passed, N failed"; exit 1 if any failed.
 """
 import imaplib
+import os
+import re
+import signal
 import smtplib
 import ssl
 import subprocess
@@ -170,11 +173,37 @@ def share_by_setacl():
           "%s %s\n%s\n%s\n%s" % (typ, data, entry, names, tail(DOVECOT_LOG)))
 
 
+def shares_decided_by_the_service():
+    # README "One cache per host": with service.listen set (the shipped mailgrant.yaml)
+    # Dovecot's processes ask mailgrant-policyd instead of LDAP. Its counters (SIGUSR1
+    # logs them) show the questions it answered for the IMAP checks above.
+    pids = subprocess.run(["pgrep", "-x", "mailgrant-polic"], capture_output=True, text=True, timeout=10).stdout.split()
+    if not pids:
+        pids = subprocess.run(["pgrep", "-f", "sbin/mailgrant-policyd"], capture_output=True, text=True,
+                              timeout=10).stdout.split()
+    for pid in pids:
+        os.kill(int(pid), signal.SIGUSR1)
+    found = []
+
+    def answered():
+        with open(POLICYD_LOG, errors="replace") as f:
+            found[:] = re.findall(r"service_questions=(\d+)", f.read())
+        return found and int(found[-1]) > 0
+
+    deadline = time.time() + 10
+    while not answered() and time.time() < deadline:
+        time.sleep(0.2)
+    check(bool(pids) and bool(answered()),
+          "the shares above were decided by mailgrant-policyd's decision service (service_questions=%s)"
+          % (found[-1] if found else "?"), tail(POLICYD_LOG))
+
+
 def main():
     # Every check runs even when one before it fails: an exception (a refused login, a
     # dropped connection) is that check's failure, so one run shows everything that works.
     for step in (team_mailbox_delivery, shared_folder, send_as_allowed, envelope_refused, header_from_refused,
-                 own_address_allowed, collaborator_login_not_for_smtp, share_by_setacl):
+                 own_address_allowed, collaborator_login_not_for_smtp, share_by_setacl,
+                 shares_decided_by_the_service):
         try:
             step()
         except Exception as e:  # noqa: BLE001 -- reported as the check's failure
