@@ -8,6 +8,7 @@
 
 #include "mailgrant/directory.h"
 #include "mailgrant/dn.h"
+#include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
 
 namespace mailgrant::testing {
@@ -32,6 +33,23 @@ inline LdapEntry entry(const std::string& dn, std::map<std::string, std::vector<
     for (auto& [k, v] : attrs) e.attributes[ascii_lower(k)] = v;
     return e;
 }
+
+// Refuses names that can never be found, as LdapDirectory does (input.h).
+class CheckingDirectory final : public Directory {
+public:
+    explicit CheckingDirectory(Directory& inner) : inner_(inner) {}
+    std::optional<Account> find_login(const std::string& login) override {
+        check_login(login);
+        return inner_.find_login(login);
+    }
+    std::optional<Account> find_mailbox(const std::string& m) override { return inner_.find_mailbox(m); }
+    std::vector<GroupMembership> groups_of(const std::string& dn) override { return inner_.groups_of(dn); }
+    std::vector<Grant> grants_of(const std::string& dn) override { return inner_.grants_of(dn); }
+    std::vector<Grant> grants_to(const std::vector<std::string>& dns) override { return inner_.grants_to(dns); }
+
+private:
+    Directory& inner_;
+};
 
 // A directory held in maps; counts calls so caching can be observed. Set `fail` to make
 // every call throw an Unavailable LdapError.

@@ -30,15 +30,12 @@ import subprocess
 import sys
 import time
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-from mail_sandbox import _free_port  # noqa: E402
 from mailgrant_setup import assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
-
-POLICYD = os.environ.get("MAILGRANT_POLICYD", os.path.join(ROOT, "build", "postfix-policyd", "mailgrant-policyd"))
+from policyd_process import Policyd  # noqa: E402
 PEOPLE = "ou=people,dc=example,dc=com"
 SHARED = "shared/alice@example.com/Board"
 WAIT_S = 15
@@ -53,57 +50,6 @@ def wait_for(predicate, timeout_s=WAIT_S, step_s=0.05):
         if time.time() > deadline:
             return value
         time.sleep(step_s)
-
-
-class Policyd:
-    """mailgrant-policyd with the stack's own mailgrant.yaml (service.listen in it)."""
-
-    def __init__(self, config, workdir):
-        self.config = config
-        self.log_path = os.path.join(workdir, "policyd.log")
-        self.port, self.stats_port = _free_port(), _free_port()
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(
-            [POLICYD, "-c", self.config, "--listen", "inet:127.0.0.1:%d" % self.port,
-             "--stats", "inet:127.0.0.1:%d" % self.stats_port, "--user", "nobody"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        ok = wait_for(lambda: self.proc.poll() is not None or self.text().count("decision service on ")
-                      > self.starts, 10)
-        if not ok or self.proc.poll() is not None:
-            raise RuntimeError("policyd did not start:\n" + self.text())
-        self.starts += 1
-        return self
-
-    starts = 0
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        if getattr(self, "log", None):
-            self.log.close()
-
-    def text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def metrics(self):
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.stats_port, timeout=5) as r:
-            text = r.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#") and "{" not in line:
-                name, value = line.split()
-                values[name.replace("mailgrant_policyd_", "")] = float(value)
-        return values
 
 
 def imap_pids():

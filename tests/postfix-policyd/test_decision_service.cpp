@@ -25,6 +25,7 @@
 
 using namespace mailgrant;
 using namespace mailgrant::policy;
+using mailgrant::testing::CheckingDirectory;
 using mailgrant::testing::dns::kAlice;
 using mailgrant::testing::dns::kBob;
 
@@ -59,23 +60,6 @@ std::string raw_exchange(const std::string& path, const std::string& text) {
     ::close(fd);
     return out;
 }
-
-// Refuses names that can never be found, as LdapDirectory does (input.h).
-class CheckingDirectory final : public Directory {
-public:
-    explicit CheckingDirectory(Directory& inner) : inner_(inner) {}
-    std::optional<Account> find_login(const std::string& login) override {
-        check_login(login);
-        return inner_.find_login(login);
-    }
-    std::optional<Account> find_mailbox(const std::string& m) override { return inner_.find_mailbox(m); }
-    std::vector<GroupMembership> groups_of(const std::string& dn) override { return inner_.groups_of(dn); }
-    std::vector<Grant> grants_of(const std::string& dn) override { return inner_.grants_of(dn); }
-    std::vector<Grant> grants_to(const std::vector<std::string>& dns) override { return inner_.grants_to(dns); }
-
-private:
-    Directory& inner_;
-};
 
 class DecisionServiceTest : public ::testing::Test {
 protected:
