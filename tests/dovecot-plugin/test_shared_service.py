@@ -25,8 +25,6 @@ import imaplib
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import time
 import unittest
