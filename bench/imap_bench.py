@@ -3,11 +3,18 @@
 stock Dovecot measured in the same run, against real Dovecot (2.3 or 2.4: whichever is
 installed) on 127.0.0.1.
 
-One private slapd (tests/harness; mailgrant binds as a service account with the `limits`
-line of ldap-schema/README.md, as in tests/dovecot-plugin/test_login_search_count.py)
-and two private Dovecots side by side, both running the whole time:
-  grant  the built plugin through the shipped drop-in (mailgrant_setup), rights from LDAP
-         grants, "who shares with me" from mailgrant's dict;
+One private slapd with the syncprov overlay (tests/harness; mailgrant binds as a service
+account with the `limits` line ldap-schema/README.md gives sites that follow changes, as
+in tests/dovecot-plugin/test_login_search_count.py) and three private Dovecots side by
+side, all running the whole time:
+  grant    the built plugin through the shipped drop-in (mailgrant_setup), rights from LDAP
+           grants, "who shares with me" from mailgrant's dict; every imap process asks
+           LDAP itself (no service section in its mailgrant.yaml);
+  service  the same plugin and drop-in, a Dovecot of its own whose mailgrant.yaml has
+           service.listen: the plugin and checkpassword ask the decision service that a
+           mailgrant-policyd started by this script serves there (one cache and LDAP
+           pool for the host, following LDAP changes over syncprov); the defaults
+           (service.memo_ms 500, cache.ttl_s 30) otherwise;
   stock  the same configuration without mailgrant: acl + imap_acl + last_login plugins,
          the same shared namespace, acl = vfile with a dovecot-acl file in the owner's
          folder, and an acl_shared_dict file (2.4: acl_sharing_map dict file) listing
@@ -18,19 +25,29 @@ and two private Dovecots side by side, both running the whole time:
  (a) benchreader reads benchowner's folder Team (rights lrs: a `reader` grant / a
      dovecot-acl line) with WORKERS processes of imaplib clients; login-heavy: LOGIN,
      SELECT, FETCH the From/Subject/Date of 5 messages, LOGOUT, repeat; session-heavy:
-     one LOGIN, then SELECT, FETCH, NOOP, repeat. Cycles per second, grant / stock,
-     goal >= 0.95.
+     one LOGIN, then SELECT, FETCH, NOOP, repeat. Cycles per second, grant / stock and
+     service / stock, goal >= 0.95.
  (b) LOGIN + LIST "" "*" + LOGOUT, one client, for users u10, u100, u1000 with N
      owners (sharer-0 ... sharer-N-1) each sharing their INBOX with them. Seconds per
-     LOGIN + LIST, grant / stock, goal <= 1.0; LDAP searches per LOGIN + LIST counted
-     in slapd's stats log (" SRCH base=" lines) for both. Each user's first LIST is
+     LOGIN + LIST, grant / stock and service / stock, goal <= 1.0; LDAP searches per
+     LOGIN + LIST counted in slapd's stats log (" SRCH base=" lines) for all three (the
+     service side's are policyd's: none while its cache holds the answers). Each user's first LIST is
      timed apart and not counted in the ratio (with the plugin, Dovecot's ACL plugin
      writes each owner's dovecot-acl-list then; the stock side has them already, as
      `doveadm acl set` leaves them: see write_acl).
  (c) benchsolo, who has no share, reads their own INBOX: the (a) workloads on INBOX,
-     with the plugin / without, goal >= 0.97.
-Rounds alternate stock and grant (the order swapped every round) and each side is summed
-over its rounds, so drift on a shared machine hits both alike.
+     with the plugin (asking LDAP itself, or the service) / without, goal >= 0.97.
+(a) and (b) also print the service's questions per cycle (its service_questions_total
+counter, read from policyd's stats endpoint): what the plugin asked over the socket.
+Rounds alternate the sides (the order rotated every round) and each side is summed over
+its rounds, so drift on a shared machine hits all alike. Searches are counted per side
+while only that side runs; the service side's also include the follower's (one sync
+search at start, none per change).
+
+The service side is a Dovecot of its own (not the grant one with a second YAML): the
+drop-in names one mailgrant.yaml per Dovecot, and separate Dovecots keep each side's
+processes and caches apart. mailgrant-policyd is BUILD_DIR/postfix-policyd/mailgrant-policyd
+(or $MAILGRANT_POLICYD), run as nobody.
 
 usage: bench/imap_bench.py [BUILD_DIR] [--workers 4] [--seconds 3] [--rounds 3]
                            [--sharers 10,100,1000] [--list-timeout 120]   (as root)
@@ -52,10 +69,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+from policyd_process import Policyd  # noqa: E402 -- the one the service test uses
 
 SERVICE_DN = "cn=mailgrant,ou=services,dc=example,dc=com"
 SERVICE_PW = "service-pw"
-LIMITS = 'limits dn.exact="%s" size.prtotal=unlimited\n' % SERVICE_DN
+# ldap-schema/README.md "Size limits": a site whose service follows changes (syncprov) lets
+# the service account's sync refresh read more than slapd's default 500 entries.
+LIMITS = ('limits dn.exact="%s" size.prtotal=unlimited size.soft=unlimited size.hard=unlimited '
+          'time.soft=unlimited time.hard=unlimited\n' % SERVICE_DN)
+SIDES = ("stock", "grant", "service")
 OWNER, READER, SOLO = "benchowner@example.com", "benchreader@example.com", "benchsolo@example.com"
 FOLDER = "Team"
 SHARED = "shared/%s/%s" % (OWNER, FOLDER)
@@ -271,10 +293,12 @@ def run_phase(port, user, mailbox, mode, workers, seconds):
 
 
 def alternate(rounds, measure):
-    """Sums measure(side) over the rounds for both sides, order swapped every round."""
-    total = {"stock": 0.0, "grant": 0.0}
+    """Sums measure(side) over the rounds for every side; the order is rotated and
+    reversed from round to round, so each side runs first, in the middle and last."""
+    total = {side: 0.0 for side in SIDES}
     for r in range(rounds):
-        for side in (("stock", "grant") if r % 2 == 0 else ("grant", "stock")):
+        order = SIDES[r % len(SIDES):] + SIDES[:r % len(SIDES)]
+        for side in (order if r % 2 == 0 else tuple(reversed(order))):
             total[side] += measure(side)
     return total
 
@@ -333,40 +357,50 @@ def main():
     sharer_ns = sorted(int(x) for x in args.sharers.split(",") if x)
     os.environ.setdefault("MAILGRANT_DOVECOT_PLUGIN", os.path.join(build, "dovecot-plugin", "lib20_mailgrant_plugin.so"))
     os.environ.setdefault("MAILGRANT_CHECKPASSWORD", os.path.join(build, "dovecot-plugin", "mailgrant-checkpassword"))
+    policyd_binary = os.environ.get("MAILGRANT_POLICYD", os.path.join(build, "postfix-policyd", "mailgrant-policyd"))
     from mail_sandbox import MailStack, dovecot_version  # noqa: E402
     from mailgrant_setup import CHECKPASSWORD, PLUGIN, assert_dovecot_log_clean, dovecot_conf_with_plugin  # noqa: E402
     from slapd_sandbox import Slapd  # noqa: E402
 
     tmp = tempfile.mkdtemp(prefix="mailgrant-imap-bench-")
     os.chmod(tmp, 0o755)
-    slapd, stacks = None, {}
+    slapd, stacks, policyd = None, {}, None
     try:
-        slapd = Slapd(os.path.join(tmp, "slapd"), acl=LIMITS).start()
+        slapd = Slapd(os.path.join(tmp, "slapd"), acl=LIMITS, syncprov=True).start()
         slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
         t0 = time.monotonic()
         subprocess.run(["ldapadd", "-x", "-H", slapd.uri, "-D", slapd.rootdn, "-w", slapd.rootpw],
                        input=bench_ldif(sharer_ns).encode(), check=True, capture_output=True, timeout=1200)
         setup_s = time.monotonic() - t0
-        etc = os.path.join(tmp, "etc")
-        os.makedirs(etc)
-        os.chmod(etc, 0o755)
-        secret = os.path.join(etc, "ldap.secret")
-        with open(secret, "w") as f:
-            f.write(SERVICE_PW)
-        os.chmod(secret, 0o644)   # throwaway sandbox: readable by Dovecot's users
-        config = os.path.join(etc, "mailgrant.yaml")
-        with open(config, "w") as f:   # everything else as shipped (cache.ttl_s 30)
-            f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n'
-                    % (slapd.uri, slapd.base, SERVICE_DN, secret))
-        os.chmod(config, 0o644)
+        run = os.path.join(tmp, "run")   # the service's socket (group mailgrant, 0660)
+        os.makedirs(run)
+        os.chmod(run, 0o755)
+        etc, configs = {}, {}
+        for side, extra in (("grant", ""), ("service", "service:\n  listen: unix:%s/service\n" % run)):
+            etc[side] = os.path.join(tmp, "etc-" + side)
+            os.makedirs(etc[side])
+            os.chmod(etc[side], 0o755)
+            secret = os.path.join(etc[side], "ldap.secret")
+            with open(secret, "w") as f:
+                f.write(SERVICE_PW)
+            os.chmod(secret, 0o644)   # throwaway sandbox: readable by Dovecot's users
+            configs[side] = os.path.join(etc[side], "mailgrant.yaml")
+            with open(configs[side], "w") as f:   # everything else as shipped (cache.ttl_s 30)
+                f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n%s'
+                        % (slapd.uri, slapd.base, SERVICE_DN, secret, extra))
+            os.chmod(configs[side], 0o644)
+        policyd = Policyd(configs["service"], tmp, binary=policyd_binary).start()
+        following = policyd.wait_following()
+        print("service: mailgrant-policyd serves unix:%s/service; change follower %s"
+              % (run, "up" if following else "NOT up (the TTL only): " + policyd.text()[-500:]))
         shared_dict = os.path.join(tmp, "stock-dict", "shared-mailboxes.db")
-        for side in ("grant", "stock"):
+        for side in SIDES:
             work = os.path.join(tmp, side)
             os.makedirs(os.path.join(work, "last-login"))
             os.chmod(work, 0o755)
             stack = MailStack(os.path.join(work, "stack"), slapd.uri, slapd.base)
-            if side == "grant":
-                stack.dovecot_extra_conf = dovecot_conf_with_plugin(etc, PLUGIN, config,
+            if side != "stock":
+                stack.dovecot_extra_conf = dovecot_conf_with_plugin(etc[side], PLUGIN, configs[side],
                                                                     stack.dovecot_ldap_conf_path, CHECKPASSWORD)
             else:
                 os.makedirs(os.path.dirname(shared_dict))
@@ -394,31 +428,50 @@ def main():
               % (v[0], v[1], args.workers, args.seconds, args.rounds))
         missed = []
 
+        def ratios(value, better):
+            """"grant/stock 0.97 (goal ...: met), service/stock ..." for a {side: value}."""
+            out = []
+            for side in ("grant", "service"):
+                ratio = value[side] / value["stock"]
+                ok = better(ratio)
+                out.append("%s/stock %.3f (%s)" % (side, ratio, verdict(ok)))
+                if not ok:
+                    missed.append("%s %s" % (current[0], side))
+            return ", ".join(out)
+
+        current = [""]
+
+        def questions():
+            return policyd.metrics().get("service_questions_total", 0)
+
         def throughput(label, user, mailbox, goal):
             for mode, name in (("login", "login-heavy"), ("session", "session-heavy")):
-                searches = {"stock": 0, "grant": 0}
+                searches = {side: 0 for side in SIDES}
+                asked = [0]
 
                 def phase(side):
                     # only one side runs at a time: slapd's searches meanwhile are its own
+                    q0 = questions()
                     cycles, n = searches_during(slapd, lambda: run_phase(port[side], user, mailbox, mode,
                                                                          args.workers, args.seconds))
                     searches[side] += n
+                    if side == "service":
+                        asked[0] += questions() - q0
                     return cycles
                 total = alternate(args.rounds, phase)
                 rate = {s: total[s] / (args.rounds * args.seconds) for s in total}
-                ratio = rate["grant"] / rate["stock"]
-                print("%s, %s: %s %.1f cycles/s, %s %.1f cycles/s, ratio %.3f (goal >= %.2f: %s); "
-                      "LDAP searches per cycle: %.2f, %.2f"
-                      % (label, name, label_of["stock"], rate["stock"], label_of["grant"], rate["grant"],
-                         ratio, goal, verdict(ratio >= goal), searches["stock"] / max(1, total["stock"]),
-                         searches["grant"] / max(1, total["grant"])))
-                if ratio < goal:
-                    missed.append("%s %s" % (label, name))
+                current[0] = "%s %s" % (label.split()[0], name)
+                print("%s, %s: cycles/s %s; ratio (goal >= %.2f) %s; LDAP searches per cycle: %s; "
+                      "service questions per cycle %.2f"
+                      % (label, name, ", ".join("%s %.1f" % (label_of[s], rate[s]) for s in SIDES), goal,
+                         ratios(rate, lambda r: r >= goal),
+                         ", ".join("%s %.2f" % (s, searches[s] / max(1, total[s])) for s in SIDES),
+                         asked[0] / max(1, total["service"])))
 
-        label_of = {"stock": "stock ACL files", "grant": "grant"}
+        label_of = {"stock": "stock ACL files", "grant": "grant", "service": "grant via service"}
         throughput("(a) shared mailbox %s" % SHARED, READER, SHARED, 0.95)
 
-        label_of = {"stock": "without plugin", "grant": "with plugin"}
+        label_of = {"stock": "without plugin", "grant": "with plugin", "service": "with plugin + service"}
         throughput("(c) own INBOX of a user with no share", SOLO, "INBOX", 0.97)
 
         # (b) LOGIN + LIST with N sharers; last, as a LIST that does not finish within
@@ -428,7 +481,7 @@ def main():
         for n in sharer_ns:
             user = "u%d@example.com" % n
             searches, first, failed = {}, {}, []
-            for side in ("stock", "grant"):
+            for side in SIDES:
                 try:
                     t0 = time.monotonic()
                     login_list(port[side], user, args.list_timeout)   # Dovecot's per-owner dovecot-acl-list
@@ -445,23 +498,39 @@ def main():
             if failed:
                 missed.append("(b) N=%d (%s did not finish)" % (n, " and ".join(failed)))
                 continue
+            timed_searches = {side: 0 for side in SIDES}
+            timed_count = {side: 0 for side in SIDES}
 
             def timed(side):
-                count, start = 0, time.monotonic()
-                while count < 2 or time.monotonic() - start < args.seconds:
-                    login_list(port[side], user, args.list_timeout)
-                    count += 1
-                return (time.monotonic() - start) / count
+                def run():
+                    count, start = 0, time.monotonic()
+                    while count < 2 or time.monotonic() - start < args.seconds:
+                        login_list(port[side], user, args.list_timeout)
+                        count += 1
+                    return count, (time.monotonic() - start) / count
+                q0 = questions()
+                (count, per), found = searches_during(slapd, run)
+                timed_searches[side] += found
+                timed_count[side] += count
+                if side == "service":
+                    asked[0] += questions() - q0
+                return per
+            asked = [0]
             total = alternate(args.rounds, timed)
-            ratio = total["grant"] / total["stock"]
-            print("(b) N=%d: LOGIN + LIST %.1f ms stock, %.1f ms grant, ratio grant/stock %.3f (goal <= 1.0: %s); "
-                  "LDAP searches per LOGIN + LIST: stock %d, grant %d; the user's first LIST: "
-                  "stock %.2f s, grant %.2f s"
-                  % (n, 1000 * total["stock"] / args.rounds, 1000 * total["grant"] / args.rounds, ratio,
-                     verdict(ratio <= 1.0), searches["stock"], searches["grant"], first["stock"], first["grant"]))
-            if ratio > 1.0:
-                missed.append("(b) N=%d" % n)
+            current[0] = "(b) N=%d" % n
+            print("(b) N=%d: LOGIN + LIST ms %s; ratio (goal <= 1.0) %s; LDAP searches per LOGIN + LIST: "
+                  "second one %s; mean over the timed rounds %s; service questions per LOGIN + LIST %.1f; "
+                  "the user's first LIST s %s"
+                  % (n, ", ".join("%s %.1f" % (s, 1000 * total[s] / args.rounds) for s in SIDES),
+                     ratios(total, lambda r: r <= 1.0),
+                     ", ".join("%s %d" % (s, searches[s]) for s in SIDES),
+                     ", ".join("%s %.2f" % (s, timed_searches[s] / max(1, timed_count[s])) for s in SIDES),
+                     asked[0] / max(1, timed_count["service"]),
+                     ", ".join("%s %.2f" % (s, first[s]) for s in SIDES)))
 
+        m = policyd.metrics()
+        print("service counters: %s" % ", ".join(
+            "%s %d" % (k, m[k]) for k in sorted(m) if k.startswith(("service_", "sync_", "ldap_", "cache_"))))
         print("goals missed: %s" % (", ".join(missed) if missed else "none"))
         for side, stack in stacks.items():
             assert_dovecot_log_clean(stack.dovecot_log_path)
@@ -470,6 +539,8 @@ def main():
             print("%s Dovecot log: %d Error/Warning lines%s" % (side, len(noisy), (": " + noisy[0].strip()) if noisy else ""))
         return 1 if missed else 0
     finally:
+        if policyd is not None:
+            policyd.stop()
         for stack in stacks.values():
             try:
                 stack.stop()

@@ -51,6 +51,10 @@ class Policyd:
 
     starts = 0
 
+    def wait_following(self, timeout_s=30):
+        """True once the change follower is up (sync_up 1)."""
+        return bool(wait_for(lambda: self.metrics().get("sync_up") == 1, timeout_s, 0.1))
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
