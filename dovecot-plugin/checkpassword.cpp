@@ -135,22 +135,20 @@ int main(int argc, char** argv) {
 
     try {
         const auto config = mailgrant::load_config(config_path);
+        mailgrant::LoginVerdict verdict;
         if (!config.service.listen.empty()) {
             // One cache per host: mailgrant-policyd decides (answers.h), this run opens no
             // LDAP connection. Unreachable: temporary, as with LDAP down.
             mailgrant::ServiceClient service(config.service);
-            const auto verdict = mailgrant::login_verdict(service.ask(
+            verdict = mailgrant::login_verdict(service.ask(
                 {mailgrant::ServiceVerb::Login, {login.service, login.mailbox, login.grantee, login.password}}));
-            if (const int status = report(verdict); status != 0) return status;
         } else {
             mailgrant::LdapConnection ldap(config.ldap);
             mailgrant::LdapDirectory directory(config, ldap);
-            const auto verdict = mailgrant::collaborator_login(
-                login, directory, mailgrant::SystemClock::instance(), [&](const std::string& dn, const std::string& pw) {
-                    return mailgrant::password_is_right(config.ldap, dn, pw);
-                });
-            if (const int status = report(verdict); status != 0) return status;
+            verdict = mailgrant::collaborator_login(login, directory, mailgrant::SystemClock::instance(),
+                                                    mailgrant::ldap_password_check(config.ldap));
         }
+        if (const int status = report(verdict); status != 0) return status;
     } catch (const mailgrant::ConfigError& e) {
         log(std::string("configuration error: ") + e.what());
         return kTemporary;

@@ -70,6 +70,13 @@ struct TemporaryAnswer : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Opens the breaker: for cache.negative_ttl_s (at least 1 s) every call fails at once
+// with `reason` (see the header comment). Only for LDAP or service trouble.
+void open_breaker(mailgrant_core& core, std::time_t now, std::string reason) {
+    core.breaker_until = now + std::max(1, core.config.cache.negative_ttl_s);
+    core.breaker_reason = std::move(reason);
+}
+
 void put(char* out, std::size_t size, const std::string& text) {
     if (!out || size == 0) return;
     const std::size_t n = std::min(size - 1, text.size());
@@ -96,12 +103,10 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
         put(error, error_size, std::string("bad input: ") + e.what());
         return MAILGRANT_CORE_BAD_INPUT;
     } catch (const TemporaryAnswer& e) {
-        core->breaker_until = now + std::max(1, core->config.cache.negative_ttl_s);
-        core->breaker_reason = e.what();
+        open_breaker(*core, now, e.what());
         put(error, error_size, core->breaker_reason);
     } catch (const mailgrant::LdapError& e) {
-        core->breaker_until = now + std::max(1, core->config.cache.negative_ttl_s);
-        core->breaker_reason = std::string("LDAP ") + mailgrant::to_string(e.kind()) + ": " + e.what();
+        open_breaker(*core, now, std::string("LDAP ") + mailgrant::to_string(e.kind()) + ": " + e.what());
         put(error, error_size, core->breaker_reason);
     } catch (const std::exception& e) {
         put(error, error_size, std::string("internal error: ") + e.what());
@@ -118,10 +123,8 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock,
                                                               core.config.users_base());
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
-    const mailgrant::LdapConfig* ldap = &core.config.ldap;
-    core.answers = std::make_unique<mailgrant::Answers>(
-        core.config, *core.cache, *core.decider, *core.clock,
-        [ldap](const std::string& dn, const std::string& pw) { return mailgrant::password_is_right(*ldap, dn, pw); });
+    core.answers = std::make_unique<mailgrant::Answers>(core.config, *core.cache, *core.decider, *core.clock,
+                                                        mailgrant::ldap_password_check(core.config.ldap));
 }
 
 // Asks the service or this process's Answers; a Temporary answer opens the breaker (as
@@ -305,8 +308,7 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         // this command fails ("try again"); every other lookup goes on.
         if (result.concurrent_edit) return -1;
         // LDAP trouble: open the breaker like a failed lookup does.
-        core->breaker_until = core->clock->wall_now() + std::max(1, core->config.cache.negative_ttl_s);
-        core->breaker_reason = result.message.empty() ? "LDAP unavailable" : result.message;
+        open_breaker(*core, core->clock->wall_now(), result.message.empty() ? "LDAP unavailable" : result.message);
         return -1;
     });
 }
@@ -341,8 +343,7 @@ extern "C" int mailgrant_core_collaborator_login(mailgrant_core* core, const cha
                 verdict = mailgrant::login_verdict(core->service ? core->service->ask(request)
                                                                  : core->answers->answer(request));
                 if (verdict->reason == mailgrant::LoginReason::Trouble) {
-                    core->breaker_until = core->clock->wall_now() + std::max(1, core->config.cache.negative_ttl_s);
-                    core->breaker_reason = verdict->message;
+                    open_breaker(*core, core->clock->wall_now(), verdict->message);
                 }
             }
             text = verdict->message;

@@ -69,23 +69,6 @@ void DecisionService::run() {
     }
 }
 
-namespace {
-
-// Waits for `events` until `deadline`; false when it passed (or the peer is gone).
-bool wait_until(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-    while (true) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) return false;
-        pollfd p{fd, events, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(left));
-        if (n > 0) return true;
-        if (n < 0 && errno != EINTR) return false;
-    }
-}
-
-}  // namespace
-
 void DecisionService::serve(int fd) {
     // One deadline for the whole question (a real client writes it at once), so a client
     // that trickles bytes holds a thread for kQuestionTimeout at most, not per byte.
@@ -93,7 +76,7 @@ void DecisionService::serve(int fd) {
     std::string line;
     char buf[4096];
     while (line.find('\n') == std::string::npos && line.size() < service_limits::kMaxRequestBytes) {
-        if (!wait_until(fd, POLLIN, question_deadline)) {
+        if (wait_ready(fd, POLLIN, question_deadline) <= 0) {
             ++stats_.service_protocol_errors;  // silent or trickling past the deadline
             return;
         }
@@ -114,7 +97,7 @@ void DecisionService::serve(int fd) {
     }
     const auto answer_deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
     for (std::size_t done = 0; done < text.size();) {
-        if (!wait_until(fd, POLLOUT, answer_deadline)) return;  // the client stopped reading
+        if (wait_ready(fd, POLLOUT, answer_deadline) <= 0) return;  // the client stopped reading
         const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
         if (n <= 0) return;  // the client went away
@@ -131,10 +114,8 @@ ServiceReply DecisionService::answer(const std::string& line) {
         ++stats_.service_questions;
         const std::shared_ptr<Engine> engine = engine_();
         if (request.verb == ServiceVerb::Changed) {
-            // A mail process wrote grants (SETACL): empty the caches as the change feed
-            // does -- the directory's first, then the remembered decisions (main.cpp).
-            engine->cache->clear();
-            if (engine->service) engine->service->forget_answers();
+            // A mail process wrote grants (SETACL): empty the caches as the change feed does.
+            engine->forget_everything();
             ++stats_.service_changes;
             reply.status = ServiceReply::Status::Ok;
             return reply;

@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "mailgrant/ldap_session.h"
-
 namespace mailgrant::policy {
 
 std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
@@ -22,11 +20,14 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->decider = std::make_unique<Decider>(*engine->cache, SystemClock::instance());
     engine->service = std::make_unique<PolicyService>(engine->config.policy, *engine->decider, engine->config.cache);
     engine->service->refuse_recipients_in(engine->config.team_mailbox.sent_copy_domain);
-    const LdapConfig* ldap = &engine->config.ldap;
-    engine->answers = std::make_unique<Answers>(
-        engine->config, *engine->cache, *engine->decider, SystemClock::instance(),
-        [ldap](const std::string& dn, const std::string& pw) { return password_is_right(*ldap, dn, pw); });
+    engine->answers = std::make_unique<Answers>(engine->config, *engine->cache, *engine->decider,
+                                                SystemClock::instance(), ldap_password_check(engine->config.ldap));
     return engine;
+}
+
+std::size_t Engine::forget_everything() {
+    const std::size_t directory = cache->clear();  // first, as a statement of its own (see engine.h)
+    return directory + (service ? service->forget_answers() : 0);
 }
 
 void read_bind_password(Config& config, const Config* running, const Logger& log) {

@@ -194,15 +194,7 @@ int main(int argc, char** argv) {
         if (config.cache.follow_changes) {
             feed = std::make_unique<mailgrant::ChangeFeed>(
                 config,
-                [&server] {
-                    const auto engine = server.engine();
-                    // The directory's cache FIRST, as two statements (the operands of `+`
-                    // are unordered): were the answers forgotten first, a worker could read
-                    // the new answers generation, get a stale directory hit before that
-                    // cache is emptied and remember a stale DUNNO for the whole TTL.
-                    const std::size_t directory = engine->cache->clear();
-                    return directory + engine->service->forget_answers();
-                },
+                [&server] { return server.engine()->forget_everything(); },
                 log);
             stats.change_feed = feed.get();
             feed->start();

@@ -8,6 +8,7 @@
 
 #include "mailgrant/bad_input.h"
 #include "mailgrant/ldap_error.h"
+#include "mailgrant/ldap_session.h"
 #include "mailgrant/team_mailbox.h"
 
 namespace mailgrant {
@@ -126,6 +127,10 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
             return ok();  // nothing kept here beyond the caller's cache (the service clears its own)
     }
     throw BadInput("unknown question");
+}
+
+PasswordCheck ldap_password_check(const LdapConfig& ldap) {
+    return [&ldap](const std::string& dn, const std::string& password) { return password_is_right(ldap, dn, password); };
 }
 
 std::vector<std::string> login_values(const LoginVerdict& verdict) {

@@ -271,6 +271,15 @@ void check_listen(Section& s, const std::string& key, const std::string& value) 
         s.fail(s.raw(key), s.dotted(key), "must be unix:/ABSOLUTE/PATH or inet:HOST:PORT");
 }
 
+// A unix socket's mode as written in the YAML (a quoted octal string), for policy and
+// service alike; "" = keep the default.
+void read_socket_mode(Section& s, const std::string& mode, int& out) {
+    if (mode.empty()) return;
+    if (mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
+        s.fail(s.raw("socket_mode"), s.dotted("socket_mode"), "must be an octal mode such as \"0660\" (quoted)");
+    out = std::stoi(mode, nullptr, 8);
+}
+
 void read_policy(Section s, PolicyConfig& c) {
     s.string("listen", c.listen, false);
     s.string("socket_owner", c.socket_owner);
@@ -298,11 +307,7 @@ void read_policy(Section s, PolicyConfig& c) {
     check_listen(s, "listen", c.listen);
     if (!c.stats_listen.empty()) check_listen(s, "stats_listen", c.stats_listen);
     if (!c.milter_listen.empty()) check_listen(s, "milter_listen", c.milter_listen);
-    if (!mode.empty()) {
-        if (mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
-            s.fail(s.raw("socket_mode"), s.dotted("socket_mode"), "must be an octal mode such as \"0660\" (quoted)");
-        c.socket_mode = std::stoi(mode, nullptr, 8);
-    }
+    read_socket_mode(s, mode, c.socket_mode);
     // The texts go into Postfix replies: they must start with the right class of status code.
     if (c.defer_text.rfind("4.", 0) != 0)
         s.fail(s.raw("defer_text"), s.dotted("defer_text"), "must start with a 4.x.x enhanced status code");
@@ -332,11 +337,7 @@ void read_service(Section s, ServiceConfig& c) {
         s.fail(s.raw("listen"), s.dotted("listen"), "must be unix:/ABSOLUTE/PATH (or empty: off)");
     if (c.listen.size() > 100)
         s.fail(s.raw("listen"), s.dotted("listen"), "is longer than a unix socket path may be (100 bytes)");
-    if (!mode.empty()) {
-        if (mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
-            s.fail(s.raw("socket_mode"), s.dotted("socket_mode"), "must be an octal mode such as \"0660\" (quoted)");
-        c.socket_mode = std::stoi(mode, nullptr, 8);
-    }
+    read_socket_mode(s, mode, c.socket_mode);
 }
 
 void read_schema(Section s, SchemaConfig& c) {

@@ -33,16 +33,12 @@ private:
 
 std::runtime_error failure(const std::string& what) { return std::runtime_error(what + ": " + std::strerror(errno)); }
 
-// Waits until `events` on fd or the deadline; false on timeout.
+// wait_ready (service_protocol.h) for this side: false = the deadline passed; a failed
+// poll throws with its reason.
 bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-    while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return false;
-        pollfd p{fd, events, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (n > 0) return true;
-        if (n < 0 && errno != EINTR) throw failure("poll");
-    }
+    const int ready = wait_ready(fd, events, deadline);
+    if (ready < 0) throw failure("poll");
+    return ready > 0;
 }
 
 }  // namespace

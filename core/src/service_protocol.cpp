@@ -2,6 +2,10 @@
 // and their limits.
 #include "mailgrant/service_protocol.h"
 
+#include <poll.h>
+
+#include <cerrno>
+
 #include <array>
 #include <cstdio>
 #include <utility>
@@ -163,6 +167,18 @@ bool ReplyReader::add_line(const std::string& line) {
         return true;
     }
     throw ProtocolError("unknown answer line");
+}
+
+int wait_ready(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return 0;
+        pollfd p{fd, events, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left));
+        if (n > 0) return 1;
+        if (n < 0 && errno != EINTR) return -1;
+    }
 }
 
 }  // namespace mailgrant

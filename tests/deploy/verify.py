@@ -36,12 +36,14 @@ def check(ok, what, detail=""):
 
 
 def logged(path, text, timeout_s=10):
+    """True once `text` (a string, or a compiled pattern to search for) is in the log."""
     deadline = time.time() + timeout_s
     while True:
         try:
             with open(path, errors="replace") as f:
-                if text in f.read():
-                    return True
+                content = f.read()
+            if (text.search(content) if isinstance(text, re.Pattern) else text in content):
+                return True
         except OSError:
             pass
         if time.time() > deadline:
@@ -183,19 +185,11 @@ def shares_decided_by_the_service():
                               timeout=10).stdout.split()
     for pid in pids:
         os.kill(int(pid), signal.SIGUSR1)
-    found = []
-
-    def answered():
-        with open(POLICYD_LOG, errors="replace") as f:
-            found[:] = re.findall(r"service_questions=(\d+)", f.read())
-        return found and int(found[-1]) > 0
-
-    deadline = time.time() + 10
-    while not answered() and time.time() < deadline:
-        time.sleep(0.2)
-    check(bool(pids) and bool(answered()),
-          "the shares above were decided by mailgrant-policyd's decision service (service_questions=%s)"
-          % (found[-1] if found else "?"), tail(POLICYD_LOG))
+    answered = bool(pids) and logged(POLICYD_LOG, re.compile(r"service_questions=[1-9]"))
+    with open(POLICYD_LOG, errors="replace") as f:
+        counts = re.findall(r"service_questions=(\d+)", f.read())
+    check(answered, "the shares above were decided by mailgrant-policyd's decision service (service_questions=%s)"
+          % (counts[-1] if counts else "?"), tail(POLICYD_LOG))
 
 
 def main():

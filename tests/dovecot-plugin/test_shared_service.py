@@ -26,13 +26,13 @@ import os
 import re
 import signal
 import sys
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mailgrant_setup import assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
+import policyd_process  # noqa: E402
 from policyd_process import Policyd  # noqa: E402
 PEOPLE = "ou=people,dc=example,dc=com"
 SHARED = "shared/alice@example.com/Board"
@@ -40,14 +40,7 @@ WAIT_S = 15
 
 
 def wait_for(predicate, timeout_s=WAIT_S, step_s=0.05):
-    deadline = time.time() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.time() > deadline:
-            return value
-        time.sleep(step_s)
+    return policyd_process.wait_for(predicate, timeout_s, step_s)
 
 
 def imap_pids():
@@ -111,7 +104,7 @@ class SharedServiceTest(unittest.TestCase):
         cls.policyd = Policyd(cls.config, cls.tmp)
         cls.addClassCleanup(cls.policyd.stop)
         cls.policyd.start()
-        assert wait_for(lambda: cls.policyd.metrics().get("sync_up") == 1), cls.policyd.text()
+        assert cls.policyd.wait_following(WAIT_S), cls.policyd.text()
         with cls.login("alice@example.com", "alice-pw") as imap:
             assert imap.create("Board")[0] == "OK"
             assert imap.append("Board", None, None, b"Subject: minutes\r\n\r\nx\r\n")[0] == "OK"

@@ -38,6 +38,10 @@ private:
     PasswordCheck password_is_right_;
 };
 
+// The password check every adapter uses: a bind as the entry (ldap_session.h).
+// `ldap` must outlive the returned function.
+PasswordCheck ldap_password_check(const LdapConfig& ldap);
+
 // A login verdict as the "login" answer's values (outcome, level, message) and back.
 std::vector<std::string> login_values(const LoginVerdict& verdict);
 LoginVerdict login_verdict(const ServiceReply& reply);

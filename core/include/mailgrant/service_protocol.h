@@ -16,6 +16,7 @@
 // ProtocolError, never a crash or an unbounded read.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -78,5 +79,10 @@ private:
     ServiceReply reply_;
     std::size_t bytes_ = 0;
 };
+
+// Both ends bound every socket step by one deadline: waits until `fd` is ready for
+// `events` (poll's POLLIN/POLLOUT) or `deadline` passes. 1 = ready, 0 = the deadline
+// passed, -1 = poll failed (errno says why). EINTR is retried.
+int wait_ready(int fd, short events, std::chrono::steady_clock::time_point deadline);
 
 }  // namespace mailgrant
