@@ -44,6 +44,7 @@
 #include "mailgrant/ldap_session.h"
 #include "mailgrant/self_service.h"
 #include "mailgrant/service_client.h"
+#include "mailgrant/shared_namespace.h"
 #include "mailgrant/team_mailbox.h"
 
 struct mailgrant_core {
@@ -61,6 +62,10 @@ struct mailgrant_core {
     mailgrant::GrantWriter* writer = nullptr;
     std::time_t breaker_until = 0;
     std::string breaker_reason;
+    // The namespaces fetched by sharing_owners (one question for a whole LOGIN + LIST):
+    // the rights, root and team questions about their mailboxes are answered from here
+    // for service.memo_ms, as long as the service client keeps any answer.
+    mailgrant::NamespaceMemo namespaces{std::chrono::milliseconds(0)};
 };
 
 namespace {
@@ -125,6 +130,14 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
     core.answers = std::make_unique<mailgrant::Answers>(core.config, *core.cache, *core.decider, *core.clock,
                                                         mailgrant::ldap_password_check(core.config.ldap));
+    core.namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core.config.service.memo_ms));
+}
+
+// The mailbox `mailbox` of `login`'s namespace when sharing_owners fetched it within
+// service.memo_ms; nullptr = ask.
+const mailgrant::SharedMailbox* remembered(const mailgrant_core& core, const char* login, const char* mailbox) {
+    if (!login || !mailbox) return nullptr;
+    return core.namespaces.find(login, mailbox, core.clock->steady_now());
 }
 
 // Asks the service or this process's Answers; a Temporary answer opens the breaker (as
@@ -198,6 +211,10 @@ int mailgrant_core_folder_rights(mailgrant_core* core, const char* login, const 
                                  char* letters, std::size_t letters_size, char* error, std::size_t error_size) {
     put(letters, letters_size, "");
     return guarded(core, error, error_size, [&] {
+        if (const auto* shared = remembered(*core, login, mailbox); shared && folder) {
+            put(letters, letters_size, mailgrant::folder_letters(*shared, folder));
+            return 0;
+        }
         const auto reply = ask(*core, mailgrant::ServiceVerb::Rights, {text_of(login), text_of(mailbox), text_of(folder)});
         put(letters, letters_size, value(reply, 0));
         return 0;
@@ -207,9 +224,11 @@ int mailgrant_core_folder_rights(mailgrant_core* core, const char* login, const 
 int mailgrant_core_sharing_owners(mailgrant_core* core, const char* login, void (*owner_cb)(void*, const char*),
                                   void* context, char* error, std::size_t error_size) {
     return guarded(core, error, error_size, [&] {
-        const auto reply = ask(*core, mailgrant::ServiceVerb::Owners, {text_of(login)});
-        for (const auto& item : reply.items)
-            if (item.size() == 1 && !item[0].empty()) owner_cb(context, item[0].c_str());
+        // The whole namespace in one question: the questions about each mailbox that
+        // building and listing the namespace ask next are answered from it.
+        auto mailboxes = mailgrant::namespace_from(ask(*core, mailgrant::ServiceVerb::Namespace, {text_of(login)}));
+        for (const auto& mailbox : mailboxes) owner_cb(context, mailbox.address.c_str());
+        core->namespaces.put(text_of(login), std::move(mailboxes), core->clock->steady_now());
         return 0;
     });
 }
@@ -241,6 +260,11 @@ int mailgrant_core_root_rights(mailgrant_core* core, const char* login, const ch
             put(message, message_size, "bad input: missing login or mailbox");
             return MAILGRANT_CORE_BAD_INPUT;
         }
+        if (const auto* shared = remembered(*core, login, mailbox)) {
+            put(letters, letters_size, shared->root_rights.letters());
+            put(message, message_size, shared->root_reason);
+            return 0;
+        }
         const auto reply = ask(*core, mailgrant::ServiceVerb::RootRights, {login, mailbox});
         put(letters, letters_size, value(reply, 0));
         put(message, message_size, value(reply, 1));
@@ -256,6 +280,12 @@ int mailgrant_core_team_folders(mailgrant_core* core, const char* login, const c
         if (!login || !mailbox) {
             put(message, message_size, "bad input: missing login or mailbox");
             return MAILGRANT_CORE_BAD_INPUT;
+        }
+        if (const auto* shared = remembered(*core, login, mailbox)) {
+            put(message, message_size, shared->team_reason);
+            if (!shared->team) return 0;
+            for (const auto& folder : shared->team_folders) folder_cb(context, folder.name.c_str(), folder.special_use.c_str());
+            return 1;
         }
         const auto reply = ask(*core, mailgrant::ServiceVerb::TeamFolders, {login, mailbox});
         put(message, message_size, value(reply, 1));
@@ -292,6 +322,7 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
             // mailbox (the cache is keyed by DN per question and can only be emptied as
             // a whole): ask LDAP again rather than wait for the TTL.
             core->cache->clear();
+            core->namespaces.forget();
             if (core->service) {
                 // The service's cache too (the change feed would report it a moment later,
                 // or never with cache.follow_changes off); a failure here changes nothing

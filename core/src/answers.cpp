@@ -9,6 +9,7 @@
 #include "mailgrant/bad_input.h"
 #include "mailgrant/ldap_error.h"
 #include "mailgrant/ldap_session.h"
+#include "mailgrant/shared_namespace.h"
 #include "mailgrant/team_mailbox.h"
 
 namespace mailgrant {
@@ -122,6 +123,12 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
             if (auto early = collaborator_login_precheck(login)) verdict = *early;
             else verdict = collaborator_login(login, directory_, clock_, password_is_right_);
             return ok(login_values(verdict));
+        }
+        case ServiceVerb::Namespace: {
+            TeamMailboxes team(config_.team_mailbox, directory_, decider_);
+            ServiceReply reply = ok();
+            add_namespace_items(shared_namespace(f[0], decider_, team), reply);
+            return reply;
         }
         case ServiceVerb::Changed:
             return ok();  // nothing kept here beyond the caller's cache (the service clears its own)

@@ -304,9 +304,10 @@ std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {
             const auto mailbox = mailboxes.find(key);
             if (mailbox == mailboxes.end()) continue;  // grant below an entry without an address: `check` reports it
             it = index.emplace(key, owners.size()).first;
-            owners.push_back(SharingOwner{mailbox->second, {}});
+            owners.push_back(SharingOwner{mailbox->second, {}, {}});
         }
         owners[it->second].grants.push_back(AppliedGrant{path, "", *grant->rights});
+        for (const auto& pattern : grant->folders) owners[it->second].folder_patterns.emplace_back(pattern, *grant->rights);
     }
     return owners;
 }

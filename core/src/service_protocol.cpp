@@ -20,7 +20,7 @@ struct VerbName {
     std::size_t fields;
 };
 
-constexpr std::array<VerbName, 8> kVerbs{{
+constexpr std::array<VerbName, 9> kVerbs{{
     {ServiceVerb::Rights, "rights", 3},         // login mailbox folder
     {ServiceVerb::Owners, "owners", 1},         // login
     {ServiceVerb::Grantees, "grantees", 2},     // mailbox folder
@@ -29,6 +29,7 @@ constexpr std::array<VerbName, 8> kVerbs{{
     {ServiceVerb::TeamFolders, "team", 2},      // login mailbox
     {ServiceVerb::Login, "login", 4},           // service mailbox grantee password
     {ServiceVerb::Changed, "changed", 0},
+    {ServiceVerb::Namespace, "namespace", 1},   // login
 }};
 
 int hex_value(char c) {

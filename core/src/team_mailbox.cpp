@@ -50,7 +50,13 @@ TopLevelDecision TeamMailboxes::top_level(const std::string& login, const std::s
                           " (creating one needs a grant on every folder, '*', with the k right)";
         return decision;
     }
-    const std::vector<Grant> grants = directory_.grants_of(probe.applied.front().path.owner_dn);
+    // The grants the probe applied, from the same batched question the probe asked (a
+    // cache hit, and derived from the login's namespace when that was read): no read of
+    // every grant of the mailbox.
+    const auto account = directory_.find_login(login);
+    const std::vector<Grant> grants =  // no account (gone since the probe): nothing covers, fail safe
+        account ? directory_.groups_and_grants(account->dn, probe.applied.front().path.owner_dn).grants
+                : std::vector<Grant>{};
     std::string without_k;
     for (const AppliedGrant& applied : probe.applied) {
         bool covers = false;

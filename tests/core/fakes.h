@@ -62,6 +62,7 @@ public:
     std::map<std::string, std::string> group_names;  // lower-case group name -> DN
     bool fail = false;
     int calls = 0;
+    int grants_of_calls = 0;  // every grant of one mailbox: what a decision should not need
     // Runs inside every call, before it answers (a test makes a cache clear happen mid-fetch).
     std::function<void()> during_call;
 
@@ -88,6 +89,7 @@ public:
     }
     std::vector<Grant> grants_of(const std::string& mailbox_dn) override {
         touch();
+        ++grants_of_calls;
         std::vector<Grant> out;
         for (const auto& g : grants)
             if (normalize_dn(g.owner_dn) == normalize_dn(mailbox_dn)) out.push_back(g);

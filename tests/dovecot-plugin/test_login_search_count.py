@@ -13,6 +13,12 @@ frank has 600 sharers, more than slapd's default size limit of 500: he sees all 
 the shared namespace and `mailgrant explain` agrees. mailgrant binds as a service account
 with the `limits` line of ldap-schema/README.md, not as the rootdn (which has no limits).
 slapd's "not indexed" warning anywhere in its log fails the test.
+
+ServiceLoginQuestionsTest runs the same tests with the per-host decision service
+(service.listen, a real mailgrant-policyd answering the plugin): slapd's counts then include
+the daemon's searches, and the daemon's own counter (service_questions_total) shows that
+one LOGIN + LIST asks it the same number of questions at every N -- the whole shared
+namespace in one "namespace" question, not one question per sharer and folder.
 """
 import imaplib
 import os
@@ -32,6 +38,7 @@ from mail_sandbox import MAIL_USER, MailStack  # noqa: E402
 from mailgrant_setup import (CHECKPASSWORD, PLUGIN, assert_dovecot_log_clean, dovecot_conf_with_plugin,  # noqa: E402
                              ldap_apply)
 from slapd_sandbox import Slapd  # noqa: E402
+from policyd_process import Policyd  # noqa: E402
 
 SERVICE_DN = "cn=mailgrant,ou=services,dc=example,dc=com"
 SERVICE_PW = "service-pw"
@@ -40,6 +47,7 @@ LIMITS = 'limits dn.exact="%s" size.prtotal=unlimited\n' % SERVICE_DN
 TABLE = (1, 10, 100)
 BIG_N = 600
 MAX_SEARCHES = 4   # per LOGIN + LIST, Dovecot's own password lookup included
+MAX_QUESTIONS = 2  # service questions per LOGIN + LIST (with the service)
 CLI = os.environ.get("MAILGRANT_CLI", os.path.join(ROOT, "build", "cli", "mailgrant"))
 
 
@@ -68,6 +76,7 @@ def bulk_ldif():
 
 
 class LoginSearchCountTest(unittest.TestCase):
+    SERVICE = False
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mailgrant-search-count-")
@@ -88,7 +97,19 @@ class LoginSearchCountTest(unittest.TestCase):
         with open(cls.config, "w") as f:
             f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n'
                     "cache:\n  ttl_s: 30\n" % (cls.slapd.uri, cls.slapd.base, SERVICE_DN, secret))
+            if cls.SERVICE:
+                # memo_ms at its maximum: a slow machine's LIST at N=100 still reads every
+                # sharer from the one namespace answer (the count stays a count). No
+                # syncprov here: the TTL is what keeps the daemon's cache.
+                f.write("  follow_changes: false\nservice:\n  listen: unix:%s/run/service\n  memo_ms: 5000\n"
+                        % cls.tmp)
         os.chmod(cls.config, 0o644)
+        cls.policyd = None
+        if cls.SERVICE:
+            os.makedirs(os.path.join(cls.tmp, "run"), mode=0o755)
+            cls.policyd = Policyd(cls.config, cls.tmp)
+            cls.addClassCleanup(cls.policyd.stop)
+            cls.policyd.start()
         mail_dir = os.path.join(cls.tmp, "mail")
         os.mkdir(mail_dir)
         os.chmod(mail_dir, 0o755)
@@ -137,6 +158,9 @@ class LoginSearchCountTest(unittest.TestCase):
             names.append(m.group(3).decode().strip('"'))
         return sorted(n for n in names if n.startswith("shared/"))
 
+    def questions(self):
+        return self.policyd.metrics()["service_questions_total"] if self.policyd else 0
+
     def counted_login(self, user):
         """(shared names, LDAP searches) of one LOGIN + LIST, from slapd's stats log: the
         log is written while slapd answers, so once LOGOUT is through every search of the
@@ -154,11 +178,13 @@ class LoginSearchCountTest(unittest.TestCase):
         return names, searches
 
     def test_login_and_list_searches_do_not_grow_with_sharers(self):
-        counts = {}
+        counts, questions = {}, {}
         for n in TABLE:
             with self.subTest(sharers=n):
                 self.login_and_list("u%d@example.com" % n)   # Dovecot's first-time files
+                before = self.questions()
                 names, searches = self.counted_login("u%d@example.com" % n)
+                questions[n] = self.questions() - before
                 self.assertEqual(len(names), n, names[:5])
                 self.assertIn("shared/sharer-%d@example.com" % (n - 1), names)
                 counts[n] = len(searches)
@@ -166,6 +192,12 @@ class LoginSearchCountTest(unittest.TestCase):
                                      "N=%d:\n%s" % (n, "\n".join(searches)))
         print("searches per LOGIN + LIST: %s" % ", ".join("N=%d: %d" % kv for kv in sorted(counts.items())))
         self.assertEqual(counts[TABLE[0]], counts[TABLE[-1]])
+        if self.SERVICE:
+            print("service questions per LOGIN + LIST: %s"
+                  % ", ".join("N=%d: %d" % kv for kv in sorted(questions.items())))
+            self.assertGreaterEqual(questions[TABLE[0]], 1, "the plugin did not ask the service")
+            self.assertLessEqual(questions[TABLE[-1]], MAX_QUESTIONS)
+            self.assertEqual(questions[TABLE[0]], questions[TABLE[-1]])
 
     def test_more_sharers_than_the_server_size_limit(self):
         self.assertEqual(len(self.login_and_list("frank@example.com")), BIG_N)
@@ -178,6 +210,10 @@ class LoginSearchCountTest(unittest.TestCase):
                               "INBOX"], capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("lrs", out.stdout)
+
+
+class ServiceLoginQuestionsTest(LoginSearchCountTest):
+    SERVICE = True
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 // The first byte chooses: a question line as policyd reads it, or answer lines as a
 // mail process reads them. Any input either parses within the limits or throws
 // ProtocolError; a question that parses must format back to a line that parses equal.
+// An answer that parses is also read as a "namespace" answer (shared_namespace.h), which
+// takes it whole or throws ProtocolError.
 #include <string>
 
 #include "fuzz_targets.h"
 #include "mailgrant/service_protocol.h"
+#include "mailgrant/shared_namespace.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace mailgrant;
@@ -37,6 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (reader.add_line(line)) {
                 const ServiceReply reply = reader.take();
                 if (reply.items.size() > service_limits::kMaxReplyItems) __builtin_trap();
+                for (const auto& mailbox : namespace_from(reply))
+                    if (mailbox.address.empty()) __builtin_trap();
                 break;
             }
             if (lf == std::string::npos) break;

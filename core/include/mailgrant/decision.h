@@ -62,6 +62,9 @@ struct SenderDecision {
 struct SharingOwner {
     Account owner;
     std::vector<AppliedGrant> grants;  // active grants, folder_pattern empty
+    // Every folder pattern of those grants with that grant's rights: folder_rights() of
+    // this owner for any folder is the union of the rights whose pattern matches it.
+    std::vector<std::pair<std::string, Rights>> folder_patterns;
 };
 
 // Someone a mailbox's active grants name (GETACL, `mailgrant report`): one per

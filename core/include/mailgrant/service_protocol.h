@@ -40,7 +40,8 @@ public:
 // The questions: one per mailgrant-core.h entry point that reads grants.
 // Changed: this process changed grants in LDAP (SETACL): the service empties its caches,
 // so the change is seen at once instead of when the change feed reports it.
-enum class ServiceVerb { Rights, Owners, Grantees, MayOpen, RootRights, TeamFolders, Login, Changed };
+// Namespace: the login's whole shared namespace in one answer (shared_namespace.h).
+enum class ServiceVerb { Rights, Owners, Grantees, MayOpen, RootRights, TeamFolders, Login, Changed, Namespace };
 const char* to_string(ServiceVerb verb);
 
 struct ServiceRequest {

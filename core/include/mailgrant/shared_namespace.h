@@ -1,0 +1,77 @@
+// shared_namespace.h -- a login's whole shared namespace in one answer (issue 19): every
+// mailbox that shares folders with the login, and for each what the mail process will ask
+// next while it builds the namespace and lists it (the rights per folder pattern, the
+// rights on the namespace root, the team folders). Without it a LOGIN + LIST asked one
+// question per owner and per folder (about 3N+1 for N sharers); with it, one.
+//
+// The answers are the core's own (Decider::sharing_with, TeamMailboxes), computed where the
+// cache is (the per-host service or the process's own Answers). The mail process keeps one
+// for service.memo_ms (NamespaceMemo) -- as long as it keeps any other answer -- and reads a
+// folder's rights from it with folder_letters(), the same folder_matches() and union the
+// Decider applies, so the two ways of asking cannot differ (tests/core/test_shared_namespace).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mailgrant/decision.h"
+#include "mailgrant/rights.h"
+#include "mailgrant/service_protocol.h"
+#include "mailgrant/team_mailbox.h"
+
+namespace mailgrant {
+
+// One mailbox of the namespace, as the login sees it.
+struct SharedMailbox {
+    std::string address;  // its primary address: the shared namespace's user name
+    // (folder pattern, rights of the one active grant that names it), every active grant
+    // with folder rights that reaches the login.
+    std::vector<std::pair<std::string, Rights>> patterns;
+    Rights root_rights;  // TeamMailboxes::top_level
+    std::string root_reason;
+    bool team = false;  // TeamMailboxes::folders_for
+    std::string team_reason;
+    std::vector<SpecialFolder> team_folders;
+};
+
+// The namespace of `login`: one batched read of their grants (sharing_with), then the
+// per-mailbox answers from what that read cached.
+std::vector<SharedMailbox> shared_namespace(const std::string& login, Decider& decider, TeamMailboxes& team);
+
+// The RFC 4314 letters the mailbox's grants give on `folder` (Decider::folder_rights).
+std::string folder_letters(const SharedMailbox& mailbox, const std::string& folder);
+
+// The namespace as the "namespace" answer's item lines and back. Reading is strict: an
+// item of an unknown kind, with the wrong number of fields, before any mailbox, or with
+// letters that are not rights is a ProtocolError (nothing of such an answer is used).
+void add_namespace_items(const std::vector<SharedMailbox>& mailboxes, ServiceReply& reply);
+std::vector<SharedMailbox> namespace_from(const ServiceReply& reply);
+
+// The namespaces a mail process fetched, each kept for `keep_for` (service.memo_ms) from
+// when it was fetched; zero keeps none. Bounded: at most kMaxLogins logins.
+class NamespaceMemo {
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::size_t kMaxLogins = 16;
+
+    explicit NamespaceMemo(std::chrono::milliseconds keep_for) : keep_for_(keep_for) {}
+
+    void put(const std::string& login, std::vector<SharedMailbox> mailboxes, Clock::time_point now);
+    // The mailbox named `address` in the fresh namespace of `login`; nullptr when there is
+    // no fresh namespace or the address is not in it (the caller then asks).
+    const SharedMailbox* find(const std::string& login, const std::string& address, Clock::time_point now) const;
+    void forget() { namespaces_.clear(); }
+
+private:
+    struct Entry {
+        Clock::time_point at;
+        std::map<std::string, SharedMailbox> by_address;
+    };
+    std::chrono::milliseconds keep_for_;
+    std::map<std::string, Entry> namespaces_;
+};
+
+}  // namespace mailgrant
