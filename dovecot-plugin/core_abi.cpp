@@ -133,10 +133,17 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core.config.service.memo_ms));
 }
 
+std::vector<mailgrant::SharedMailbox> fetch_namespace(mailgrant_core& core, const std::string& login);
+
 // The mailbox `mailbox` of `login`'s namespace when sharing_owners fetched it within
-// service.memo_ms; nullptr = ask.
-const mailgrant::SharedMailbox* remembered(const mailgrant_core& core, const char* login, const char* mailbox) {
+// service.memo_ms; nullptr = ask. A mailbox of a namespace fetched longer ago (a LIST of
+// a thousand sharers outlasts memo_ms) fetches the namespace again: one question, not one
+// per folder of every sharer still to list. A mailbox no longer in it is then asked about.
+const mailgrant::SharedMailbox* remembered(mailgrant_core& core, const char* login, const char* mailbox) {
     if (!login || !mailbox) return nullptr;
+    if (const auto* fresh = core.namespaces.find(login, mailbox, core.clock->steady_now())) return fresh;
+    if (!core.namespaces.listed(login, mailbox)) return nullptr;
+    fetch_namespace(core, login);
     return core.namespaces.find(login, mailbox, core.clock->steady_now());
 }
 
@@ -160,6 +167,17 @@ std::string value(const mailgrant::ServiceReply& reply, std::size_t index) {
 }
 
 std::string text_of(const char* s) { return s ? s : ""; }
+
+}  // namespace
+
+namespace {
+
+// Asks for `login`'s namespace and keeps it (NamespaceMemo); returns what was kept.
+std::vector<mailgrant::SharedMailbox> fetch_namespace(mailgrant_core& core, const std::string& login) {
+    auto mailboxes = mailgrant::namespace_from(ask(core, mailgrant::ServiceVerb::Namespace, {login}));
+    core.namespaces.put(login, mailboxes, core.clock->steady_now());
+    return mailboxes;
+}
 
 }  // namespace
 
@@ -226,9 +244,7 @@ int mailgrant_core_sharing_owners(mailgrant_core* core, const char* login, void 
     return guarded(core, error, error_size, [&] {
         // The whole namespace in one question: the questions about each mailbox that
         // building and listing the namespace ask next are answered from it.
-        auto mailboxes = mailgrant::namespace_from(ask(*core, mailgrant::ServiceVerb::Namespace, {text_of(login)}));
-        for (const auto& mailbox : mailboxes) owner_cb(context, mailbox.address.c_str());
-        core->namespaces.put(text_of(login), std::move(mailboxes), core->clock->steady_now());
+        for (const auto& mailbox : fetch_namespace(*core, text_of(login))) owner_cb(context, mailbox.address.c_str());
         return 0;
     });
 }

@@ -104,4 +104,9 @@ const SharedMailbox* NamespaceMemo::find(const std::string& login, const std::st
     return found == it->second.by_address.end() ? nullptr : &found->second;
 }
 
+bool NamespaceMemo::listed(const std::string& login, const std::string& address) const {
+    const auto it = namespaces_.find(login);
+    return it != namespaces_.end() && it->second.by_address.count(address) > 0;
+}
+
 }  // namespace mailgrant

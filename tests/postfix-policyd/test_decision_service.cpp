@@ -341,6 +341,56 @@ TEST(ServiceClientFailSafe, UnreachableHungAndGarbledServicesAreTemporary) {
     ::rmdir(d.c_str());
 }
 
+// A LOGIN + LIST through the plugin's C ABI: "who shares with me" fetches the whole
+// namespace, and the questions about its mailboxes (folder rights, root, team folders)
+// are answered from it for memo_ms; later, one question fetches it again (not one per
+// question). Counted by the service.
+TEST_F(DecisionServiceTest, ThePluginAbiAsksForTheWholeNamespaceOnce) {
+    const std::string config_path = dir_path + "/mailgrant.yaml";
+    std::ofstream(config_path) << "ldap:\n  uris: [\"ldap://127.0.0.1:9\"]\n  base: \"dc=example,dc=com\"\n"
+                               << "service:\n  listen: \"unix:" << path << "\"\n  memo_ms: 300\n";
+    char error[512], letters[64], message[512];
+    mailgrant_core* core = mailgrant_core_open(config_path.c_str(), error, sizeof error);
+    ASSERT_NE(core, nullptr) << error;
+    std::vector<std::string> owners;
+    const auto add_owner = [](void* context, const char* owner) {
+        static_cast<std::vector<std::string>*>(context)->push_back(owner);
+    };
+    const auto no_folder = [](void*, const char*, const char*) {};
+    const auto list = [&](const char* folder) {
+        EXPECT_EQ(mailgrant_core_folder_rights(core, "bob@example.com", "alice@example.com", folder, letters,
+                                               sizeof letters, error, sizeof error),
+                  0)
+            << error;
+        EXPECT_EQ(mailgrant_core_root_rights(core, "bob@example.com", "alice@example.com", letters + 32, 32, message,
+                                             sizeof message),
+                  0);
+        EXPECT_EQ(mailgrant_core_team_folders(core, "bob@example.com", "alice@example.com", no_folder, nullptr,
+                                              message, sizeof message),
+                  0);
+    };
+    ASSERT_EQ(mailgrant_core_sharing_owners(core, "bob@example.com", add_owner, &owners, error, sizeof error), 0)
+        << error;
+    EXPECT_EQ(owners, std::vector<std::string>{"alice@example.com"});
+    EXPECT_EQ(stats.service_questions.load(), 1u);
+    list("Projects/x");
+    EXPECT_STREQ(letters, "lrs");
+    list("INBOX");
+    EXPECT_STREQ(letters, "");
+    EXPECT_EQ(stats.service_questions.load(), 1u);
+    // A mailbox not in the namespace is asked about.
+    EXPECT_EQ(mailgrant_core_folder_rights(core, "bob@example.com", "carol@example.com", "INBOX", letters,
+                                           sizeof letters, error, sizeof error),
+              0);
+    EXPECT_EQ(stats.service_questions.load(), 2u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(350));  // memo_ms has passed
+    list("Projects/y");
+    EXPECT_STREQ(letters, "lrs");
+    EXPECT_EQ(stats.service_questions.load(), 3u);  // the namespace once more, not three questions
+    mailgrant_core_close(core);
+    std::remove(config_path.c_str());
+}
+
 // The plugin's C ABI with service.listen set asks the service (its own LDAP URI points
 // nowhere, so an answer can only have come from the service).
 TEST_F(DecisionServiceTest, ThePluginAbiAsksTheService) {

@@ -63,6 +63,8 @@ public:
     // The mailbox named `address` in the fresh namespace of `login`; nullptr when there is
     // no fresh namespace or the address is not in it (the caller then asks).
     const SharedMailbox* find(const std::string& login, const std::string& address, Clock::time_point now) const;
+    // Whether the last namespace fetched for `login`, fresh or not, held `address`.
+    bool listed(const std::string& login, const std::string& address) const;
     void forget() { namespaces_.clear(); }
 
 private:
