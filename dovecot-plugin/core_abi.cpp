@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -193,6 +194,9 @@ mailgrant_core* mailgrant_core_for_testing(mailgrant::Directory& directory, cons
 
 extern "C" {
 
+static_assert(std::string_view(MAILGRANT_DEFAULT_CONFIG_PATH) == mailgrant::kDefaultConfigPath,
+              "mailgrant-core.h and config.h name the same default configuration");
+
 const char* mailgrant_core_default_config_path(void) { return mailgrant::kDefaultConfigPath; }
 
 mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::size_t error_size) {
@@ -222,7 +226,7 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
 void mailgrant_core_close(mailgrant_core* core) { delete core; }
 
 int mailgrant_core_log_interval(const mailgrant_core* core) {
-    return core ? std::max(1, core->config.cache.ttl_s) : 30;
+    return core ? std::max(1, core->config.cache.ttl_s) : MAILGRANT_DEFAULT_LOG_INTERVAL;
 }
 
 int mailgrant_core_folder_rights(mailgrant_core* core, const char* login, const char* mailbox, const char* folder,

@@ -3,6 +3,9 @@
  * The Dovecot side never sees a C++ type or exception: every function returns an int
  * status and writes messages into caller-supplied buffers. Implemented in core_abi.cpp,
  * where every exception is caught. One handle per mail process, opened on first use.
+ * The Dovecot plugin reaches it through mailgrant-core-loader.c, which loads the core
+ * library (libmailgrant_core.so) at the first mailgrant_core_open(); the 2.4 passdb
+ * driver and the tests link core_abi.cpp directly.
  *
  * Failure is fail-safe by construction: on any error the rights string is empty.
  * Errors are -1 (LDAP trouble or an internal error: may open the circuit breaker, see
@@ -24,7 +27,11 @@ struct mailgrant_core;
    DN-shaped name), not on LDAP trouble. */
 #define MAILGRANT_CORE_BAD_INPUT (-2)
 
-/* The configuration every component reads when not told otherwise. */
+/* The configuration every component reads when not told otherwise (config.h's
+   kDefaultConfigPath; core_abi.cpp checks they are the same), and the log interval
+   without a configuration. */
+#define MAILGRANT_DEFAULT_CONFIG_PATH "/etc/mailgrant/mailgrant.yaml"
+#define MAILGRANT_DEFAULT_LOG_INTERVAL 30
 const char *mailgrant_core_default_config_path(void);
 
 /* Loads the YAML config (and bind password). NULL + message on error. */

@@ -64,7 +64,7 @@ ln -sf /usr/bin/mailgrant $b/cli/mailgrant
 ln -sf /usr/sbin/mailgrant-policyd $b/postfix-policyd/mailgrant-policyd
 ln -sf /usr/libexec/mailgrant/mailgrant-checkpassword $b/dovecot-plugin/mailgrant-checkpassword
 cp /usr/lib/dovecot/modules/lib20_mailgrant_plugin.so $b/dovecot-plugin/
-for sub in settings auth; do
+for sub in settings auth mailgrant; do
   for so in /usr/lib/dovecot/modules/$sub/lib*mailgrant*.so; do
     [ -e "$so" ] || continue
     mkdir -p $b/dovecot-plugin/$sub && cp "$so" $b/dovecot-plugin/$sub/

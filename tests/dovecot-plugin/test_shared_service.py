@@ -18,7 +18,9 @@ It proves, each by what the component under test counted or logged:
    logins are refused at LOGIN (checkpassword / the 2.4 passdb ask the service too); all
    come back when it does;
  - a share made with SETACL is in GETACL at once: the plugin told the service to empty
-   its cache (service_changes_total).
+   its cache (service_changes_total);
+ - an imap process whose user only reads their own INBOX does not load the core library
+   (libmailgrant_core.so is not in its memory map until it opens a shared folder).
 Bounded loops only; counts, never timings.
 """
 import imaplib
@@ -233,6 +235,34 @@ class SharedServiceTest(unittest.TestCase):
             self.assertEqual(imap.deleteacl("Board", "bob@example.com")[0], "OK")
             self.assertNotIn(b"bob@example.com", imap.getacl("Board")[1][0])
             self.assertEqual(self.policyd.metrics()["service_changes_total"], before + 2)
+
+    def test_5_the_core_is_loaded_only_by_a_process_that_uses_a_share(self):
+        """The plugin loads libmailgrant_core.so (C++, yaml-cpp, libldap) on first use:
+        an imap process whose user only reads their own INBOX never maps it."""
+        dn = self.grant("bob")
+        # bob's first session: Dovecot's ACL plugin builds his dovecot-acl-list (and asks
+        # the core who his own folders are shared with) once, as stock Dovecot does.
+        with self.login("bob@example.com", "bob-pw") as first:
+            self.assertEqual(first.select("INBOX")[0], "OK")
+        before = set(imap_pids())
+        imap = self.login("bob@example.com", "bob-pw")
+        try:
+            self.assertEqual(imap.select("INBOX")[0], "OK")
+            self.assertEqual(imap.noop()[0], "OK")
+            mine = wait_for(lambda: set(imap_pids()) - before)
+            self.assertEqual(len(mine), 1, "cannot tell bob's imap process: %s" % mine)
+            pid = mine.pop()
+            self.assertFalse(maps_core(pid), "the core was loaded for a user's own INBOX")
+            self.assertTrue(self.can_select(imap))   # a shared folder: the core is asked
+            self.assertTrue(maps_core(pid), "the shared folder was decided without the core?")
+        finally:
+            imap.logout()
+            ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
+
+
+def maps_core(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return "libmailgrant_core.so" in f.read()
 
 
 if __name__ == "__main__":

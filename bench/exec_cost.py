@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""What loading mailgrant's core costs a process (issue 19, bench (c)'s explanation).
+
+Dovecot starts a new imap process for every login and loads the mail plugins into it.
+This runs /bin/true N times, alternating rounds: alone (the baseline), with the Dovecot
+plugin's own dependencies preloaded (since the split: libc only, so the same as the
+baseline), and with the core library preloaded (libmailgrant_core.so: C++, yaml-cpp,
+libldap and its TLS stack; loaded by the plugin only when a process first asks about a
+share). It prints milliseconds per exec and the ratio against the baseline of the same
+run (the machine may be busy: only the ratio and the difference mean something).
+
+usage: bench/exec_cost.py [BUILD_DIR] [--execs 300] [--rounds 3]
+"""
+import argparse
+import os
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def needed(path):
+    """The shared libraries `path` loads (ldd), the dynamic loader and vdso left out."""
+    out = subprocess.run(["ldd", path], capture_output=True, text=True, check=True).stdout
+    libs = []
+    for line in out.splitlines():
+        parts = line.split("=>")
+        if len(parts) == 2 and parts[1].strip().startswith("/"):
+            libs.append(parts[1].split()[0])
+    return libs
+
+
+def per_exec_ms(preload, execs):
+    env = {"PATH": "/usr/bin:/bin"}
+    if preload:
+        env["LD_PRELOAD"] = ":".join(preload)
+    start = time.perf_counter()
+    for _ in range(execs):
+        subprocess.run(["/bin/true"], env=env, check=True)
+    return (time.perf_counter() - start) / execs * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--execs", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    plugin = os.path.join(args.build, "dovecot-plugin", "lib20_mailgrant_plugin.so")
+    core = os.path.join(args.build, "dovecot-plugin", "mailgrant", "libmailgrant_core.so")
+    sides = {"baseline": [], "plugin's libraries": needed(plugin), "core library": [core]}
+    totals = {name: 0.0 for name in sides}
+    for r in range(args.rounds):
+        names = list(sides)
+        names = names[r % len(names):] + names[:r % len(names)]   # rotate the order
+        for name in names:
+            totals[name] += per_exec_ms(sides[name], args.execs)
+    base = totals["baseline"] / args.rounds
+    print("exec of /bin/true, %d x %d rounds" % (args.execs, args.rounds))
+    for name in sides:
+        ms = totals[name] / args.rounds
+        print("  %-20s %6.2f ms/exec  ratio %.2f  (+%.2f ms)  %d libraries"
+              % (name, ms, ms / base, ms - base, len(sides[name])))
+
+
+if __name__ == "__main__":
+    main()
