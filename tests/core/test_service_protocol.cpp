@@ -7,6 +7,7 @@
 
 #include "mailgrant/answers.h"
 #include "mailgrant/service_protocol.h"
+#include "service_text.h"
 
 using namespace mailgrant;
 
@@ -79,18 +80,9 @@ TEST(ServiceProtocol, AnswersRoundTrip) {
     fail.status = ServiceReply::Status::Failed;
     fail.message = "internal error: odd";
     for (const auto& reply : {ok, bad, temp, fail}) {
-        const std::string text = format_reply(reply);
-        ReplyReader reader;
-        std::size_t start = 0;
-        bool last = false;
-        while (!last) {
-            const auto lf = text.find('\n', start);
-            ASSERT_NE(lf, std::string::npos);
-            last = reader.add_line(text.substr(start, lf - start));
-            start = lf + 1;
-        }
-        EXPECT_EQ(start, text.size());
-        const ServiceReply back = reader.take();
+        bool complete = false;
+        const ServiceReply back = mailgrant::testing::read_reply_text(format_reply(reply), complete);
+        EXPECT_TRUE(complete);
         EXPECT_EQ(back.status, reply.status);
         EXPECT_EQ(back.items, reply.items);
         EXPECT_EQ(back.values, reply.values);

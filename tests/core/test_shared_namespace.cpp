@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "service_text.h"
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/gentime.h"
 
@@ -111,17 +112,9 @@ TEST_F(SharedNamespaceTest, SurvivesTheWire) {
     ServiceReply reply;
     reply.status = ServiceReply::Status::Ok;
     add_namespace_items(mailboxes, reply);
-    const std::string text = format_reply(reply);
-    ReplyReader reader;
-    std::size_t start = 0;
-    bool last = false;
-    while (!last) {
-        const auto lf = text.find('\n', start);
-        ASSERT_NE(lf, std::string::npos);
-        last = reader.add_line(text.substr(start, lf - start));
-        start = lf + 1;
-    }
-    const auto back = namespace_from(reader.take());
+    bool complete = false;
+    const auto back = namespace_from(mailgrant::testing::read_reply_text(format_reply(reply), complete));
+    EXPECT_TRUE(complete);
     ASSERT_EQ(back.size(), mailboxes.size());
     for (std::size_t i = 0; i < back.size(); ++i) {
         EXPECT_EQ(back[i].address, mailboxes[i].address);
