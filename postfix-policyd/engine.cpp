@@ -16,11 +16,7 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->pool = std::make_unique<DirectoryPool>(
         engine->config, static_cast<std::size_t>(config.policy.workers),
         [&stats](std::chrono::microseconds elapsed, bool ok) { stats.observe_ldap(elapsed, ok); });
-    // users_base: where the address search looks, so a batched read of mailboxes by DN
-    // (a login's namespace) also answers the later questions by address -- without it
-    // each sharer cost one search whenever the cache was cold (as the plugin's own cache).
-    engine->cache = std::make_unique<CachingDirectory>(*engine->pool, engine->config.cache, SystemClock::instance(),
-                                                       engine->config.users_base());
+    engine->cache = std::make_unique<CachingDirectory>(*engine->pool, engine->config.cache, SystemClock::instance());
     engine->decider = std::make_unique<Decider>(*engine->cache, SystemClock::instance());
     engine->service = std::make_unique<PolicyService>(engine->config.policy, *engine->decider, engine->config.cache);
     engine->service->refuse_recipients_in(engine->config.team_mailbox.sent_copy_domain);
