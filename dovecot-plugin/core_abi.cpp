@@ -64,8 +64,10 @@ struct mailgrant_core {
     std::time_t breaker_until = 0;
     std::string breaker_reason;
     // The namespaces fetched by sharing_owners (one question for a whole LOGIN + LIST):
-    // the rights, root and team questions about their mailboxes are answered from here
-    // for service.memo_ms, as long as the service client keeps any answer.
+    // with the service, the rights, root and team questions about their mailboxes are
+    // answered from here for service.memo_ms, as the service client keeps its answers.
+    // Without the service nothing is kept: each question is decided afresh from this
+    // process's cache, so a grant's end (mailGrantNotAfter) is obeyed to the second.
     mailgrant::NamespaceMemo namespaces{std::chrono::milliseconds(0)};
 };
 
@@ -131,7 +133,6 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
     core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
     core.answers = std::make_unique<mailgrant::Answers>(core.config, *core.cache, *core.decider, *core.clock,
                                                         mailgrant::ldap_password_check(core.config.ldap));
-    core.namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core.config.service.memo_ms));
 }
 
 std::vector<mailgrant::SharedMailbox> fetch_namespace(mailgrant_core& core, const std::string& login);
@@ -212,8 +213,10 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
         core->ldap = std::make_unique<mailgrant::LdapConnection>(core->config.ldap);
         core->directory = std::make_unique<mailgrant::LdapDirectory>(core->config, *core->ldap);
         build_decider(*core, *core->directory);
-        if (!core->config.service.listen.empty())
+        if (!core->config.service.listen.empty()) {
             core->service = std::make_unique<mailgrant::ServiceClient>(core->config.service);
+            core->namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core->config.service.memo_ms));
+        }
         return core.release();
     } catch (const std::exception& e) {
         fail(e.what());

@@ -3,16 +3,22 @@
  * core, with yaml-cpp, libldap and its TLS stack), which is loaded with dlopen() on the
  * first mailgrant_core_open().
  *
- * Why: Dovecot starts a new imap process for every login and loads the mail plugins into
- * it. Linked into the plugin, the core's libraries cost each process about 7 ms of
- * loading and relocation (measured: bench/exec_cost.py), about a fifth of a whole
- * LOGIN + SELECT + FETCH + LOGOUT here -- paid even by users who use no share, for whom
- * the plugin never asks anything (bench (c)). Now only a process that asks about a share
- * loads the core.
+ * Why: Dovecot starts a new process for every IMAP or POP3 login (and LMTP delivery,
+ * where mail_plugins has the plugin) and loads the mail plugins into it. Linked into the
+ * plugin, the core's libraries cost each process about 9 ms of loading and relocation
+ * (bench/exec_cost.py), paid even where the plugin asks nothing: a session that opens
+ * only the user's own folders (bench (c)), a delivery. Now only a process that asks the
+ * core something loads it: opening or listing a shared folder (a LIST that covers the
+ * shared namespace asks who shares with the user), SETACL/GETACL, a collaborator login.
  *
  * Where: the core library lives in "mailgrant/" next to the plugin's real file (the
- * installed module dir, or the build tree; a symlink to the plugin is followed).
- * Every function's behaviour without a loaded core is the core's own for a NULL handle.
+ * installed module dir, or the build tree; a symlink to the plugin is followed). It is
+ * loaded after Dovecot's mail_chroot, if one is set: the library must then exist at the
+ * same path inside the chroot (mailgrant does not support chrooted mail processes).
+ *
+ * Without a loaded core, the functions that take no handle behave as the core does for a
+ * NULL handle; the others are only ever called with a handle mailgrant_core_open()
+ * returned, so the core is loaded (asserted).
  */
 #ifndef _GNU_SOURCE
 #  define _GNU_SOURCE /* dladdr() */
@@ -56,7 +62,9 @@ static void mailgrant_core_error(char *error, size_t error_size, const char *tex
 		i_strocpy(error, text, error_size);
 }
 
-/* The core library's path: "mailgrant/" in the directory of this plugin's real file. */
+/* The core library's path: "mailgrant/" in the directory of this plugin's real file.
+   NULL when that directory cannot be known: never a relative path, which dlopen() would
+   look up in the process's working directory (a user's home). */
 static const char *mailgrant_core_library_path(void)
 {
 	Dl_info info;
@@ -64,13 +72,14 @@ static const char *mailgrant_core_library_path(void)
 	const char *dir, *slash;
 
 	if (dladdr((void *)mailgrant_core_library_path, &info) == 0 || info.dli_fname == NULL)
-		return MAILGRANT_CORE_LIBRARY;
+		return NULL;
 	real = realpath(info.dli_fname, NULL);
-	dir = real != NULL ? t_strdup(real) : info.dli_fname;
+	dir = real != NULL ? t_strdup(real) : t_strdup(info.dli_fname);
 	free(real);
 	slash = strrchr(dir, '/');
-	return slash == NULL ? MAILGRANT_CORE_LIBRARY :
-		t_strdup_printf("%s/%s", t_strdup_until(dir, slash), MAILGRANT_CORE_LIBRARY);
+	if (*dir != '/' || slash == NULL)
+		return NULL;
+	return t_strdup_printf("%s/%s", t_strdup_until(dir, slash), MAILGRANT_CORE_LIBRARY);
 }
 
 #define MAILGRANT_CORE_SYMBOL(handle, name, missing) \
@@ -85,6 +94,11 @@ static bool mailgrant_core_load(char *error, size_t error_size)
 	if (mailgrant_core_loaded)
 		return TRUE;
 	path = mailgrant_core_library_path();
+	if (path == NULL) {
+		mailgrant_core_error(error, error_size, "cannot load the mailgrant core library: "
+				     "the plugin's own directory is unknown (dladdr)");
+		return FALSE;
+	}
 	/* RTLD_LOCAL: the core's C++ symbols stay out of Dovecot's global namespace */
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (handle == NULL) {

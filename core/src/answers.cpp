@@ -127,7 +127,7 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
         case ServiceVerb::Namespace: {
             TeamMailboxes team(config_.team_mailbox, directory_, decider_);
             ServiceReply reply = ok();
-            add_namespace_items(shared_namespace(f[0], decider_, team), reply);
+            add_namespace_items(shared_namespace(f[0], directory_, decider_, team), reply);
             return reply;
         }
         case ServiceVerb::Changed:

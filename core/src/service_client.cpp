@@ -58,7 +58,11 @@ ServiceReply ServiceClient::ask(const ServiceRequest& request) {
         reply.message = std::string("bad input: ") + e.what();
         return reply;
     }
-    const bool memoize = request.verb != ServiceVerb::Login && memo_for_.count() > 0;
+    // Not logins (a password), not namespaces: the plugin keeps those itself
+    // (NamespaceMemo) from when they were fetched; a copy from here would be older than
+    // it looks there and outlive memo_ms.
+    const bool memoize =
+        request.verb != ServiceVerb::Login && request.verb != ServiceVerb::Namespace && memo_for_.count() > 0;
     const auto now = Steady::now();
     if (memoize) {
         const auto it = memo_.find(line);

@@ -3,7 +3,10 @@
 
 #include <utility>
 
+#include "mailgrant/bad_input.h"
+#include "mailgrant/dn.h"
 #include "mailgrant/folder_pattern.h"
+#include "mailgrant/ldap_error.h"
 
 namespace mailgrant {
 
@@ -18,22 +21,40 @@ Rights letters_or_throw(const std::string& text) {
 
 }  // namespace
 
-std::vector<SharedMailbox> shared_namespace(const std::string& login, Decider& decider, TeamMailboxes& team) {
+std::vector<SharedMailbox> shared_namespace(const std::string& login, Directory& directory, Decider& decider,
+                                            TeamMailboxes& team) {
     std::vector<SharedMailbox> out;
     for (auto& owner : decider.sharing_with(login)) {
         if (owner.owner.addresses.empty()) continue;  // as the "owners" answer: no name to open it by
         SharedMailbox mailbox;
         mailbox.address = owner.owner.primary_address();
-        mailbox.patterns = std::move(owner.folder_patterns);
-        // The same decisions the per-mailbox questions give ("root", "team"); sharing_with
-        // has cached the login's grants, so these read nothing more from LDAP.
-        const TopLevelDecision top = team.top_level(login, mailbox.address);
-        mailbox.root_rights = top.owner ? Rights::none() : top.root_rights;
-        mailbox.root_reason = top.reason;
-        TeamFoldersDecision folders = team.folders_for(login, mailbox.address);
-        mailbox.team = folders.team;
-        mailbox.team_reason = std::move(folders.reason);
-        if (folders.team) mailbox.team_folders = std::move(folders.folders);
+        try {
+            // The per-mailbox questions find the mailbox by this address (find_mailbox:
+            // users base, one entry only). The patterns below are this owner's grants:
+            // they answer for the address only when it finds this same owner -- not an
+            // archived entry's old address that a live mailbox now has.
+            const auto found = directory.find_mailbox(mailbox.address);
+            if (found && normalize_dn(found->dn) == normalize_dn(owner.owner.dn)) {
+                // The same decisions the per-mailbox questions give ("root", "team");
+                // sharing_with has cached the login's grants, so these read nothing more
+                // from LDAP for owners in the users base.
+                const TopLevelDecision top = team.top_level(login, mailbox.address);
+                TeamFoldersDecision folders = team.folders_for(login, mailbox.address);
+                mailbox.patterns = std::move(owner.folder_patterns);
+                mailbox.root_rights = top.root_rights;
+                mailbox.root_reason = top.reason;
+                mailbox.team = folders.team;
+                mailbox.team_reason = std::move(folders.reason);
+                if (folders.team) mailbox.team_folders = std::move(folders.folders);
+            } else {
+                mailbox.answered = false;
+            }
+        } catch (const BadInput&) {
+            mailbox.answered = false;  // this mailbox's data only: its own questions say why
+        } catch (const LdapError& e) {
+            if (e.kind() != LdapErrorKind::Other) throw;  // LDAP down: the whole answer is temporary
+            mailbox.answered = false;  // e.g. an address two entries share: refused per mailbox
+        }
         out.push_back(std::move(mailbox));
     }
     return out;
@@ -47,9 +68,14 @@ std::string folder_letters(const SharedMailbox& mailbox, const std::string& fold
 }
 
 // Items: "mailbox" ADDRESS ROOT-LETTERS ROOT-REASON TEAM(0|1) TEAM-REASON, then for that
-// mailbox "pattern" PATTERN LETTERS and "folder" NAME SPECIAL-USE lines.
+// mailbox "pattern" PATTERN LETTERS and "folder" NAME SPECIAL-USE lines; an unanswered
+// mailbox is one "owner" ADDRESS line.
 void add_namespace_items(const std::vector<SharedMailbox>& mailboxes, ServiceReply& reply) {
     for (const auto& m : mailboxes) {
+        if (!m.answered) {
+            reply.items.push_back({"owner", m.address});
+            continue;
+        }
         reply.items.push_back({"mailbox", m.address, m.root_rights.letters(), m.root_reason, m.team ? "1" : "0", m.team_reason});
         for (const auto& [pattern, rights] : m.patterns) reply.items.push_back({"pattern", pattern, rights.letters()});
         for (const auto& folder : m.team_folders) reply.items.push_back({"folder", folder.name, folder.special_use});
@@ -70,8 +96,14 @@ std::vector<SharedMailbox> namespace_from(const ServiceReply& reply) {
             m.team = item[4] == "1";
             m.team_reason = item[5];
             out.push_back(std::move(m));
-        } else if (out.empty() && (kind == "pattern" || kind == "folder")) {
-            throw ProtocolError("namespace answer: a " + kind + " before any mailbox");
+        } else if (kind == "owner" && item.size() == 2) {
+            if (item[1].empty()) throw ProtocolError("namespace answer: an owner without an address");
+            SharedMailbox m;
+            m.address = item[1];
+            m.answered = false;
+            out.push_back(std::move(m));
+        } else if ((out.empty() || !out.back().answered) && (kind == "pattern" || kind == "folder")) {
+            throw ProtocolError("namespace answer: a " + kind + " before any answered mailbox");
         } else if (kind == "pattern" && item.size() == 3) {
             out.back().patterns.emplace_back(item[1], letters_or_throw(item[2]));
         } else if (kind == "folder" && item.size() == 3) {
@@ -90,6 +122,7 @@ void NamespaceMemo::put(const std::string& login, std::vector<SharedMailbox> mai
     if (namespaces_.size() >= kMaxLogins && !namespaces_.count(login)) namespaces_.clear();
     Entry entry{now, {}};
     for (auto& m : mailboxes) {
+        if (!m.answered) continue;
         std::string address = m.address;
         entry.by_address.emplace(std::move(address), std::move(m));
     }

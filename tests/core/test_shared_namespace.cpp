@@ -2,8 +2,9 @@
 // folder, exactly what the per-mailbox questions give (Decider::folder_rights,
 // TeamMailboxes::top_level and folders_for) over a table of grants (direct, through
 // nested groups, expired, pending, several patterns, a team mailbox, a grant with k on
-// every folder); it survives the wire; malformed answers are refused whole; the memo
-// keeps a namespace for memo_ms only.
+// every folder); a mailbox whose address now names another entry (an archived owner's
+// old address) is listed but not answered; it survives the wire; malformed answers are
+// refused whole; the memo keeps a namespace for memo_ms only.
 #include "mailgrant/shared_namespace.h"
 
 #include <gtest/gtest.h>
@@ -28,6 +29,10 @@ protected:
         dir.add_account("dave@example.com", Account{kDave, {"dave@example.com"}, false, {}});
         dir.add_account("eve@example.com", Account{kEve, {"eve@example.com"}, false, {}});
         dir.add_account("support@example.com", Account{kSupport, {"support@example.com"}, true, {}});
+        // An archived entry kept its old address, which a live mailbox has now: the
+        // address finds the live one (added last).
+        dir.add_account("old-team", Account{kArchived, {"team@example.com"}, false, {}});
+        dir.add_account("team@example.com", Account{kLiveTeam, {"team@example.com"}, true, {}});
         dir.groups[normalize_dn(kCarol)] = {{kLeads, {kLeads}}, {kTeam, {kLeads, kTeam}}};
         clock.set_wall(*parse_generalized_time("20250615120000Z"));
         auto add = [&](const std::string& owner, const std::string& name, const std::string& grantee,
@@ -46,7 +51,10 @@ protected:
         add(kSupport, "s2", kAlice, {"*"}, "lrswipkxtea");                // someone else's
         add(kAlice, "a3", kDave, {"*"}, "lrs");                           // someone else's
         add(kCarol, "c1", kCarol, {"*"}, "lrs");                          // to oneself
+        add(kArchived, "old", kCarol, {"*"}, "lrswipkxte");               // below the archived entry
     }
+    const std::string kArchived = "uid=old-team,ou=archive,dc=example,dc=com";
+    const std::string kLiveTeam = "uid=team,ou=people,dc=example,dc=com";
     mailgrant::testing::FakeDirectory dir;
     ManualClock clock;
     Decider decider{dir, clock};
@@ -58,16 +66,29 @@ const char* const kFolders[] = {"INBOX", "Drafts", "Sent", "Trash", "Projects", 
                                 "Projects/2025/q1", "Archive", "Archive/old", "*", "Other"};
 
 TEST_F(SharedNamespaceTest, EveryAnswerEqualsThePerMailboxQuestion) {
-    const auto mailboxes = shared_namespace("carol@example.com", decider, team);
+    const auto mailboxes = shared_namespace("carol@example.com", dir, decider, team);
     std::vector<std::string> addresses;
     for (const auto& m : mailboxes) addresses.push_back(m.address);
     std::vector<std::string> owners;
     for (const auto& o : decider.sharing_with("carol@example.com")) owners.push_back(o.owner.primary_address());
     EXPECT_EQ(addresses, owners);
     EXPECT_EQ(addresses, (std::vector<std::string>{"alice@example.com", "bob@example.com", "dave@example.com",
-                                                   "support@example.com"}));
+                                                   "support@example.com", "team@example.com"}));
+    // team@ is listed (as before: the shared namespace shows it) but not answered: its
+    // address finds the live mailbox, whose grants give carol nothing; the archived
+    // entry's grant must not answer for it.
+    ASSERT_FALSE(mailboxes.back().answered);
+    EXPECT_TRUE(mailboxes.back().patterns.empty());
+    EXPECT_EQ(decider.folder_rights("carol@example.com", "team@example.com", "INBOX").rights.letters(), "");
+    NamespaceMemo memo(std::chrono::milliseconds(500));
+    const NamespaceMemo::Clock::time_point t0{std::chrono::seconds(1)};
+    memo.put("carol@example.com", mailboxes, t0);
+    EXPECT_EQ(memo.find("carol@example.com", "team@example.com", t0), nullptr);
+    EXPECT_FALSE(memo.listed("carol@example.com", "team@example.com"));
+    EXPECT_NE(memo.find("carol@example.com", "alice@example.com", t0), nullptr);
     int granted = 0;
     for (const auto& m : mailboxes) {
+        if (!m.answered) continue;
         for (const char* folder : kFolders) {
             const FolderDecision d = decider.folder_rights("carol@example.com", m.address, folder);
             EXPECT_EQ(folder_letters(m, folder), d.rights.letters()) << m.address << " " << folder << ": " << d.reason;
@@ -97,18 +118,21 @@ TEST_F(SharedNamespaceTest, OverACacheTheMailboxesCostNoReadsAfterTheFirst) {
     CachingDirectory cached(dir, cache, clock, "ou=people,dc=example,dc=com");
     Decider d(cached, clock);
     TeamMailboxes t(config, cached, d);
-    shared_namespace("carol@example.com", d, t);
-    const int after_first = dir.calls;
-    shared_namespace("carol@example.com", d, t);
-    EXPECT_EQ(dir.calls, after_first);
+    d.sharing_with("carol@example.com");  // the one batched read of the login's grants
+    const int after_sharing = dir.calls;
+    shared_namespace("carol@example.com", cached, d, t);
+    // Every per-mailbox decision came from what that read cached, except the address of
+    // the archived owner (outside the users base): read once, to find it names another.
+    EXPECT_EQ(dir.calls, after_sharing + 1);
     // And no read of every grant of a mailbox (TeamMailboxes::top_level used to).
     EXPECT_EQ(dir.grants_of_calls, 0);
 }
 
 TEST_F(SharedNamespaceTest, SurvivesTheWire) {
-    auto mailboxes = shared_namespace("carol@example.com", decider, team);
+    auto mailboxes = shared_namespace("carol@example.com", dir, decider, team);
     mailboxes[0].root_reason = "odd\treason\nwith 100% control";
     mailboxes[0].patterns.emplace_back("Tab\there", *Rights::from_letters("l"));
+    ASSERT_FALSE(mailboxes.back().answered);  // an "owner" line on the wire
     ServiceReply reply;
     reply.status = ServiceReply::Status::Ok;
     add_namespace_items(mailboxes, reply);
@@ -118,6 +142,7 @@ TEST_F(SharedNamespaceTest, SurvivesTheWire) {
     ASSERT_EQ(back.size(), mailboxes.size());
     for (std::size_t i = 0; i < back.size(); ++i) {
         EXPECT_EQ(back[i].address, mailboxes[i].address);
+        EXPECT_EQ(back[i].answered, mailboxes[i].answered);
         EXPECT_EQ(back[i].patterns, mailboxes[i].patterns);
         EXPECT_EQ(back[i].root_rights.letters(), mailboxes[i].root_rights.letters());
         EXPECT_EQ(back[i].root_reason, mailboxes[i].root_reason);
@@ -154,7 +179,10 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"RootNotLetters", {{"mailbox", "a@x", "kz", "", "0", ""}}},
         MalformedCase{"PatternNotLetters", {{"mailbox", "a@x", "", "", "0", ""}, {"pattern", "*", "lr?"}}},
         MalformedCase{"PatternShort", {{"mailbox", "a@x", "", "", "0", ""}, {"pattern", "*"}}},
-        MalformedCase{"FolderOfNoTeam", {{"mailbox", "a@x", "", "", "0", ""}, {"folder", "Drafts", "\\Drafts"}}}),
+        MalformedCase{"FolderOfNoTeam", {{"mailbox", "a@x", "", "", "0", ""}, {"folder", "Drafts", "\\Drafts"}}},
+        MalformedCase{"PatternOfAnUnansweredOwner", {{"owner", "a@x"}, {"pattern", "*", "lr"}}},
+        MalformedCase{"OwnerWithoutAddress", {{"owner", ""}}},
+        MalformedCase{"OwnerLong", {{"owner", "a@x", "lr"}}}),
     [](const ::testing::TestParamInfo<MalformedCase>& info) { return std::string(info.param.name); });
 
 TEST(NamespaceMemo, KeepsANamespaceForItsTimeOnly) {

@@ -348,7 +348,7 @@ TEST(ServiceClientFailSafe, UnreachableHungAndGarbledServicesAreTemporary) {
 TEST_F(DecisionServiceTest, ThePluginAbiAsksForTheWholeNamespaceOnce) {
     const std::string config_path = dir_path + "/mailgrant.yaml";
     std::ofstream(config_path) << "ldap:\n  uris: [\"ldap://127.0.0.1:9\"]\n  base: \"dc=example,dc=com\"\n"
-                               << "service:\n  listen: \"unix:" << path << "\"\n  memo_ms: 300\n";
+                               << "service:\n  listen: \"unix:" << path << "\"\n  memo_ms: 3000\n";
     char error[512], letters[64], message[512];
     mailgrant_core* core = mailgrant_core_open(config_path.c_str(), error, sizeof error);
     ASSERT_NE(core, nullptr) << error;
@@ -383,7 +383,7 @@ TEST_F(DecisionServiceTest, ThePluginAbiAsksForTheWholeNamespaceOnce) {
                                            sizeof letters, error, sizeof error),
               0);
     EXPECT_EQ(stats.service_questions.load(), 2u);
-    std::this_thread::sleep_for(std::chrono::milliseconds(350));  // memo_ms has passed
+    std::this_thread::sleep_for(std::chrono::milliseconds(3100));  // memo_ms has passed
     list("Projects/y");
     EXPECT_STREQ(letters, "lrs");
     EXPECT_EQ(stats.service_questions.load(), 3u);  // the namespace once more, not three questions

@@ -4,7 +4,7 @@
 // One connection per question (the service keeps no state per IMAP session, so 10,000
 // sessions cost it nothing while idle), every step bounded by service.timeout_ms. An
 // unreachable, slow or garbled service is a Temporary answer: the caller denies shared
-// access, exactly as with LDAP down. Answers other than logins are reused for
+// access, exactly as with LDAP down. Answers other than logins and namespaces are reused for
 // service.memo_ms (a rights check runs several times per IMAP command), so a change
 // reaches an open session within memo_ms after the service has seen it.
 #pragma once

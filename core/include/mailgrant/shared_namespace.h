@@ -5,10 +5,12 @@
 // question per owner and per folder (about 3N+1 for N sharers); with it, one.
 //
 // The answers are the core's own (Decider::sharing_with, TeamMailboxes), computed where the
-// cache is (the per-host service or the process's own Answers). The mail process keeps one
-// for service.memo_ms (NamespaceMemo) -- as long as it keeps any other answer -- and reads a
-// folder's rights from it with folder_letters(), the same folder_matches() and union the
-// Decider applies, so the two ways of asking cannot differ (tests/core/test_shared_namespace).
+// cache is (the per-host service or the process's own Answers). With the service, the mail
+// process keeps one for service.memo_ms (NamespaceMemo), as it keeps the service's other
+// answers, and reads a folder's rights from it with folder_letters(), the same
+// folder_matches() and union the Decider applies. A mailbox is answered only when its
+// address finds that owner (as the per-mailbox questions find it), so the two ways of
+// asking cannot differ (tests/core/test_shared_namespace.cpp compares them).
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,10 @@ namespace mailgrant {
 // One mailbox of the namespace, as the login sees it.
 struct SharedMailbox {
     std::string address;  // its primary address: the shared namespace's user name
+    // False: listed, but the per-mailbox questions must be asked (the address names
+    // another entry where those questions look it up, or reading it failed for this
+    // mailbox alone); the fields below are then empty.
+    bool answered = true;
     // (folder pattern, rights of the one active grant that names it), every active grant
     // with folder rights that reaches the login.
     std::vector<std::pair<std::string, Rights>> patterns;
@@ -38,20 +44,25 @@ struct SharedMailbox {
 };
 
 // The namespace of `login`: one batched read of their grants (sharing_with), then the
-// per-mailbox answers from what that read cached.
-std::vector<SharedMailbox> shared_namespace(const std::string& login, Decider& decider, TeamMailboxes& team);
+// per-mailbox answers from what that read cached. A mailbox is answered only when its
+// address finds that same owner in `directory` (as every per-mailbox question finds it);
+// otherwise, or when its own data is unusable, it is listed unanswered.
+std::vector<SharedMailbox> shared_namespace(const std::string& login, Directory& directory, Decider& decider,
+                                            TeamMailboxes& team);
 
 // The RFC 4314 letters the mailbox's grants give on `folder` (Decider::folder_rights).
 std::string folder_letters(const SharedMailbox& mailbox, const std::string& folder);
 
 // The namespace as the "namespace" answer's item lines and back. Reading is strict: an
-// item of an unknown kind, with the wrong number of fields, before any mailbox, or with
-// letters that are not rights is a ProtocolError (nothing of such an answer is used).
+// item of an unknown kind, with the wrong number of fields, before any answered mailbox,
+// or with letters that are not rights is a ProtocolError (nothing of such an answer is
+// used).
 void add_namespace_items(const std::vector<SharedMailbox>& mailboxes, ServiceReply& reply);
 std::vector<SharedMailbox> namespace_from(const ServiceReply& reply);
 
 // The namespaces a mail process fetched, each kept for `keep_for` (service.memo_ms) from
-// when it was fetched; zero keeps none. Bounded: at most kMaxLogins logins.
+// when it was fetched; zero keeps none. Unanswered mailboxes are not kept (find() and
+// listed() do not know them: they are asked about). Bounded: at most kMaxLogins logins.
 class NamespaceMemo {
 public:
     using Clock = std::chrono::steady_clock;
