@@ -135,20 +135,6 @@ void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
                                                         mailgrant::ldap_password_check(core.config.ldap));
 }
 
-std::vector<mailgrant::SharedMailbox> fetch_namespace(mailgrant_core& core, const std::string& login);
-
-// The mailbox `mailbox` of `login`'s namespace when sharing_owners fetched it within
-// service.memo_ms; nullptr = ask. A mailbox of a namespace fetched longer ago (a LIST of
-// a thousand sharers outlasts memo_ms) fetches the namespace again: one question, not one
-// per folder of every sharer still to list. A mailbox no longer in it is then asked about.
-const mailgrant::SharedMailbox* remembered(mailgrant_core& core, const char* login, const char* mailbox) {
-    if (!login || !mailbox) return nullptr;
-    if (const auto* fresh = core.namespaces.find(login, mailbox, core.clock->steady_now())) return fresh;
-    if (!core.namespaces.listed(login, mailbox)) return nullptr;
-    fetch_namespace(core, login);
-    return core.namespaces.find(login, mailbox, core.clock->steady_now());
-}
-
 // Asks the service or this process's Answers; a Temporary answer opens the breaker (as
 // LDAP trouble does), bad input throws BadInput (that call only). Ok answers return.
 mailgrant::ServiceReply ask(mailgrant_core& core, mailgrant::ServiceVerb verb, std::vector<std::string> fields) {
@@ -170,15 +156,23 @@ std::string value(const mailgrant::ServiceReply& reply, std::size_t index) {
 
 std::string text_of(const char* s) { return s ? s : ""; }
 
-}  // namespace
-
-namespace {
-
 // Asks for `login`'s namespace and keeps it (NamespaceMemo); returns what was kept.
 std::vector<mailgrant::SharedMailbox> fetch_namespace(mailgrant_core& core, const std::string& login) {
     auto mailboxes = mailgrant::namespace_from(ask(core, mailgrant::ServiceVerb::Namespace, {login}));
     core.namespaces.put(login, mailboxes, core.clock->steady_now());
     return mailboxes;
+}
+
+// The mailbox `mailbox` of `login`'s namespace when sharing_owners fetched it within
+// service.memo_ms; nullptr = ask. A mailbox of a namespace fetched longer ago (a LIST of
+// a thousand sharers outlasts memo_ms) fetches the namespace again: one question, not one
+// per folder of every sharer still to list. A mailbox no longer in it is then asked about.
+const mailgrant::SharedMailbox* remembered(mailgrant_core& core, const char* login, const char* mailbox) {
+    if (!login || !mailbox) return nullptr;
+    if (const auto* fresh = core.namespaces.find(login, mailbox, core.clock->steady_now())) return fresh;
+    if (!core.namespaces.listed(login, mailbox)) return nullptr;
+    fetch_namespace(core, login);
+    return core.namespaces.find(login, mailbox, core.clock->steady_now());
 }
 
 }  // namespace
