@@ -137,6 +137,38 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
     return accounts;
 }
 
+AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>& mailboxes) {
+    // Kept under the key find_mailbox(address) reads: the inner directory's answers are
+    // that question's own (directory.h), so a later find_mailbox or find_address (a
+    // sender's) gets what its search would have given.
+    AddressAnswers answers;
+    std::vector<Account> missing;
+    unsigned long long hits = 0;
+    for (const auto& m : mailboxes) {
+        FreshnessScope::TimePoint expires;
+        if (auto hit = mailboxes_.get(ascii_lower(m.primary_address()), &expires)) {
+            observe(expires);
+            ++hits;
+            answers.emplace_back(m.primary_address(), *hit);
+        } else {
+            missing.push_back(m);
+        }
+    }
+    if (!missing.empty()) {
+        const auto generation = mailboxes_.generation();  // a clear() during the fetch: not stored
+        for (auto& [address, answer] : inner_.mailboxes_by_address(missing)) {
+            const auto ttl = answer ? ttl_ : negative_ttl_;
+            mailboxes_.put(ascii_lower(address), answer, ttl, generation);
+            observe(clock_.steady_now() + ttl);
+            answers.emplace_back(std::move(address), std::move(answer));
+        }
+    }
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.hits += hits;
+    stats_.misses += missing.empty() ? 0 : 1;
+    return answers;
+}
+
 GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
     const std::string user_key = dn_key(user_dn) + '\n';
     if (!mailbox_dn.empty() && !groups_and_grants_.get(user_key + dn_key(mailbox_dn))) {

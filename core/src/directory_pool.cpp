@@ -91,6 +91,9 @@ std::optional<std::string> DirectoryPool::find_group(const std::string& name) {
 std::vector<Account> DirectoryPool::find_mailboxes(const std::vector<std::string>& dns) {
     return with_member([&](LdapDirectory& d) { return d.find_mailboxes(dns); });
 }
+AddressAnswers DirectoryPool::mailboxes_by_address(const std::vector<Account>& mailboxes) {
+    return with_member([&](LdapDirectory& d) { return d.mailboxes_by_address(mailboxes); });
+}
 GroupsAndGrants DirectoryPool::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
     return with_member([&](LdapDirectory& d) { return d.groups_and_grants(user_dn, mailbox_dn); });
 }

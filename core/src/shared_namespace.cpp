@@ -1,6 +1,8 @@
 // shared_namespace.cpp -- see shared_namespace.h.
 #include "mailgrant/shared_namespace.h"
 
+#include <map>
+#include <optional>
 #include <utility>
 
 #include "mailgrant/bad_input.h"
@@ -24,7 +26,22 @@ Rights letters_or_throw(const std::string& text) {
 std::vector<SharedMailbox> shared_namespace(const std::string& login, Directory& directory, Decider& decider,
                                             TeamMailboxes& team) {
     std::vector<SharedMailbox> out;
-    for (auto& owner : decider.sharing_with(login)) {
+    auto owners = decider.sharing_with(login);
+    // What each owner's address finds, for all owners in a fixed number of searches (a
+    // cache keeps the answers for the per-mailbox questions below, and for later ones).
+    std::map<std::string, std::optional<Account>> by_address;
+    {
+        std::vector<Account> accounts;
+        for (const auto& owner : owners)
+            if (!owner.owner.addresses.empty()) accounts.push_back(owner.owner);
+        try {
+            for (auto& [address, answer] : directory.mailboxes_by_address(accounts))
+                by_address.emplace(ascii_lower(address), std::move(answer));
+        } catch (const LdapError& e) {
+            if (e.kind() != LdapErrorKind::Other) throw;  // LDAP down: the whole answer is temporary
+        }  // else each owner's own search below says what is wrong
+    }
+    for (auto& owner : owners) {
         if (owner.owner.addresses.empty()) continue;  // as the "owners" answer: no name to open it by
         SharedMailbox mailbox;
         mailbox.address = owner.owner.primary_address();
@@ -33,7 +50,8 @@ std::vector<SharedMailbox> shared_namespace(const std::string& login, Directory&
             // users base, one entry only). The patterns below are this owner's grants:
             // they answer for the address only when it finds this same owner -- not an
             // archived entry's old address that a live mailbox now has.
-            const auto found = directory.find_mailbox(mailbox.address);
+            const auto settled = by_address.find(ascii_lower(mailbox.address));
+            const auto found = settled != by_address.end() ? settled->second : directory.find_mailbox(mailbox.address);
             if (found && normalize_dn(found->dn) == normalize_dn(owner.owner.dn)) {
                 // The same decisions the per-mailbox questions give ("root", "team");
                 // sharing_with has cached the login's grants, so these read nothing more

@@ -107,6 +107,19 @@ public:
         return out;
     }
 
+    // Set: mailboxes_by_address settles every address (one call), as find_mailbox answers it.
+    bool settle_addresses = false;
+    AddressAnswers mailboxes_by_address(const std::vector<Account>& asked) override {
+        if (!settle_addresses) return Directory::mailboxes_by_address(asked);
+        touch();
+        AddressAnswers out;
+        for (const auto& m : asked) {
+            auto it = mailboxes.find(ascii_lower(m.primary_address()));
+            out.emplace_back(m.primary_address(), it == mailboxes.end() ? std::nullopt : std::optional<Account>(it->second));
+        }
+        return out;
+    }
+
     std::optional<std::string> find_group(const std::string& name) override {
         touch();
         auto it = group_names.find(ascii_lower(name));

@@ -144,6 +144,44 @@ TEST_F(CachingDirectoryTest, OwnersByDnOutsideTheAddressBaseAreNotKeptUnderTheir
     }
 }
 
+// The policy daemon's cache (no address base) learns what an address means from
+// mailboxes_by_address, whose answers are the address search's own: kept where
+// find_mailbox and find_address (a sender's) look, negative ones shorter, errors never.
+TEST_F(CachingDirectoryTest, AddressAnswersAreKeptWhereTheAddressQuestionLooks) {
+    const std::vector<Account> asked{Account{"uid=alice,dc=x", {"Alice@example.com"}, false, {}},
+                                     Account{"uid=zed,dc=x", {"zed@example.com"}, false, {}}};
+    {
+        CachingDirectory cache(inner, config, clock);  // an inner directory that settles nothing
+        EXPECT_TRUE(cache.mailboxes_by_address(asked).empty());
+        const int calls = inner.calls;
+        EXPECT_TRUE(cache.find_mailbox("alice@example.com"));
+        EXPECT_EQ(inner.calls, calls + 1);
+    }
+    inner.settle_addresses = true;
+    CachingDirectory cache(inner, config, clock);
+    inner.fail = true;
+    EXPECT_THROW(cache.mailboxes_by_address(asked), LdapError);
+    inner.fail = false;
+    const int before = inner.calls;
+    const auto answers = cache.mailboxes_by_address(asked);
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(inner.calls, before + 1);
+    EXPECT_TRUE(answers[0].second);
+    EXPECT_FALSE(answers[1].second);
+    EXPECT_TRUE(cache.find_mailbox("ALICE@example.com"));
+    EXPECT_FALSE(cache.find_address("zed@example.com"));
+    EXPECT_EQ(cache.mailboxes_by_address(asked).size(), 2u);
+    EXPECT_EQ(inner.calls, before + 1);
+    clock.advance(6);  // the negative answer is gone, the positive one is not
+    EXPECT_FALSE(cache.find_mailbox("zed@example.com"));
+    EXPECT_EQ(inner.calls, before + 2);
+    EXPECT_TRUE(cache.find_address("alice@example.com"));
+    EXPECT_EQ(inner.calls, before + 2);
+    clock.advance(25);
+    EXPECT_TRUE(cache.find_address("alice@example.com"));
+    EXPECT_EQ(inner.calls, before + 3);
+}
+
 TEST_F(CachingDirectoryTest, BatchedQuestionsCacheNoErrors) {
     CachingDirectory cache(inner, config, clock);
     inner.fail = true;

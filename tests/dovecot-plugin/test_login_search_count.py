@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import shutil
+import socket
 import time
 import unittest
 
@@ -198,6 +199,31 @@ class LoginSearchCountTest(unittest.TestCase):
             self.assertGreaterEqual(questions[TABLE[0]], 1, "the plugin did not ask the service")
             self.assertLessEqual(questions[TABLE[-1]], MAX_QUESTIONS)
             self.assertEqual(questions[TABLE[0]], questions[TABLE[-1]])
+
+    def test_a_cold_service_cache_costs_a_fixed_number_of_searches(self):
+        """With the service: right after its cache was emptied (the "changed" question a
+        SETACL sends), one LOGIN + LIST of u100 costs the daemon a fixed number of batched
+        searches, not one per sharer."""
+        if not self.SERVICE:
+            self.skipTest("the daemon's cache: service variant only")
+        self.login_and_list("u100@example.com")   # Dovecot's first-time files
+        changes = self.policyd.metrics()["service_changes_total"]
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(os.path.join(self.tmp, "run", "service"))
+            s.sendall(b"changed\n")
+            self.assertEqual(s.makefile("rb").readline(), b"ok\n")
+        self.assertEqual(self.policyd.metrics()["service_changes_total"], changes + 1)
+        names, searches = self.counted_login("u100@example.com")
+        self.assertEqual(len(names), 100)
+        # Dovecot's password lookup; the login; their groups and grants; 100 owners in one
+        # OR-filter; their 100 addresses checked in two (mailboxes_by_address: the entries
+        # each address finds, so the daemon's cache keeps what the address search means).
+        print("cold service cache: %d searches for LOGIN + LIST with 100 sharers" % len(searches),
+              file=sys.stderr)
+        self.assertLessEqual(len(searches), 6, "\n".join(searches))
+        # The batch made the address decisions: its two OR-filters of entryDN assertions.
+        self.assertEqual(sum("entryDN" in s and "mail=" in s for s in searches), 2, "\n".join(searches))
 
     def test_more_sharers_than_the_server_size_limit(self):
         self.assertEqual(len(self.login_and_list("frank@example.com")), BIG_N)

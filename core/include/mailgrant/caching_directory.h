@@ -63,6 +63,8 @@ public:
     std::optional<std::string> find_group(const std::string& name) override;
     std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
+    // Answers kept by address, where find_mailbox(address) looks first.
+    AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
 
     // Drops every answer (a change in LDAP was seen, change_feed.h) and returns how many.
     // An answer being fetched while this runs is not stored afterwards (it may predate the change).

@@ -68,6 +68,9 @@ struct GroupsAndGrants {
     std::vector<Grant> grants;
 };
 
+// (address, what find_mailbox(address) answers): Directory::mailboxes_by_address.
+using AddressAnswers = std::vector<std::pair<std::string, std::optional<Account>>>;
+
 // The DNs a grant must name to reach this user: the user's own, then each group's.
 std::vector<std::string> grantee_dns(const std::string& user_dn, const std::vector<GroupMembership>& groups);
 
@@ -101,6 +104,12 @@ public:
     // below `mailbox_dn` (its grants_of() that name one of grantee_dns()), or anywhere
     // (grants_to(grantee_dns())) when `mailbox_dn` is empty.
     virtual GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn);
+    // What find_mailbox(address) answers for each mailbox's primary address (users base,
+    // users.address_filter, one entry only), as (address, answer) pairs, wherever a
+    // fixed number of searches settles it. An address it cannot settle so (it finds
+    // another entry too, it is no valid address, two of `mailboxes` have it) is left
+    // out: ask find_mailbox for it, which gives the reason. Default: none is settled.
+    virtual AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes);
 
     // A group by name (groups.name_filter, cn by default) -> its DN; several matches is an
     // error. Not pure: only the self-service path asks it, so directories that never
@@ -126,6 +135,10 @@ public:
     // DN found so far, so the last level's answer holds all of them (one search for a
     // user in no group). memberOf mode: the default.
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
+    // Two OR-searches per kAddressesPerFilter addresses (address_batch.cpp): the entries
+    // that match an address's filter and are not its mailbox (any: the batch settles
+    // nothing), then those that match it and are (found, else not found).
+    AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
     // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do
@@ -141,6 +154,9 @@ public:
     // and its sharing owners in one search each up to this many.
     static constexpr std::size_t kGranteesPerFilter = 256;
     static constexpr std::size_t kDnsPerOwnerFilter = 256;
+    // (address, DN) pairs per filter of mailboxes_by_address (each pair is the address
+    // filter twice over and a DN).
+    static constexpr std::size_t kAddressesPerFilter = 128;
 
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);

@@ -37,6 +37,7 @@ public:
     std::optional<std::string> find_group(const std::string& name) override;
     std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
+    AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
 
 private:
     struct Member;

@@ -14,15 +14,20 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
+#include "mailgrant/dn.h"
 #include "mailgrant/ldap_client.h"
+#include "mailgrant/shared_namespace.h"
+#include "mailgrant/team_mailbox.h"
 
 #include "run_command.h"
 
@@ -60,6 +65,14 @@ std::string bulk_ldif() {
         out << "dn: " << dn << "\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: "
             << (dn == kService ? "mailgrant" : "plain") << "\nuserPassword: service-pw\n\n";
     for (const char* uid : {"frank", "u1", "u10", "u100", "big"}) out << person(uid);
+    // For mailboxes_by_address: an address two people have, and an archive (outside the
+    // users base of AddressAnswersAreTheAddressSearchs) holding a live person's address.
+    for (const char* uid : {"dup-a", "dup-b", "moved"}) out << person(uid);
+    out << "dn: " << dn_of("dup-a") << "\nchangetype: modify\nadd: mail\nmail: dup@example.com\n\n";
+    out << "dn: " << dn_of("dup-b") << "\nchangetype: modify\nadd: mail\nmail: dup@example.com\n\n";
+    out << "dn: ou=archive,dc=example,dc=com\nobjectClass: organizationalUnit\nou: archive\n\n";
+    out << "dn: uid=gone,ou=archive,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: gone\ncn: gone\nsn: gone\n"
+           "mail: moved@example.com\nmail: gone@example.com\n\n";
     for (int i = 0; i < kBigN; ++i) {
         const std::string sharer = "sharer-" + std::to_string(i);
         out << person(sharer);
@@ -255,6 +268,106 @@ TEST(BatchedLdap, CliListAndExplainAgreeWithTheSharedNamespace) {
               &status);
     EXPECT_EQ(status, 0) << out;
     EXPECT_NE(out.find("lrs"), std::string::npos) << out;
+}
+
+// A cold stack as the policy daemon has it (postfix-policyd/engine.cpp): its cache keeps
+// no mailbox under an address from a read by DN, so a sender's address lookup always has
+// the address search's own answer.
+struct DaemonStack {
+    DaemonStack() : config(service_config()), ldap(config), directory(config, ldap),
+                    cache(directory, config.cache, clock), decider(cache, clock), team(config.team_mailbox, cache, decider) {}
+    Config config;
+    CountingSearcher ldap;
+    LdapDirectory directory;
+    const SystemClock& clock = SystemClock::instance();
+    CachingDirectory cache;
+    Decider decider;
+    TeamMailboxes team;
+};
+
+// The service's "namespace" answer on a cold daemon cache: the owners' addresses are
+// checked in two OR-searches per 128, not one search per sharer; every owner is answered
+// with its own grants, and the later per-mailbox questions read nothing more.
+TEST(BatchedLdap, ColdDaemonNamespaceSearchesDoNotGrowWithSharers) {
+    for (int n : {1, 10, 100, kBigN}) {
+        DaemonStack stack;
+        const std::string login = n == kBigN ? "frank@example.com" : "u" + std::to_string(n) + "@example.com";
+        const auto mailboxes = shared_namespace(login, stack.cache, stack.decider, stack.team);
+        ASSERT_EQ(mailboxes.size(), static_cast<std::size_t>(n));
+        for (const auto& m : mailboxes) {
+            ASSERT_TRUE(m.answered) << m.address;
+            EXPECT_EQ(folder_letters(m, "INBOX"), "lrs") << m.address;
+        }
+        const auto searches = stack.ldap.searches();
+        // The login, its groups with its grants (pages of 500), the owners by DN (256 per
+        // filter), then 2 per 128 addresses.
+        const unsigned long long chunks = (n + 127) / 128;
+        EXPECT_LE(searches, 1u + (n + 499) / 500 + (n + 255) / 256 + 2 * chunks) << "N=" << n;
+        std::printf("N=%d: %llu searches for a cold daemon's namespace answer\n", n, searches);
+        // A sender decision and a folder question after it: from the cache.
+        const auto d = stack.decider.folder_rights(login, mailboxes.back().address, "INBOX");
+        EXPECT_EQ(d.rights.letters(), "lrs") << d.reason;
+        EXPECT_EQ(stack.ldap.searches(), searches);
+    }
+}
+
+// Every address mailboxes_by_address settles is what find_mailbox(address) answers, and
+// what it cannot settle exactly it leaves out: an address two entries have, an archived
+// entry's address now a live person's, no address at all, two mailboxes with one address
+// -- and then the rest of that filter's addresses too (a filter does not say which
+// address an entry matched).
+TEST(BatchedLdap, AddressAnswersAreTheAddressSearchs) {
+    Config config = service_config();
+    config.users.base = "ou=people," + sandbox->base;
+    CountingSearcher ldap(config);
+    LdapDirectory directory(config, ldap);
+    const Account gone{"uid=gone,ou=archive," + sandbox->base, {"moved@example.com"}, false};
+    const Account gone_own{"uid=gone,ou=archive," + sandbox->base, {"gone@example.com"}, false};
+    struct Case {
+        const char* name;
+        std::vector<Account> asked;
+        std::vector<std::string> settled;  // addresses answered
+    };
+    const std::vector<Case> cases = {
+        {"a person's own address", {{dn_of("sharer-1"), {"sharer-1@example.com"}, false}}, {"sharer-1@example.com"}},
+        {"an address nobody has", {{dn_of("sharer-2"), {"nobody@example.com"}, false}}, {"nobody@example.com"}},
+        {"an archive outside the users base, its own address", {gone_own}, {"gone@example.com"}},
+        {"an archive's address that a live person has now", {gone}, {}},
+        {"an address two people have", {{dn_of("dup-a"), {"dup@example.com"}, false}}, {}},
+        {"an over-long address", {{dn_of("sharer-3"), {std::string(LdapDirectory::kMaxNameLength, 'a') + "@example.com"}, false}}, {}},
+        {"no at sign (the address search answers it too)", {{dn_of("sharer-3"), {"no at sign"}, false}}, {"no at sign"}},
+        {"two mailboxes with one address",
+         {{dn_of("sharer-4"), {"sharer-4@example.com"}, false}, {dn_of("sharer-5"), {"sharer-4@example.com"}, false}},
+         {}},
+        {"a good address beside an ambiguous one",
+         {{dn_of("sharer-1"), {"sharer-1@example.com"}, false}, {dn_of("dup-b"), {"dup@example.com"}, false}},
+         {}},
+        {"many good ones", {{dn_of("sharer-6"), {"SHARER-6@example.com"}, false}, {dn_of("moved"), {"moved@example.com"}, false}},
+         {"SHARER-6@example.com", "moved@example.com"}},
+    };
+    for (const auto& c : cases) {
+        const auto before = ldap.searches();
+        const auto answers = directory.mailboxes_by_address(c.asked);
+        EXPECT_LE(ldap.searches() - before, 2u) << c.name;
+        std::vector<std::string> settled;
+        for (const auto& [address, answer] : answers) {
+            settled.push_back(address);
+            const auto searched = directory.find_mailbox(address);
+            ASSERT_EQ(answer.has_value(), searched.has_value()) << c.name << ": " << address;
+            if (answer) {
+                EXPECT_EQ(normalize_dn(answer->dn), normalize_dn(searched->dn)) << c.name;
+                EXPECT_EQ(answer->addresses, searched->addresses) << c.name;
+            }
+        }
+        auto expected = c.settled;
+        std::sort(settled.begin(), settled.end());
+        std::sort(expected.begin(), expected.end());
+        EXPECT_EQ(settled, expected) << c.name;
+    }
+    EXPECT_THROW(directory.find_mailbox(std::string(LdapDirectory::kMaxNameLength, 'a') + "@example.com"), BadInput);
+    // What was left out has an answer find_mailbox gives (or a refusal): the batch did not hide it.
+    EXPECT_THROW(directory.find_mailbox("dup@example.com"), LdapError);
+    EXPECT_EQ(normalize_dn(directory.find_mailbox("moved@example.com")->dn), normalize_dn(dn_of("moved")));
 }
 
 // Last: every search the tests above made used an index (slapd -d stats logs the
