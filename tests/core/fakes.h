@@ -109,7 +109,10 @@ public:
 
     // Set: mailboxes_by_address settles every address (one call), as find_mailbox answers it.
     bool settle_addresses = false;
+    // Set: mailboxes_by_address throws an LdapError of this kind (and only it does).
+    std::optional<LdapErrorKind> address_batch_error;
     AddressAnswers mailboxes_by_address(const std::vector<Account>& asked) override {
+        if (address_batch_error) throw LdapError(*address_batch_error, -1, "fake address batch fails");
         if (!settle_addresses) return Directory::mailboxes_by_address(asked);
         touch();
         AddressAnswers out;

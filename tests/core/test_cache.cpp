@@ -180,6 +180,19 @@ TEST_F(CachingDirectoryTest, AddressAnswersAreKeptWhereTheAddressQuestionLooks) 
     clock.advance(25);
     EXPECT_TRUE(cache.find_address("alice@example.com"));
     EXPECT_EQ(inner.calls, before + 3);
+    // A change seen while the batch was being fetched: its answers may predate it.
+    CachingDirectory fresh(inner, config, clock);
+    inner.during_call = [&] { fresh.clear(); };
+    EXPECT_EQ(fresh.mailboxes_by_address(asked).size(), 2u);
+    inner.during_call = nullptr;
+    const int after = inner.calls;
+    EXPECT_TRUE(fresh.find_mailbox("alice@example.com"));
+    EXPECT_EQ(inner.calls, after + 1);
+    // A result built from the batch lives no longer than its shortest answer (the negative one).
+    CachingDirectory scoped(inner, config, clock);
+    FreshnessScope scope(clock.steady_now() + std::chrono::hours(1));
+    scoped.mailboxes_by_address(asked);
+    EXPECT_EQ(scope.expires(), clock.steady_now() + std::chrono::seconds(config.negative_ttl_s));
 }
 
 TEST_F(CachingDirectoryTest, BatchedQuestionsCacheNoErrors) {

@@ -118,6 +118,24 @@ TEST_F(SharedNamespaceTest, EveryAnswerEqualsThePerMailboxQuestion) {
     }
 }
 
+// The owners' addresses checked in one batch is an optimisation: a batch the server
+// refuses (an "Other" LDAP error: a limit, a filter it will not run) leaves each owner to
+// its own question, with the same answer; LDAP down fails the whole namespace (temporary).
+TEST_F(SharedNamespaceTest, ABatchTheServerRefusesFallsBackToEachAddress) {
+    dir.settle_addresses = true;
+    const auto expected = shared_namespace("carol@example.com", dir, decider, team);
+    dir.address_batch_error = LdapErrorKind::Other;
+    const auto fallback = shared_namespace("carol@example.com", dir, decider, team);
+    ASSERT_EQ(fallback.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(fallback[i].address, expected[i].address);
+        EXPECT_EQ(fallback[i].answered, expected[i].answered) << expected[i].address;
+        EXPECT_EQ(fallback[i].patterns.size(), expected[i].patterns.size()) << expected[i].address;
+    }
+    dir.address_batch_error = LdapErrorKind::Unavailable;
+    EXPECT_THROW(shared_namespace("carol@example.com", dir, decider, team), LdapError);
+}
+
 TEST_F(SharedNamespaceTest, OverACacheTheMailboxesCostNoReadsAfterTheFirst) {
     CacheConfig cache;
     CachingDirectory cached(dir, cache, clock, "ou=people,dc=example,dc=com");

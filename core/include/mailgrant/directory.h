@@ -135,9 +135,9 @@ public:
     // DN found so far, so the last level's answer holds all of them (one search for a
     // user in no group). memberOf mode: the default.
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
-    // Two OR-searches per kAddressesPerFilter addresses (address_batch.cpp): the entries
-    // that match an address's filter and are not its mailbox (any: the batch settles
-    // nothing), then those that match it and are (found, else not found).
+    // Two OR-searches per kAddressesPerFilter addresses (address_batch.cpp): every entry
+    // the addresses find, which must all be their mailboxes, and any mailbox found by
+    // another's address, which must be none; a set that fails either is halved.
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,

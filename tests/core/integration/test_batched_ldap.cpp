@@ -71,6 +71,10 @@ std::string bulk_ldif() {
     out << "dn: " << dn_of("dup-a") << "\nchangetype: modify\nadd: mail\nmail: dup@example.com\n\n";
     out << "dn: " << dn_of("dup-b") << "\nchangetype: modify\nadd: mail\nmail: dup@example.com\n\n";
     out << "dn: ou=archive,dc=example,dc=com\nobjectClass: organizationalUnit\nou: archive\n\n";
+    out << person("contacted");
+    out << "dn: ou=contacts,ou=people,dc=example,dc=com\nobjectClass: organizationalUnit\nou: contacts\n\n";
+    out << "dn: cn=contact,ou=contacts,ou=people,dc=example,dc=com\nobjectClass: account\nobjectClass: "
+           "extensibleObject\ncn: contact\nuid: contact\nmail: contacted@example.com\n\n";
     out << "dn: uid=gone,ou=archive,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: gone\ncn: gone\nsn: gone\n"
            "mail: moved@example.com\nmail: gone@example.com\n\n";
     for (int i = 0; i < kBigN; ++i) {
@@ -97,7 +101,11 @@ public:
         sandbox->dir = tmpl;
         // ldap-schema/README.md's limits line for the service account.
         std::ofstream(sandbox->dir + "/limits.conf")
-            << "limits dn.exact=\"" << kService << "\" size.prtotal=unlimited\n";
+            << "limits dn.exact=\"" << kService << "\" size.prtotal=unlimited\n"
+            // An address book below the users base whose entryDN the service account may
+            // not search by (a filter on it is Undefined there, not False).
+            << "access to dn.subtree=\"ou=contacts,ou=people,dc=example,dc=com\" attrs=entryDN by * none\n"
+            << "access to * by * read\n";
         std::ofstream(sandbox->dir + "/secret") << "service-pw";
         int status = 0;
         const std::string out = start_slapd(
@@ -143,6 +151,7 @@ class CountingSearcher final : public LdapSearcher {
 public:
     explicit CountingSearcher(const Config& config) : connection(config.ldap) {}
     std::vector<LdapEntry> search(const SearchRequest& request) override {
+        filters.push_back(request.filter);
         auto entries = connection.search(request);
         entries_read += entries.size();
         return entries;
@@ -150,6 +159,7 @@ public:
     unsigned long long searches() const { return connection.search_count(); }
     LdapConnection connection;
     std::size_t entries_read = 0;
+    std::vector<std::string> filters;
 };
 
 // A cold stack as one IMAP process has it (dovecot-plugin/core_abi.cpp): connection,
@@ -304,10 +314,18 @@ TEST(BatchedLdap, ColdDaemonNamespaceSearchesDoNotGrowWithSharers) {
         const unsigned long long chunks = (n + 127) / 128;
         EXPECT_LE(searches, 1u + (n + 499) / 500 + (n + 255) / 256 + 2 * chunks) << "N=" << n;
         std::printf("N=%d: %llu searches for a cold daemon's namespace answer\n", n, searches);
-        // A sender decision and a folder question after it: from the cache.
+        // A folder question after it: from the cache.
         const auto d = stack.decider.folder_rights(login, mailboxes.back().address, "INBOX");
         EXPECT_EQ(d.rights.letters(), "lrs") << d.reason;
         EXPECT_EQ(stack.ldap.searches(), searches);
+        // A sender decision for an owner's address reads that address from what the batch
+        // cached (the address search's own answer): no address search of its own.
+        const std::size_t asked = stack.ldap.filters.size();
+        const auto sender = stack.decider.sender(login, mailboxes.back().address);
+        EXPECT_EQ(sender.right, SenderRight::Denied) << sender.reason;
+        for (std::size_t i = asked; i < stack.ldap.filters.size(); ++i)
+            EXPECT_EQ(stack.ldap.filters[i].find("mail=" + mailboxes.back().address), std::string::npos)
+                << stack.ldap.filters[i];
     }
 }
 
@@ -342,6 +360,10 @@ TEST(BatchedLdap, AddressAnswersAreTheAddressSearchs) {
         {"a good address beside an ambiguous one",
          {{dn_of("sharer-1"), {"sharer-1@example.com"}, false}, {dn_of("dup-b"), {"dup@example.com"}, false}},
          {}},
+        {"an address an entry has whose entryDN may not be searched", {{dn_of("contacted"), {"contacted@example.com"}, false}}, {}},
+        {"one mailbox under two addresses",
+         {{dn_of("sharer-8"), {"sharer-8@example.com"}, false}, {dn_of("sharer-8"), {"old-8@example.com"}, false}},
+         {}},
         {"many good ones", {{dn_of("sharer-6"), {"SHARER-6@example.com"}, false}, {dn_of("moved"), {"moved@example.com"}, false}},
          {"SHARER-6@example.com", "moved@example.com"}},
     };
@@ -367,7 +389,33 @@ TEST(BatchedLdap, AddressAnswersAreTheAddressSearchs) {
     EXPECT_THROW(directory.find_mailbox(std::string(LdapDirectory::kMaxNameLength, 'a') + "@example.com"), BadInput);
     // What was left out has an answer find_mailbox gives (or a refusal): the batch did not hide it.
     EXPECT_THROW(directory.find_mailbox("dup@example.com"), LdapError);
+    EXPECT_THROW(directory.find_mailbox("contacted@example.com"), LdapError);
     EXPECT_EQ(normalize_dn(directory.find_mailbox("moved@example.com")->dn), normalize_dn(dn_of("moved")));
+}
+
+// One address that finds two entries, among 100 good ones: the batch halves around it,
+// so the others are still settled and the cost stays far below one search each.
+TEST(BatchedLdap, OneAmbiguousAddressCostsItsHalvesNotTheBatch) {
+    Config config = service_config();
+    CountingSearcher ldap(config);
+    LdapDirectory directory(config, ldap);
+    std::vector<Account> asked;
+    for (int i = 0; i < 100; ++i) {
+        const std::string uid = "sharer-" + std::to_string(i);
+        asked.push_back({dn_of(uid), {uid + "@example.com"}, false});
+    }
+    asked[37] = {dn_of("dup-a"), {"dup@example.com"}, false};
+    const auto answers = directory.mailboxes_by_address(asked);
+    for (const auto& [address, answer] : answers) {
+        EXPECT_NE(address, "dup@example.com");
+        ASSERT_TRUE(answer) << address;
+        EXPECT_TRUE(answer->owns_address(address));
+    }
+    // Halves of 100, 50, 25, 12, 6: the bad half costs 1 search each, the good ones 2; the
+    // last 6 (dup among them) are left to find_mailbox.
+    EXPECT_GE(answers.size(), 90u);
+    EXPECT_LE(ldap.searches(), 16u);
+    std::printf("one ambiguous address among 100: %zu settled in %llu searches\n", answers.size(), ldap.searches());
 }
 
 // Last: every search the tests above made used an index (slapd -d stats logs the
