@@ -4,10 +4,12 @@
 Dovecot starts a new imap process for every login and loads the mail plugins into it.
 This runs /bin/true N times, alternating rounds: alone (the baseline), with the Dovecot
 plugin's own dependencies preloaded (since the split: libc only, so the same as the
-baseline), and with the core library preloaded (libmailgrant_core.so: C++, yaml-cpp,
-libldap and its TLS stack; loaded by the plugin only when a process first asks about a
-share). It prints milliseconds per exec and the ratio against the baseline of the same
-run (the machine may be busy: only the ratio and the difference mean something).
+baseline), with the core library preloaded (libmailgrant_core.so: C++ and yaml-cpp; what
+a process loads when it first asks the per-host service about a share), and with the
+core and its LDAP side (libmailgrant_local.so: the directory code, libldap and its TLS
+stack; loaded without the service, or by a SETACL). It prints milliseconds per exec and
+the ratio against the baseline of the same run (the machine may be busy: only the ratio
+and the difference mean something).
 
 usage: bench/exec_cost.py [BUILD_DIR] [--execs 300] [--rounds 3]
 """
@@ -48,7 +50,9 @@ def main():
     args = parser.parse_args()
     plugin = os.path.join(args.build, "dovecot-plugin", "lib20_mailgrant_plugin.so")
     core = os.path.join(args.build, "dovecot-plugin", "mailgrant", "libmailgrant_core.so")
-    sides = {"baseline": [], "plugin's libraries": needed(plugin), "core library": [core]}
+    local = os.path.join(args.build, "dovecot-plugin", "mailgrant", "libmailgrant_local.so")
+    sides = {"baseline": [], "plugin's libraries": needed(plugin), "core (service mode)": [core],
+             "core + LDAP side": [core, local]}
     totals = {name: 0.0 for name in sides}
     for r in range(args.rounds):
         names = list(sides)

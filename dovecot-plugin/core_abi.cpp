@@ -9,15 +9,17 @@
 //
 // Every question that reads grants is a ServiceRequest answered by the core's Answers
 // (answers.h): in this process over its own LDAP connection and cache (service.listen
-// empty), or by mailgrant-policyd's per-host service (service_client.h), which holds
-// one cache and LDAP pool for every mail process on the host and follows LDAP changes.
-// Either way the same code decides; here only C types, the breaker and messages.
+// empty: LocalCore, core_local.h), or by mailgrant-policyd's per-host service
+// (service_client.h), which holds one cache and LDAP pool for every mail process on the
+// host and follows LDAP changes. Either way the same code decides; here only C types, the
+// breaker and messages. This file needs no directory code: with the service, a process
+// loads the LDAP side (libmailgrant_local.so) only for a SETACL.
 //
-// SETACL/DELETEACL write-through (mailgrant_core_change_acl, core: SelfService) reads
-// the directory uncached (a read-modify-write of a grant must start from what LDAP has
-// now) and, after a successful write, empties this process's answer cache, so the
-// owner's GETACL and the actor's own rights show the change at once instead of after
-// cache.ttl_s. Other processes (the grantee's) obey it within cache.ttl_s.
+// SETACL/DELETEACL write-through (mailgrant_core_change_acl, LocalCore::change_acl:
+// SelfService) reads the directory uncached (a read-modify-write of a grant must start
+// from what LDAP has now) and, after a successful write, empties this process's answer
+// cache and the service's, so the owner's GETACL and the actor's own rights show the
+// change at once instead of after cache.ttl_s.
 // A write that fails because another edit changed the grants meanwhile is temporary
 // for that command only and leaves the breaker closed: LDAP answered.
 #include "mailgrant-core.h"
@@ -34,33 +36,21 @@
 #include <utility>
 #include <vector>
 
-#include "mailgrant/answers.h"
+#include "core_local.h"
 #include "mailgrant/bad_input.h"
-#include "mailgrant/caching_directory.h"
 #include "mailgrant/collaborator_login.h"
 #include "mailgrant/config.h"
-#include "mailgrant/decision.h"
 #include "mailgrant/input.h"
-#include "mailgrant/ldap_client.h"
-#include "mailgrant/ldap_session.h"
-#include "mailgrant/self_service.h"
 #include "mailgrant/service_client.h"
 #include "mailgrant/shared_namespace.h"
-#include "mailgrant/team_mailbox.h"
 
 struct mailgrant_core {
     mailgrant::Config config;
     const mailgrant::Clock* clock = &mailgrant::SystemClock::instance();
-    std::unique_ptr<mailgrant::LdapConnection> ldap;
-    std::unique_ptr<mailgrant::LdapDirectory> directory;
-    std::unique_ptr<mailgrant::CachingDirectory> cache;
-    std::unique_ptr<mailgrant::Decider> decider;
-    std::unique_ptr<mailgrant::Answers> answers;  // this process answers (no service)
+    // This process answers and writes (opened at mailgrant_core_open without the
+    // service; with it, at the first SETACL).
+    std::unique_ptr<mailgrant::LocalCore> local;
     std::unique_ptr<mailgrant::ServiceClient> service;  // the per-host service answers
-    // The directory below the cache: what SETACL/DELETEACL read before they write.
-    mailgrant::Directory* uncached = nullptr;
-    // Where SETACL/DELETEACL write; nullptr = the service account over LDAP (SelfService).
-    mailgrant::GrantWriter* writer = nullptr;
     std::time_t breaker_until = 0;
     std::string breaker_reason;
     // The namespaces fetched by sharing_owners (one question for a whole LOGIN + LIST):
@@ -113,9 +103,6 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
     } catch (const TemporaryAnswer& e) {
         open_breaker(*core, now, e.what());
         put(error, error_size, core->breaker_reason);
-    } catch (const mailgrant::LdapError& e) {
-        open_breaker(*core, now, std::string("LDAP ") + mailgrant::to_string(e.kind()) + ": " + e.what());
-        put(error, error_size, core->breaker_reason);
     } catch (const std::exception& e) {
         put(error, error_size, std::string("internal error: ") + e.what());
     } catch (...) {
@@ -124,22 +111,24 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
     return -1;
 }
 
-// Builds the cache and the decider over `directory`; shared by mailgrant_core_open and
-// the unit tests (core_abi_testing.h), so both run the same code below the ABI.
-void build_decider(mailgrant_core& core, mailgrant::Directory& directory) {
-    core.uncached = &directory;
-    core.cache = std::make_unique<mailgrant::CachingDirectory>(directory, core.config.cache, *core.clock,
-                                                              core.config.users_base());
-    core.decider = std::make_unique<mailgrant::Decider>(*core.cache, *core.clock);
-    core.answers = std::make_unique<mailgrant::Answers>(core.config, *core.cache, *core.decider, *core.clock,
-                                                        mailgrant::ldap_password_check(core.config.ldap));
+// This process's own answers and writer, loaded at the first need; failing to load it
+// is trouble like LDAP's (the breaker opens, shared access is denied).
+mailgrant::LocalCore& local(mailgrant_core& core) {
+    if (!core.local) {
+        try {
+            core.local = mailgrant::open_local_core(core.config, *core.clock);
+        } catch (const std::exception& e) {
+            throw TemporaryAnswer(e.what());
+        }
+    }
+    return *core.local;
 }
 
 // Asks the service or this process's Answers; a Temporary answer opens the breaker (as
 // LDAP trouble does), bad input throws BadInput (that call only). Ok answers return.
 mailgrant::ServiceReply ask(mailgrant_core& core, mailgrant::ServiceVerb verb, std::vector<std::string> fields) {
     mailgrant::ServiceRequest request{verb, std::move(fields)};
-    mailgrant::ServiceReply reply = core.service ? core.service->ask(request) : core.answers->answer(request);
+    mailgrant::ServiceReply reply = core.service ? core.service->ask(request) : local(core).answer(request);
     if (reply.status == mailgrant::ServiceReply::Status::BadInput) throw mailgrant::BadInput(reply.message.rfind("bad input: ", 0) == 0 ? reply.message.substr(11) : reply.message);
     if (reply.status == mailgrant::ServiceReply::Status::Temporary)
         throw TemporaryAnswer(reply.message);
@@ -177,13 +166,12 @@ const mailgrant::SharedMailbox* remembered(mailgrant_core& core, const char* log
 
 }  // namespace
 
-mailgrant_core* mailgrant_core_for_testing(mailgrant::Directory& directory, const mailgrant::Clock& clock,
-                                           const mailgrant::CacheConfig& cache, mailgrant::GrantWriter* writer) {
+mailgrant_core* mailgrant_core_with_local(const mailgrant::CacheConfig& cache, const mailgrant::Clock& clock,
+                                          std::unique_ptr<mailgrant::LocalCore> local) {
     auto core = std::make_unique<mailgrant_core>();
     core->config.cache = cache;
-    core->writer = writer;
     core->clock = &clock;
-    build_decider(*core, directory);
+    core->local = std::move(local);
     return core.release();
 }
 
@@ -203,13 +191,12 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
     try {
         auto core = std::make_unique<mailgrant_core>();
         core->config = mailgrant::load_config(path);
-        // With the service, the LDAP connection below is opened only by SETACL writes.
-        core->ldap = std::make_unique<mailgrant::LdapConnection>(core->config.ldap);
-        core->directory = std::make_unique<mailgrant::LdapDirectory>(core->config, *core->ldap);
-        build_decider(*core, *core->directory);
         if (!core->config.service.listen.empty()) {
+            // The LDAP side is loaded by the first SETACL only.
             core->service = std::make_unique<mailgrant::ServiceClient>(core->config.service);
             core->namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core->config.service.memo_ms));
+        } else {
+            core->local = mailgrant::open_local_core(core->config, *core->clock);
         }
         return core.release();
     } catch (const std::exception& e) {
@@ -331,14 +318,11 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         request.identifier = identifier;
         request.rights = remove ? "" : (rights ? rights : "");
         request.remove = remove != 0;
-        mailgrant::SelfService service(core->config, *core->uncached, *core->clock, core->writer);
-        const mailgrant::AclChangeResult result = service.apply(request);
+        const mailgrant::AclChangeResult result = local(*core).change_acl(request);
         put(error, error_size, result.message);
         if (result.status == mailgrant::AclChangeStatus::Done) {
-            // The answers cached in this process may hold the old grants of this
-            // mailbox (the cache is keyed by DN per question and can only be emptied as
-            // a whole): ask LDAP again rather than wait for the TTL.
-            core->cache->clear();
+            // This process's answers were emptied by change_acl; what it remembers of the
+            // service's must go too.
             core->namespaces.forget();
             if (core->service) {
                 // The service's cache too (the change feed would report it a moment later,
@@ -389,7 +373,7 @@ extern "C" int mailgrant_core_collaborator_login(mailgrant_core* core, const cha
                 mailgrant::ServiceRequest request{mailgrant::ServiceVerb::Login,
                                                   {login.service, login.mailbox, login.grantee, login.password}};
                 verdict = mailgrant::login_verdict(core->service ? core->service->ask(request)
-                                                                 : core->answers->answer(request));
+                                                                 : local(*core).answer(request));
                 if (verdict->reason == mailgrant::LoginReason::Trouble) {
                     open_breaker(*core, core->clock->wall_now(), verdict->message);
                 }

@@ -1,11 +1,12 @@
 /* mailgrant-core-loader.c -- the plugin's way into the core: mailgrant-core.h's functions,
  * each forwarding to the core library (libmailgrant_core.so: core_abi.cpp and the C++
- * core, with yaml-cpp, libldap and its TLS stack), which is loaded with dlopen() on the
- * first mailgrant_core_open().
+ * core with yaml-cpp; it loads its LDAP side, libmailgrant_local.so, only when it must
+ * talk to LDAP itself: core_local.h), which is loaded with dlopen() on the first
+ * mailgrant_core_open().
  *
  * Why: Dovecot starts a new process for every IMAP or POP3 login (and LMTP delivery,
  * where mail_plugins has the plugin) and loads the mail plugins into it. Linked into the
- * plugin, the core's libraries cost each process about 9 ms of loading and relocation
+ * plugin, the core's libraries (then with libldap) cost each process about 9 ms of loading and relocation
  * (bench/exec_cost.py), paid even where the plugin asks nothing: a session that opens
  * only the user's own folders (bench (c)), a delivery. Now only a process that asks the
  * core something loads it: opening or listing a shared folder (a LIST that covers the

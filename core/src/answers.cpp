@@ -23,41 +23,6 @@ ServiceReply ok(std::vector<std::string> values = {}) {
     return reply;
 }
 
-const char* outcome_name(LoginOutcome o) {
-    switch (o) {
-        case LoginOutcome::Allowed: return "allowed";
-        case LoginOutcome::Refused: return "refused";
-        case LoginOutcome::Temporary: break;
-    }
-    return "temporary";
-}
-
-const char* level_name(LoginLogLevel l) {
-    switch (l) {
-        case LoginLogLevel::Info: return "info";
-        case LoginLogLevel::Warning: return "warning";
-        case LoginLogLevel::Error: break;
-    }
-    return "error";
-}
-
-// By name, not by number, so a plugin and a daemon of different builds agree or refuse.
-constexpr std::pair<LoginReason, const char*> kReasons[] = {
-    {LoginReason::Allowed, "allowed"},
-    {LoginReason::NotCollaboratorLogin, "not-collaborator-login"},
-    {LoginReason::ServiceRefused, "service-refused"},
-    {LoginReason::EmptyPassword, "empty-password"},
-    {LoginReason::WrongPasswordOrUnknownUser, "wrong-password-or-unknown-user"},
-    {LoginReason::NoGrant, "no-grant"},
-    {LoginReason::BadInput, "bad-input"},
-    {LoginReason::Trouble, "trouble"},
-};
-
-const char* reason_name(LoginReason r) {
-    for (const auto& [reason, name] : kReasons)
-        if (reason == r) return name;
-    return "trouble";
-}
 
 }  // namespace
 
@@ -138,54 +103,6 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
 
 PasswordCheck ldap_password_check(const LdapConfig& ldap) {
     return [&ldap](const std::string& dn, const std::string& password) { return password_is_right(ldap, dn, password); };
-}
-
-std::vector<std::string> login_values(const LoginVerdict& verdict) {
-    return {outcome_name(verdict.outcome), level_name(verdict.level), reason_name(verdict.reason), verdict.message};
-}
-
-LoginVerdict login_verdict(const ServiceReply& reply) {
-    LoginVerdict v;
-    v.outcome = LoginOutcome::Temporary;
-    v.reason = LoginReason::Trouble;
-    v.level = LoginLogLevel::Error;
-    if (reply.status == ServiceReply::Status::BadInput) {
-        // A login that can never succeed (e.g. a name or password too long to ask about):
-        // refused like any other bad input, never "trouble" (which would stop every
-        // collaborator login of this process for a while).
-        v.outcome = LoginOutcome::Refused;
-        v.reason = LoginReason::BadInput;
-        v.level = LoginLogLevel::Info;
-        v.message = "refused: " + reply.message;
-        return v;
-    }
-    if (reply.status != ServiceReply::Status::Ok) {
-        v.message = "temporary failure: " + reply.message;
-        return v;
-    }
-    const auto malformed = [&v](const std::string& why) {
-        v.message = "temporary failure: the mailgrant service's answer to a login " + why;
-        return v;
-    };
-    if (reply.values.size() != 4) return malformed("has " + std::to_string(reply.values.size()) + " values, not 4");
-    const auto& o = reply.values[0];
-    const auto& l = reply.values[1];
-    const auto& r = reply.values[2];
-    std::optional<LoginReason> reason;
-    for (const auto& [value, name] : kReasons)
-        if (r == name) reason = value;
-    if (!reason) return malformed("names an unknown reason");
-    if (o != "allowed" && o != "refused" && o != "temporary") return malformed("names an unknown outcome");
-    if (l != "info" && l != "warning" && l != "error") return malformed("names an unknown log level");
-    const LoginOutcome outcome =
-        o == "allowed" ? LoginOutcome::Allowed : o == "refused" ? LoginOutcome::Refused : LoginOutcome::Temporary;
-    // Allowed only with the allowed reason and the other way round: no half-read answer grants.
-    if ((outcome == LoginOutcome::Allowed) != (*reason == LoginReason::Allowed)) return malformed("contradicts itself");
-    v.outcome = outcome;
-    v.reason = *reason;
-    v.level = l == "info" ? LoginLogLevel::Info : l == "warning" ? LoginLogLevel::Warning : LoginLogLevel::Error;
-    v.message = reply.values[3];
-    return v;
 }
 
 }  // namespace mailgrant

@@ -1,4 +1,5 @@
-// collaborator_login.cpp -- see collaborator_login.h. The log texts are the ones
+// collaborator_login.cpp -- see collaborator_login.h: steps 4-6, which read the directory
+// (steps 1-3 and the wire: login_verdict.cpp). The log texts are the ones
 // mailgrant-checkpassword has always written (tests and admins' log filters match them).
 #include "mailgrant/collaborator_login.h"
 
@@ -12,38 +13,11 @@ namespace mailgrant {
 
 namespace {
 
-LoginVerdict verdict(LoginOutcome outcome, LoginReason reason, LoginLogLevel level, std::string message) {
-    LoginVerdict v;
-    v.outcome = outcome;
-    v.reason = reason;
-    v.level = level;
-    v.message = std::move(message);
-    return v;
-}
-
-LoginVerdict refused(LoginReason reason, std::string message, LoginLogLevel level = LoginLogLevel::Info) {
-    return verdict(LoginOutcome::Refused, reason, level, std::move(message));
+LoginVerdict refused(LoginReason reason, std::string message) {
+    return make_login_verdict(LoginOutcome::Refused, reason, LoginLogLevel::Info, std::move(message));
 }
 
 }  // namespace
-
-bool collaborator_service_allowed(const std::string& service) { return service == "imap" || service == "pop3"; }
-
-std::optional<LoginVerdict> collaborator_login_precheck(const CollaboratorLogin& login) {
-    if (login.mailbox.empty() || login.mailbox == login.grantee)
-        return refused(LoginReason::NotCollaboratorLogin,
-                       "not a MAILBOX*GRANTEE login for " + login.grantee + ": refused");
-    if (!collaborator_service_allowed(login.service))
-        return refused(LoginReason::ServiceRefused,
-                       "refused per-collaborator login of " + login.grantee + " to " + login.mailbox +
-                           " for service '" + (login.service.empty() ? std::string("unknown") : login.service) +
-                           "': it is for reading mail only (IMAP, POP3); to send, log in as " + login.grantee +
-                           " (sendAs/sendOnBehalf grants decide which From addresses are allowed)",
-                       LoginLogLevel::Warning);
-    if (login.password.empty())
-        return refused(LoginReason::EmptyPassword, "empty password for " + login.grantee + ": refused");
-    return std::nullopt;
-}
 
 LoginVerdict collaborator_login(const CollaboratorLogin& login, Directory& directory, const Clock& clock,
                                 const PasswordCheck& password_is_right) {
@@ -56,16 +30,16 @@ LoginVerdict collaborator_login(const CollaboratorLogin& login, Directory& direc
         if (!decider.may_open_mailbox(login.grantee, login.mailbox))
             return refused(LoginReason::NoGrant,
                            "refused login of " + login.grantee + " to " + login.mailbox + ": no grant in LDAP");
-        return verdict(LoginOutcome::Allowed, LoginReason::Allowed, LoginLogLevel::Info,
+        return make_login_verdict(LoginOutcome::Allowed, LoginReason::Allowed, LoginLogLevel::Info,
                        "login of " + login.grantee + " to " + login.mailbox + " (service " + login.service +
                            ") allowed by an LDAP grant");
     } catch (const BadInput& e) {  // the client's mistake: permanent, not an outage
         return refused(LoginReason::BadInput, std::string("refused: ") + e.what());
     } catch (const std::exception& e) {  // LdapError and anything else: never a success
-        return verdict(LoginOutcome::Temporary, LoginReason::Trouble, LoginLogLevel::Error,
+        return make_login_verdict(LoginOutcome::Temporary, LoginReason::Trouble, LoginLogLevel::Error,
                        std::string("temporary failure: ") + e.what());
     } catch (...) {
-        return verdict(LoginOutcome::Temporary, LoginReason::Trouble, LoginLogLevel::Error,
+        return make_login_verdict(LoginOutcome::Temporary, LoginReason::Trouble, LoginLogLevel::Error,
                        "temporary failure: internal error");
     }
 }

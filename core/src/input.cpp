@@ -14,14 +14,14 @@ bool has_control_character(std::string_view text) {
     return false;
 }
 
+}  // namespace
+
 void check_name(std::string_view name, const char* what, std::size_t max) {
     if (name.empty()) throw BadInput(std::string("empty ") + what);
     if (name.size() > max)
         throw BadInput(std::string(what) + " is longer than " + std::to_string(max) + " characters");
     if (has_control_character(name)) throw BadInput(std::string(what) + " contains a control character");
 }
-
-}  // namespace
 
 std::string hex_escape(std::string_view value, std::string_view prefix, bool (*escape)(unsigned char),
                        std::size_t max) {
@@ -55,11 +55,6 @@ void check_address(std::string_view address, const char* what) {
     check_name(address, what, kMaxNameLength);
     if (looks_like_dn(address))
         throw BadInput(std::string(what) + " '" + excerpt(address) + "' has the shape of an LDAP DN, not of a mail address");
-}
-
-void check_dn(std::string_view dn, const char* what) {
-    check_name(dn, what, kMaxDnLength);
-    if (normalize_dn(dn).empty()) throw BadInput(std::string(what) + " '" + excerpt(dn) + "' is not a valid DN");
 }
 
 }  // namespace mailgrant

@@ -20,7 +20,9 @@ It proves, each by what the component under test counted or logged:
  - a share made with SETACL is in GETACL at once: the plugin told the service to empty
    its cache (service_changes_total);
  - an imap process whose user only reads their own INBOX does not load the core library
-   (libmailgrant_core.so is not in its memory map until it opens a shared folder).
+   (libmailgrant_core.so is not in its memory map until it opens a shared folder), and
+   one that asks the service loads no LDAP code (libmailgrant_local.so, libldap) until
+   it writes a SETACL.
 Bounded loops only; counts, never timings.
 """
 import imaplib
@@ -237,8 +239,9 @@ class SharedServiceTest(unittest.TestCase):
             self.assertEqual(self.policyd.metrics()["service_changes_total"], before + 2)
 
     def test_5_the_core_is_loaded_only_by_a_process_that_uses_a_share(self):
-        """The plugin loads libmailgrant_core.so (C++, yaml-cpp, libldap) on first use:
-        an imap process whose user only reads their own INBOX never maps it."""
+        """The plugin loads libmailgrant_core.so (C++, yaml-cpp) on first use: an imap
+        process whose user only reads their own INBOX never maps it; one that opens a
+        shared folder through the service maps it but no LDAP code."""
         dn = self.grant("bob")
         # bob's first session: Dovecot's ACL plugin builds his dovecot-acl-list (and asks
         # the core who his own folders are shared with) once, as stock Dovecot does.
@@ -255,14 +258,44 @@ class SharedServiceTest(unittest.TestCase):
             self.assertFalse(maps_core(pid), "the core was loaded for a user's own INBOX")
             self.assertTrue(self.can_select(imap))   # a shared folder: the core is asked
             self.assertTrue(maps_core(pid), "the shared folder was decided without the core?")
+            # ... through the service: no LDAP code in the process (bench (a): libldap and
+            # its TLS stack were most of the core's load time).
+            self.assertFalse(maps(pid, "libmailgrant_local.so"), "the LDAP side was loaded to ask the service")
+            self.assertFalse(maps(pid, "libldap"), "libldap was loaded to ask the service")
         finally:
             imap.logout()
             ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
 
+    def test_6_a_setacl_loads_the_ldap_side_it_writes_with(self):
+        """A share made from the mail client is written by the process itself (over the
+        service account's LDAP connection): the first SETACL loads libmailgrant_local.so,
+        and the write is done."""
+        with self.login("alice@example.com", "alice-pw") as imap:
+            before = set(imap_pids())
+            self.assertEqual(imap.select("Board")[0], "OK")
+        imap = self.login("alice@example.com", "alice-pw")
+        try:
+            self.assertEqual(imap.noop()[0], "OK")
+            mine = wait_for(lambda: set(imap_pids()) - before)
+            self.assertEqual(len(mine), 1, "cannot tell alice's imap process: %s" % mine)
+            pid = mine.pop()
+            self.assertFalse(maps(pid, "libmailgrant_local.so"))
+            self.assertEqual(imap.setacl("Board", "dave@example.com", "lr")[0], "OK")
+            self.assertTrue(maps(pid, "libmailgrant_local.so"), "SETACL was written without the LDAP side?")
+            self.assertTrue(maps(pid, "libldap"))
+            self.assertIn(b"dave@example.com lr", imap.getacl("Board")[1][0])
+            self.assertEqual(imap.deleteacl("Board", "dave@example.com")[0], "OK")
+        finally:
+            imap.logout()
+
+
+def maps(pid, name):
+    with open("/proc/%d/maps" % pid) as f:
+        return name in f.read()
+
 
 def maps_core(pid):
-    with open("/proc/%d/maps" % pid) as f:
-        return "libmailgrant_core.so" in f.read()
+    return maps(pid, "libmailgrant_core.so")
 
 
 if __name__ == "__main__":

@@ -42,8 +42,5 @@ private:
 // `ldap` must outlive the returned function.
 PasswordCheck ldap_password_check(const LdapConfig& ldap);
 
-// A login verdict as the "login" answer's values (outcome, level, message) and back.
-std::vector<std::string> login_values(const LoginVerdict& verdict);
-LoginVerdict login_verdict(const ServiceReply& reply);
 
 }  // namespace mailgrant

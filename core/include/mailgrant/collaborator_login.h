@@ -32,6 +32,7 @@
 
 #include "mailgrant/clock.h"
 #include "mailgrant/directory.h"
+#include "mailgrant/service_protocol.h"
 
 namespace mailgrant {
 
@@ -76,6 +77,13 @@ using PasswordCheck = std::function<bool(const std::string& dn, const std::strin
 
 // The services a per-collaborator login may use: the ones that only open mailboxes.
 bool collaborator_service_allowed(const std::string& service);
+
+// A verdict with these parts (the one place they are put together).
+LoginVerdict make_login_verdict(LoginOutcome outcome, LoginReason reason, LoginLogLevel level, std::string message);
+
+// A login verdict as the "login" answer's values (outcome, level, message) and back.
+std::vector<std::string> login_values(const LoginVerdict& verdict);
+LoginVerdict login_verdict(const ServiceReply& reply);
 
 // Steps 1-3. nullopt = nothing refused yet: go on with collaborator_login().
 std::optional<LoginVerdict> collaborator_login_precheck(const CollaboratorLogin& login);

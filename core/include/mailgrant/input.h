@@ -22,6 +22,10 @@ constexpr std::size_t kMaxNameLength = 320;
 // the limit is generous; it only bounds what one request may put into a search base.
 constexpr std::size_t kMaxDnLength = 1024;
 
+// Any name a client or LDAP sent: not empty, at most `max` bytes, no control characters.
+// The checks below are this with their limits.
+void check_name(std::string_view name, const char* what, std::size_t max);
+
 // A login: not empty, at most kMaxNameLength bytes, no control characters.
 void check_login(std::string_view login, const char* what = "login");
 
@@ -35,7 +39,8 @@ void check_address(std::string_view address, const char* what = "address");
 std::string hex_escape(std::string_view value, std::string_view prefix, bool (*escape)(unsigned char),
                        std::size_t max = std::string::npos);
 
-// A DN: not empty, at most kMaxDnLength bytes, and parses as a DN (RFC 4514).
+// A DN: not empty, at most kMaxDnLength bytes, and parses as a DN (RFC 4514; defined in
+// dn.cpp with libldap's parser).
 void check_dn(std::string_view dn, const char* what = "DN");
 
 // The text as it may appear in an error message: control characters replaced by '?',

@@ -1,0 +1,52 @@
+// core_local.h -- what a mail process does over its own LDAP connection instead of asking
+// the per-host service: answer the questions itself (service.listen empty) and write a
+// share made from a mail client (SETACL/DELETEACL, in either mode).
+//
+// Why a separate piece: it is the only part of the plugin's core that needs the directory
+// code, libldap and its TLS stack. The plugin's libmailgrant_core.so (core_abi.cpp over
+// core's mailgrant_core_base) loads it from libmailgrant_local.so next to itself only when
+// a process first needs it (local_open_dl.cpp), so an IMAP process that only asks the
+// service never loads libldap (issue 19: about 6 of the 9 ms a process paid to load the
+// core). Static builds (unit tests, Dovecot 2.4's passdb) link it directly
+// (local_open_static.cpp). Every method is noexcept: no exception crosses the library
+// boundary.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "mailgrant/clock.h"
+#include "mailgrant/config.h"
+#include "mailgrant/self_service.h"
+#include "mailgrant/service_protocol.h"
+
+namespace mailgrant {
+
+class Directory;
+class GrantWriter;
+
+class LocalCore {
+public:
+    virtual ~LocalCore() = default;
+    // The core's Answers (answers.h) over this process's cache: what the service would say.
+    virtual ServiceReply answer(const ServiceRequest& request) noexcept = 0;
+    // SelfService over the uncached directory (a read-modify-write starts from what LDAP
+    // has now); after a done change this process's cache is emptied.
+    virtual AclChangeResult change_acl(const AclChangeRequest& request) noexcept = 0;
+};
+
+// A LocalCore over its own LDAP connection (opened at its first search). Throws
+// std::runtime_error naming what could not be loaded.
+std::unique_ptr<LocalCore> open_local_core(const Config& config, const Clock& clock);
+
+// A LocalCore over `directory` and `writer` (nullptr = LDAP), which must outlive it (tests).
+std::unique_ptr<LocalCore> local_core_over(const Config& config, Directory& directory, const Clock& clock,
+                                           GrantWriter* writer);
+
+}  // namespace mailgrant
+
+// libmailgrant_local.so's entry point (dlsym'd by local_open_dl.cpp): a new LocalCore over
+// its own LDAP connection, or nullptr with the reason in `error`. `config` is copied.
+extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const mailgrant::Config* config,
+                                                          const mailgrant::Clock* clock, char* error,
+                                                          std::size_t error_size) noexcept;

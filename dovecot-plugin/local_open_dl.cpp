@@ -1,0 +1,53 @@
+// local_open_dl.cpp -- open_local_core() for the plugin's libmailgrant_core.so: loads
+// libmailgrant_local.so (core_local.h) from the directory this library itself was loaded
+// from, at the first call, and keeps it loaded for the life of the process.
+//
+// By the library's own real path (dladdr), never a relative name: dlopen would search the
+// working directory, a user's home. Loaded RTLD_LOCAL, so its copy of the core and of
+// libldap stays private to it.
+#include "core_local.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace mailgrant {
+
+namespace {
+
+using NewLocal = decltype(&mailgrant_local_core_new);
+
+NewLocal load_entry_point() {
+    static std::mutex mutex;
+    static NewLocal entry = nullptr;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (entry) return entry;
+    Dl_info self{};
+    if (!dladdr(reinterpret_cast<void*>(&load_entry_point), &self) || !self.dli_fname)
+        throw std::runtime_error("cannot tell where libmailgrant_core.so was loaded from");
+    std::string path = self.dli_fname;
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) throw std::runtime_error("libmailgrant_core.so was loaded by a relative name: " + path);
+    path = path.substr(0, slash + 1) + "libmailgrant_local.so";
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char* why = dlerror();
+        throw std::runtime_error("cannot load " + path + ": " + (why ? why : "unknown error"));
+    }
+    entry = reinterpret_cast<NewLocal>(dlsym(handle, "mailgrant_local_core_new"));
+    if (!entry) throw std::runtime_error(path + " has no mailgrant_local_core_new");
+    return entry;
+}
+
+}  // namespace
+
+std::unique_ptr<LocalCore> open_local_core(const Config& config, const Clock& clock) {
+    char error[512] = "";
+    LocalCore* local = load_entry_point()(&config, &clock, error, sizeof error);
+    if (!local) throw std::runtime_error(error);
+    return std::unique_ptr<LocalCore>(local);
+}
+
+}  // namespace mailgrant
