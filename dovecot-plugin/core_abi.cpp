@@ -196,7 +196,13 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
             core->service = std::make_unique<mailgrant::ServiceClient>(core->config.service);
             core->namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core->config.service.memo_ms));
         } else {
-            core->local = mailgrant::open_local_core(core->config, *core->clock);
+            try {
+                core->local = mailgrant::open_local_core(core->config, *core->clock);
+            } catch (const std::exception& e) {
+                // Its own message (a library, not the configuration, is what failed).
+                put(error, error_size, e.what());
+                return nullptr;
+            }
         }
         return core.release();
     } catch (const std::exception& e) {
@@ -318,7 +324,17 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         request.identifier = identifier;
         request.rights = remove ? "" : (rights ? rights : "");
         request.remove = remove != 0;
-        const mailgrant::AclChangeResult result = local(*core).change_acl(request);
+        mailgrant::LocalCore* writer = nullptr;
+        try {
+            writer = &local(*core);
+        } catch (const TemporaryAnswer& e) {
+            // With the service, every other question is still answered by it: a writer
+            // that cannot be loaded fails this command only, not the process's shares.
+            if (!core->service) throw;
+            put(error, error_size, e.what());
+            return -1;
+        }
+        const mailgrant::AclChangeResult result = writer->change_acl(request);
         put(error, error_size, result.message);
         if (result.status == mailgrant::AclChangeStatus::Done) {
             // This process's answers were emptied by change_acl; what it remembers of the

@@ -4,7 +4,10 @@
 
 #include <cstring>
 #include <exception>
+#include <string>
 #include <utility>
+
+#include "mailgrant_build_id.h"
 
 #include "mailgrant/answers.h"
 #include "mailgrant/caching_directory.h"
@@ -73,7 +76,7 @@ std::unique_ptr<LocalCore> local_core_over(const Config& config, Directory& dire
 
 }  // namespace mailgrant
 
-extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const mailgrant::Config* config,
+extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const char* build_id, const mailgrant::Config* config,
                                                           const mailgrant::Clock* clock, char* error,
                                                           std::size_t error_size) noexcept {
     auto put = [&](const char* text) {
@@ -81,6 +84,16 @@ extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const mailgrant::Confi
         std::strncpy(error, text, error_size - 1);
         error[error_size - 1] = '\0';
     };
+    if (!build_id || std::strcmp(build_id, MAILGRANT_BUILD_ID) != 0) {
+        try {
+            put(("the LDAP side (libmailgrant_local.so, build " MAILGRANT_BUILD_ID ") is not from the build of "
+                 "the core that loaded it (build " + std::string(build_id ? build_id : "unknown") +
+                 "): restart Dovecot after an upgrade").c_str());
+        } catch (...) {
+            put("the LDAP side is not from the core's build: restart Dovecot after an upgrade");
+        }
+        return nullptr;
+    }
     if (!config || !clock) {
         put("no configuration");
         return nullptr;

@@ -9,7 +9,12 @@
 // service never loads libldap (issue 19: about 6 of the 9 ms a process paid to load the
 // core). Static builds (unit tests, Dovecot 2.4's passdb) link it directly
 // (local_open_static.cpp). Every method is noexcept: no exception crosses the library
-// boundary.
+// boundary. The two libraries pass C++ objects (Config, requests, results) to each other,
+// so they must come from one build: the entry point refuses another build's core (an
+// IMAP session that outlived a package upgrade), and the caller says to restart Dovecot.
+// Each library has its own copy of the base code, warnings.h's sink included: a sink
+// installed through the core does not see the LDAP side's warnings (none is installed in
+// the plugin; both write to stderr, Dovecot's log).
 #pragma once
 
 #include <memory>
@@ -46,7 +51,9 @@ std::unique_ptr<LocalCore> local_core_over(const Config& config, Directory& dire
 }  // namespace mailgrant
 
 // libmailgrant_local.so's entry point (dlsym'd by local_open_dl.cpp): a new LocalCore over
-// its own LDAP connection, or nullptr with the reason in `error`. `config` is copied.
-extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const mailgrant::Config* config,
+// its own LDAP connection, or nullptr with the reason in `error`. `build_id` is the
+// caller's MAILGRANT_BUILD_ID (mailgrant_build_id.h), read before anything else: another
+// build's is refused. `config` is copied.
+extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const char* build_id, const mailgrant::Config* config,
                                                           const mailgrant::Clock* clock, char* error,
                                                           std::size_t error_size) noexcept;

@@ -2,16 +2,21 @@
 // libmailgrant_local.so (core_local.h) from the directory this library itself was loaded
 // from, at the first call, and keeps it loaded for the life of the process.
 //
-// By the library's own real path (dladdr), never a relative name: dlopen would search the
-// working directory, a user's home. Loaded RTLD_LOCAL, so its copy of the core and of
-// libldap stays private to it.
+// By the real path of this library's file (dladdr, then realpath: symlinks followed, as the
+// plugin's loader does), never a relative name: dlopen would search the working
+// directory, a user's home. Loaded RTLD_LOCAL, so its copy of the core and of libldap
+// stays private to it.
 #include "core_local.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
 
 #include <mutex>
 #include <stdexcept>
 #include <string>
+
+#include "mailgrant_build_id.h"
 
 namespace mailgrant {
 
@@ -27,7 +32,10 @@ NewLocal load_entry_point() {
     Dl_info self{};
     if (!dladdr(reinterpret_cast<void*>(&load_entry_point), &self) || !self.dli_fname)
         throw std::runtime_error("cannot tell where libmailgrant_core.so was loaded from");
-    std::string path = self.dli_fname;
+    char real[PATH_MAX];
+    if (!realpath(self.dli_fname, real))
+        throw std::runtime_error(std::string("cannot resolve the path of ") + self.dli_fname);
+    std::string path = real;
     const auto slash = path.rfind('/');
     if (slash == std::string::npos) throw std::runtime_error("libmailgrant_core.so was loaded by a relative name: " + path);
     path = path.substr(0, slash + 1) + "libmailgrant_local.so";
@@ -36,8 +44,14 @@ NewLocal load_entry_point() {
         const char* why = dlerror();
         throw std::runtime_error("cannot load " + path + ": " + (why ? why : "unknown error"));
     }
+    dlerror();
     entry = reinterpret_cast<NewLocal>(dlsym(handle, "mailgrant_local_core_new"));
-    if (!entry) throw std::runtime_error(path + " has no mailgrant_local_core_new");
+    if (!entry) {
+        const char* why = dlerror();
+        const std::string message = path + " has no mailgrant_local_core_new: " + (why ? why : "unknown error");
+        dlclose(handle);
+        throw std::runtime_error(message);
+    }
     return entry;
 }
 
@@ -45,7 +59,7 @@ NewLocal load_entry_point() {
 
 std::unique_ptr<LocalCore> open_local_core(const Config& config, const Clock& clock) {
     char error[512] = "";
-    LocalCore* local = load_entry_point()(&config, &clock, error, sizeof error);
+    LocalCore* local = load_entry_point()(MAILGRANT_BUILD_ID, &config, &clock, error, sizeof error);
     if (!local) throw std::runtime_error(error);
     return std::unique_ptr<LocalCore>(local);
 }

@@ -4,11 +4,13 @@
 
 #include <stdexcept>
 
+#include "mailgrant_build_id.h"
+
 namespace mailgrant {
 
 std::unique_ptr<LocalCore> open_local_core(const Config& config, const Clock& clock) {
     char error[512] = "";
-    LocalCore* local = mailgrant_local_core_new(&config, &clock, error, sizeof error);
+    LocalCore* local = mailgrant_local_core_new(MAILGRANT_BUILD_ID, &config, &clock, error, sizeof error);
     if (!local) throw std::runtime_error(error);
     return std::unique_ptr<LocalCore>(local);
 }

@@ -279,13 +279,15 @@ class SharedServiceTest(unittest.TestCase):
             mine = wait_for(lambda: set(imap_pids()) - before)
             self.assertEqual(len(mine), 1, "cannot tell alice's imap process: %s" % mine)
             pid = mine.pop()
+            self.assertEqual(imap.getacl("Board")[0], "OK")   # asks the service: the core is loaded
+            self.assertTrue(maps_core(pid))
             self.assertFalse(maps(pid, "libmailgrant_local.so"))
             self.assertEqual(imap.setacl("Board", "dave@example.com", "lr")[0], "OK")
             self.assertTrue(maps(pid, "libmailgrant_local.so"), "SETACL was written without the LDAP side?")
             self.assertTrue(maps(pid, "libldap"))
             self.assertIn(b"dave@example.com lr", imap.getacl("Board")[1][0])
-            self.assertEqual(imap.deleteacl("Board", "dave@example.com")[0], "OK")
         finally:
+            imap.deleteacl("Board", "dave@example.com")
             imap.logout()
 
 
