@@ -162,19 +162,23 @@ public:
     std::vector<std::string> filters;
 };
 
-// A cold stack as one IMAP process has it (dovecot-plugin/core_abi.cpp): connection,
+// A cold stack as one IMAP process has it (dovecot-plugin/core_local.cpp): connection,
 // directory, cache (empty; owners kept under their addresses inside users.base), decider.
+// As the policy daemon has it (postfix-policyd/engine.cpp) with `as_daemon`: its cache
+// keeps no mailbox under an address from a read by DN, so a sender's address lookup
+// always has the address search's own answer.
 struct Stack {
-    explicit Stack(Config c = service_config())
+    explicit Stack(Config c = service_config(), bool as_daemon = false)
         : config(std::move(c)), ldap(config), directory(config, ldap),
-          cache(directory, config.cache, clock, config.users_base()),
-          decider(cache, clock) {}
+          cache(directory, config.cache, clock, as_daemon ? std::string() : config.users_base()),
+          decider(cache, clock), team(config.team_mailbox, cache, decider) {}
     Config config;
     CountingSearcher ldap;
     LdapDirectory directory;
     const SystemClock& clock = SystemClock::instance();
     CachingDirectory cache;
     Decider decider;
+    TeamMailboxes team;
 };
 
 // What the plugin asks for LOGIN + LIST "" "*": the owners for the shared namespace,
@@ -280,27 +284,12 @@ TEST(BatchedLdap, CliListAndExplainAgreeWithTheSharedNamespace) {
     EXPECT_NE(out.find("lrs"), std::string::npos) << out;
 }
 
-// A cold stack as the policy daemon has it (postfix-policyd/engine.cpp): its cache keeps
-// no mailbox under an address from a read by DN, so a sender's address lookup always has
-// the address search's own answer.
-struct DaemonStack {
-    DaemonStack() : config(service_config()), ldap(config), directory(config, ldap),
-                    cache(directory, config.cache, clock), decider(cache, clock), team(config.team_mailbox, cache, decider) {}
-    Config config;
-    CountingSearcher ldap;
-    LdapDirectory directory;
-    const SystemClock& clock = SystemClock::instance();
-    CachingDirectory cache;
-    Decider decider;
-    TeamMailboxes team;
-};
-
 // The service's "namespace" answer on a cold daemon cache: the owners' addresses are
 // checked in two OR-searches per 128, not one search per sharer; every owner is answered
 // with its own grants, and the later per-mailbox questions read nothing more.
 TEST(BatchedLdap, ColdDaemonNamespaceSearchesDoNotGrowWithSharers) {
     for (int n : {1, 10, 100, kBigN}) {
-        DaemonStack stack;
+        Stack stack(service_config(), true);  // as the daemon has it
         const std::string login = n == kBigN ? "frank@example.com" : "u" + std::to_string(n) + "@example.com";
         const auto mailboxes = shared_namespace(login, stack.cache, stack.decider, stack.team);
         ASSERT_EQ(mailboxes.size(), static_cast<std::size_t>(n));
