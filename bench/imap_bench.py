@@ -39,6 +39,10 @@ side, all running the whole time:
      with the plugin (asking LDAP itself, or the service) / without, goal >= 0.97.
 (a) and (b) also print the service's questions per cycle (its service_questions_total
 counter, read from policyd's stats endpoint): what the plugin asked over the socket.
+(a) and (c) also print the CPU milliseconds each cycle cost the servers, from /proc:
+the side's Dovecot (its master, the children it reaped -- the per-login imap processes --
+and the live ones: login, auth, ...), slapd, and on the service side mailgrant-policyd:
+where a gap in cycles/s goes (the client processes are the same for every side).
 Rounds alternate the sides (the order rotated every round) and each side is summed over
 its rounds, so drift on a shared machine hits all alike. Searches are counted per side
 while only that side runs; the service side's also include the follower's (one sync
@@ -70,6 +74,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from policyd_process import Policyd  # noqa: E402 -- the one the service test uses
+from mail_sandbox import _read_pid  # noqa: E402 -- the master.pid reader the harness uses
 
 SERVICE_DN = "cn=mailgrant,ou=services,dc=example,dc=com"
 SERVICE_PW = "service-pw"
@@ -320,6 +325,40 @@ def login_list(port, user, timeout=300):
     return out
 
 
+def _stat_ticks(pid, children=False):
+    """utime + stime of pid (all its threads), with cutime + cstime (the children it
+    reaped) when `children`; 0 if it is gone. /proc/PID/stat, fields after the ')'."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks + (int(fields[13]) + int(fields[14]) if children else 0)
+
+
+def dovecot_cpu_s(master_pid):
+    """CPU seconds of a Dovecot so far: {"reaped": the children its master reaped (the
+    per-login imap processes, in login-heavy), NAME: each live child kind (imap-login,
+    auth, config, ...) with what it reaped, "master": the master itself}."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = {"master": _stat_ticks(master_pid) / hz,
+           "reaped": (_stat_ticks(master_pid, children=True) - _stat_ticks(master_pid)) / hz}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                text = f.read()
+            name = text.split("(", 1)[1].rsplit(")", 1)[0]
+            ppid = int(text.rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == master_pid:
+            out[name] = out.get(name, 0.0) + _stat_ticks(int(entry), children=True) / hz
+    return out
+
+
 def searches_during(slapd, action):
     """(result of action(), LDAP searches slapd logged meanwhile); a short bounded wait
     lets the last lines of the stats log be written."""
@@ -447,13 +486,26 @@ def main():
         def throughput(label, user, mailbox, goal):
             for mode, name in (("login", "login-heavy"), ("session", "session-heavy")):
                 searches = {side: 0 for side in SIDES}
+                cpu = {side: {} for side in SIDES}
                 asked = [0]
+
+                def cpu_now(side):
+                    now = {"dovecot " + k: v for k, v in
+                           dovecot_cpu_s(_read_pid(stacks[side].dovecot_pid_path)).items()}
+                    now["slapd"] = _stat_ticks(slapd.pid) / os.sysconf("SC_CLK_TCK")
+                    if side == "service":
+                        now["policyd"] = _stat_ticks(policyd.proc.pid) / os.sysconf("SC_CLK_TCK")
+                    return now
 
                 def phase(side):
                     # only one side runs at a time: slapd's searches meanwhile are its own
                     q0 = questions()
+                    c0 = cpu_now(side)
                     cycles, n = searches_during(slapd, lambda: run_phase(port[side], user, mailbox, mode,
                                                                          args.workers, args.seconds))
+                    c1 = cpu_now(side)
+                    for k in c1:   # a kind that was not running before started from 0
+                        cpu[side][k] = cpu[side].get(k, 0.0) + c1[k] - c0.get(k, 0.0)
                     searches[side] += n
                     if side == "service":
                         asked[0] += questions() - q0
@@ -467,6 +519,12 @@ def main():
                          ratios(rate, lambda r: r >= goal),
                          ", ".join("%s %.2f" % (s, searches[s] / max(1, total[s])) for s in SIDES),
                          asked[0] / max(1, total["service"])))
+                for s in SIDES:
+                    ms = {k: 1000 * v / max(1, total[s]) for k, v in cpu[s].items()}
+                    print("    server CPU ms per cycle, %s: total %.2f (%s)" % (
+                        label_of[s], sum(ms.values()),
+                        ", ".join("%s %.2f" % (k, v) for k, v in sorted(ms.items(), key=lambda kv: -kv[1])
+                                  if v >= 0.05)))
 
         label_of = {"stock": "stock ACL files", "grant": "grant", "service": "grant via service"}
         throughput("(a) shared mailbox %s" % SHARED, READER, SHARED, 0.95)
