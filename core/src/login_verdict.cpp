@@ -24,25 +24,18 @@ LoginVerdict refused(LoginReason reason, std::string message, LoginLogLevel leve
     return make_login_verdict(LoginOutcome::Refused, reason, level, std::move(message));
 }
 
-const char* outcome_name(LoginOutcome o) {
-    switch (o) {
-        case LoginOutcome::Allowed: return "allowed";
-        case LoginOutcome::Refused: return "refused";
-        case LoginOutcome::Temporary: break;
-    }
-    return "temporary";
-}
-
-const char* level_name(LoginLogLevel l) {
-    switch (l) {
-        case LoginLogLevel::Info: return "info";
-        case LoginLogLevel::Warning: return "warning";
-        case LoginLogLevel::Error: break;
-    }
-    return "error";
-}
-
-// By name, not by number, so a plugin and a daemon of different builds agree or refuse.
+// The verdict's parts on the wire by name, not by number, so a plugin and a daemon of
+// different builds agree or refuse. One table per part serves writing and reading.
+constexpr std::pair<LoginOutcome, const char*> kOutcomes[] = {
+    {LoginOutcome::Allowed, "allowed"},
+    {LoginOutcome::Refused, "refused"},
+    {LoginOutcome::Temporary, "temporary"},
+};
+constexpr std::pair<LoginLogLevel, const char*> kLevels[] = {
+    {LoginLogLevel::Info, "info"},
+    {LoginLogLevel::Warning, "warning"},
+    {LoginLogLevel::Error, "error"},
+};
 constexpr std::pair<LoginReason, const char*> kReasons[] = {
     {LoginReason::Allowed, "allowed"},
     {LoginReason::NotCollaboratorLogin, "not-collaborator-login"},
@@ -54,10 +47,20 @@ constexpr std::pair<LoginReason, const char*> kReasons[] = {
     {LoginReason::Trouble, "trouble"},
 };
 
-const char* reason_name(LoginReason r) {
-    for (const auto& [reason, name] : kReasons)
-        if (reason == r) return name;
-    return "trouble";
+// The name of `value` in `table`; `fallback` for a value it lacks (none today).
+template <typename Enum, std::size_t N>
+const char* name_of(const std::pair<Enum, const char*> (&table)[N], Enum value, const char* fallback) {
+    for (const auto& [v, name] : table)
+        if (v == value) return name;
+    return fallback;
+}
+
+// The value named `text` in `table`; nullopt for a name it lacks.
+template <typename Enum, std::size_t N>
+std::optional<Enum> value_of(const std::pair<Enum, const char*> (&table)[N], const std::string& text) {
+    for (const auto& [v, name] : table)
+        if (text == name) return v;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -81,7 +84,8 @@ std::optional<LoginVerdict> collaborator_login_precheck(const CollaboratorLogin&
 }
 
 std::vector<std::string> login_values(const LoginVerdict& verdict) {
-    return {outcome_name(verdict.outcome), level_name(verdict.level), reason_name(verdict.reason), verdict.message};
+    return {name_of(kOutcomes, verdict.outcome, "temporary"), name_of(kLevels, verdict.level, "error"),
+            name_of(kReasons, verdict.reason, "trouble"), verdict.message};
 }
 
 LoginVerdict login_verdict(const ServiceReply& reply) {
@@ -108,22 +112,17 @@ LoginVerdict login_verdict(const ServiceReply& reply) {
         return v;
     };
     if (reply.values.size() != 4) return malformed("has " + std::to_string(reply.values.size()) + " values, not 4");
-    const auto& o = reply.values[0];
-    const auto& l = reply.values[1];
-    const auto& r = reply.values[2];
-    std::optional<LoginReason> reason;
-    for (const auto& [value, name] : kReasons)
-        if (r == name) reason = value;
+    const auto outcome = value_of(kOutcomes, reply.values[0]);
+    const auto level = value_of(kLevels, reply.values[1]);
+    const auto reason = value_of(kReasons, reply.values[2]);
     if (!reason) return malformed("names an unknown reason");
-    if (o != "allowed" && o != "refused" && o != "temporary") return malformed("names an unknown outcome");
-    if (l != "info" && l != "warning" && l != "error") return malformed("names an unknown log level");
-    const LoginOutcome outcome =
-        o == "allowed" ? LoginOutcome::Allowed : o == "refused" ? LoginOutcome::Refused : LoginOutcome::Temporary;
+    if (!outcome) return malformed("names an unknown outcome");
+    if (!level) return malformed("names an unknown log level");
     // Allowed only with the allowed reason and the other way round: no half-read answer grants.
-    if ((outcome == LoginOutcome::Allowed) != (*reason == LoginReason::Allowed)) return malformed("contradicts itself");
-    v.outcome = outcome;
+    if ((*outcome == LoginOutcome::Allowed) != (*reason == LoginReason::Allowed)) return malformed("contradicts itself");
+    v.outcome = *outcome;
     v.reason = *reason;
-    v.level = l == "info" ? LoginLogLevel::Info : l == "warning" ? LoginLogLevel::Warning : LoginLogLevel::Error;
+    v.level = *level;
     v.message = reply.values[3];
     return v;
 }
