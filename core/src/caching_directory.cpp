@@ -20,6 +20,10 @@ std::string dn_key(const std::string& dn) {
     return norm.empty() ? ascii_lower(dn) : norm;
 }
 
+// The key find_mailbox(address) keeps an address's answer under; every other question
+// that files an answer by address (find_mailboxes, mailboxes_by_address) uses it too.
+std::string address_key(const std::string& address) { return ascii_lower(address); }
+
 thread_local FreshnessScope* freshness = nullptr;
 
 void observe(FreshnessScope::TimePoint expires) {
@@ -69,7 +73,7 @@ std::optional<Account> CachingDirectory::find_login(const std::string& login) {
 }
 
 std::optional<Account> CachingDirectory::find_mailbox(const std::string& address_or_dn) {
-    const std::string key = looks_like_dn(address_or_dn) ? "dn:" + dn_key(address_or_dn) : ascii_lower(address_or_dn);
+    const std::string key = looks_like_dn(address_or_dn) ? "dn:" + dn_key(address_or_dn) : address_key(address_or_dn);
     return cached(mailboxes_, key, [&] { return inner_.find_mailbox(address_or_dn); });
 }
 
@@ -122,7 +126,7 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
                 const bool below = dn == address_base_ || (dn.size() > address_base_.size() &&
                                                            dn.compare(dn.size() - address_base_.size() - 1, std::string::npos,
                                                                       "," + address_base_) == 0);
-                if (below) mailboxes_.put(ascii_lower(account.primary_address()), account, ttl_, generation);
+                if (below) mailboxes_.put(address_key(account.primary_address()), account, ttl_, generation);
             }
         }
         for (const auto& dn : missing)
@@ -146,7 +150,7 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
     unsigned long long hits = 0;
     for (const auto& m : mailboxes) {
         FreshnessScope::TimePoint expires;
-        if (auto hit = mailboxes_.get(ascii_lower(m.primary_address()), &expires)) {
+        if (auto hit = mailboxes_.get(address_key(m.primary_address()), &expires)) {
             observe(expires);
             ++hits;
             answers.emplace_back(m.primary_address(), *hit);
@@ -158,7 +162,7 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
         const auto generation = mailboxes_.generation();  // a clear() during the fetch: not stored
         for (auto& [address, answer] : inner_.mailboxes_by_address(missing)) {
             const auto ttl = answer ? ttl_ : negative_ttl_;
-            mailboxes_.put(ascii_lower(address), answer, ttl, generation);
+            mailboxes_.put(address_key(address), answer, ttl, generation);
             observe(clock_.steady_now() + ttl);
             answers.emplace_back(std::move(address), std::move(answer));
         }
