@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core_local.h"
+#include "mailgrant_build_id.h"
 #include "mailgrant/bad_input.h"
 #include "mailgrant/collaborator_login.h"
 #include "mailgrant/config.h"
@@ -47,8 +48,8 @@
 struct mailgrant_core {
     mailgrant::Config config;
     const mailgrant::Clock* clock = &mailgrant::SystemClock::instance();
-    // This process answers and writes (opened at mailgrant_core_open without the
-    // service; with it, at the first SETACL).
+    // This process answers and writes: set by mailgrant_core_open whenever `service` is
+    // not (every handle has one or the other); with the service, at the first SETACL.
     std::unique_ptr<mailgrant::LocalCore> local;
     std::unique_ptr<mailgrant::ServiceClient> service;  // the per-host service answers
     std::time_t breaker_until = 0;
@@ -111,24 +112,21 @@ int guarded(mailgrant_core* core, char* error, std::size_t error_size, Fn&& fn) 
     return -1;
 }
 
-// This process's own answers and writer, loaded at the first need; failing to load it
-// is trouble like LDAP's (the breaker opens, shared access is denied).
-mailgrant::LocalCore& local(mailgrant_core& core) {
-    if (!core.local) {
-        try {
-            core.local = mailgrant::open_local_core(core.config, *core.clock);
-        } catch (const std::exception& e) {
-            throw TemporaryAnswer(e.what());
-        }
-    }
-    return *core.local;
+// This process's own answers and writer over its own LDAP connection (core_local.h).
+// Throws std::runtime_error naming what could not be loaded, or why it was refused.
+std::unique_ptr<mailgrant::LocalCore> open_local(const mailgrant::Config& config, const mailgrant::Clock& clock) {
+    char error[512] = "";
+    mailgrant::LocalCore* local =
+        mailgrant::local_core_entry_point()(MAILGRANT_BUILD_ID, &config, &clock, error, sizeof error);
+    if (!local) throw std::runtime_error(error);
+    return std::unique_ptr<mailgrant::LocalCore>(local);
 }
 
 // Asks the service or this process's Answers; a Temporary answer opens the breaker (as
 // LDAP trouble does), bad input throws BadInput (that call only). Ok answers return.
 mailgrant::ServiceReply ask(mailgrant_core& core, mailgrant::ServiceVerb verb, std::vector<std::string> fields) {
     mailgrant::ServiceRequest request{verb, std::move(fields)};
-    mailgrant::ServiceReply reply = core.service ? core.service->ask(request) : local(core).answer(request);
+    mailgrant::ServiceReply reply = core.service ? core.service->ask(request) : core.local->answer(request);
     if (reply.status == mailgrant::ServiceReply::Status::BadInput) throw mailgrant::BadInput(reply.message.rfind("bad input: ", 0) == 0 ? reply.message.substr(11) : reply.message);
     if (reply.status == mailgrant::ServiceReply::Status::Temporary)
         throw TemporaryAnswer(reply.message);
@@ -197,7 +195,7 @@ mailgrant_core* mailgrant_core_open(const char* config_path, char* error, std::s
             core->namespaces = mailgrant::NamespaceMemo(std::chrono::milliseconds(core->config.service.memo_ms));
         } else {
             try {
-                core->local = mailgrant::open_local_core(core->config, *core->clock);
+                core->local = open_local(core->config, *core->clock);
             } catch (const std::exception& e) {
                 // Its own message (a library, not the configuration, is what failed).
                 put(error, error_size, e.what());
@@ -324,17 +322,17 @@ extern "C" int mailgrant_core_change_acl(mailgrant_core* core, const char* actor
         request.identifier = identifier;
         request.rights = remove ? "" : (rights ? rights : "");
         request.remove = remove != 0;
-        mailgrant::LocalCore* writer = nullptr;
-        try {
-            writer = &local(*core);
-        } catch (const TemporaryAnswer& e) {
-            // With the service, every other question is still answered by it: a writer
-            // that cannot be loaded fails this command only, not the process's shares.
-            if (!core->service) throw;
-            put(error, error_size, e.what());
-            return -1;
+        if (!core->local) {
+            // With the service, the writer is loaded here. The service still answers every
+            // other question: a writer that cannot be loaded fails this command only.
+            try {
+                core->local = open_local(core->config, *core->clock);
+            } catch (const std::exception& e) {
+                put(error, error_size, e.what());
+                return -1;
+            }
         }
-        const mailgrant::AclChangeResult result = writer->change_acl(request);
+        const mailgrant::AclChangeResult result = core->local->change_acl(request);
         put(error, error_size, result.message);
         if (result.status == mailgrant::AclChangeStatus::Done) {
             // This process's answers were emptied by change_acl; what it remembers of the
@@ -389,7 +387,7 @@ extern "C" int mailgrant_core_collaborator_login(mailgrant_core* core, const cha
                 mailgrant::ServiceRequest request{mailgrant::ServiceVerb::Login,
                                                   {login.service, login.mailbox, login.grantee, login.password}};
                 verdict = mailgrant::login_verdict(core->service ? core->service->ask(request)
-                                                                 : local(*core).answer(request));
+                                                                 : core->local->answer(request));
                 if (verdict->reason == mailgrant::LoginReason::Trouble) {
                     open_breaker(*core, core->clock->wall_now(), verdict->message);
                 }

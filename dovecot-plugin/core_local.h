@@ -40,10 +40,6 @@ public:
     virtual AclChangeResult change_acl(const AclChangeRequest& request) noexcept = 0;
 };
 
-// A LocalCore over its own LDAP connection (opened at its first search). Throws
-// std::runtime_error naming what could not be loaded.
-std::unique_ptr<LocalCore> open_local_core(const Config& config, const Clock& clock);
-
 // A LocalCore over `directory` and `writer` (nullptr = LDAP), which must outlive it (tests).
 std::unique_ptr<LocalCore> local_core_over(const Config& config, Directory& directory, const Clock& clock,
                                            GrantWriter* writer);
@@ -57,3 +53,13 @@ std::unique_ptr<LocalCore> local_core_over(const Config& config, Directory& dire
 extern "C" mailgrant::LocalCore* mailgrant_local_core_new(const char* build_id, const mailgrant::Config* config,
                                                           const mailgrant::Clock* clock, char* error,
                                                           std::size_t error_size) noexcept;
+
+namespace mailgrant {
+
+// How this build reaches that entry point: from libmailgrant_local.so beside the core,
+// loaded at the first call (local_open_dl.cpp), or linked in (local_open_static.cpp).
+// Throws std::runtime_error naming what could not be loaded.
+using NewLocalCore = decltype(&mailgrant_local_core_new);
+NewLocalCore local_core_entry_point();
+
+}  // namespace mailgrant

@@ -1,4 +1,4 @@
-// local_open_dl.cpp -- open_local_core() for the plugin's libmailgrant_core.so: loads
+// local_open_dl.cpp -- local_core_entry_point() for the plugin's libmailgrant_core.so: loads
 // libmailgrant_local.so (core_local.h) from the directory this library itself was loaded
 // from, at the first call, and keeps it loaded for the life of the process.
 //
@@ -16,21 +16,15 @@
 #include <stdexcept>
 #include <string>
 
-#include "mailgrant_build_id.h"
-
 namespace mailgrant {
 
-namespace {
-
-using NewLocal = decltype(&mailgrant_local_core_new);
-
-NewLocal load_entry_point() {
+NewLocalCore local_core_entry_point() {
     static std::mutex mutex;
-    static NewLocal entry = nullptr;
+    static NewLocalCore entry = nullptr;
     std::lock_guard<std::mutex> lock(mutex);
     if (entry) return entry;
     Dl_info self{};
-    if (!dladdr(reinterpret_cast<void*>(&load_entry_point), &self) || !self.dli_fname)
+    if (!dladdr(reinterpret_cast<void*>(&local_core_entry_point), &self) || !self.dli_fname)
         throw std::runtime_error("cannot tell where libmailgrant_core.so was loaded from");
     char real[PATH_MAX];
     if (!realpath(self.dli_fname, real))
@@ -45,7 +39,7 @@ NewLocal load_entry_point() {
         throw std::runtime_error("cannot load " + path + ": " + (why ? why : "unknown error"));
     }
     dlerror();
-    entry = reinterpret_cast<NewLocal>(dlsym(handle, "mailgrant_local_core_new"));
+    entry = reinterpret_cast<NewLocalCore>(dlsym(handle, "mailgrant_local_core_new"));
     if (!entry) {
         const char* why = dlerror();
         const std::string message = path + " has no mailgrant_local_core_new: " + (why ? why : "unknown error");
@@ -53,15 +47,6 @@ NewLocal load_entry_point() {
         throw std::runtime_error(message);
     }
     return entry;
-}
-
-}  // namespace
-
-std::unique_ptr<LocalCore> open_local_core(const Config& config, const Clock& clock) {
-    char error[512] = "";
-    LocalCore* local = load_entry_point()(MAILGRANT_BUILD_ID, &config, &clock, error, sizeof error);
-    if (!local) throw std::runtime_error(error);
-    return std::unique_ptr<LocalCore>(local);
 }
 
 }  // namespace mailgrant
