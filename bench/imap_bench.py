@@ -398,7 +398,8 @@ def main():
     os.environ.setdefault("MAILGRANT_CHECKPASSWORD", os.path.join(build, "dovecot-plugin", "mailgrant-checkpassword"))
     policyd_binary = os.environ.get("MAILGRANT_POLICYD", os.path.join(build, "postfix-policyd", "mailgrant-policyd"))
     from mail_sandbox import MailStack, dovecot_version  # noqa: E402
-    from mailgrant_setup import CHECKPASSWORD, PLUGIN, assert_dovecot_log_clean, dovecot_conf_with_plugin  # noqa: E402
+    from mailgrant_setup import (CHECKPASSWORD, PLUGIN, assert_dovecot_log_clean,  # noqa: E402
+                                 dovecot_conf_with_plugin, ensure_mailgrant_group)
     from slapd_sandbox import Slapd  # noqa: E402
 
     tmp = tempfile.mkdtemp(prefix="mailgrant-imap-bench-")
@@ -428,6 +429,7 @@ def main():
                 f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n%s'
                         % (slapd.uri, slapd.base, SERVICE_DN, secret, extra))
             os.chmod(configs[side], 0o644)
+        ensure_mailgrant_group()   # the service's socket group, on a fresh host too
         policyd = Policyd(configs["service"], tmp, binary=policyd_binary).start()
         following = policyd.wait_following()
         print("service: mailgrant-policyd serves unix:%s/service; change follower %s"

@@ -304,6 +304,29 @@ TEST(Config, SecretFileFirstLineWithoutNewline) {
     EXPECT_THROW(mailgrant::read_secret_file(path + ".missing"), ConfigError);
 }
 
+// The files are read in chunks up to their limits (config.cpp's read_bounded): a file of
+// exactly the limit is read whole, one byte more is refused, naming the limit.
+TEST(Config, FileLimitsAreExactAcrossChunks) {
+    const std::string secret = ::testing::TempDir() + "/secret-limit";
+    std::ofstream(secret, std::ios::trunc) << std::string(4096, 'p');
+    EXPECT_EQ(mailgrant::read_secret_file(secret), std::string(4096, 'p'));
+    std::ofstream(secret, std::ios::trunc) << std::string(4097, 'p');
+    EXPECT_THROW(mailgrant::read_secret_file(secret), ConfigError);
+
+    const std::string config = ::testing::TempDir() + "/config-limit.yaml";
+    const std::string head = "ldap:\n  base: dc=x\n";
+    std::string padded = head + std::string((1u << 20) - head.size() - 1, '#') + "\n";   // a comment line
+    std::ofstream(config, std::ios::trunc | std::ios::binary) << padded;
+    EXPECT_EQ(mailgrant::load_config(config).ldap.base, "dc=x");
+    std::ofstream(config, std::ios::trunc | std::ios::binary) << padded << "\n";
+    try {
+        mailgrant::load_config(config);
+        FAIL() << "a configuration over 1 MiB was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("larger than 1 MiB"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Config, LoadConfigNamesTheFile) {
     try {
         mailgrant::load_config("/nonexistent/mailgrant.yaml");

@@ -98,6 +98,17 @@ def write_config(etc_dir, slapd, ttl_s, negative_ttl_s, extra=""):
     return config
 
 
+def ensure_mailgrant_group():
+    """Creates the system group `mailgrant` if this host lacks it: the shipped drop-in gives
+    Dovecot's processes that group, and the service's socket (service.socket_group) is
+    owned by it, as the package's postinst has it."""
+    import grp
+    try:
+        grp.getgrnam("mailgrant")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "mailgrant"], check=True, capture_output=True, timeout=30)
+
+
 def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path, checkpassword_path):
     """Returns Dovecot config text (for MailStack.dovecot_extra_conf) that loads the stock
     modules plus the built plugin and includes the shipped drop-in of the installed
@@ -108,12 +119,8 @@ def dovecot_conf_with_plugin(work_dir, plugin_path, config_path, ldap_conf_path,
     the group is created here if this host lacks it, so the file is used unchanged. Its
     last_login dict file goes to last_login_dict_path(work_dir), in a directory owned by
     Dovecot's dict user (dovecot), as the drop-in asks the admin to create it."""
-    import grp
     import pwd
-    try:
-        grp.getgrnam("mailgrant")
-    except KeyError:
-        subprocess.run(["groupadd", "--system", "mailgrant"], check=True, capture_output=True, timeout=30)
+    ensure_mailgrant_group()
     path = drop_in()
     if not os.path.exists(path):
         raise MailStackError("%s is missing: the drop-in for this Dovecot is not written yet" % path)
