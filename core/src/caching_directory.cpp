@@ -47,7 +47,8 @@ CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, 
       groups_(config.max_entries, clock),
       grants_of_(config.max_entries, clock),
       grants_to_(config.max_entries, clock),
-      groups_and_grants_(config.max_entries, clock) {}
+      groups_and_grants_(config.max_entries, clock),
+      owner_index_(config.max_entries, clock) {}
 
 template <typename Value, typename Fetch>
 Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch) {
@@ -173,23 +174,40 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
     return answers;
 }
 
+std::optional<GroupsAndGrants> CachingDirectory::from_everywhere(const std::string& user_key,
+                                                                 const std::string& owner_key) {
+    FreshnessScope::TimePoint expires;
+    auto index = owner_index_.get(user_key, &expires);
+    if (!index) {
+        // Read before the answer it is built from: a clear() meanwhile (clear() empties
+        // this cache after groups_and_grants_) keeps a stale index out.
+        const auto generation = owner_index_.generation();
+        auto everywhere = groups_and_grants_.get(user_key, &expires);
+        if (!everywhere) return std::nullopt;
+        auto built = std::make_shared<OwnerIndex>();
+        built->groups = std::move(everywhere->groups);
+        for (auto& grant : everywhere->grants) {
+            const std::string owner = dn_key(grant.owner_dn);
+            built->grants_by_owner[owner].push_back(std::move(grant));
+        }
+        index = std::shared_ptr<const OwnerIndex>(std::move(built));
+        owner_index_.put_until(user_key, *index, expires, generation);
+    }
+    observe(expires);
+    GroupsAndGrants answer{(*index)->groups, {}};
+    const auto it = (*index)->grants_by_owner.find(owner_key);
+    if (it != (*index)->grants_by_owner.end()) answer.grants = it->second;
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.hits;
+    return answer;
+}
+
 GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
     const std::string user_key = dn_key(user_dn) + '\n';
-    if (!mailbox_dn.empty() && !groups_and_grants_.get(user_key + dn_key(mailbox_dn))) {
-        // The user's grants from everywhere (a login's shared namespace) hold the ones
-        // below this mailbox: no search for each folder of each owner.
-        FreshnessScope::TimePoint expires;
-        if (auto everywhere = groups_and_grants_.get(user_key, &expires)) {
-            observe(expires);
-            GroupsAndGrants answer{everywhere->groups, {}};
-            const std::string owner = dn_key(mailbox_dn);
-            for (const auto& grant : everywhere->grants)
-                if (dn_key(grant.owner_dn) == owner) answer.grants.push_back(grant);
-            std::lock_guard<std::mutex> lock(stats_mutex_);
-            ++stats_.hits;
-            return answer;
-        }
-    }
+    // The user's grants from everywhere (a login's shared namespace) hold the ones below
+    // this mailbox: no search for each folder of each owner.
+    if (!mailbox_dn.empty())
+        if (auto derived = from_everywhere(user_key, dn_key(mailbox_dn))) return std::move(*derived);
     const std::string key = user_key + (mailbox_dn.empty() ? std::string() : dn_key(mailbox_dn));
     bool fetched = false;
     const auto groups_generation = groups_.generation();
@@ -204,8 +222,12 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
 }
 
 std::size_t CachingDirectory::clear() {
-    return logins_.clear() + mailboxes_.clear() + groups_.clear() + grants_of_.clear() + grants_to_.clear() +
-           groups_and_grants_.clear();
+    // owner_index_ after groups_and_grants_: an index being built from an answer read
+    // before this clear() is then not stored (from_everywhere).
+    const std::size_t dropped = logins_.clear() + mailboxes_.clear() + groups_.clear() + grants_of_.clear() +
+                                grants_to_.clear() + groups_and_grants_.clear();
+    owner_index_.clear();   // derived entries: not counted as answers dropped
+    return dropped;
 }
 
 CacheStats CachingDirectory::stats() const {

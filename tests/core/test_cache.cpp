@@ -125,6 +125,37 @@ TEST_F(CachingDirectoryTest, BatchedAnswersServeTheSingleQuestions) {
     EXPECT_GT(inner.calls, calls);
 }
 
+// The grants below each owner come from one split of the login's grants from everywhere
+// (caching_directory.h, OwnerIndex), which must say the same as those grants filtered by
+// owner -- for every owner, for a mailbox that shares nothing, and after a clear() (a
+// change seen in LDAP) from the new answer only, never from the old split.
+TEST_F(CachingDirectoryTest, GrantsBelowEachOwnerAreTheLoginsGrantsSplitByOwner) {
+    using mailgrant::testing::make_grant;
+    inner.grants = {make_grant("uid=alice,dc=x", "a1", {"uid=bob,dc=x"}, {"INBOX"}, "reader"),
+                    make_grant("uid=carol,dc=x", "c1", {"uid=bob,dc=x"}, {"*"}, "reader"),
+                    make_grant("UID=Alice, DC=x", "a2", {"uid=bob,dc=x"}, {"Team"}, "editor"),
+                    make_grant("uid=alice,dc=x", "a3", {"uid=eve,dc=x"}, {"INBOX"}, "reader")};
+    CachingDirectory cache(inner, config, clock, "dc=x");
+    cache.groups_and_grants("uid=bob,dc=x", "");
+    const int calls = inner.calls;
+    const struct {
+        const char* owner;
+        std::vector<std::string> names;
+    } cases[] = {{"uid=alice,dc=x", {"a1", "a2"}}, {"uid=carol,dc=x", {"c1"}}, {"uid=dave,dc=x", {}},
+                 {"uid=alice,dc=x", {"a1", "a2"}}};   // the second time from the kept split
+    for (const auto& c : cases) {
+        std::vector<std::string> names;
+        for (const auto& grant : cache.groups_and_grants("uid=bob,dc=x", c.owner).grants) names.push_back(grant.name);
+        EXPECT_EQ(names, c.names) << c.owner;
+    }
+    EXPECT_EQ(inner.calls, calls);
+    inner.grants.resize(1);   // only a1 is left in LDAP
+    cache.clear();
+    cache.groups_and_grants("uid=bob,dc=x", "");
+    EXPECT_EQ(cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x").grants.size(), 1u);
+    EXPECT_TRUE(cache.groups_and_grants("uid=bob,dc=x", "uid=carol,dc=x").grants.empty());
+}
+
 // A mailbox read by DN outside where addresses are searched (an archived entry that
 // still owns a grant) must not become the answer for its address: the address search
 // decides that (it finds the live entry, or refuses an ambiguous address).

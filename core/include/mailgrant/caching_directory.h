@@ -11,7 +11,9 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "mailgrant/cache.h"
 #include "mailgrant/clock.h"
@@ -75,6 +77,17 @@ private:
     template <typename Value, typename Fetch>
     Value cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch);
 
+    // A login's grants from everywhere, split by owner (normalised owner DN): built once
+    // from that cached answer and kept as long as it, so the N owners of a shared
+    // namespace cost O(N) together, not N copies and scans of N grants each.
+    struct OwnerIndex {
+        std::vector<GroupMembership> groups;
+        std::unordered_map<std::string, std::vector<Grant>> grants_by_owner;
+    };
+    // The grants below one owner from that index (nullopt: the login's grants from
+    // everywhere are not cached).
+    std::optional<GroupsAndGrants> from_everywhere(const std::string& user_key, const std::string& owner_key);
+
     Directory& inner_;
     const Clock& clock_;
     const std::string address_base_;  // normalised; "" = none
@@ -88,6 +101,7 @@ private:
     TtlCache<std::string, std::vector<Grant>> grants_of_;
     TtlCache<std::string, std::vector<Grant>> grants_to_;
     TtlCache<std::string, GroupsAndGrants> groups_and_grants_;
+    TtlCache<std::string, std::shared_ptr<const OwnerIndex>> owner_index_;  // by user key
 };
 
 }  // namespace mailgrant
