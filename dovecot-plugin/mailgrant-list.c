@@ -63,6 +63,8 @@ void mailgrant_mail_namespace_storage_added(struct mail_namespace *ns)
 	mlist->acl_vprev = MAILGRANT_ACL_V(backend);
 	mlist->acl_v = mlist->acl_vprev;
 	mlist->acl_v.object_refresh_cache = mailgrant_object_refresh_cache;
+	mlist->acl_v.nonowner_lookups_iter_init = mailgrant_nonowner_lookups_iter_init;
+	mlist->acl_v.nonowner_lookups_iter_next = mailgrant_nonowner_lookups_iter_next;
 	mlist->acl_v.nonowner_lookups_iter_deinit = mailgrant_nonowner_lookups_iter_deinit;
 	mlist->acl_v.object_list_init = mailgrant_object_list_init;
 	mlist->acl_v.object_update = mailgrant_object_update;

@@ -118,6 +118,8 @@ void mailgrant_config_deinit(void);
 /* ---- mailgrant-rights.c ---- */
 const char *const *mailgrant_letters_to_names(pool_t pool, const char *letters);
 int mailgrant_object_refresh_cache(struct acl_object *aclobj);
+struct acl_mailbox_list_context *mailgrant_nonowner_lookups_iter_init(struct acl_backend *backend);
+bool mailgrant_nonowner_lookups_iter_next(struct acl_mailbox_list_context *ctx, const char **name_r);
 int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_context *ctx);
 
 /* ---- mailgrant-acl-cmd.c ---- */

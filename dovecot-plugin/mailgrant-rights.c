@@ -6,9 +6,14 @@
  *    LIST and every mailbox operation obey them). When rights must shrink, the cache is
  *    first rebuilt from vfile's own entries. The namespace root (name "") gets the
  *    core's rights on the mailbox's top level instead (mailgrant-team.c).
- *  - nonowner_lookups_iter_deinit: reports failure for views of another user's mailbox,
- *    so LIST does not use vfile's acllist fast path (which knows nothing of LDAP) and
- *    checks each folder's rights instead.
+ *  - nonowner_lookups_iter_init/next/deinit: for views of another user's mailbox, an
+ *    empty iteration that reports failure, so LIST does not use vfile's acllist fast
+ *    path (which knows nothing of LDAP) and checks each folder's rights instead. vfile
+ *    is not asked at all: each rebuild of an owner's dovecot-acl-list (once per owner,
+ *    on the first rights check) rebuilds the sharing dict, which iterates this user's
+ *    every shared namespace -- through vfile, that read every other owner's list too,
+ *    N^2 reads for N owners: a user with 1,000 sharers waited 18 s for their first LIST
+ *    (4 s now, as stock Dovecot; bench/imap_bench.py (b), "the user's first LIST").
  */
 #include "lib.h"
 #include "array.h"
@@ -146,16 +151,38 @@ int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 	return ret;
 }
 
+struct acl_mailbox_list_context *mailgrant_nonowner_lookups_iter_init(struct acl_backend *backend)
+{
+	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(backend->list);
+	struct acl_mailbox_list_context *ctx;
+
+	i_assert(mlist != NULL);
+	if (mlist->owner == NULL)
+		return mlist->acl_vprev.nonowner_lookups_iter_init(backend);
+	ctx = i_new(struct acl_mailbox_list_context, 1);
+	ctx->backend = backend;
+	ctx->failed = TRUE;
+	return ctx;
+}
+
+bool mailgrant_nonowner_lookups_iter_next(struct acl_mailbox_list_context *ctx, const char **name_r)
+{
+	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(ctx->backend->list);
+
+	i_assert(mlist != NULL);
+	if (mlist->owner == NULL)
+		return mlist->acl_vprev.nonowner_lookups_iter_next(ctx, name_r);
+	return FALSE;
+}
+
 int mailgrant_nonowner_lookups_iter_deinit(struct acl_mailbox_list_context *ctx)
 {
 	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(ctx->backend->list);
-	bool extend = mlist != NULL && mlist->owner != NULL;
-	int ret;
 
 	i_assert(mlist != NULL);
-	ret = mlist->acl_vprev.nonowner_lookups_iter_deinit(ctx);
-	/* vfile's list of "mailboxes visible to others" knows nothing of LDAP
-	   grants: make LIST check every folder of this owner instead. */
-	return extend ? -1 : ret;
+	if (mlist->owner == NULL)
+		return mlist->acl_vprev.nonowner_lookups_iter_deinit(ctx);
+	/* ours (iter_init above): fail, so LIST checks every folder of this owner */
+	i_free(ctx);
+	return -1;
 }
-
