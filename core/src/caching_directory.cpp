@@ -204,20 +204,35 @@ std::optional<GroupsAndGrants> CachingDirectory::from_everywhere(const std::stri
 
 GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
     const std::string user_key = dn_key(user_dn) + '\n';
-    // The user's grants from everywhere (a login's shared namespace) hold the ones below
-    // this mailbox: no search for each folder of each owner.
-    if (!mailbox_dn.empty())
-        if (auto derived = from_everywhere(user_key, dn_key(mailbox_dn))) return std::move(*derived);
     const std::string key = user_key + (mailbox_dn.empty() ? std::string() : dn_key(mailbox_dn));
+    if (!mailbox_dn.empty()) {
+        // An answer asked for this mailbox itself comes first: it also holds grants the
+        // search from everywhere cannot see (a mailbox outside ldap.base).
+        FreshnessScope::TimePoint expires;
+        if (auto hit = groups_and_grants_.get(key, &expires)) {
+            observe(expires);
+            std::lock_guard<std::mutex> lock(stats_mutex_);
+            ++stats_.hits;
+            return std::move(*hit);
+        }
+        // Else the user's grants from everywhere (a login's shared namespace) hold the
+        // ones below this mailbox: no search for each folder of each owner.
+        if (auto derived = from_everywhere(user_key, dn_key(mailbox_dn))) return std::move(*derived);
+    }
     bool fetched = false;
     const auto groups_generation = groups_.generation();
     auto answer = cached(groups_and_grants_, key, [&] {
         fetched = true;
         return inner_.groups_and_grants(user_dn, mailbox_dn);
     });
-    // The same walk answers groups_of().
-    if (fetched)
+    if (fetched) {
+        // The same walk answers groups_of().
         groups_.put(dn_key(user_dn), answer.groups, answer.groups.empty() ? negative_ttl_ : ttl_, groups_generation);
+        // A new answer from everywhere (the old one expired or was evicted): the old
+        // one's split must not answer for it. (A split being built from the old answer
+        // meanwhile may still be stored: it lives no longer than that answer would have.)
+        if (mailbox_dn.empty()) owner_index_.erase(user_key);
+    }
     return answer;
 }
 

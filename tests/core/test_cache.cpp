@@ -156,6 +156,39 @@ TEST_F(CachingDirectoryTest, GrantsBelowEachOwnerAreTheLoginsGrantsSplitByOwner)
     EXPECT_TRUE(cache.groups_and_grants("uid=bob,dc=x", "uid=carol,dc=x").grants.empty());
 }
 
+// Which answer serves "bob's grants below alice" when several are cached: one fetched for
+// alice herself comes first (it can hold grants the search from everywhere cannot see);
+// a split never outlives the answer it came from, even when that answer was evicted and
+// fetched again before the split expired.
+TEST_F(CachingDirectoryTest, SplitByOwnerNeverHidesANewerAnswer) {
+    using mailgrant::testing::make_grant;
+    const auto names = [](const GroupsAndGrants& answer) {
+        std::vector<std::string> out;
+        for (const auto& grant : answer.grants) out.push_back(grant.name);
+        return out;
+    };
+    const std::vector<std::string> both{"a1", "a2"}, one{"a1"};
+    inner.grants = {make_grant("uid=alice,dc=x", "a1", {"uid=bob,dc=x"}, {"INBOX"}, "reader"),
+                    make_grant("uid=alice,dc=x", "a2", {"uid=bob,dc=x"}, {"Team"}, "reader")};
+    {
+        CachingDirectory cache(inner, config, clock, "dc=x");
+        EXPECT_EQ(names(cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x")), both);
+        inner.grants.resize(1);
+        cache.groups_and_grants("uid=bob,dc=x", "");
+        EXPECT_EQ(names(cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x")), both);  // alice's own
+    }
+    inner.grants = {make_grant("uid=alice,dc=x", "a1", {"uid=bob,dc=x"}, {"INBOX"}, "reader"),
+                    make_grant("uid=alice,dc=x", "a2", {"uid=bob,dc=x"}, {"Team"}, "reader")};
+    config.max_entries = 1;   // one answer per question kind: another login's evicts bob's
+    CachingDirectory cache(inner, config, clock, "dc=x");
+    cache.groups_and_grants("uid=bob,dc=x", "");
+    EXPECT_EQ(names(cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x")), both);  // split made
+    cache.groups_and_grants("uid=eve,dc=x", "");   // evicts bob's answer, not the split
+    inner.grants.resize(1);
+    cache.groups_and_grants("uid=bob,dc=x", "");   // fetched again: a2 is gone
+    EXPECT_EQ(names(cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x")), one);
+}
+
 // A mailbox read by DN outside where addresses are searched (an archived entry that
 // still owns a grant) must not become the answer for its address: the address search
 // decides that (it finds the live entry, or refuses an ambiguous address).

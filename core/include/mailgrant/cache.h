@@ -71,6 +71,15 @@ public:
         index_[key] = order_.begin();
     }
 
+    // Drops one entry, if there.
+    void erase(const Key& key) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = index_.find(key);
+        if (it == index_.end()) return;
+        order_.erase(it->second);
+        index_.erase(it);
+    }
+
     // Returns how many entries were dropped.
     std::size_t clear() {
         std::lock_guard<std::mutex> lock(mutex_);
