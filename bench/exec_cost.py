@@ -11,11 +11,17 @@ stack; loaded without the service, or by a SETACL). It prints milliseconds per e
 the ratio against the baseline of the same run (the machine may be busy: only the ratio
 and the difference mean something).
 
-usage: bench/exec_cost.py [BUILD_DIR] [--execs 300] [--rounds 3]
+Then what a mail process pays on its first question in service mode (bench/core_load.cpp):
+in forked children, CPU time from wait4, load the core library (dlopen, as the plugin's
+loader does) and open a service-mode configuration (mailgrant_core_open: the YAML read
+and checked), against children that only exit. No question is asked: no service runs.
+
+usage: bench/exec_cost.py [BUILD_DIR] [--execs 300] [--rounds 3]   (--execs: also the children)
 """
 import argparse
 import os
 import subprocess
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +71,19 @@ def main():
         ms = totals[name] / args.rounds
         print("  %-20s %6.2f ms/exec  ratio %.2f  (+%.2f ms)  %d libraries"
               % (name, ms, ms / base, ms - base, len(sides[name])))
+    first_question_cost(args.build, args.execs, args.rounds)
+
+
+def first_question_cost(build, children, rounds):
+    """bench/core_load.cpp (built in BUILD/bench) over a service-mode configuration."""
+    program = os.path.join(build, "bench", "core_load")
+    core = os.path.join(build, "dovecot-plugin", "mailgrant", "libmailgrant_core.so")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = os.path.join(tmp, "mailgrant.yaml")
+        with open(config, "w") as f:   # the shipped defaults plus the service
+            f.write("ldap:\n  uris: [ldap://127.0.0.1:1]\n  base: dc=example,dc=com\n"
+                    "service:\n  listen: unix:%s/service\n" % tmp)
+        subprocess.run([program, core, config, str(children), str(rounds)], check=True)
 
 
 if __name__ == "__main__":
