@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -554,14 +556,18 @@ namespace {
 // over the limit), read in small chunks: every Dovecot mail process that asks mailgrant
 // something loads the configuration, and zero-filling a buffer of the whole limit (1 MiB)
 // cost each such process about a millisecond of page faults (bench/exec_cost.py).
-std::string read_bounded(std::istream& in, std::size_t limit) {
+// A read that fails (a directory, an I/O error) is `unreadable` + the system's reason,
+// not a shorter text: a truncated configuration must not be parsed as if it were whole.
+std::string read_bounded(std::istream& in, std::size_t limit, const std::string& unreadable) {
     std::string text;
     char chunk[8192];
+    errno = 0;
     while (text.size() <= limit && in) {
         const std::size_t want = std::min(sizeof chunk, limit + 1 - text.size());
         in.read(chunk, static_cast<std::streamsize>(want));
         text.append(chunk, static_cast<std::size_t>(in.gcount()));
     }
+    if (in.bad()) throw ConfigError(unreadable + (errno ? std::string(": ") + std::strerror(errno) : std::string()));
     return text;
 }
 }  // namespace
@@ -569,13 +575,14 @@ std::string read_bounded(std::istream& in, std::size_t limit) {
 Config load_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(path + ": cannot open the configuration file");
-    return parse_config(read_bounded(in, kMaxConfigBytes), path);
+    return parse_config(read_bounded(in, kMaxConfigBytes, path + ": cannot read the configuration file"), path);
 }
 
 std::string read_secret_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(path + ": cannot read the password file (ldap.bind_password_file)");
-    std::string text = read_bounded(in, kMaxSecretBytes);
+    const std::string unreadable = path + ": cannot read the password file (ldap.bind_password_file)";
+    if (!in) throw ConfigError(unreadable);
+    std::string text = read_bounded(in, kMaxSecretBytes, unreadable);
     if (text.size() > kMaxSecretBytes) throw ConfigError(path + ": password file is larger than 4 KiB");
     const auto eol = text.find_first_of("\r\n");
     if (eol != std::string::npos) text.resize(eol);

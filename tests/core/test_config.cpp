@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <functional>
 
 using mailgrant::ConfigError;
 using mailgrant::parse_config;
@@ -324,6 +326,26 @@ TEST(Config, FileLimitsAreExactAcrossChunks) {
         FAIL() << "a configuration over 1 MiB was accepted";
     } catch (const ConfigError& e) {
         EXPECT_NE(std::string(e.what()).find("larger than 1 MiB"), std::string::npos) << e.what();
+    }
+}
+
+// A file that opens but cannot be read (here a directory) is refused as unreadable, never
+// parsed as the empty or partial text a failed read leaves.
+TEST(Config, UnreadableFilesAreRefusedAsUnreadable) {
+    const std::string dir = ::testing::TempDir() + "/config-is-a-directory";
+    std::filesystem::create_directories(dir);
+    const struct {
+        std::function<void()> load;
+        const char* says;
+    } cases[] = {{[&] { mailgrant::load_config(dir); }, "cannot read the configuration file"},
+                 {[&] { mailgrant::read_secret_file(dir); }, "cannot read the password file"}};
+    for (const auto& c : cases) {
+        try {
+            c.load();
+            ADD_FAILURE() << "a directory was read as " << c.says;
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+        }
     }
 }
 
