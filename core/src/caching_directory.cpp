@@ -50,15 +50,20 @@ CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, 
       groups_and_grants_(config.max_entries, clock),
       owner_index_(config.max_entries, clock) {}
 
+template <typename Value>
+std::optional<Value> CachingDirectory::hit(TtlCache<std::string, Value>& cache, const std::string& key) {
+    FreshnessScope::TimePoint expires;
+    auto found = cache.get(key, &expires);
+    if (!found) return std::nullopt;
+    observe(expires);
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.hits;
+    return found;
+}
+
 template <typename Value, typename Fetch>
 Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch) {
-    FreshnessScope::TimePoint expires;
-    if (auto hit = cache.get(key, &expires)) {
-        observe(expires);
-        std::lock_guard<std::mutex> lock(stats_mutex_);
-        ++stats_.hits;
-        return *hit;
-    }
+    if (auto found = hit(cache, key)) return std::move(*found);
     const auto generation = cache.generation();  // a clear() during the fetch: not stored
     Value value = fetch();  // throws on LDAP trouble: nothing is cached then
     const auto ttl = is_empty_answer(value) ? negative_ttl_ : ttl_;
@@ -208,13 +213,7 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
     if (!mailbox_dn.empty()) {
         // An answer asked for this mailbox itself comes first: it also holds grants the
         // search from everywhere cannot see (a mailbox outside ldap.base).
-        FreshnessScope::TimePoint expires;
-        if (auto hit = groups_and_grants_.get(key, &expires)) {
-            observe(expires);
-            std::lock_guard<std::mutex> lock(stats_mutex_);
-            ++stats_.hits;
-            return std::move(*hit);
-        }
+        if (auto found = hit(groups_and_grants_, key)) return std::move(*found);
         // Else the user's grants from everywhere (a login's shared namespace) hold the
         // ones below this mailbox: no search for each folder of each owner.
         if (auto derived = from_everywhere(user_key, dn_key(mailbox_dn))) return std::move(*derived);

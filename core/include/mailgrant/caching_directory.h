@@ -74,6 +74,9 @@ public:
     CacheStats stats() const;
 
 private:
+    // A cached answer, counted as a hit and observed by the FreshnessScope; nullopt = none.
+    template <typename Value>
+    std::optional<Value> hit(TtlCache<std::string, Value>& cache, const std::string& key);
     template <typename Value, typename Fetch>
     Value cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch);
 
