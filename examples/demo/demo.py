@@ -129,14 +129,11 @@ class Demo:
         # until it is up, changes are obeyed within cache.ttl_s only. Wait (bounded) and say
         # how long it took, so a late follower shows here and not as a puzzling step.
         started = time.time()
-        while "change feed: following LDAP changes" not in open(log.name, errors="replace").read():
-            if proc.poll() is not None or time.time() - started > 30:
-                say("mailgrant-policyd's change follower is not up after %.0f s: changes are obeyed "
-                    "within the cache TTL only (%s)" % (time.time() - started, log.name))
-                break
-            time.sleep(0.1)
-        else:
+        if self.policyd_logged("change feed: following LDAP changes", timeout_s=30):
             say("mailgrant-policyd follows LDAP changes (up after %.1f s)" % (time.time() - started))
+        else:
+            say("mailgrant-policyd's change follower is not up after %.0f s: changes are obeyed "
+                "within the cache TTL only (%s)" % (time.time() - started, log.name))
         with open(os.path.join(DIR, "state.json"), "w") as f:
             json.dump({"imap_port": self.stack.imap_port, "submission_port": self.stack.submission_port,
                        "smtp_port": self.stack.smtp_port, "ldap_uri": self.slapd.uri, "config": self.config}, f)
@@ -171,9 +168,9 @@ class Demo:
         except (smtplib.SMTPDataError, smtplib.SMTPAuthenticationError) as e:
             return e.smtp_code, e.smtp_error.decode(errors="replace")
 
-    def policyd_logged(self, text):
+    def policyd_logged(self, text, timeout_s=10):
         """The daemon's own decision line (mail moving alone proves nothing)."""
-        deadline = time.time() + 10
+        deadline = time.time() + timeout_s
         while time.time() < deadline:
             with open(os.path.join(DIR, "policyd.log"), errors="replace") as f:
                 if text in f.read():
