@@ -3,9 +3,11 @@
 // directory code, so the plugin's service-mode core (libmailgrant_core.so) links no LDAP.
 #include "mailgrant/shared_namespace.h"
 
+#include <string>
 #include <utility>
+#include <vector>
 
-#include "mailgrant/folder_pattern.h"
+#include "mailgrant/folder_match.h"
 
 namespace mailgrant {
 
@@ -21,10 +23,18 @@ Rights letters_or_throw(const std::string& text) {
 }  // namespace
 
 std::string folder_letters(const SharedMailbox& mailbox, const std::string& folder) {
-    Rights rights;
-    for (const auto& [pattern, given] : mailbox.patterns)
-        if (folder_matches(pattern, folder)) rights |= given;
-    return rights.letters();
+    // folder_match.c's union, the one the plugin's C client applies to the same answer.
+    std::vector<std::string> letters;
+    std::vector<const char*> pattern_ptrs, letter_ptrs;
+    letters.reserve(mailbox.patterns.size());
+    for (const auto& [pattern, given] : mailbox.patterns) {
+        letters.push_back(given.letters());
+        pattern_ptrs.push_back(pattern.c_str());
+        letter_ptrs.push_back(letters.back().c_str());
+    }
+    char out[sizeof(MAILGRANT_RIGHTS_LETTERS)];
+    mailgrant_folder_letters(pattern_ptrs.data(), letter_ptrs.data(), pattern_ptrs.size(), folder.c_str(), out);
+    return out;
 }
 
 // Items: "mailbox" ADDRESS ROOT-LETTERS ROOT-REASON TEAM(0|1) TEAM-REASON, then for that

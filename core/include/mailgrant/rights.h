@@ -10,12 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "mailgrant/folder_match.h"
+
 namespace mailgrant {
 
 class Rights {
 public:
     // The RFC 4314 letters Dovecot implements, in canonical output order.
-    static constexpr std::string_view kLetters = "lrswipkxtea";
+    static constexpr std::string_view kLetters = MAILGRANT_RIGHTS_LETTERS;  // folder_match.h
 
     Rights() = default;
     static Rights none() { return Rights(); }
