@@ -257,8 +257,8 @@ void read_groups(Section s, GroupsConfig& c) {
 }
 
 void read_cache(Section s, CacheConfig& c) {
-    s.integer("ttl_s", c.ttl_s, 0, 86400);
-    s.integer("negative_ttl_s", c.negative_ttl_s, 0, 86400);
+    s.integer("ttl_s", c.ttl_s, MAILGRANT_CACHE_TTL_S_MIN, MAILGRANT_CACHE_TTL_S_MAX);
+    s.integer("negative_ttl_s", c.negative_ttl_s, MAILGRANT_CACHE_TTL_S_MIN, MAILGRANT_CACHE_TTL_S_MAX);
     s.integer("max_entries", c.max_entries, 1, 10000000);
     s.boolean("follow_changes", c.follow_changes);
     s.reject_unknown();
@@ -332,13 +332,13 @@ void read_service(Section s, ServiceConfig& c) {
     std::string mode;
     s.string("socket_mode", mode);
     s.integer("workers", c.workers, 1, 256);
-    s.integer("timeout_ms", c.timeout_ms, 50, 60000);
-    s.integer("memo_ms", c.memo_ms, 0, 5000);
+    s.integer("timeout_ms", c.timeout_ms, MAILGRANT_SERVICE_TIMEOUT_MS_MIN, MAILGRANT_SERVICE_TIMEOUT_MS_MAX);
+    s.integer("memo_ms", c.memo_ms, MAILGRANT_SERVICE_MEMO_MS_MIN, MAILGRANT_SERVICE_MEMO_MS_MAX);
     s.reject_unknown();
     // Local only: the socket's owner, group and mode are what keeps other users out.
     if (!c.listen.empty() && !(c.listen.rfind("unix:/", 0) == 0 && c.listen.size() > 6))
         s.fail(s.raw("listen"), s.dotted("listen"), "must be unix:/ABSOLUTE/PATH (or empty: off)");
-    if (c.listen.size() > 100)
+    if (c.listen.size() > MAILGRANT_SERVICE_LISTEN_MAX)
         s.fail(s.raw("listen"), s.dotted("listen"), "is longer than a unix socket path may be (100 bytes)");
     read_socket_mode(s, mode, c.socket_mode);
 }

@@ -29,7 +29,7 @@ case "$DIST" in
 esac
 PACKAGES="slapd ldap-utils dovecot-core dovecot-imapd dovecot-ldap dovecot-lmtpd postfix postfix-ldap
   $LIBS procps python3 ca-certificates
-  build-essential cmake pkg-config libldap-dev libyaml-cpp-dev libmilter-dev libsystemd-dev libcurl4-openssl-dev dovecot-dev
+  build-essential cmake pkg-config libldap-dev libyaml-cpp-dev libyaml-dev libmilter-dev libsystemd-dev libcurl4-openssl-dev dovecot-dev
   debhelper lintian"
 PRESEED="$HERE/debconf-stock.txt"
 if [ -n "$SUITE" ]; then

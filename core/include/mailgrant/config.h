@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "mailgrant/config_service.h"
+
 namespace mailgrant {
 
 class ConfigError : public std::runtime_error {
@@ -73,8 +75,8 @@ struct GroupsConfig {
 };
 
 struct CacheConfig {
-    int ttl_s = 30;           // positive answers (DESIGN.md: changes obeyed within this)
-    int negative_ttl_s = 5;   // "no such user / no grants"
+    int ttl_s = MAILGRANT_CACHE_TTL_S_DEFAULT;  // positive answers (DESIGN.md: changes obeyed within this)
+    int negative_ttl_s = MAILGRANT_CACHE_NEGATIVE_TTL_S_DEFAULT;  // "no such user / no grants"
     std::size_t max_entries = 10000;
     // Follow LDAP changes (RFC 4533 sync against slapd's syncprov, change_feed.h) and drop
     // cached answers when a grant, group or person changes, so a revocation is obeyed within
@@ -118,10 +120,10 @@ struct ServiceConfig {
     std::string socket_group = "mailgrant";  // Dovecot's processes get this group (the drop-ins)
     int socket_mode = 0660;
     int workers = 8;       // policyd threads answering (each may wait on the LDAP pool)
-    int timeout_ms = 2000;  // a question never waits longer: then shared access is denied
+    int timeout_ms = MAILGRANT_SERVICE_TIMEOUT_MS_DEFAULT;  // a question never waits longer: then shared access is denied
     // A mail process reuses an answer this long (a rights check runs several times per
     // IMAP command); a change reaches open sessions within this plus the sync delay.
-    int memo_ms = 500;
+    int memo_ms = MAILGRANT_SERVICE_MEMO_MS_DEFAULT;
 };
 
 // Attribute and class names, so a site can map grants onto attributes it already has.

@@ -1,0 +1,509 @@
+/* wire_client.c -- see wire_client.h. A non-blocking unix socket and poll() against one
+ * deadline (service.timeout_ms) for connect, write and read, as service_client.cpp does. */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "wire_client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mgw_memo {
+	char *question;
+	char *answer;
+	size_t answer_size;
+	struct timespec at;
+};
+
+struct mgw_client {
+	char *path;
+	int timeout_ms, memo_ms;
+	struct mgw_memo *memo;
+	size_t memo_count;
+	unsigned long sent;
+};
+
+static void put(char *out, size_t size, const char *text)
+{
+	if (out != NULL && size > 0)
+		snprintf(out, size, "%s", text);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Unescapes [p, end) in place to a NUL-terminated field; NULL + why when not a field. */
+static const char *unescape(char *p, char *end, const char **why)
+{
+	char *out = p, *start = p;
+
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+		int hi, lo;
+		if (c < 0x20 || c == 0x7f) {
+			*why = "unescaped control character in a field";
+			return NULL;
+		}
+		if (c != '%') {
+			*out++ = (char)c;
+			continue;
+		}
+		if (end - p < 3 || (hi = hex_value(p[1])) < 0 || (lo = hex_value(p[2])) < 0) {
+			*why = "bad %XX escape";
+			return NULL;
+		}
+		if (hi == 0 && lo == 0) {
+			*why = "NUL in a field";
+			return NULL;
+		}
+		*out++ = (char)(hi * 16 + lo);
+		p += 2;
+	}
+	*out = '\0';
+	return start;
+}
+
+void mgw_reply_free(struct mgw_reply *reply)
+{
+	free(reply->items);
+	free(reply->storage);
+	memset(reply, 0, sizeof(*reply));
+}
+
+const char *mgw_reply_message(const struct mgw_reply *reply)
+{
+	return reply->status != MGW_OK && reply->values.count == 1 ? reply->values.f[0] : "";
+}
+
+/* Splits one line [line, end) (no LF) into head and fields, unescaped in place. */
+static int split_line(char *line, char *end, const char **head, struct mgw_line *out, const char **why)
+{
+	char *p = line;
+
+	out->count = 0;
+	*head = NULL;
+	for (;;) {
+		char *tab = memchr(p, '\t', (size_t)(end - p));
+		char *stop = tab != NULL ? tab : end;
+		if (*head == NULL) {
+			*stop = '\0';
+			*head = p;
+			if (strpbrk(*head, "%") != NULL) {
+				*why = "unknown answer line";
+				return -1;
+			}
+		} else {
+			if (out->count == MGW_MAX_FIELDS) {
+				*why = "too many fields";
+				return -1;
+			}
+			if ((out->f[out->count] = unescape(p, stop, why)) == NULL)
+				return -1;
+			out->count++;
+		}
+		if (tab == NULL)
+			return 0;
+		p = tab + 1;
+	}
+}
+
+int mgw_parse_reply(const char *data, size_t size, struct mgw_reply *reply, char *error, size_t error_size)
+{
+	const char *why = NULL;
+	size_t lines = 0, i, item = 0;
+	char *p, *end;
+
+	memset(reply, 0, sizeof(*reply));
+	if (size > MGW_MAX_REPLY_BYTES) {
+		put(error, error_size, "answer longer than 16 MiB");
+		return -1;
+	}
+	if (size == 0 || data[size - 1] != '\n') {
+		put(error, error_size, "the answer does not end with a final line");
+		return -1;
+	}
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	if (lines - 1 > MGW_MAX_REPLY_ITEMS) {
+		put(error, error_size, "more than 200000 items");
+		return -1;
+	}
+	reply->storage = malloc(size);
+	reply->items = lines > 1 ? calloc(lines - 1, sizeof(*reply->items)) : NULL;
+	if (reply->storage == NULL || (lines > 1 && reply->items == NULL)) {
+		mgw_reply_free(reply);
+		put(error, error_size, "out of memory");
+		return -1;
+	}
+	memcpy(reply->storage, data, size);
+	p = reply->storage;
+	end = p + size;
+	while (p < end) {
+		char *lf = memchr(p, '\n', (size_t)(end - p));
+		const char *head;
+		struct mgw_line line;
+		int last = lf + 1 == end;
+
+		if ((size_t)(lf - p) >= MGW_MAX_REPLY_LINE_BYTES) {
+			why = "answer line longer than 16 KiB";
+			break;
+		}
+		if (split_line(p, lf, &head, &line, &why) < 0)
+			break;
+		p = lf + 1;
+		if (strcmp(head, "item") == 0) {
+			if (last) {
+				why = "the answer does not end with a final line";
+				break;
+			}
+			reply->items[item++] = line;
+			continue;
+		}
+		if (!last) {
+			why = "an answer line after the final one";
+			break;
+		}
+		if (strcmp(head, "ok") == 0) {
+			reply->status = MGW_OK;
+		} else if (strcmp(head, "bad") == 0 || strcmp(head, "temp") == 0 || strcmp(head, "fail") == 0) {
+			if (line.count != 1) {
+				why = "a final line of bad, temp or fail takes one message";
+				break;
+			}
+			reply->status = head[0] == 'b' ? MGW_BAD : head[0] == 't' ? MGW_TEMP : MGW_FAIL;
+		} else {
+			why = "unknown answer line";
+			break;
+		}
+		reply->values = line;
+		reply->item_count = item;
+		return 0;
+	}
+	mgw_reply_free(reply);
+	put(error, error_size, why != NULL ? why : "the answer does not end with a final line");
+	return -1;
+}
+
+size_t mgw_format_request(const char *verb, const char *const *fields, size_t count, char *out, size_t out_size)
+{
+	size_t n = 0, i, limit = out_size < MGW_MAX_REQUEST_BYTES ? out_size : MGW_MAX_REQUEST_BYTES;
+	const char *s;
+
+#define MGW_PUT(c) do { if (n + 1 >= limit) return 0; out[n++] = (c); } while (0)
+	for (s = verb; *s != '\0'; s++)
+		MGW_PUT(*s);
+	for (i = 0; i < count; i++) {
+		MGW_PUT('\t');
+		for (s = fields[i]; *s != '\0'; s++) {
+			unsigned char c = (unsigned char)*s;
+			if (c < 0x20 || c == 0x7f || c == '%') {
+				static const char hex[] = "0123456789ABCDEF";
+				MGW_PUT('%');
+				MGW_PUT(hex[c >> 4]);
+				MGW_PUT(hex[c & 15]);
+			} else {
+				MGW_PUT((char)c);
+			}
+		}
+	}
+	MGW_PUT('\n');
+#undef MGW_PUT
+	out[n] = '\0';
+	return n;
+}
+
+struct mgw_client *mgw_client_new(const char *socket_path, int timeout_ms, int memo_ms)
+{
+	struct mgw_client *client = calloc(1, sizeof(*client));
+
+	if (client == NULL || (client->path = strdup(socket_path)) == NULL) {
+		free(client);
+		return NULL;
+	}
+	client->timeout_ms = timeout_ms;
+	client->memo_ms = memo_ms;
+	return client;
+}
+
+void mgw_client_forget(struct mgw_client *client)
+{
+	size_t i;
+
+	for (i = 0; i < client->memo_count; i++) {
+		free(client->memo[i].question);
+		free(client->memo[i].answer);
+	}
+	free(client->memo);
+	client->memo = NULL;
+	client->memo_count = 0;
+}
+
+void mgw_client_free(struct mgw_client *client)
+{
+	if (client == NULL)
+		return;
+	mgw_client_forget(client);
+	free(client->path);
+	free(client);
+}
+
+unsigned long mgw_client_questions_sent(const struct mgw_client *client)
+{
+	return client->sent;
+}
+
+static long ms_since(const struct timespec *then, const struct timespec *now)
+{
+	return (long)(now->tv_sec - then->tv_sec) * 1000 + (now->tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/* Waits until fd is ready for `events` or the deadline passes: 1 ready, 0 timed out,
+   -1 poll failed. */
+static int wait_ready(int fd, short events, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec now;
+		struct pollfd p = { .fd = fd, .events = events };
+		long left;
+		int n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = -ms_since(deadline, &now);
+		if (left <= 0)
+			return 0;
+		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Does the buffer [data, data+size) hold a final line yet? Scans from *scanned. */
+static int has_final_line(const char *data, size_t size, size_t *scanned)
+{
+	while (*scanned < size) {
+		const char *lf = memchr(data + *scanned, '\n', size - *scanned);
+		size_t start = *scanned;
+		if (lf == NULL)
+			return 0;
+		*scanned = (size_t)(lf - data) + 1;
+		if (!(lf - (data + start) >= 4 && memcmp(data + start, "item", 4) == 0 &&
+		      (lf - (data + start) == 4 || data[start + 4] == '\t')))
+			return 1;
+	}
+	return 0;
+}
+
+/* One exchange: 0 with the answer's bytes in *answer (malloc'd), -1 with why. */
+static int exchange(struct mgw_client *client, const char *question, size_t question_size, char **answer,
+		    size_t *answer_size, char *why, size_t why_size)
+{
+	struct sockaddr_un addr;
+	struct timespec deadline;
+	size_t done = 0, size = 0, capacity = 0, scanned = 0;
+	char *buffer = NULL;
+	int fd, ready;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (strlen(client->path) >= sizeof(addr.sun_path)) {
+		put(why, why_size, "socket path too long");
+		return -1;
+	}
+	memcpy(addr.sun_path, client->path, strlen(client->path) + 1);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += client->timeout_ms / 1000;
+	deadline.tv_nsec += (long)(client->timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(why, why_size, "socket: %s", strerror(errno));
+		return -1;
+	}
+	client->sent++;
+	if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		/* a full backlog (EAGAIN) means the service is overloaded: no waiting for it */
+		if (errno != EINPROGRESS) {
+			snprintf(why, why_size, "connect: %s", strerror(errno));
+			goto fail;
+		}
+		if ((ready = wait_ready(fd, POLLOUT, &deadline)) <= 0) {
+			snprintf(why, why_size, "connect: %s", ready == 0 ? "timed out" : strerror(errno));
+			goto fail;
+		}
+	}
+	while (done < question_size) {
+		ssize_t n;
+		if ((ready = wait_ready(fd, POLLOUT, &deadline)) <= 0) {
+			snprintf(why, why_size, "write: %s", ready == 0 ? "timed out" : strerror(errno));
+			goto fail;
+		}
+		n = send(fd, question + done, question_size - done, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			snprintf(why, why_size, "write: %s", strerror(errno));
+			goto fail;
+		}
+		if (n > 0)
+			done += (size_t)n;
+	}
+	for (;;) {
+		ssize_t n;
+		if (has_final_line(buffer, size, &scanned))
+			break;
+		if (size - (scanned < size ? scanned : size) >= MGW_MAX_REPLY_LINE_BYTES) {
+			put(why, why_size, "answer line longer than 16 KiB");
+			goto fail;
+		}
+		if (capacity - size < 16384) {
+			size_t grown = capacity == 0 ? 65536 : capacity * 2;
+			char *bigger;
+			if (grown > MGW_MAX_REPLY_BYTES + 16384) {
+				put(why, why_size, "answer longer than 16 MiB");
+				goto fail;
+			}
+			if ((bigger = realloc(buffer, grown)) == NULL) {
+				put(why, why_size, "out of memory");
+				goto fail;
+			}
+			buffer = bigger;
+			capacity = grown;
+		}
+		if ((ready = wait_ready(fd, POLLIN, &deadline)) <= 0) {
+			snprintf(why, why_size, "%s", ready == 0 ? "no answer within service.timeout_ms" : strerror(errno));
+			goto fail;
+		}
+		n = recv(fd, buffer + size, capacity - size, 0);
+		if (n == 0) {
+			put(why, why_size, "connection closed before the answer ended");
+			goto fail;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			snprintf(why, why_size, "read: %s", strerror(errno));
+			goto fail;
+		}
+		size += (size_t)n;
+	}
+	close(fd);
+	*answer = buffer;
+	*answer_size = scanned; /* bytes after the final line are not the answer's */
+	return 0;
+fail:
+	free(buffer);
+	close(fd);
+	return -1;
+}
+
+/* A "temp" (or "bad") answer made here, in the protocol's own form. */
+static void local_answer(const char *head, const char *message, struct mgw_reply *reply)
+{
+	char line[1024];
+	const char *fields[1] = { message };
+	size_t n = mgw_format_request(head, fields, 1, line, sizeof(line));
+
+	if (n == 0 || mgw_parse_reply(line, n, reply, NULL, 0) < 0) {
+		n = mgw_format_request(head, (const char *const[]){ "mailgrant service: internal error" }, 1, line,
+				       sizeof(line));
+		(void)mgw_parse_reply(line, n, reply, NULL, 0);
+		reply->status = head[0] == 'b' ? MGW_BAD : MGW_TEMP; /* never OK, even out of memory */
+	}
+}
+
+static void memo_put(struct mgw_client *client, const char *question, const char *answer, size_t answer_size,
+		     const struct timespec *now)
+{
+	struct mgw_memo entry;
+
+	if (client->memo_count >= MGW_MAX_MEMO)
+		mgw_client_forget(client);
+	if (client->memo == NULL && (client->memo = calloc(MGW_MAX_MEMO, sizeof(*client->memo))) == NULL)
+		return;
+	entry.question = strdup(question);
+	entry.answer = malloc(answer_size);
+	if (entry.question == NULL || entry.answer == NULL) {
+		free(entry.question);
+		free(entry.answer);
+		return;
+	}
+	memcpy(entry.answer, answer, answer_size);
+	entry.answer_size = answer_size;
+	entry.at = *now;
+	client->memo[client->memo_count++] = entry;
+}
+
+static struct mgw_memo *memo_find(struct mgw_client *client, const char *question, const struct timespec *now)
+{
+	size_t i;
+
+	for (i = 0; i < client->memo_count; i++) {
+		struct mgw_memo *m = &client->memo[i];
+		long age;
+		if (strcmp(m->question, question) != 0)
+			continue;
+		age = ms_since(&m->at, now);
+		if (age >= 0 && age < client->memo_ms)
+			return m;
+		/* stale: replaced by the answer asked for now */
+		free(m->question);
+		free(m->answer);
+		*m = client->memo[--client->memo_count];
+		return NULL;
+	}
+	return NULL;
+}
+
+void mgw_ask(struct mgw_client *client, const char *verb, const char *const *fields, size_t count,
+	     struct mgw_reply *reply)
+{
+	char question[MGW_MAX_REQUEST_BYTES + 1], why[512], error[256], message[1024];
+	char *answer = NULL;
+	size_t question_size, answer_size = 0;
+	struct timespec now;
+	struct mgw_memo *kept;
+	int memoize = client->memo_ms > 0 && strcmp(verb, "login") != 0 && strcmp(verb, "namespace") != 0;
+
+	question_size = mgw_format_request(verb, fields, count, question, sizeof(question));
+	if (question_size == 0) {
+		local_answer("bad", "bad input: question longer than 8 KiB", reply);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (memoize && (kept = memo_find(client, question, &now)) != NULL &&
+	    mgw_parse_reply(kept->answer, kept->answer_size, reply, NULL, 0) == 0)
+		return;
+	if (exchange(client, question, question_size, &answer, &answer_size, why, sizeof(why)) < 0) {
+		snprintf(message, sizeof(message), "mailgrant service unix:%s: %s", client->path, why);
+		local_answer("temp", message, reply);
+		return;
+	}
+	if (mgw_parse_reply(answer, answer_size, reply, error, sizeof(error)) < 0) {
+		snprintf(message, sizeof(message), "mailgrant service unix:%s: %s", client->path, error);
+		free(answer);
+		local_answer("temp", message, reply);
+		return;
+	}
+	if (memoize && reply->status == MGW_OK)
+		memo_put(client, question, answer, answer_size, &now);
+	free(answer);
+}

@@ -1,0 +1,348 @@
+/* wire_core.c -- see wire_core.h; core_abi.cpp is the model, function for function. */
+#include "wire_core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../mailgrant-core.h"
+#include "wire_client.h"
+#include "wire_namespace.h"
+#include "mailgrant/folder_match.h"
+
+struct mgw_core {
+	struct mgw_client *client;
+	struct mgw_namespace_memo *namespaces;
+	int negative_ttl_s, ttl_s;
+	time_t breaker_until;
+	char breaker_reason[1024];
+};
+
+static void put(char *out, size_t size, const char *text)
+{
+	if (out != NULL && size > 0)
+		snprintf(out, size, "%s", text);
+}
+
+static const char *text_of(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+struct mgw_core *mgw_core_new(const struct mgw_config *config)
+{
+	struct mgw_core *core = calloc(1, sizeof(*core));
+
+	if (core == NULL)
+		return NULL;
+	core->client = mgw_client_new(config->socket_path, config->timeout_ms, config->memo_ms);
+	core->namespaces = mgw_namespace_memo_new(config->memo_ms);
+	if (core->client == NULL || core->namespaces == NULL) {
+		mgw_core_free(core);
+		return NULL;
+	}
+	core->negative_ttl_s = config->negative_ttl_s;
+	core->ttl_s = config->ttl_s;
+	return core;
+}
+
+void mgw_core_free(struct mgw_core *core)
+{
+	if (core == NULL)
+		return;
+	mgw_client_free(core->client);
+	mgw_namespace_memo_free(core->namespaces);
+	free(core);
+}
+
+int mgw_core_log_interval(const struct mgw_core *core)
+{
+	return core->ttl_s > 1 ? core->ttl_s : 1;
+}
+
+void mgw_core_forget(struct mgw_core *core)
+{
+	mgw_namespace_memo_forget(core->namespaces);
+	mgw_client_forget(core->client);
+}
+
+unsigned long mgw_core_questions_sent(const struct mgw_core *core)
+{
+	return mgw_client_questions_sent(core->client);
+}
+
+/* The breaker is open: the call fails at once with its reason. */
+static int breaker_open(struct mgw_core *core, char *error, size_t error_size)
+{
+	if (time(NULL) >= core->breaker_until)
+		return 0;
+	put(error, error_size, core->breaker_reason);
+	return 1;
+}
+
+/* Asks; 0 with an ok answer in `reply`, else what the call returns (its error written,
+   `reply` freed): bad input -> MAILGRANT_CORE_BAD_INPUT; temp -> -1 and the breaker
+   opens; fail -> -1 (this call only). */
+static int ask(struct mgw_core *core, const char *verb, const char *const *fields, size_t count,
+	       struct mgw_reply *reply, char *error, size_t error_size)
+{
+	const char *message;
+
+	mgw_ask(core->client, verb, fields, count, reply);
+	if (reply->status == MGW_OK)
+		return 0;
+	message = mgw_reply_message(reply);
+	switch (reply->status) {
+	case MGW_BAD:
+		if (error != NULL && error_size > 0)
+			snprintf(error, error_size, "%s%s", strncmp(message, "bad input: ", 11) == 0 ? "" : "bad input: ",
+				 message);
+		mgw_reply_free(reply);
+		return MAILGRANT_CORE_BAD_INPUT;
+	case MGW_TEMP: {
+		int negative = core->negative_ttl_s > 1 ? core->negative_ttl_s : 1;
+		core->breaker_until = time(NULL) + negative;
+		put(core->breaker_reason, sizeof(core->breaker_reason), message);
+		put(error, error_size, core->breaker_reason);
+		break;
+	}
+	default:
+		if (error != NULL && error_size > 0)
+			snprintf(error, error_size, "%s%s",
+				 strncmp(message, "internal error: ", 16) == 0 ? "" : "internal error: ", message);
+		break;
+	}
+	mgw_reply_free(reply);
+	return -1;
+}
+
+/* The ok answer's value `index`; NULL (with the error written) when it has none. */
+static const char *value(const struct mgw_reply *reply, size_t index, char *error, size_t error_size)
+{
+	if (index < reply->values.count)
+		return reply->values.f[index];
+	if (error != NULL && error_size > 0)
+		snprintf(error, error_size, "internal error: answer without value %zu", index);
+	return NULL;
+}
+
+/* Asks for login's namespace and keeps it; 0 with it in *ns (caller frees, unless kept:
+   *kept = 1), else the call's return. */
+static int fetch_namespace(struct mgw_core *core, const char *login, struct mgw_namespace *ns, char *error,
+			   size_t error_size)
+{
+	struct mgw_reply reply;
+	char why[256];
+	const char *fields[1] = { login };
+	int ret = ask(core, "namespace", fields, 1, &reply, error, error_size);
+
+	if (ret != 0)
+		return ret;
+	if (mgw_namespace_read(&reply, ns, why, sizeof(why)) < 0) {
+		if (error != NULL && error_size > 0)
+			snprintf(error, error_size, "internal error: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The mailbox of login's namespace fetched within memo_ms (NULL = ask). A namespace kept
+   longer than that which held the mailbox is fetched again: one question, not one per
+   folder of every sharer a long LIST has still to go. *ret = an error of that fetch. */
+static const struct mgw_mailbox *remembered(struct mgw_core *core, const char *login, const char *mailbox,
+					    const struct mgw_namespace **ns_r, int *ret, char *error,
+					    size_t error_size)
+{
+	const struct mgw_mailbox *found;
+	struct mgw_namespace ns;
+	struct timespec now;
+
+	*ret = 0;
+	if (login == NULL || mailbox == NULL)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((found = mgw_namespace_memo_find(core->namespaces, login, mailbox, &now, ns_r)) != NULL)
+		return found;
+	if (!mgw_namespace_memo_listed(core->namespaces, login, mailbox))
+		return NULL;
+	if ((*ret = fetch_namespace(core, login, &ns, error, error_size)) != 0)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	mgw_namespace_memo_put(core->namespaces, login, &ns, &now);
+	return mgw_namespace_memo_find(core->namespaces, login, mailbox, &now, ns_r);
+}
+
+int mgw_core_folder_rights(struct mgw_core *core, const char *login, const char *mailbox, const char *folder,
+			   char *letters, size_t letters_size, char *error, size_t error_size)
+{
+	const struct mgw_namespace *ns = NULL;
+	const struct mgw_mailbox *shared;
+	struct mgw_reply reply;
+	const char *fields[3] = { text_of(login), text_of(mailbox), text_of(folder) }, *v;
+	int ret;
+
+	put(letters, letters_size, "");
+	if (breaker_open(core, error, error_size))
+		return -1;
+	shared = remembered(core, login, mailbox, &ns, &ret, error, error_size);
+	if (ret != 0)
+		return ret;
+	if (shared != NULL && folder != NULL) {
+		char out[sizeof(MAILGRANT_RIGHTS_LETTERS)];
+		mgw_namespace_folder_letters(ns, shared, folder, out);
+		put(letters, letters_size, out);
+		return 0;
+	}
+	if ((ret = ask(core, "rights", fields, 3, &reply, error, error_size)) != 0)
+		return ret;
+	v = value(&reply, 0, error, error_size);
+	if (v != NULL)
+		put(letters, letters_size, v);
+	mgw_reply_free(&reply);
+	return v != NULL ? 0 : -1;
+}
+
+int mgw_core_sharing_owners(struct mgw_core *core, const char *login,
+			    void (*owner_cb)(void *context, const char *owner), void *context, char *error,
+			    size_t error_size)
+{
+	struct mgw_namespace ns;
+	struct timespec now;
+	size_t i;
+	int ret;
+
+	if (breaker_open(core, error, error_size))
+		return -1;
+	/* the whole namespace in one question: the questions about each mailbox that
+	   building and listing the namespace ask next are answered from it */
+	if ((ret = fetch_namespace(core, text_of(login), &ns, error, error_size)) != 0)
+		return ret;
+	for (i = 0; i < ns.count; i++)
+		owner_cb(context, ns.mailboxes[i].address);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	mgw_namespace_memo_put(core->namespaces, text_of(login), &ns, &now);
+	return 0;
+}
+
+int mgw_core_folder_grantees(struct mgw_core *core, const char *mailbox, const char *folder,
+			     void (*grant_cb)(void *context, int is_group, const char *name, const char *letters),
+			     void *context, char *error, size_t error_size)
+{
+	struct mgw_reply reply;
+	const char *fields[2] = { text_of(mailbox), text_of(folder) };
+	size_t i;
+	int ret;
+
+	if (breaker_open(core, error, error_size))
+		return -1;
+	if ((ret = ask(core, "grantees", fields, 2, &reply, error, error_size)) != 0)
+		return ret;
+	for (i = 0; i < reply.item_count; i++) {
+		const struct mgw_line *item = &reply.items[i];
+		if (item->count == 3)
+			grant_cb(context, strcmp(item->f[0], "1") == 0 ? 1 : 0, item->f[1], item->f[2]);
+	}
+	mgw_reply_free(&reply);
+	return 0;
+}
+
+int mgw_core_may_open_mailbox(struct mgw_core *core, const char *login, const char *mailbox, char *error,
+			      size_t error_size)
+{
+	struct mgw_reply reply;
+	const char *fields[2] = { text_of(login), text_of(mailbox) }, *v;
+	int ret;
+
+	if (breaker_open(core, error, error_size))
+		return -1;
+	if ((ret = ask(core, "may_open", fields, 2, &reply, error, error_size)) != 0)
+		return ret;
+	v = value(&reply, 0, error, error_size);
+	ret = v == NULL ? -1 : strcmp(v, "1") == 0 ? 1 : 0;
+	mgw_reply_free(&reply);
+	return ret;
+}
+
+int mgw_core_root_rights(struct mgw_core *core, const char *login, const char *mailbox, char *letters,
+			 size_t letters_size, char *message, size_t message_size)
+{
+	const struct mgw_namespace *ns = NULL;
+	const struct mgw_mailbox *shared;
+	struct mgw_reply reply;
+	const char *v0, *v1;
+	int ret;
+
+	put(letters, letters_size, "");
+	put(message, message_size, "");
+	if (breaker_open(core, message, message_size))
+		return -1;
+	if (login == NULL || mailbox == NULL) {
+		put(message, message_size, "bad input: missing login or mailbox");
+		return MAILGRANT_CORE_BAD_INPUT;
+	}
+	shared = remembered(core, login, mailbox, &ns, &ret, message, message_size);
+	if (ret != 0)
+		return ret;
+	if (shared != NULL) {
+		put(letters, letters_size, shared->root_letters);
+		put(message, message_size, shared->root_reason);
+		return 0;
+	}
+	if ((ret = ask(core, "root", (const char *const[]){ login, mailbox }, 2, &reply, message, message_size)) != 0)
+		return ret;
+	v0 = value(&reply, 0, message, message_size);
+	v1 = v0 != NULL ? value(&reply, 1, message, message_size) : NULL;
+	if (v1 != NULL) {
+		put(letters, letters_size, v0);
+		put(message, message_size, v1);
+	}
+	mgw_reply_free(&reply);
+	return v1 != NULL ? 0 : -1;
+}
+
+int mgw_core_team_folders(struct mgw_core *core, const char *login, const char *mailbox,
+			  void (*folder_cb)(void *context, const char *name, const char *special_use), void *context,
+			  char *message, size_t message_size)
+{
+	const struct mgw_namespace *ns = NULL;
+	const struct mgw_mailbox *shared;
+	struct mgw_reply reply;
+	const char *v0, *v1;
+	size_t i;
+	int ret;
+
+	put(message, message_size, "");
+	if (breaker_open(core, message, message_size))
+		return -1;
+	if (login == NULL || mailbox == NULL) {
+		put(message, message_size, "bad input: missing login or mailbox");
+		return MAILGRANT_CORE_BAD_INPUT;
+	}
+	shared = remembered(core, login, mailbox, &ns, &ret, message, message_size);
+	if (ret != 0)
+		return ret;
+	if (shared != NULL) {
+		put(message, message_size, shared->team_reason);
+		if (!shared->team)
+			return 0;
+		for (i = 0; i < shared->folder_count; i++)
+			folder_cb(context, ns->folder_names[shared->folder_first + i],
+				  ns->folder_uses[shared->folder_first + i]);
+		return 1;
+	}
+	if ((ret = ask(core, "team", (const char *const[]){ login, mailbox }, 2, &reply, message, message_size)) != 0)
+		return ret;
+	v0 = value(&reply, 0, message, message_size);
+	v1 = v0 != NULL ? value(&reply, 1, message, message_size) : NULL;
+	ret = -1;
+	if (v1 != NULL) {
+		put(message, message_size, v1);
+		ret = strcmp(v0, "1") == 0 ? 1 : 0;
+		for (i = 0; ret == 1 && i < reply.item_count; i++)
+			if (reply.items[i].count == 2)
+				folder_cb(context, reply.items[i].f[0], reply.items[i].f[1]);
+	}
+	mgw_reply_free(&reply);
+	return ret;
+}

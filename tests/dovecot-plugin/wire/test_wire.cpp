@@ -1,0 +1,415 @@
+// test_wire.cpp -- the plugin's C client of the per-host service (dovecot-plugin/wire/):
+// its reading of answers and namespaces against the C++ core's (the same text must give
+// the same fields and rights), its configuration reader, and wire_core against a real
+// unix socket: memo, breaker, messages, bad input.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "mailgrant-core.h"
+#include "mailgrant/config.h"
+#include "mailgrant/config_service.h"
+#include "mailgrant/service_protocol.h"
+#include "mailgrant/shared_namespace.h"
+#include "wire_client.h"
+#include "wire_config.h"
+#include "wire_core.h"
+#include "wire_namespace.h"
+
+namespace {
+
+using namespace mailgrant;
+
+static_assert(MGW_MAX_REQUEST_BYTES == service_limits::kMaxRequestBytes, "one question limit");
+static_assert(MGW_MAX_FIELDS == service_limits::kMaxFields, "one field limit");
+static_assert(MGW_MAX_REPLY_LINE_BYTES == service_limits::kMaxReplyLineBytes, "one line limit");
+static_assert(MGW_MAX_REPLY_ITEMS == service_limits::kMaxReplyItems, "one item limit");
+static_assert(MGW_MAX_REPLY_BYTES == service_limits::kMaxReplyBytes, "one answer limit");
+
+// The C++ reading of `text`, or nullopt-like (ok=false) on ProtocolError.
+std::pair<bool, ServiceReply> cpp_read(const std::string& text) {
+    ReplyReader reader;
+    try {
+        std::size_t start = 0;
+        while (start < text.size()) {
+            const auto lf = text.find('\n', start);
+            if (lf == std::string::npos) return {false, {}};
+            if (reader.add_line(text.substr(start, lf - start))) return {lf + 1 == text.size(), reader.take()};
+            start = lf + 1;
+        }
+    } catch (const ProtocolError&) {
+    }
+    return {false, {}};
+}
+
+std::vector<std::string> fields(const mgw_line& line) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < line.count; ++i) out.emplace_back(line.f[i]);
+    return out;
+}
+
+TEST(WireReply, ReadsWhatTheCoreReadsAndRefusesWhatItRefuses) {
+    const std::vector<std::string> answers = {
+        "ok\tlrs\n",
+        "ok\n",
+        "item\tINBOX\t\\\\Drafts\nitem\nok\t1\tteam\n",
+        "item\t1\tsupport\tlr\nitem\t0\tbob@example.com\tlrswi\nok\n",
+        "temp\tLDAP unavailable: Can't contact LDAP server\n",
+        "bad\tbad input: an over-long name\n",
+        "fail\tinternal error: boom\n",
+        "ok\ta%09b%0Ac%25d\n",
+        "ok\t1\t2\t3\t4\t5\t6\t7\t8\n",
+        // refused by both
+        "ok\t1\t2\t3\t4\t5\t6\t7\t8\t9\n",
+        "nope\n",
+        "item\tx\n",
+        "item\tx\nok\nok\n",
+        "temp\n",
+        "temp\ta\tb\n",
+        "ok\t%ZZ\n",
+        "ok\t%4\n",
+        "ok\ta\rb\n",
+        "ok\tlrs",
+        "",
+        "ok\t" + std::string(20000, 'x') + "\n",
+    };
+    for (const auto& text : answers) {
+        SCOPED_TRACE(text.substr(0, 60));
+        const auto [cpp_ok, cpp] = cpp_read(text);
+        mgw_reply reply;
+        char error[256] = "";
+        const bool c_ok = mgw_parse_reply(text.data(), text.size(), &reply, error, sizeof error) == 0;
+        EXPECT_EQ(c_ok, cpp_ok) << error;
+        if (!c_ok || !cpp_ok) continue;
+        EXPECT_EQ(static_cast<int>(reply.status), static_cast<int>(cpp.status));
+        ASSERT_EQ(reply.item_count, cpp.items.size());
+        for (std::size_t i = 0; i < reply.item_count; ++i) EXPECT_EQ(fields(reply.items[i]), cpp.items[i]);
+        if (cpp.status == ServiceReply::Status::Ok)
+            EXPECT_EQ(fields(reply.values), cpp.values);
+        else
+            EXPECT_EQ(std::string(mgw_reply_message(&reply)), cpp.message);
+        mgw_reply_free(&reply);
+    }
+}
+
+TEST(WireReply, ANulInAFieldIsRefusedAsNoCStringCanHoldIt) {
+    const std::string text = "ok\ta%00b\n";
+    mgw_reply reply;
+    char error[256] = "";
+    EXPECT_EQ(mgw_parse_reply(text.data(), text.size(), &reply, error, sizeof error), -1);
+    EXPECT_STREQ(error, "NUL in a field");
+}
+
+TEST(WireRequest, EscapesAsTheCoreDoesAndRefusesOverlongQuestions) {
+    const char* f[] = {"al%ice\t", "a\nb", "INBOX/Ü"};
+    char out[MGW_MAX_REQUEST_BYTES + 1];
+    const std::size_t n = mgw_format_request("rights", f, 3, out, sizeof out);
+    ASSERT_GT(n, 0u);
+    EXPECT_EQ(std::string(out, n), format_request({ServiceVerb::Rights, {f[0], f[1], f[2]}}));
+    const std::string long_name(MGW_MAX_REQUEST_BYTES, 'a');
+    const char* g[] = {long_name.c_str()};
+    EXPECT_EQ(mgw_format_request("namespace", g, 1, out, sizeof out), 0u);
+}
+
+// A namespace answer made by the core (add_namespace_items), read by C and by C++.
+TEST(WireNamespace, FolderRightsAreTheCoresForEveryPatternAndFolder) {
+    SharedMailbox a;
+    a.address = "alice@example.com";
+    a.patterns = {{"INBOX", *Rights::from_letters("lr")},
+                  {"Projects/*", *Rights::from_letters("lrswi")},
+                  {"%", *Rights::from_letters("s")},
+                  {"inbox/Sub", *Rights::from_letters("t")}};
+    a.root_rights = *Rights::from_letters("k");
+    a.root_reason = "a grant covers every folder";
+    SharedMailbox team;
+    team.address = "support@example.com";
+    team.team = true;
+    team.team_reason = "team mailbox";
+    team.team_folders = {{"Drafts", "\\Drafts"}, {"Sent", "\\Sent"}};
+    team.patterns = {{"*", *Rights::from_letters("lrswipkxte")}};
+    SharedMailbox other;
+    other.address = "carol@example.com";
+    other.answered = false;
+    ServiceReply reply;
+    reply.status = ServiceReply::Status::Ok;
+    add_namespace_items({a, team, other}, reply);
+    const std::string text = format_reply(reply);
+
+    mgw_reply c_reply;
+    ASSERT_EQ(mgw_parse_reply(text.data(), text.size(), &c_reply, nullptr, 0), 0);
+    mgw_namespace ns;
+    char error[256] = "";
+    ASSERT_EQ(mgw_namespace_read(&c_reply, &ns, error, sizeof error), 0) << error;
+    ASSERT_EQ(ns.count, 3u);
+    EXPECT_STREQ(ns.mailboxes[2].address, "carol@example.com");
+    EXPECT_EQ(mgw_namespace_find(&ns, "carol@example.com"), nullptr);  // unanswered: asked about
+    const mgw_mailbox* ca = mgw_namespace_find(&ns, "alice@example.com");
+    const mgw_mailbox* ct = mgw_namespace_find(&ns, "support@example.com");
+    ASSERT_NE(ca, nullptr);
+    ASSERT_NE(ct, nullptr);
+    EXPECT_STREQ(ca->root_letters, "k");
+    EXPECT_STREQ(ca->root_reason, "a grant covers every folder");
+    EXPECT_TRUE(ct->team);
+    ASSERT_EQ(ct->folder_count, 2u);
+    EXPECT_STREQ(ns.folder_names[ct->folder_first + 1], "Sent");
+
+    for (const char* folder : {"INBOX", "inbox", "Inbox/Sub", "INBOX/Sub", "Projects", "Projects/x", "Projects/x/y",
+                               "Drafts", "Sent/2026", "", "INBOXES"}) {
+        SCOPED_TRACE(folder);
+        char out[sizeof(MAILGRANT_RIGHTS_LETTERS)];
+        mgw_namespace_folder_letters(&ns, ca, folder, out);
+        EXPECT_EQ(std::string(out), folder_letters(a, folder));
+        mgw_namespace_folder_letters(&ns, ct, folder, out);
+        EXPECT_EQ(std::string(out), folder_letters(team, folder));
+    }
+    mgw_namespace_free(&ns);
+}
+
+TEST(WireNamespace, RefusesWhatTheCoreRefuses) {
+    const std::vector<std::string> bad = {
+        "item\tpattern\tINBOX\tlr\nok\n",                           // before any mailbox
+        "item\tmailbox\t\tk\tr\t0\tt\nok\n",                       // no address
+        "item\tmailbox\ta@x\tk\tr\t2\tt\nok\n",                    // team neither 0 nor 1
+        "item\tmailbox\ta@x\tZ\tr\t0\tt\nok\n",                    // not rights
+        "item\tmailbox\ta@x\tk\tr\t0\tt\nitem\tpattern\tI\tq\nok\n",
+        "item\tmailbox\ta@x\tk\tr\t0\tt\nitem\tfolder\tDrafts\t\\\\Drafts\nok\n",  // not a team
+        "item\towner\ta@x\nitem\tpattern\tI\tl\nok\n",             // after an unanswered one
+        "item\tsomething\nok\n",
+        "item\towner\nok\n",
+    };
+    for (const auto& text : bad) {
+        SCOPED_TRACE(text);
+        bool cpp_refused = false;
+        try {
+            namespace_from(cpp_read(text).second);
+        } catch (const ProtocolError&) {
+            cpp_refused = true;
+        }
+        EXPECT_TRUE(cpp_refused);
+        mgw_reply reply;
+        ASSERT_EQ(mgw_parse_reply(text.data(), text.size(), &reply, nullptr, 0), 0);
+        mgw_namespace ns;
+        EXPECT_EQ(mgw_namespace_read(&reply, &ns, nullptr, 0), -1);
+    }
+}
+
+struct ConfigCase {
+    const char* yaml;
+    int fast;  // 1: the C client; 0: the C++ core reads it
+    const char* socket;
+    int timeout_ms, memo_ms, ttl_s, negative_ttl_s;
+};
+
+TEST(WireConfig, TakesOnlyPlainServiceSettingsAndLeavesTheRestToTheCore) {
+    const int T = MAILGRANT_SERVICE_TIMEOUT_MS_DEFAULT, M = MAILGRANT_SERVICE_MEMO_MS_DEFAULT,
+              L = MAILGRANT_CACHE_TTL_S_DEFAULT, N = MAILGRANT_CACHE_NEGATIVE_TTL_S_DEFAULT;
+    const std::vector<ConfigCase> cases = {
+        {"ldap:\n  base: dc=x\nservice:\n  listen: unix:/run/mailgrant/service\n", 1, "/run/mailgrant/service", T, M, L, N},
+        {"service:\n  listen: \"unix:/s\"\n  timeout_ms: 1000\n  memo_ms: 0\ncache:\n  ttl_s: 5\n  negative_ttl_s: 0\n", 1,
+         "/s", 1000, 0, 5, 0},
+        {"ldap:\n  base: dc=x\n", 0, "", 0, 0, 0, 0},                       // no service: local
+        {"service:\n  listen: \"\"\n", 0, "", 0, 0, 0, 0},
+        {"service:\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: inet:127.0.0.1:1\n", 0, "", 0, 0, 0, 0},      // config.cpp says why
+        {"service:\n  listen: unix:/s\n  timeout_ms: 10\n", 0, "", 0, 0, 0, 0},   // below the bound
+        {"service:\n  listen: unix:/s\n  memo_ms: 5001\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: unix:/s\n  memo_ms: \"5\"\n", 0, "", 0, 0, 0, 0},   // quoted
+        {"service:\n  listen: unix:/s\n  memo_ms: 0x10\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: unix:/s\n  memo_ms: 010\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: unix:/s\n  listen: unix:/t\n", 0, "", 0, 0, 0, 0},   // twice
+        {"service:\n  listen: unix:/s\nservice:\n  listen: unix:/t\n", 0, "", 0, 0, 0, 0},
+        {"service: [1]\n", 0, "", 0, 0, 0, 0},
+        {"cache: 5\nservice:\n  listen: unix:/s\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: unix:/s\n  timeout_ms: [1]\n", 0, "", 0, 0, 0, 0},
+        {"- a\n", 0, "", 0, 0, 0, 0},
+        {"service: {listen: unix:/s\n", 0, "", 0, 0, 0, 0},                    // not YAML
+        {"", 0, "", 0, 0, 0, 0},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.yaml);
+        mgw_config config;
+        char why[256] = "";
+        ASSERT_EQ(mgw_config_parse(c.yaml, std::strlen(c.yaml), &config, why, sizeof why), c.fast) << why;
+        if (!c.fast) continue;
+        EXPECT_STREQ(config.socket_path, c.socket);
+        EXPECT_EQ(config.timeout_ms, c.timeout_ms);
+        EXPECT_EQ(config.memo_ms, c.memo_ms);
+        EXPECT_EQ(config.ttl_s, c.ttl_s);
+        EXPECT_EQ(config.negative_ttl_s, c.negative_ttl_s);
+    }
+}
+
+TEST(WireConfig, DefaultsAreTheCoresOwn) {
+    const Config defaults;
+    EXPECT_EQ(defaults.service.timeout_ms, MAILGRANT_SERVICE_TIMEOUT_MS_DEFAULT);
+    EXPECT_EQ(defaults.service.memo_ms, MAILGRANT_SERVICE_MEMO_MS_DEFAULT);
+    EXPECT_EQ(defaults.cache.ttl_s, MAILGRANT_CACHE_TTL_S_DEFAULT);
+    EXPECT_EQ(defaults.cache.negative_ttl_s, MAILGRANT_CACHE_NEGATIVE_TTL_S_DEFAULT);
+}
+
+// A one-thread unix socket server: answers each connection with answer(question).
+class FakeService {
+public:
+    explicit FakeService(std::string (*answer)(const std::string&)) : answer_(answer) {
+        char dir[] = "/tmp/mgw-test-XXXXXX";
+        dir_ = mkdtemp(dir);
+        path_ = dir_ + "/service";
+        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        EXPECT_EQ(listen(fd_, 16), 0);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~FakeService() {
+        stop_ = true;
+        shutdown(fd_, SHUT_RDWR);
+        close(fd_);
+        thread_.join();
+        unlink(path_.c_str());
+        rmdir(dir_.c_str());
+    }
+    const std::string& path() const { return path_; }
+    int questions() const { return questions_; }
+
+private:
+    void serve() {
+        for (int round = 0; round < 1000 && !stop_; ++round) {
+            const int c = accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            std::string question;
+            char buf[4096];
+            while (question.find('\n') == std::string::npos) {
+                const ssize_t n = read(c, buf, sizeof buf);
+                if (n <= 0) break;
+                question.append(buf, static_cast<std::size_t>(n));
+            }
+            ++questions_;
+            const std::string reply = answer_(question);
+            if (reply != "hang") (void)!write(c, reply.data(), reply.size());
+            else std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            close(c);
+        }
+    }
+    std::string (*answer_)(const std::string&);
+    std::string dir_, path_;
+    int fd_ = -1;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> questions_{0};
+    std::thread thread_;
+};
+
+mgw_config config_for(const std::string& path, int timeout_ms, int memo_ms) {
+    mgw_config c{};
+    std::snprintf(c.socket_path, sizeof c.socket_path, "%s", path.c_str());
+    c.timeout_ms = timeout_ms;
+    c.memo_ms = memo_ms;
+    c.ttl_s = 30;
+    c.negative_ttl_s = 5;
+    return c;
+}
+
+std::string rights_service(const std::string& q) {
+    if (q.rfind("rights\t", 0) == 0) return "ok\tlr\n";
+    if (q.rfind("namespace\t", 0) == 0)
+        return "item\tmailbox\talice@example.com\t\t\t0\t\nitem\tpattern\tINBOX\tlrs\nitem\towner\tcarol@example.com\nok\n";
+    if (q.rfind("root\t", 0) == 0) return "ok\t\tno grant covers every folder\n";
+    if (q.rfind("grantees\t", 0) == 0) return "item\t1\tsupport\tlr\nok\n";
+    if (q.rfind("may_open\t", 0) == 0) return "bad\tbad input: an over-long name\n";
+    return "fail\tinternal error: unexpected\n";
+}
+
+TEST(WireCore, AsksOnceWithinMemoAndAnswersFromTheNamespace) {
+    FakeService service(rights_service);
+    const auto config = config_for(service.path(), 1000, 5000);
+    mgw_core* core = mgw_core_new(&config);
+    char letters[32], error[256];
+    ASSERT_EQ(mgw_core_folder_rights(core, "bob", "dave@example.com", "INBOX", letters, sizeof letters, error, sizeof error), 0);
+    EXPECT_STREQ(letters, "lr");
+    ASSERT_EQ(mgw_core_folder_rights(core, "bob", "dave@example.com", "INBOX", letters, sizeof letters, error, sizeof error), 0);
+    EXPECT_EQ(service.questions(), 1);  // the second from the memo
+    std::vector<std::string> owners;
+    ASSERT_EQ(mgw_core_sharing_owners(core, "bob", [](void* ctx, const char* o) {
+        static_cast<std::vector<std::string>*>(ctx)->push_back(o); }, &owners, error, sizeof error), 0);
+    EXPECT_EQ(owners, (std::vector<std::string>{"alice@example.com", "carol@example.com"}));
+    EXPECT_EQ(service.questions(), 2);
+    ASSERT_EQ(mgw_core_folder_rights(core, "bob", "alice@example.com", "inbox", letters, sizeof letters, error, sizeof error), 0);
+    EXPECT_STREQ(letters, "lrs");  // from the namespace: no question
+    char message[256];
+    ASSERT_EQ(mgw_core_root_rights(core, "bob", "alice@example.com", letters, sizeof letters, message, sizeof message), 0);
+    EXPECT_EQ(service.questions(), 2);
+    // carol is listed unanswered: her questions go to the service
+    ASSERT_EQ(mgw_core_root_rights(core, "bob", "carol@example.com", letters, sizeof letters, message, sizeof message), 0);
+    EXPECT_STREQ(message, "no grant covers every folder");
+    EXPECT_EQ(service.questions(), 3);
+    EXPECT_EQ(mgw_core_questions_sent(core), 3u);
+    mgw_core_forget(core);  // after a SETACL
+    ASSERT_EQ(mgw_core_folder_rights(core, "bob", "alice@example.com", "INBOX", letters, sizeof letters, error, sizeof error), 0);
+    EXPECT_STREQ(letters, "lr");  // asked again
+    EXPECT_EQ(service.questions(), 4);
+    mgw_core_free(core);
+}
+
+TEST(WireCore, BadInputFailsOneCallAndTroubleOpensTheBreaker) {
+    FakeService service(rights_service);
+    auto config = config_for(service.path(), 1000, 0);
+    mgw_core* core = mgw_core_new(&config);
+    char error[256];
+    EXPECT_EQ(mgw_core_may_open_mailbox(core, "bob", "x", error, sizeof error), MAILGRANT_CORE_BAD_INPUT);
+    EXPECT_STREQ(error, "bad input: an over-long name");
+    char message[256], letters[32];
+    EXPECT_EQ(mgw_core_team_folders(core, "bob", "x", [](void*, const char*, const char*) {}, nullptr, message,
+                                    sizeof message), -1);
+    EXPECT_STREQ(message, "internal error: unexpected");
+    EXPECT_EQ(mgw_core_root_rights(core, nullptr, "x", letters, sizeof letters, message, sizeof message),
+              MAILGRANT_CORE_BAD_INPUT);
+    EXPECT_EQ(service.questions(), 2);  // neither bad input nor a failure opened the breaker
+    mgw_core_free(core);
+
+    // No service at that path: a temp answer naming the socket; then the breaker answers.
+    config = config_for(service.path() + ".missing", 1000, 0);
+    core = mgw_core_new(&config);
+    EXPECT_EQ(mgw_core_folder_rights(core, "bob", "x", "INBOX", letters, sizeof letters, error, sizeof error), -1);
+    EXPECT_NE(std::string(error).find("mailgrant service unix:" + service.path() + ".missing: connect: "),
+              std::string::npos) << error;
+    EXPECT_EQ(mgw_core_questions_sent(core), 1u);
+    EXPECT_EQ(mgw_core_folder_rights(core, "bob", "x", "INBOX", letters, sizeof letters, error, sizeof error), -1);
+    EXPECT_EQ(mgw_core_questions_sent(core), 1u);  // the breaker answered
+    EXPECT_STREQ(letters, "");
+    mgw_core_free(core);
+}
+
+TEST(WireClient, ASlowOrGarbledServiceIsTemporary) {
+    FakeService slow([](const std::string&) { return std::string("hang"); });
+    mgw_client* client = mgw_client_new(slow.path().c_str(), 100, 0);
+    mgw_reply reply;
+    const char* f[] = {"bob", "x", "INBOX"};
+    mgw_ask(client, "rights", f, 3, &reply);
+    EXPECT_EQ(reply.status, MGW_TEMP);
+    EXPECT_NE(std::string(mgw_reply_message(&reply)).find("no answer within service.timeout_ms"), std::string::npos);
+    mgw_reply_free(&reply);
+    mgw_client_free(client);
+
+    FakeService garbled([](const std::string&) { return std::string("ok\t%G1\n"); });
+    client = mgw_client_new(garbled.path().c_str(), 1000, 1000);
+    mgw_ask(client, "rights", f, 3, &reply);
+    EXPECT_EQ(reply.status, MGW_TEMP);
+    EXPECT_NE(std::string(mgw_reply_message(&reply)).find("bad %XX escape"), std::string::npos);
+    mgw_reply_free(&reply);
+    mgw_client_free(client);
+}
+
+}  // namespace
