@@ -102,12 +102,13 @@ static int split_line(char *line, char *end, const char **head, struct mgw_line 
 		char *tab = memchr(p, '\t', (size_t)(end - p));
 		char *stop = tab != NULL ? tab : end;
 		if (*head == NULL) {
-			*stop = '\0';
-			*head = p;
-			if (strpbrk(*head, "%") != NULL) {
+			/* compared as a C string below: a NUL inside would cut "item\0x" to "item" */
+			if (memchr(p, '\0', (size_t)(stop - p)) != NULL) {
 				*why = "unknown answer line";
 				return -1;
 			}
+			*stop = '\0';
+			*head = p;
 		} else {
 			if (out->count == MGW_MAX_FIELDS) {
 				*why = "too many fields";
