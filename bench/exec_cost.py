@@ -11,10 +11,12 @@ stack; loaded without the service, or by a SETACL). It prints milliseconds per e
 the ratio against the baseline of the same run (the machine may be busy: only the ratio
 and the difference mean something).
 
-Then what a mail process pays on its first question in service mode (bench/core_load.cpp):
-in forked children, CPU time from wait4, load the core library (dlopen, as the plugin's
-loader does) and open a service-mode configuration (mailgrant_core_open: the YAML read
-and checked), against children that only exit. No question is asked: no service runs.
+Then what a mail process pays on its first question in service mode (bench/core_load.c):
+in forked children, CPU time from wait4, (1) load the core library (dlopen, as the
+plugin's loader did before the C client) and open a service-mode configuration
+(mailgrant_core_open: the YAML read and checked), (2) what the plugin's C client does
+instead (dovecot-plugin/wire/: libyaml loaded, the service keys read), against children
+that only exit. No question is asked: no service runs.
 
 usage: bench/exec_cost.py [BUILD_DIR] [--execs 300] [--rounds 3]   (--execs: also the children)
 """
@@ -75,7 +77,7 @@ def main():
 
 
 def first_question_cost(build, children, rounds):
-    """bench/core_load.cpp (built in BUILD/bench) over a service-mode configuration."""
+    """bench/core_load.c (built in BUILD/bench) over a service-mode configuration."""
     program = os.path.join(build, "bench", "core_load")
     core = os.path.join(build, "dovecot-plugin", "mailgrant", "libmailgrant_core.so")
     with tempfile.TemporaryDirectory() as tmp:
