@@ -264,41 +264,69 @@ int mgw_core_may_open_mailbox(struct mgw_core *core, const char *login, const ch
 	return ret;
 }
 
-int mgw_core_root_rights(struct mgw_core *core, const char *login, const char *mailbox, char *letters,
-			 size_t letters_size, char *message, size_t message_size)
+/* The start both mailbox questions share: the breaker, the arguments, then the kept
+   namespace. 1 = *shared_r answers (from *ns_r), 0 = ask, else the call's return. */
+static int mailbox_question(struct mgw_core *core, const char *login, const char *mailbox,
+			    const struct mgw_namespace **ns_r, const struct mgw_mailbox **shared_r,
+			    char *message, size_t message_size)
 {
-	const struct mgw_namespace *ns = NULL;
-	const struct mgw_mailbox *shared;
-	struct mgw_reply reply;
-	const char *v0, *v1;
 	int ret;
 
-	put(letters, letters_size, "");
-	put(message, message_size, "");
 	if (breaker_open(core, message, message_size))
 		return -1;
 	if (login == NULL || mailbox == NULL) {
 		put(message, message_size, "bad input: missing login or mailbox");
 		return MAILGRANT_CORE_BAD_INPUT;
 	}
-	shared = remembered(core, login, mailbox, &ns, &ret, message, message_size);
+	*shared_r = remembered(core, login, mailbox, ns_r, &ret, message, message_size);
 	if (ret != 0)
 		return ret;
-	if (shared != NULL) {
+	return *shared_r != NULL ? 1 : 0;
+}
+
+/* Asks VERB login mailbox for an answer of two values (what, reason): 0 with them, the
+   reason already in `message` (free `reply`), else the call's return. */
+static int ask_two(struct mgw_core *core, const char *verb, const char *login, const char *mailbox,
+		   struct mgw_reply *reply, const char **v0_r, char *message, size_t message_size)
+{
+	const char *fields[2] = { login, mailbox }, *v1;
+	int ret = ask(core, verb, fields, 2, reply, message, message_size);
+
+	if (ret != 0)
+		return ret;
+	*v0_r = value(reply, 0, message, message_size);
+	v1 = *v0_r != NULL ? value(reply, 1, message, message_size) : NULL;
+	if (v1 == NULL) {
+		mgw_reply_free(reply);
+		return -1;
+	}
+	put(message, message_size, v1);
+	return 0;
+}
+
+int mgw_core_root_rights(struct mgw_core *core, const char *login, const char *mailbox, char *letters,
+			 size_t letters_size, char *message, size_t message_size)
+{
+	const struct mgw_namespace *ns = NULL;
+	const struct mgw_mailbox *shared = NULL;
+	struct mgw_reply reply;
+	const char *v0;
+	int ret;
+
+	put(letters, letters_size, "");
+	put(message, message_size, "");
+	if ((ret = mailbox_question(core, login, mailbox, &ns, &shared, message, message_size)) < 0)
+		return ret;
+	if (ret == 1) {
 		put(letters, letters_size, shared->root_letters);
 		put(message, message_size, shared->root_reason);
 		return 0;
 	}
-	if ((ret = ask(core, "root", (const char *const[]){ login, mailbox }, 2, &reply, message, message_size)) != 0)
+	if ((ret = ask_two(core, "root", login, mailbox, &reply, &v0, message, message_size)) != 0)
 		return ret;
-	v0 = value(&reply, 0, message, message_size);
-	v1 = v0 != NULL ? value(&reply, 1, message, message_size) : NULL;
-	if (v1 != NULL) {
-		put(letters, letters_size, v0);
-		put(message, message_size, v1);
-	}
+	put(letters, letters_size, v0);
 	mgw_reply_free(&reply);
-	return v1 != NULL ? 0 : -1;
+	return 0;
 }
 
 int mgw_core_team_folders(struct mgw_core *core, const char *login, const char *mailbox,
@@ -306,23 +334,16 @@ int mgw_core_team_folders(struct mgw_core *core, const char *login, const char *
 			  char *message, size_t message_size)
 {
 	const struct mgw_namespace *ns = NULL;
-	const struct mgw_mailbox *shared;
+	const struct mgw_mailbox *shared = NULL;
 	struct mgw_reply reply;
-	const char *v0, *v1;
+	const char *v0;
 	size_t i;
 	int ret;
 
 	put(message, message_size, "");
-	if (breaker_open(core, message, message_size))
-		return -1;
-	if (login == NULL || mailbox == NULL) {
-		put(message, message_size, "bad input: missing login or mailbox");
-		return MAILGRANT_CORE_BAD_INPUT;
-	}
-	shared = remembered(core, login, mailbox, &ns, &ret, message, message_size);
-	if (ret != 0)
+	if ((ret = mailbox_question(core, login, mailbox, &ns, &shared, message, message_size)) < 0)
 		return ret;
-	if (shared != NULL) {
+	if (ret == 1) {
 		put(message, message_size, shared->team_reason);
 		if (!shared->team)
 			return 0;
@@ -331,18 +352,12 @@ int mgw_core_team_folders(struct mgw_core *core, const char *login, const char *
 				  ns->folder_uses[shared->folder_first + i]);
 		return 1;
 	}
-	if ((ret = ask(core, "team", (const char *const[]){ login, mailbox }, 2, &reply, message, message_size)) != 0)
+	if ((ret = ask_two(core, "team", login, mailbox, &reply, &v0, message, message_size)) != 0)
 		return ret;
-	v0 = value(&reply, 0, message, message_size);
-	v1 = v0 != NULL ? value(&reply, 1, message, message_size) : NULL;
-	ret = -1;
-	if (v1 != NULL) {
-		put(message, message_size, v1);
-		ret = strcmp(v0, "1") == 0 ? 1 : 0;
-		for (i = 0; ret == 1 && i < reply.item_count; i++)
-			if (reply.items[i].count == 2)
-				folder_cb(context, reply.items[i].f[0], reply.items[i].f[1]);
-	}
+	ret = strcmp(v0, "1") == 0 ? 1 : 0;
+	for (i = 0; ret == 1 && i < reply.item_count; i++)
+		if (reply.items[i].count == 2)
+			folder_cb(context, reply.items[i].f[0], reply.items[i].f[1]);
 	mgw_reply_free(&reply);
 	return ret;
 }
