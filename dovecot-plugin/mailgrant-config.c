@@ -112,15 +112,21 @@ struct mailgrant_core *mailgrant_get_core(const char *config_path)
 	return mailgrant_core;
 }
 
+/* The configuration `user`'s settings name (2.3: plugin { mailgrant_config = ... }; 2.4:
+   the global setting, read through compat), or the default. */
+static const char *mailgrant_user_setting_path(struct mail_user *user)
+{
+	return mailgrant_config_path(mailgrant_compat_user_config(user));
+}
+
 struct mailgrant_core *mailgrant_user_core(struct mail_user *user)
 {
 	struct mailgrant_user *muser = MAILGRANT_USER_CONTEXT(user);
 
 	if (muser != NULL)
 		return mailgrant_get_core(muser->config_path);
-	/* a user our mail_user_created hook did not see (autocreated): read it now.
-	   2.3: plugin { mailgrant_config = ... }; 2.4: the global setting (compat) */
-	return mailgrant_get_core(mailgrant_config_path(mailgrant_compat_user_config(user)));
+	/* a user our mail_user_created hook did not see (autocreated): read it now */
+	return mailgrant_get_core(mailgrant_user_setting_path(user));
 }
 
 void mailgrant_remember_config(const char *setting)
@@ -136,7 +142,7 @@ void mailgrant_remember_config(const char *setting)
 void mailgrant_remember_user_config(struct mail_user *user)
 {
 	struct mailgrant_user *muser = MAILGRANT_USER_CONTEXT(user);
-	const char *path = mailgrant_config_path(mailgrant_compat_user_config(user));
+	const char *path = mailgrant_user_setting_path(user);
 
 	if (muser == NULL) {
 		muser = p_new(user->pool, struct mailgrant_user, 1);

@@ -33,12 +33,6 @@ struct mgw_client {
 	unsigned long sent;
 };
 
-static void put(char *out, size_t size, const char *text)
-{
-	if (out != NULL && size > 0)
-		snprintf(out, size, "%s", text);
-}
-
 struct mgw_client *mgw_client_new(const char *socket_path, int timeout_ms, int memo_ms)
 {
 	struct mgw_client *client = calloc(1, sizeof(*client));
@@ -135,7 +129,7 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 	memset(&addr, 0, sizeof(addr));
 	addr.sun_family = AF_UNIX;
 	if (strlen(client->path) >= sizeof(addr.sun_path)) {
-		put(why, why_size, "socket path too long");
+		mgw_put(why, why_size, NULL, "socket path too long");
 		return -1;
 	}
 	memcpy(addr.sun_path, client->path, strlen(client->path) + 1);
@@ -182,18 +176,18 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 		if (has_final_line(buffer, size, &scanned))
 			break;
 		if (size - (scanned < size ? scanned : size) >= MGW_MAX_REPLY_LINE_BYTES) {
-			put(why, why_size, "answer line longer than 16 KiB");
+			mgw_put(why, why_size, NULL, "answer line longer than 16 KiB");
 			goto fail;
 		}
 		if (capacity - size < 16384) {
 			size_t grown = capacity == 0 ? 65536 : capacity * 2;
 			char *bigger;
 			if (grown > MGW_MAX_REPLY_BYTES + 16384) {
-				put(why, why_size, "answer longer than 16 MiB");
+				mgw_put(why, why_size, NULL, "answer longer than 16 MiB");
 				goto fail;
 			}
 			if ((bigger = realloc(buffer, grown)) == NULL) {
-				put(why, why_size, "out of memory");
+				mgw_put(why, why_size, NULL, "out of memory");
 				goto fail;
 			}
 			buffer = bigger;
@@ -205,7 +199,7 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 		}
 		n = recv(fd, buffer + size, capacity - size, 0);
 		if (n == 0) {
-			put(why, why_size, "connection closed before the answer ended");
+			mgw_put(why, why_size, NULL, "connection closed before the answer ended");
 			goto fail;
 		}
 		if (n < 0) {

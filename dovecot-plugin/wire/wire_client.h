@@ -52,6 +52,11 @@ void mgw_reply_free(struct mgw_reply *reply);
 /* The final line's message (bad/temp/fail) or "" */
 const char *mgw_reply_message(const struct mgw_reply *reply);
 
+/* `prefix` + `text` into `out`, cut to out_size and NUL-terminated (nothing when out is
+   NULL or out_size 0); `text` alone when prefix is NULL or text already begins with it.
+   Every message of the C client is written with it. */
+void mgw_put(char *out, size_t out_size, const char *prefix, const char *text);
+
 /* VERB TAB escaped fields LF into out; its length, or 0 when it would pass
    MGW_MAX_REQUEST_BYTES or out_size. */
 size_t mgw_format_request(const char *verb, const char *const *fields, size_t count, char *out, size_t out_size);

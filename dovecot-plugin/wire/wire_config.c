@@ -10,13 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #include "mailgrant/config_service.h"
+#include "wire_client.h" /* mgw_put */
 
 #define MGW_LIBYAML "libyaml-0.so.2" /* Debian's libyaml-0-2, bookworm and trixie */
 
@@ -55,10 +55,10 @@ static int load_libyaml(void)
 	return 1;
 }
 
+/* Leaves the file to config.cpp: 0, with the reason in `why`. */
 static int leave(char *why, size_t why_size, const char *text)
 {
-	if (why != NULL && why_size > 0)
-		snprintf(why, why_size, "%s", text);
+	mgw_put(why, why_size, NULL, text);
 	return 0;
 }
 

@@ -19,12 +19,6 @@ struct mgw_core {
 	char breaker_reason[1024];
 };
 
-static void put(char *out, size_t size, const char *text)
-{
-	if (out != NULL && size > 0)
-		snprintf(out, size, "%s", text);
-}
-
 static const char *text_of(const char *s)
 {
 	return s != NULL ? s : "";
@@ -77,7 +71,7 @@ static int breaker_open(struct mgw_core *core, char *error, size_t error_size)
 {
 	if (time(NULL) >= core->breaker_until)
 		return 0;
-	put(error, error_size, core->breaker_reason);
+	mgw_put(error, error_size, NULL, core->breaker_reason);
 	return 1;
 }
 
@@ -95,22 +89,18 @@ static int ask(struct mgw_core *core, const char *verb, const char *const *field
 	message = mgw_reply_message(reply);
 	switch (reply->status) {
 	case MGW_BAD:
-		if (error != NULL && error_size > 0)
-			snprintf(error, error_size, "%s%s", strncmp(message, "bad input: ", 11) == 0 ? "" : "bad input: ",
-				 message);
+		mgw_put(error, error_size, "bad input: ", message);
 		mgw_reply_free(reply);
 		return MAILGRANT_CORE_BAD_INPUT;
 	case MGW_TEMP: {
 		int negative = core->negative_ttl_s > 1 ? core->negative_ttl_s : 1;
 		core->breaker_until = time(NULL) + negative;
-		put(core->breaker_reason, sizeof(core->breaker_reason), message);
-		put(error, error_size, core->breaker_reason);
+		mgw_put(core->breaker_reason, sizeof(core->breaker_reason), NULL, message);
+		mgw_put(error, error_size, NULL, core->breaker_reason);
 		break;
 	}
 	default:
-		if (error != NULL && error_size > 0)
-			snprintf(error, error_size, "%s%s",
-				 strncmp(message, "internal error: ", 16) == 0 ? "" : "internal error: ", message);
+		mgw_put(error, error_size, "internal error: ", message);
 		break;
 	}
 	mgw_reply_free(reply);
@@ -127,8 +117,8 @@ static const char *value(const struct mgw_reply *reply, size_t index, char *erro
 	return NULL;
 }
 
-/* Asks for login's namespace and keeps it; 0 with it in *ns (caller frees, unless kept:
-   *kept = 1), else the call's return. */
+/* Asks for login's namespace: 0 with it in *ns (the caller keeps it in the memo, which
+   frees it), else the call's return. */
 static int fetch_namespace(struct mgw_core *core, const char *login, struct mgw_namespace *ns, char *error,
 			   size_t error_size)
 {
@@ -140,8 +130,7 @@ static int fetch_namespace(struct mgw_core *core, const char *login, struct mgw_
 	if (ret != 0)
 		return ret;
 	if (mgw_namespace_read(&reply, ns, why, sizeof(why)) < 0) {
-		if (error != NULL && error_size > 0)
-			snprintf(error, error_size, "internal error: %s", why);
+		mgw_put(error, error_size, "internal error: ", why);
 		return -1;
 	}
 	return 0;
@@ -182,7 +171,7 @@ int mgw_core_folder_rights(struct mgw_core *core, const char *login, const char 
 	const char *fields[3] = { text_of(login), text_of(mailbox), text_of(folder) }, *v;
 	int ret;
 
-	put(letters, letters_size, "");
+	mgw_put(letters, letters_size, NULL, "");
 	if (breaker_open(core, error, error_size))
 		return -1;
 	shared = remembered(core, login, mailbox, &ns, &ret, error, error_size);
@@ -191,14 +180,14 @@ int mgw_core_folder_rights(struct mgw_core *core, const char *login, const char 
 	if (shared != NULL && folder != NULL) {
 		char out[sizeof(MAILGRANT_RIGHTS_LETTERS)];
 		mgw_namespace_folder_letters(ns, shared, folder, out);
-		put(letters, letters_size, out);
+		mgw_put(letters, letters_size, NULL, out);
 		return 0;
 	}
 	if ((ret = ask(core, "rights", fields, 3, &reply, error, error_size)) != 0)
 		return ret;
 	v = value(&reply, 0, error, error_size);
 	if (v != NULL)
-		put(letters, letters_size, v);
+		mgw_put(letters, letters_size, NULL, v);
 	mgw_reply_free(&reply);
 	return v != NULL ? 0 : -1;
 }
@@ -275,7 +264,7 @@ static int mailbox_question(struct mgw_core *core, const char *login, const char
 	if (breaker_open(core, message, message_size))
 		return -1;
 	if (login == NULL || mailbox == NULL) {
-		put(message, message_size, "bad input: missing login or mailbox");
+		mgw_put(message, message_size, NULL, "bad input: missing login or mailbox");
 		return MAILGRANT_CORE_BAD_INPUT;
 	}
 	*shared_r = remembered(core, login, mailbox, ns_r, &ret, message, message_size);
@@ -300,7 +289,7 @@ static int ask_two(struct mgw_core *core, const char *verb, const char *login, c
 		mgw_reply_free(reply);
 		return -1;
 	}
-	put(message, message_size, v1);
+	mgw_put(message, message_size, NULL, v1);
 	return 0;
 }
 
@@ -313,18 +302,18 @@ int mgw_core_root_rights(struct mgw_core *core, const char *login, const char *m
 	const char *v0;
 	int ret;
 
-	put(letters, letters_size, "");
-	put(message, message_size, "");
+	mgw_put(letters, letters_size, NULL, "");
+	mgw_put(message, message_size, NULL, "");
 	if ((ret = mailbox_question(core, login, mailbox, &ns, &shared, message, message_size)) < 0)
 		return ret;
 	if (ret == 1) {
-		put(letters, letters_size, shared->root_letters);
-		put(message, message_size, shared->root_reason);
+		mgw_put(letters, letters_size, NULL, shared->root_letters);
+		mgw_put(message, message_size, NULL, shared->root_reason);
 		return 0;
 	}
 	if ((ret = ask_two(core, "root", login, mailbox, &reply, &v0, message, message_size)) != 0)
 		return ret;
-	put(letters, letters_size, v0);
+	mgw_put(letters, letters_size, NULL, v0);
 	mgw_reply_free(&reply);
 	return 0;
 }
@@ -340,11 +329,11 @@ int mgw_core_team_folders(struct mgw_core *core, const char *login, const char *
 	size_t i;
 	int ret;
 
-	put(message, message_size, "");
+	mgw_put(message, message_size, NULL, "");
 	if ((ret = mailbox_question(core, login, mailbox, &ns, &shared, message, message_size)) < 0)
 		return ret;
 	if (ret == 1) {
-		put(message, message_size, shared->team_reason);
+		mgw_put(message, message_size, NULL, shared->team_reason);
 		if (!shared->team)
 			return 0;
 		for (i = 0; i < shared->folder_count; i++)

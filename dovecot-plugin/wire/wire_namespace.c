@@ -1,7 +1,6 @@
 /* wire_namespace.c -- see wire_namespace.h. */
 #include "wire_namespace.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +33,7 @@ void mgw_namespace_free(struct mgw_namespace *ns)
 
 static int fail(struct mgw_namespace *ns, char *error, size_t error_size, const char *why)
 {
-	if (error != NULL && error_size > 0)
-		snprintf(error, error_size, "namespace answer: %s", why);
+	mgw_put(error, error_size, "namespace answer: ", why);
 	mgw_namespace_free(ns);
 	return -1;
 }

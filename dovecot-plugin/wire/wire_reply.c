@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put(char *out, size_t size, const char *text)
+void mgw_put(char *out, size_t out_size, const char *prefix, const char *text)
 {
-	if (out != NULL && size > 0)
-		snprintf(out, size, "%s", text);
+	if (out == NULL || out_size == 0)
+		return;
+	if (prefix == NULL || strncmp(text, prefix, strlen(prefix)) == 0)
+		prefix = "";
+	snprintf(out, out_size, "%s%s", prefix, text);
 }
+
 
 static int hex_value(char c)
 {
@@ -108,24 +112,24 @@ int mgw_parse_reply(const char *data, size_t size, struct mgw_reply *reply, char
 
 	memset(reply, 0, sizeof(*reply));
 	if (size > MGW_MAX_REPLY_BYTES) {
-		put(error, error_size, "answer longer than 16 MiB");
+		mgw_put(error, error_size, NULL, "answer longer than 16 MiB");
 		return -1;
 	}
 	if (size == 0 || data[size - 1] != '\n') {
-		put(error, error_size, "the answer does not end with a final line");
+		mgw_put(error, error_size, NULL, "the answer does not end with a final line");
 		return -1;
 	}
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
 	if (lines - 1 > MGW_MAX_REPLY_ITEMS) {
-		put(error, error_size, "more than 200000 items");
+		mgw_put(error, error_size, NULL, "more than 200000 items");
 		return -1;
 	}
 	reply->storage = malloc(size);
 	reply->items = lines > 1 ? calloc(lines - 1, sizeof(*reply->items)) : NULL;
 	if (reply->storage == NULL || (lines > 1 && reply->items == NULL)) {
 		mgw_reply_free(reply);
-		put(error, error_size, "out of memory");
+		mgw_put(error, error_size, NULL, "out of memory");
 		return -1;
 	}
 	memcpy(reply->storage, data, size);
@@ -173,7 +177,7 @@ int mgw_parse_reply(const char *data, size_t size, struct mgw_reply *reply, char
 		return 0;
 	}
 	mgw_reply_free(reply);
-	put(error, error_size, why != NULL ? why : "the answer does not end with a final line");
+	mgw_put(error, error_size, NULL, why != NULL ? why : "the answer does not end with a final line");
 	return -1;
 }
 

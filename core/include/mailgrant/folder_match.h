@@ -1,7 +1,7 @@
 /* folder_match.h -- does a grant's mailGrantFolder pattern cover a folder, and which
  * rights does a set of (pattern, letters) pairs give on one folder. Plain C, so the one
  * implementation serves both the C++ core (folder_pattern.h wraps it) and the Dovecot
- * plugin's C client of the per-host service (dovecot-plugin/wire_namespace.c), which reads
+ * plugin's C client of the per-host service (dovecot-plugin/wire/wire_namespace.c), which reads
  * a folder's rights out of a namespace answer without loading the C++ core.
  *
  * Dovecot's syntax: '*' matches any characters including the hierarchy separator '/',
