@@ -60,6 +60,19 @@ enum mailgrant_team_state {
 	MAILGRANT_TEAM_YES,         /* team_folders is filled in */
 };
 
+/* mailgrant-rights.c: one folder's last answer, so a rights refresh that changes nothing
+   (most of them: Dovecot refreshes a folder's ACL object several times per command)
+   costs a hash lookup and a few bit tests, not a folder-name conversion, a parse of the
+   letters and an ACL cache update. */
+struct mailgrant_applied {
+	/* the folder as grants spell it (mailgrant_folder_of, which depends on the name only) */
+	const char *folder;
+	/* the letters last added, and their indexes in this backend's ACL cache */
+	char letters[MAILGRANT_LETTERS_MAX];
+	unsigned int right_idx[MAILGRANT_LETTERS_MAX];
+	unsigned int right_count;
+};
+
 struct mailgrant_mailbox_list {
 	union mailbox_list_module_context module_ctx;
 	/* the ACL backend's vfuncs before ours (called from ours), and the table the
@@ -67,8 +80,8 @@ struct mailgrant_mailbox_list {
 	struct acl_backend_vfuncs acl_vprev, acl_v;
 	/* the mailbox (owner) whose folders this list shows; NULL = not ours to extend */
 	const char *owner;
-	/* folder -> rights letters last added to the ACL cache */
-	HASH_TABLE(char *, char *) applied;
+	/* ACL object name -> what mailgrant-rights.c last added to the ACL cache */
+	HASH_TABLE(char *, struct mailgrant_applied *) applied;
 	/* the ACL backend (its ACL user is the person working the mailbox) */
 	struct acl_backend *backend;
 	/* mailgrant-team.c: is `owner` a team mailbox, and its special-use folders */

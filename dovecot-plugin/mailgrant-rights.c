@@ -4,7 +4,8 @@
  *  - object_refresh_cache: after vfile has rebuilt its cache, the LDAP rights of
  *    acl_user on this folder are ADDed to the cached "my rights" (so MYRIGHTS, SELECT,
  *    LIST and every mailbox operation obey them). When rights must shrink, the cache is
- *    first rebuilt from vfile's own entries. The namespace root (name "") gets the
+ *    first rebuilt from vfile's own entries. A refresh whose answer is the one the cache
+ *    already holds changes nothing (struct mailgrant_applied). The namespace root (name "") gets the
  *    core's rights on the mailbox's top level instead (mailgrant-team.c).
  *  - nonowner_lookups_iter_init/next/deinit: for views of another user's mailbox, an
  *    empty iteration that reports failure, so LIST does not use vfile's acllist fast
@@ -73,53 +74,82 @@ const char *mailgrant_folder_of(struct mailbox_list *list, const char *objname)
 	return *vname == '\0' ? "INBOX" : vname;
 }
 
-static void mailgrant_apply_rights(struct mailgrant_mailbox_list *mlist,
-				   struct acl_object *aclobj, const char *letters)
+/* objname's record in this list, made (with its folder name) on first use. */
+static struct mailgrant_applied *mailgrant_applied_get(struct mailgrant_mailbox_list *mlist,
+						       struct mailbox_list *list, const char *objname)
+{
+	struct mailgrant_applied *rec = hash_table_lookup(mlist->applied, objname);
+
+	if (rec == NULL) {
+		rec = p_new(list->pool, struct mailgrant_applied, 1);
+		rec->folder = p_strdup(list->pool, mailgrant_folder_of(list, objname));
+		hash_table_insert(mlist->applied, p_strdup(list->pool, objname), rec);
+	}
+	return rec;
+}
+
+/* Does the cache's "my rights" of this object still hold every right last added? vfile
+   rebuilds the entry from its files when they change (and after a flush), which drops
+   ours; a bit test per right tells, where re-adding them would parse the letters and
+   update the cache on every refresh. */
+static bool mailgrant_rights_still_cached(struct acl_object *aclobj, const struct mailgrant_applied *rec)
+{
+	const struct acl_mask *mask = acl_cache_get_my_rights(aclobj->backend->cache, aclobj->name);
+	unsigned int i;
+
+	if (mask == NULL)
+		return FALSE;
+	for (i = 0; i < rec->right_count; i++) {
+		if (!acl_cache_mask_isset(mask, rec->right_idx[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void mailgrant_apply_rights(struct acl_object *aclobj, struct mailgrant_applied *rec,
+				   const char *letters)
 {
 	struct acl_backend *backend = aclobj->backend;
 	struct acl_rights_update ru;
-	char *prev = hash_table_lookup(mlist->applied, aclobj->name);
+	const char *const *names;
+	unsigned int i;
 
-	if (prev == NULL && *letters == '\0')
-		return;
-	if (prev != NULL && !mailgrant_letters_subset(prev, letters)) {
+	if (strcmp(rec->letters, letters) == 0 &&
+	    (*letters == '\0' || mailgrant_rights_still_cached(aclobj, rec)))
+		return; /* nothing new, nothing lost */
+	if (!mailgrant_letters_subset(rec->letters, letters)) {
 		/* rights were revoked: start again from vfile's own entries */
 		acl_object_rebuild_cache(aclobj);
 	}
+	rec->right_count = 0;
 	if (*letters != '\0') {
 		/* vfile leaves a negative entry when nothing matched: it cannot be
 		   updated, so drop it (vfile re-reads its files next time). */
 		if (acl_cache_get_my_rights(backend->cache, aclobj->name) == NULL &&
 		    acl_cache_get_validity(backend->cache, aclobj->name) != NULL)
 			acl_cache_flush(backend->cache, aclobj->name);
+		names = mailgrant_letters_to_names(pool_datastack_create(), letters);
 		i_zero(&ru);
 		ru.modify_mode = ACL_MODIFY_MODE_ADD;
 		ru.neg_modify_mode = ACL_MODIFY_MODE_REMOVE; /* with NULL neg_rights: no change */
 		ru.rights.id_type = ACL_ID_USER;
 		ru.rights.identifier = acl_backend_get_acl_username(backend);
-		ru.rights.rights = mailgrant_letters_to_names(pool_datastack_create(), letters);
+		ru.rights.rights = names;
 		acl_cache_update(backend->cache, aclobj->name, &ru);
+		for (i = 0; i < N_ELEMENTS(rec->right_idx) && names[i] != NULL; i++)
+			rec->right_idx[i] = acl_cache_right_lookup(backend->cache, names[i]);
+		rec->right_count = i;
 	}
-	if (prev == NULL || strcmp(prev, letters) != 0) {
-		struct mailbox_list *list = backend->list;
-		char *key = prev == NULL ? p_strdup(list->pool, aclobj->name) : NULL;
-
-		if (key == NULL) {
-			char *old_key, *old_value;
-			if (!hash_table_lookup_full(mlist->applied, aclobj->name, &old_key, &old_value))
-				i_unreached();
-			key = old_key;
-		}
-		hash_table_update(mlist->applied, key, p_strdup(list->pool, letters));
-	}
+	i_strocpy(rec->letters, letters, sizeof(rec->letters));
 }
 
 int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 {
 	struct mailbox_list *list = aclobj->backend->list;
 	struct mailgrant_mailbox_list *mlist = MAILGRANT_LIST_CONTEXT(list);
+	struct mailgrant_applied *rec;
 	struct mailgrant_core *core;
-	const char *user, *folder;
+	const char *user;
 	char letters[MAILGRANT_LETTERS_MAX], error[MAILGRANT_ERROR_MAX];
 	int ret, ret2;
 
@@ -132,21 +162,21 @@ int mailgrant_object_refresh_cache(struct acl_object *aclobj)
 	if (user == NULL)
 		return ret;
 	T_BEGIN {
-		folder = mailgrant_folder_of(list, aclobj->name);
+		rec = mailgrant_applied_get(mlist, list, aclobj->name);
 		core = mailgrant_user_core(list->ns->user);
 		if (*aclobj->name == '\0') {
 			/* the namespace root: the parent of top-level folders (mailgrant-team.c) */
 			i_strocpy(letters, mailgrant_team_root_letters(mlist, list, user), sizeof(letters));
 		} else if (core == NULL) {
 			letters[0] = '\0'; /* no configuration: grants nothing (already logged) */
-		} else if ((ret2 = mailgrant_core_folder_rights(core, user, mlist->owner, folder,
+		} else if ((ret2 = mailgrant_core_folder_rights(core, user, mlist->owner, rec->folder,
 								letters, sizeof(letters),
 								error, sizeof(error))) < 0) {
 			mailgrant_log_failure(ret2, t_strdup_printf("rights of %s on %s of %s", user,
-								    folder, mlist->owner), error);
+								    rec->folder, mlist->owner), error);
 			letters[0] = '\0'; /* fail safe: LDAP trouble grants nothing */
 		}
-		mailgrant_apply_rights(mlist, aclobj, letters);
+		mailgrant_apply_rights(aclobj, rec, letters);
 	} T_END;
 	return ret;
 }

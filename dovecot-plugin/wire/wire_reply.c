@@ -7,13 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Copies text to out + used, cut to fit with its NUL; the new length. */
+static size_t copy_cut(char *out, size_t out_size, size_t used, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > out_size - 1 - used)
+		n = out_size - 1 - used;
+	memcpy(out + used, text, n);
+	out[used + n] = '\0';
+	return used + n;
+}
+
+/* snprintf("%s%s") without its format parsing: this copies the rights letters of every
+   rights refresh, several per IMAP command. */
 void mgw_put(char *out, size_t out_size, const char *prefix, const char *text)
 {
 	if (out == NULL || out_size == 0)
 		return;
 	if (prefix == NULL || strncmp(text, prefix, strlen(prefix)) == 0)
 		prefix = "";
-	snprintf(out, out_size, "%s%s", prefix, text);
+	copy_cut(out, out_size, copy_cut(out, out_size, 0, prefix), text);
 }
 
 

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
-from mail_sandbox import dovecot_conf  # noqa: E402
+from mail_sandbox import dovecot_24, dovecot_conf  # noqa: E402
 from mailgrant_setup import assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
 import test_dovecot_plugin as base  # noqa: E402  (a module: its test classes do not run here)
 
@@ -346,7 +346,11 @@ class LocalAclFilesTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-localacl-", TTL)
+        # 2.3's vfile looks at a changed dovecot-acl only after cache_secs (30 s); 2.4.1's at
+        # every refresh (it never sets cache_secs from acl_cache_ttl)
+        vfile_now = "" if dovecot_24() else "plugin {\n  acl = vfile:cache_secs=0\n}\n"
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-localacl-", TTL,
+                                                                 extra_dovecot_conf=vfile_now)
         cls.doveadm = cls.stack.doveadm_argv()   # 2.4: in the sandbox's module namespace
         for args in (["mailbox", "create", "-u", "alice@example.com", "Projects"],
                      ["acl", "set", "-u", "alice@example.com", "Projects", "user=dave@example.com", "lookup", "read"],
@@ -386,6 +390,40 @@ class LocalAclFilesTest(unittest.TestCase):
         report = json.loads(self.cli("--json", "check", "--doveadm", " ".join(self.doveadm)).stdout)
         self.assertEqual([f["folder"] for f in report["findings"] if f["kind"] == "outside-ldap"], ["INBOX"])
 
+    def test_ldap_rights_survive_vfile_rereading_a_changed_file(self):
+        # bob's LDAP rights sit in the ACL cache on top of vfile's entries; when the local
+        # file changes, vfile rebuilds the entry from it alone, and the plugin must add
+        # them again at that refresh (it skips refreshes that change nothing). The admin
+        # edits the file by hand: doveadm would be refused, bob's access being LDAP's.
+        (folder,) = [d for d in glob.glob(os.path.join(self.stack.mail_dir, "**", ".Projects"), recursive=True)
+                     if "alice" in d]
+        acl_file = os.path.join(folder, "dovecot-acl")   # gone if the other test deleted dave
+        before = None
+        if os.path.exists(acl_file):
+            with open(acl_file) as f:
+                before = f.read()
+        with self.login("bob@example.com", "bob-pw") as imap:
+            self.assertEqual(self.myrights(imap, SHARED_PROJECTS), "lrs")   # projects-bob: reader
+            self.assertEqual(imap.select('"%s"' % SHARED_PROJECTS, readonly=True)[0], "OK")
+            try:
+                time.sleep(1.1)   # a new mtime second: vfile compares mtime and size
+                with open(acl_file, "a") as f:
+                    f.write("user=bob@example.com i\n")
+                # vfile's own "i" proves it re-read the file; "lrs" that LDAP's were re-added
+                self.assertEqual(self.myrights(imap, SHARED_PROJECTS), "lrsi")
+                self.assertEqual(imap.noop()[0], "OK")
+                self.assertEqual(self.myrights(imap, SHARED_PROJECTS), "lrsi")
+            finally:
+                if before is None:
+                    os.unlink(acl_file)
+                else:
+                    with open(acl_file, "w") as f:
+                        f.write(before)
+        with self.login("bob@example.com", "bob-pw") as imap:   # the file as it was
+            self.assertEqual(self.myrights(imap, SHARED_PROJECTS), "lrs")
+
+    login = classmethod(base.DovecotPluginTest.login.__func__)
+    myrights = base.DovecotPluginTest.myrights
     tearDownClass = classmethod(SetAclTest.tearDownClass.__func__)
 
 

@@ -112,6 +112,35 @@ TEST(WireReply, ANulInAFieldIsRefusedAsNoCStringCanHoldIt) {
     EXPECT_STREQ(error, "NUL in a field");
 }
 
+// mgw_put writes what snprintf("%s%s", prefix, text) would, the prefix left out when the
+// text already starts with it, cut to the buffer with its NUL.
+TEST(WirePut, CutsAsSnprintfWouldAndPrefixesOnce) {
+    struct Case {
+        std::size_t size;
+        const char* prefix;
+        const char* text;
+        const char* want;
+    };
+    const Case cases[] = {
+        {16, nullptr, "lrs", "lrs"},
+        {16, nullptr, "", ""},
+        {4, nullptr, "lrswi", "lrs"},
+        {1, nullptr, "lrs", ""},
+        {32, "bad input: ", "no such verb", "bad input: no such verb"},
+        {32, "bad input: ", "bad input: no such verb", "bad input: no such verb"},
+        {8, "bad input: ", "x", "bad inp"},
+        {12, "bad input: ", "xyz", "bad input: "},
+        {14, "bad input: ", "xyz", "bad input: xy"},
+    };
+    for (const Case& c : cases) {
+        std::vector<char> out(c.size + 1, '#');
+        mgw_put(out.data(), c.size, c.prefix, c.text);
+        EXPECT_STREQ(out.data(), c.want) << c.size << " " << c.text;
+        EXPECT_EQ(out[c.size], '#') << "wrote past the buffer: " << c.size << " " << c.text;
+    }
+    mgw_put(nullptr, 0, nullptr, "nothing to write to");
+}
+
 TEST(WireRequest, EscapesAsTheCoreDoesAndRefusesOverlongQuestions) {
     const char* f[] = {"al%ice\t", "a\nb", "INBOX/Ü"};
     char out[MGW_MAX_REQUEST_BYTES + 1];
