@@ -20,6 +20,9 @@
 
 #define MGW_LIBYAML "libyaml-0.so.2" /* Debian's libyaml-0-2, bookworm and trixie */
 
+static const char *const service_keys[] = { MAILGRANT_SERVICE_KEYS };
+static const char *const cache_keys[] = { MAILGRANT_CACHE_KEYS };
+
 static struct {
 	int (*parser_initialize)(yaml_parser_t *);
 	void (*parser_set_input_string)(yaml_parser_t *, const unsigned char *, size_t);
@@ -111,6 +114,24 @@ static int integer(yaml_node_t *node, int min, int max, int *out)
 	return 1;
 }
 
+/* 1 when every key of `section` (absent: none) is one of `keys`. */
+static int only_known_keys(yaml_document_t *doc, yaml_node_t *section, const char *const *keys, size_t count)
+{
+	yaml_node_pair_t *pair;
+	size_t i;
+
+	if (section == NULL)
+		return 1;
+	for (pair = section->data.mapping.pairs.start; pair < section->data.mapping.pairs.top; pair++) {
+		yaml_node_t *key = yaml.document_get_node(doc, pair->key);
+		for (i = 0; i < count && !is_scalar(key, keys[i]); i++)
+			;
+		if (i == count)
+			return 0;
+	}
+	return 1;
+}
+
 /* Reads `key` of `section` into *out if present; 0 when it is there but not plain. */
 static int section_integer(yaml_document_t *doc, yaml_node_t *section, const char *key, int min, int max,
 			   int *out, int *twice)
@@ -144,6 +165,9 @@ static int parse_document(yaml_document_t *doc, struct mgw_config *out, char *wh
 	cache = section_of(doc, root, "cache", &ok, &twice);
 	if (!ok || twice)
 		return leave(why, why_size, "service: or cache: is not a plain mapping");
+	if (!only_known_keys(doc, service, service_keys, sizeof(service_keys) / sizeof(service_keys[0])) ||
+	    !only_known_keys(doc, cache, cache_keys, sizeof(cache_keys) / sizeof(cache_keys[0])))
+		return leave(why, why_size, "a key in service: or cache: that config.cpp does not read");
 	listen = service != NULL ? lookup(doc, service, "listen", &twice) : NULL;
 	if (listen == NULL || listen->type != YAML_SCALAR_NODE || listen->data.scalar.length == 0)
 		return leave(why, why_size, "no service.listen: this process asks LDAP itself");

@@ -19,4 +19,12 @@
 #define MAILGRANT_CACHE_TTL_S_MIN 0
 #define MAILGRANT_CACHE_TTL_S_MAX 86400
 
+/* Every key config.cpp reads in service: and in cache: (its read_service/read_cache).
+   The C reader leaves a file with any other key there to config.cpp, which names the
+   unknown key and its line: a typo is reported by the mail process too, not taken as
+   absent. tests/dovecot-plugin/wire/test_wire.cpp checks config.cpp accepts each. */
+#define MAILGRANT_SERVICE_KEYS \
+	"listen", "socket_owner", "socket_group", "socket_mode", "workers", "timeout_ms", "memo_ms"
+#define MAILGRANT_CACHE_KEYS "ttl_s", "negative_ttl_s", "max_entries", "follow_changes"
+
 #endif

@@ -265,6 +265,12 @@ TEST(WireConfig, TakesOnlyPlainServiceSettingsAndLeavesTheRestToTheCore) {
         {"- a\n", 0, "", 0, 0, 0, 0},
         {"service: {listen: unix:/s\n", 0, "", 0, 0, 0, 0},                    // not YAML
         {"", 0, "", 0, 0, 0, 0},
+        // every key config.cpp reads there is taken; any other is left to it, which names it
+        {"service:\n  listen: unix:/s\n  socket_owner: root\n  socket_group: mail\n  socket_mode: \"0660\"\n"
+         "  workers: 4\ncache:\n  max_entries: 10\n  follow_changes: false\n", 1, "/s", T, M, L, N},
+        {"service:\n  listen: unix:/s\n  memo: 0\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: unix:/s\ncache:\n  tll_s: 5\n", 0, "", 0, 0, 0, 0},
+        {"service:\n  listen: unix:/s\n  [a]: 1\n", 0, "", 0, 0, 0, 0},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.yaml);
@@ -277,6 +283,42 @@ TEST(WireConfig, TakesOnlyPlainServiceSettingsAndLeavesTheRestToTheCore) {
         EXPECT_EQ(config.memo_ms, c.memo_ms);
         EXPECT_EQ(config.ttl_s, c.ttl_s);
         EXPECT_EQ(config.negative_ttl_s, c.negative_ttl_s);
+    }
+}
+
+// The keys the C reader takes in service: and cache: are keys config.cpp reads (an
+// example value each), and a key outside the lists is one config.cpp refuses by name.
+TEST(WireConfig, ItsKeyListsAreTheCoresKeys) {
+    const std::vector<std::pair<std::string, std::string>> examples = {
+        {"listen", "unix:/s"}, {"socket_owner", "root"}, {"socket_group", "mail"}, {"socket_mode", "\"0660\""},
+        {"workers", "2"},      {"timeout_ms", "100"},    {"memo_ms", "0"},         {"ttl_s", "5"},
+        {"negative_ttl_s", "1"}, {"max_entries", "10"},  {"follow_changes", "true"}};
+    const auto example = [&](const std::string& key) {
+        for (const auto& e : examples)
+            if (e.first == key) return e.second;
+        ADD_FAILURE() << "no example value for " << key;
+        return std::string("1");
+    };
+    const char* const service_keys[] = {MAILGRANT_SERVICE_KEYS};
+    const char* const cache_keys[] = {MAILGRANT_CACHE_KEYS};
+    for (const auto& [section, keys] :
+         {std::pair<std::string, std::vector<std::string>>{"service", {std::begin(service_keys), std::end(service_keys)}},
+          {"cache", {std::begin(cache_keys), std::end(cache_keys)}}}) {
+        for (const auto& key : keys) {
+            SCOPED_TRACE(section + "." + key);
+            try {
+                parse_config("ldap:\n  base: dc=x\n" + section + ":\n  " + key + ": " + example(key) + "\n");
+            } catch (const ConfigError& e) {
+                ADD_FAILURE() << e.what();
+            }
+        }
+        try {
+            parse_config("ldap:\n  base: dc=x\n" + section + ":\n  no_such_key: 1\n", "t.yaml");
+            ADD_FAILURE() << section << ": an unknown key was taken";
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find("t.yaml:4: " + section + ".no_such_key: unknown key"),
+                      std::string::npos) << e.what();
+        }
     }
 }
 
