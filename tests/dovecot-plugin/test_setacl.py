@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, HERE)
-from mail_sandbox import dovecot_24, dovecot_conf  # noqa: E402
+from mail_sandbox import dovecot_conf  # noqa: E402
 from mailgrant_setup import assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
 import test_dovecot_plugin as base  # noqa: E402  (a module: its test classes do not run here)
 
@@ -346,11 +346,7 @@ class LocalAclFilesTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        # 2.3's vfile looks at a changed dovecot-acl only after cache_secs (30 s); 2.4.1's at
-        # every refresh (it never sets cache_secs from acl_cache_ttl)
-        vfile_now = "" if dovecot_24() else "plugin {\n  acl = vfile:cache_secs=0\n}\n"
-        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-localacl-", TTL,
-                                                                 extra_dovecot_conf=vfile_now)
+        cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-dovecot-localacl-", TTL)
         cls.doveadm = cls.stack.doveadm_argv()   # 2.4: in the sandbox's module namespace
         for args in (["mailbox", "create", "-u", "alice@example.com", "Projects"],
                      ["acl", "set", "-u", "alice@example.com", "Projects", "user=dave@example.com", "lookup", "read"],
