@@ -43,7 +43,10 @@ public:
         // The answers cached here may hold the old grants of this mailbox (the cache is
         // keyed by DN per question and can only be emptied as a whole): ask LDAP again
         // rather than wait for the TTL.
-        if (result.status == AclChangeStatus::Done) cache_->clear();
+        if (result.status == AclChangeStatus::Done) {
+            cache_->clear();
+            answers_->forget();  // built from the cache: after it (engine.h's order)
+        }
         return result;
     }
 

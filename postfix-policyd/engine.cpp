@@ -27,7 +27,7 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
 
 std::size_t Engine::forget_everything() {
     const std::size_t directory = cache->clear();  // first, as a statement of its own (see engine.h)
-    return directory + (service ? service->forget_answers() : 0);
+    return directory + (service ? service->forget_answers() : 0) + (answers ? answers->forget() : 0);
 }
 
 void read_bind_password(Config& config, const Config* running, const Logger& log) {

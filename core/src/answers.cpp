@@ -3,10 +3,13 @@
 // rights are Dovecot's).
 #include "mailgrant/answers.h"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 
 #include "mailgrant/bad_input.h"
+#include "mailgrant/caching_directory.h"
 #include "mailgrant/ldap_error.h"
 #include "mailgrant/ldap_session.h"
 #include "mailgrant/shared_namespace.h"
@@ -89,16 +92,27 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
             else verdict = collaborator_login(login, directory_, clock_, password_is_right_);
             return ok(login_values(verdict));
         }
-        case ServiceVerb::Namespace: {
-            TeamMailboxes team(config_.team_mailbox, directory_, decider_);
-            ServiceReply reply = ok();
-            add_namespace_items(shared_namespace(f[0], directory_, decider_, team), reply);
-            return reply;
-        }
+        case ServiceVerb::Namespace:
+            return namespace_of(f[0]);
         case ServiceVerb::Changed:
             return ok();  // nothing kept here beyond the caller's cache (the service clears its own)
     }
     throw BadInput("unknown question");
+}
+
+ServiceReply Answers::namespace_of(const std::string& login) {
+    if (auto kept = namespaces_.get(login)) return std::move(*kept);
+    const auto now = clock_.steady_now();
+    FreshnessScope freshness(now + std::chrono::seconds(config_.cache.ttl_s));
+    const auto generation = namespaces_.generation();  // forget() meanwhile: not remembered
+    std::optional<std::time_t> changes_at;
+    TeamMailboxes team(config_.team_mailbox, directory_, decider_);
+    ServiceReply reply = ok();
+    add_namespace_items(shared_namespace(login, directory_, decider_, team, &changes_at), reply);
+    auto expires = freshness.expires();
+    if (changes_at) expires = std::min(expires, now + std::chrono::seconds(*changes_at - clock_.wall_now()));
+    namespaces_.put_until(login, reply, expires, generation);
+    return reply;
 }
 
 PasswordCheck ldap_password_check(const LdapConfig& ldap) {

@@ -11,6 +11,20 @@
 
 namespace mailgrant {
 
+namespace {
+
+// Moves `changes_at` to the first second after `now` in which the grant's state differs
+// from now, if earlier: active from not_before on, expired from not_after + 1 on
+// (Grant::state_at: now > not_after).
+void next_edge(const Grant& grant, std::time_t now, std::optional<std::time_t>& changes_at) {
+    const std::optional<std::time_t> edges[] = {
+        grant.not_before, grant.not_after ? std::optional<std::time_t>(*grant.not_after + 1) : std::nullopt};
+    for (const auto& edge : edges)
+        if (edge && *edge > now && (!changes_at || *edge < *changes_at)) changes_at = edge;
+}
+
+}  // namespace
+
 const char* to_string(SenderRight right) {
     switch (right) {
         case SenderRight::NullSender: return "null sender";
@@ -162,13 +176,7 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         if (!grant.send_as && !grant.send_on_behalf) continue;
         const auto path = reaches(grant, who);
         if (!path) continue;
-        // The first second in which this grant's state differs from now: active from
-        // not_before on, expired from not_after + 1 on (state_at: now > not_after).
-        const std::optional<std::time_t> edges[] = {grant.not_before,
-                                                    grant.not_after ? std::optional<std::time_t>(*grant.not_after + 1)
-                                                                    : std::nullopt};
-        for (const auto& edge : edges)
-            if (edge && *edge > now && (!decision.changes_at || *edge < *decision.changes_at)) decision.changes_at = edge;
+        next_edge(grant, now, decision.changes_at);
         const GrantState state = grant.state_at(now);
         if (state != GrantState::Active) {
             decision.not_applied.push_back("grant '" + grant.name + "' is " + to_string(state));
@@ -274,13 +282,16 @@ std::vector<Grantee> Decider::grantees_of(const std::string& mailbox, const std:
     return grantees;
 }
 
-std::vector<SharingOwner> Decider::sharing_with(const std::string& login) {
+std::vector<SharingOwner> Decider::sharing_with(const std::string& login, std::optional<std::time_t>* changes_at) {
     std::vector<SharingOwner> owners;
+    if (changes_at) changes_at->reset();
     const auto account = directory_.find_login(login);
     if (!account) return owners;
     std::vector<Grant> grants;
     const Identity who = with_grants(*account, "", grants);
     const std::time_t now = clock_.wall_now();
+    if (changes_at)
+        for (const auto& grant : grants) next_edge(grant, now, *changes_at);
     // The grants that share something, then every owner they name in one batched
     // question (not one read per owner), then the owners in the order of their grants.
     std::vector<std::pair<const Grant*, GrantPath>> sharing;

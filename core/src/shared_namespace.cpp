@@ -13,9 +13,9 @@
 namespace mailgrant {
 
 std::vector<SharedMailbox> shared_namespace(const std::string& login, Directory& directory, Decider& decider,
-                                            TeamMailboxes& team) {
+                                            TeamMailboxes& team, std::optional<std::time_t>* changes_at) {
     std::vector<SharedMailbox> out;
-    auto owners = decider.sharing_with(login);
+    auto owners = decider.sharing_with(login, changes_at);
     // What each owner's address finds, for all owners in a fixed number of searches (a
     // cache keeps the answers for the per-mailbox questions below, and for later ones).
     std::map<std::string, std::optional<Account>> by_address;

@@ -93,7 +93,11 @@ public:
     SenderDecision sender(const std::string& login, const std::string& address);
 
     // Owners with at least one active grant to the user or one of the user's groups.
-    std::vector<SharingOwner> sharing_with(const std::string& login);
+    // `changes_at`, when given, receives the first second after now at which one of the
+    // login's grants starts or stops being valid (nullopt: none will): what an answer
+    // built from this one is worth at most (Answers remembers namespaces until then).
+    std::vector<SharingOwner> sharing_with(const std::string& login,
+                                           std::optional<std::time_t>* changes_at = nullptr);
 
     // Does `mailbox` (address or DN) give `login` folder access by an active grant, as
     // sharing_with() would list it? Decides per-collaborator (MAILBOX*GRANTEE) logins.

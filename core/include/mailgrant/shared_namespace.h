@@ -5,7 +5,8 @@
 // question per owner and per folder (about 3N+1 for N sharers); with it, one.
 //
 // The answers are the core's own (Decider::sharing_with, TeamMailboxes), computed where the
-// cache is (the per-host service or the process's own Answers). With the service, the mail
+// cache is (the per-host service or the process's own Answers, which keeps a built answer
+// as long as what it was built from: answers.h). With the service, the mail
 // process keeps one for service.memo_ms (NamespaceMemo), as it keeps the service's other
 // answers, and reads a folder's rights from it with folder_letters(), the same
 // folder_matches() and union the Decider applies. A mailbox is answered only when its
@@ -15,7 +16,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,9 +49,10 @@ struct SharedMailbox {
 // The namespace of `login`: one batched read of their grants (sharing_with), then the
 // per-mailbox answers from what that read cached. A mailbox is answered only when its
 // address finds that same owner in `directory` (as every per-mailbox question finds it);
-// otherwise, or when its own data is unusable, it is listed unanswered.
+// otherwise, or when its own data is unusable, it is listed unanswered. `changes_at`: as
+// Decider::sharing_with's (the first second one of the login's grants changes state).
 std::vector<SharedMailbox> shared_namespace(const std::string& login, Directory& directory, Decider& decider,
-                                            TeamMailboxes& team);
+                                            TeamMailboxes& team, std::optional<std::time_t>* changes_at = nullptr);
 
 // The RFC 4314 letters the mailbox's grants give on `folder` (Decider::folder_rights).
 std::string folder_letters(const SharedMailbox& mailbox, const std::string& folder);
