@@ -22,6 +22,7 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->service->refuse_recipients_in(engine->config.team_mailbox.sent_copy_domain);
     engine->answers = std::make_unique<Answers>(engine->config, *engine->cache, *engine->decider,
                                                 SystemClock::instance(), ldap_password_check(engine->config.ldap));
+    engine->answers->count_namespaces_in(&stats.service_namespaces);
     return engine;
 }
 

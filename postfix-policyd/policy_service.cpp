@@ -96,7 +96,7 @@ Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
     const SenderDecision d = decider_.sender(login, sender);
     const Answer answer = d.allowed() ? Answer{Verdict::Allow, "DUNNO", d.reason} : reject(sender, login, d.reason);
     auto expires = freshness.expires();
-    if (d.changes_at) expires = std::min(expires, clock_.steady_now() + std::chrono::seconds(*d.changes_at - clock_.wall_now()));
+    if (d.changes_at) expires = std::min(expires, clock_.steady_at(*d.changes_at));
     answers_.put_until(login + '\0' + sender, answer, expires, generation);
     return answer;
 }

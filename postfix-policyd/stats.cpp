@@ -42,6 +42,11 @@ std::string Stats::prometheus(const CacheStats& cache) const {
             service_temporary);
     counter("service_protocol_errors_total", "Service connections closed for malformed or oversized questions.",
             service_protocol_errors);
+    counter("service_namespaces_built_total", "Shared-namespace answers built from the directory for a login.",
+            service_namespaces.built);
+    counter("service_namespaces_reused_total",
+            "Shared-namespace answers given from one kept since it was built (no change seen, within cache.ttl_s).",
+            service_namespaces.reused);
     counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};

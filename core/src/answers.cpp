@@ -26,7 +26,6 @@ ServiceReply ok(std::vector<std::string> values = {}) {
     return reply;
 }
 
-
 }  // namespace
 
 ServiceReply Answers::answer(const ServiceRequest& request) noexcept {
@@ -101,7 +100,10 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
 }
 
 ServiceReply Answers::namespace_of(const std::string& login) {
-    if (auto kept = namespaces_.get(login)) return std::move(*kept);
+    if (auto kept = namespaces_.get(login)) {
+        if (counts_) ++counts_->reused;
+        return std::move(*kept);
+    }
     const auto now = clock_.steady_now();
     FreshnessScope freshness(now + std::chrono::seconds(config_.cache.ttl_s));
     const auto generation = namespaces_.generation();  // forget() meanwhile: not remembered
@@ -110,8 +112,9 @@ ServiceReply Answers::namespace_of(const std::string& login) {
     ServiceReply reply = ok();
     add_namespace_items(shared_namespace(login, directory_, decider_, team, &changes_at), reply);
     auto expires = freshness.expires();
-    if (changes_at) expires = std::min(expires, now + std::chrono::seconds(*changes_at - clock_.wall_now()));
+    if (changes_at) expires = std::min(expires, clock_.steady_at(*changes_at));
     namespaces_.put_until(login, reply, expires, generation);
+    if (counts_) ++counts_->built;
     return reply;
 }
 

@@ -30,7 +30,6 @@ void mgw_put(char *out, size_t out_size, const char *prefix, const char *text)
 	copy_cut(out, out_size, copy_cut(out, out_size, 0, prefix), text);
 }
 
-
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -80,6 +80,24 @@ TEST_F(AnswersNamespaceTest, KeptNoLongerThanTheCacheEntriesItWasBuiltFrom) {
     EXPECT_GT(calls, 0);
 }
 
+TEST_F(AnswersNamespaceTest, CountsBuiltAndReusedAnswers) {
+    NamespaceCounts counts;
+    answers->count_namespaces_in(&counts);
+    EXPECT_EQ(owners(), kAliceOnly);
+    EXPECT_EQ(counts.built.load(), 1u);
+    EXPECT_EQ(counts.reused.load(), 0u);
+    EXPECT_EQ(owners(), kAliceOnly);
+    EXPECT_EQ(counts.built.load(), 1u);
+    EXPECT_EQ(counts.reused.load(), 1u);
+    answers->forget();
+    EXPECT_EQ(owners(), kAliceOnly);
+    EXPECT_EQ(counts.built.load(), 2u);
+    EXPECT_EQ(counts.reused.load(), 1u);
+    // other questions are not namespace answers
+    answers->answer({ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}});
+    EXPECT_EQ(counts.built.load() + counts.reused.load(), 3u);
+}
+
 TEST_F(AnswersNamespaceTest, BuiltFromOlderCacheEntriesItExpiresWithThem) {
     EXPECT_EQ(owners(), kAliceOnly);  // the cache's entries: until +30
     answers->forget();                // the answer only: the cache keeps its entries

@@ -178,14 +178,27 @@ class LoginSearchCountTest(unittest.TestCase):
             searches = again
         return names, searches
 
+    def namespaces(self):
+        """(built, reused): the service's namespace answers made from the directory, and
+        those given from one it kept (answers.h, Answers::namespace_of)."""
+        m = self.policyd.metrics()
+        return m["service_namespaces_built_total"], m["service_namespaces_reused_total"]
+
     def test_login_and_list_searches_do_not_grow_with_sharers(self):
         counts, questions = {}, {}
         for n in TABLE:
             with self.subTest(sharers=n):
                 self.login_and_list("u%d@example.com" % n)   # Dovecot's first-time files
                 before = self.questions()
+                kept = self.namespaces() if self.SERVICE else None
                 names, searches = self.counted_login("u%d@example.com" % n)
                 questions[n] = self.questions() - before
+                if self.SERVICE:
+                    # nothing changed since the first session: its answer is given again,
+                    # not built again (the service remembered it)
+                    built, reused = self.namespaces()
+                    self.assertEqual(built, kept[0], "N=%d: the namespace was built again" % n)
+                    self.assertGreaterEqual(reused, kept[1] + 1, "N=%d: no kept namespace given" % n)
                 self.assertEqual(len(names), n, names[:5])
                 self.assertIn("shared/sharer-%d@example.com" % (n - 1), names)
                 counts[n] = len(searches)
@@ -214,8 +227,11 @@ class LoginSearchCountTest(unittest.TestCase):
             s.sendall(b"changed\n")
             self.assertEqual(s.makefile("rb").readline(), b"ok\n")
         self.assertEqual(self.policyd.metrics()["service_changes_total"], changes + 1)
+        built = self.namespaces()[0]
         names, searches = self.counted_login("u100@example.com")
         self.assertEqual(len(names), 100)
+        # the change dropped the kept answer: this one was built from LDAP again
+        self.assertGreaterEqual(self.namespaces()[0], built + 1)
         # Dovecot's password lookup; the login; their groups and grants; 100 owners in one
         # OR-filter; their 100 addresses checked in two (mailboxes_by_address: the entries
         # each address finds, so the daemon's cache keeps what the address search means).

@@ -6,7 +6,9 @@
 // answer() never throws: bad input becomes "bad", LDAP and any other trouble "temp".
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "mailgrant/cache.h"
@@ -18,6 +20,12 @@
 #include "mailgrant/service_protocol.h"
 
 namespace mailgrant {
+
+// How "namespace" questions were answered: built from the directory, or an answer kept
+// from before (Answers::namespace_of). mailgrant-policyd reports both on its stats endpoint.
+struct NamespaceCounts {
+    std::atomic<std::uint64_t> built{0}, reused{0};
+};
 
 class Answers {
 public:
@@ -34,6 +42,9 @@ public:
     // the directory's cache (a change in LDAP was seen, or written through this process),
     // as PolicyService::forget_answers: first the cache, then what was built from it.
     std::size_t forget() { return namespaces_.clear(); }
+
+    // Where namespace answers are counted (null: nowhere); it must outlive this object.
+    void count_namespaces_in(NamespaceCounts* counts) { counts_ = counts; }
 
     // How many logins' namespace answers are kept at most. A namespace is about 60 bytes
     // per sharing mailbox, so 1,024 logins with 1,000 sharers each stay near 60 MiB.
@@ -54,11 +65,11 @@ private:
     // directory answer it was built from (FreshnessScope), never past a validity edge of
     // one of the login's grants, and not at all when forget() ran while it was built.
     TtlCache<std::string, ServiceReply> namespaces_;
+    NamespaceCounts* counts_ = nullptr;
 };
 
 // The password check every adapter uses: a bind as the entry (ldap_session.h).
 // `ldap` must outlive the returned function.
 PasswordCheck ldap_password_check(const LdapConfig& ldap);
-
 
 }  // namespace mailgrant

@@ -14,6 +14,12 @@ public:
     virtual ~Clock() = default;
     virtual std::time_t wall_now() const = 0;                               // UTC seconds
     virtual std::chrono::steady_clock::time_point steady_now() const = 0;  // cache ageing
+
+    // The steady-clock moment the wall clock reaches `wall` (a grant's start or end): how
+    // long an answer that changes then may be kept, in the clock caches age by.
+    std::chrono::steady_clock::time_point steady_at(std::time_t wall) const {
+        return steady_now() + std::chrono::seconds(wall - wall_now());
+    }
 };
 
 class SystemClock final : public Clock {
