@@ -113,9 +113,19 @@ ServiceReply Answers::namespace_of(const std::string& login) {
     add_namespace_items(shared_namespace(login, directory_, decider_, team, &changes_at), reply);
     auto expires = freshness.expires();
     if (changes_at) expires = std::min(expires, clock_.steady_at(*changes_at));
-    namespaces_.put_until(login, reply, expires, generation);
+    namespaces_.put_until(login, reply, expires, generation, reply_bytes(reply));
     if (counts_) ++counts_->built;
     return reply;
+}
+
+std::size_t reply_bytes(const ServiceReply& reply) {
+    std::size_t bytes = sizeof reply + reply.message.capacity();
+    for (const auto& item : reply.items) {
+        bytes += sizeof item + item.capacity() * sizeof(std::string);
+        for (const auto& field : item) bytes += field.capacity() + 1;
+    }
+    for (const auto& value : reply.values) bytes += sizeof value + value.capacity() + 1;
+    return bytes;
 }
 
 PasswordCheck ldap_password_check(const LdapConfig& ldap) {

@@ -32,13 +32,14 @@ protected:
         dir.grants.push_back(make_grant(kAlice, "projects", {kBob}, {"Projects/*"}, "reader"));
         build(30);
     }
-    void build(int ttl_s) {
+    void build(int ttl_s, std::size_t remembered_bytes = Answers::kRememberedNamespaceBytes) {
         config.cache.ttl_s = ttl_s;
         config.cache.negative_ttl_s = ttl_s;
         cache = std::make_unique<CachingDirectory>(dir, config.cache, clock);
         decider = std::make_unique<Decider>(*cache, clock);
-        answers = std::make_unique<Answers>(config, *cache, *decider, clock,
-                                            [](const std::string&, const std::string&) { return false; });
+        answers = std::make_unique<Answers>(
+            config, *cache, *decider, clock, [](const std::string&, const std::string&) { return false; },
+            remembered_bytes);
     }
     // The owners bob's namespace answer lists, and how many directory calls it took.
     std::vector<std::string> owners(int* calls = nullptr) {
@@ -96,6 +97,27 @@ TEST_F(AnswersNamespaceTest, CountsBuiltAndReusedAnswers) {
     // other questions are not namespace answers
     answers->answer({ServiceVerb::Rights, {"bob@example.com", "alice@example.com", "Projects/x"}});
     EXPECT_EQ(counts.built.load() + counts.reused.load(), 3u);
+}
+
+TEST_F(AnswersNamespaceTest, AnAnswerLargerThanTheByteBudgetIsNotKept) {
+    build(30, 64);  // smaller than any namespace answer
+    EXPECT_EQ(owners(), kAliceOnly);
+    cache->clear();
+    int calls = 0;
+    EXPECT_EQ(owners(&calls), kAliceOnly);
+    EXPECT_GT(calls, 0);  // built again: nothing was kept
+}
+
+TEST(ReplyBytes, GrowWithTheItemsAndTheirText) {
+    ServiceReply small;
+    small.items = {{"mailbox", "a@example.com"}};
+    ServiceReply big = small;
+    for (int i = 0; i < 1000; ++i) big.items.push_back({"mailbox", "sharer-" + std::to_string(i) + "@example.com"});
+    EXPECT_GT(reply_bytes(small), 2 * sizeof(std::string));
+    // at least the text and a string per field; the answer of 1,000 sharers stays below
+    // ~200 bytes per mailbox, so kRememberedNamespaceBytes keeps hundreds of them
+    EXPECT_GT(reply_bytes(big), reply_bytes(small) + 1000 * (2 * sizeof(std::string) + 20));
+    EXPECT_LT(reply_bytes(big), 1001 * 200u);
 }
 
 TEST_F(AnswersNamespaceTest, BuiltFromOlderCacheEntriesItExpiresWithThem) {

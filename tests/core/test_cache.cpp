@@ -47,6 +47,49 @@ TEST(TtlCache, ZeroTtlDisablesAndOverwriteRefreshes) {
     EXPECT_EQ(cache.get("a"), 2);
 }
 
+TEST(TtlCache, CostBoundEvictsLeastRecentlyUsedUntilTheNewEntryFits) {
+    ManualClock clock;
+    TtlCache<std::string, int> cache(10, clock, 100);
+    const auto until = clock.steady_now() + 30s;
+    cache.put_until("a", 1, until, cache.kAnyGeneration, 40);
+    cache.put_until("b", 2, until, cache.kAnyGeneration, 40);
+    EXPECT_EQ(cache.get("a"), 1);  // b is now the least recently used
+    cache.put_until("c", 3, until, cache.kAnyGeneration, 30);
+    EXPECT_EQ(cache.get("b"), std::nullopt);
+    EXPECT_EQ(cache.cost(), 70u);
+    // replacing an entry counts its new cost only
+    cache.put_until("a", 4, until, cache.kAnyGeneration, 60);
+    EXPECT_EQ(cache.get("a"), 4);
+    EXPECT_EQ(cache.get("c"), 3);
+    EXPECT_EQ(cache.cost(), 90u);
+    // one entry costing more than the whole bound is not kept, and drops the key's old one
+    cache.put_until("c", 5, until, cache.kAnyGeneration, 101);
+    EXPECT_EQ(cache.get("c"), std::nullopt);
+    EXPECT_EQ(cache.get("a"), 4);
+    EXPECT_EQ(cache.cost(), 60u);
+    // expiry, erase and clear give their cost back
+    cache.put_until("d", 6, clock.steady_now() + 10s, cache.kAnyGeneration, 40);
+    EXPECT_EQ(cache.cost(), 100u);
+    clock.advance(10);
+    EXPECT_EQ(cache.get("d"), std::nullopt);
+    EXPECT_EQ(cache.cost(), 60u);
+    cache.erase("a");
+    EXPECT_EQ(cache.cost(), 0u);
+    cache.put_until("e", 7, until, cache.kAnyGeneration, 50);
+    EXPECT_EQ(cache.clear(), 1u);
+    EXPECT_EQ(cache.cost(), 0u);
+}
+
+TEST(TtlCache, WithoutACostBoundOnlyTheCountBounds) {
+    ManualClock clock;
+    TtlCache<std::string, int> cache(2, clock);
+    const auto until = clock.steady_now() + 30s;
+    cache.put_until("a", 1, until, cache.kAnyGeneration, 1u << 30);
+    cache.put_until("b", 2, until, cache.kAnyGeneration, 1u << 30);
+    EXPECT_EQ(cache.get("a"), 1);
+    EXPECT_EQ(cache.get("b"), 2);
+}
+
 class CachingDirectoryTest : public ::testing::Test {
 protected:
     void SetUp() override {

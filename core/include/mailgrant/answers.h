@@ -30,11 +30,13 @@ struct NamespaceCounts {
 class Answers {
 public:
     // `directory` is the (caching) directory `decider` reads; `password_is_right` checks a
-    // collaborator's password (a bind as their entry).
+    // collaborator's password (a bind as their entry); `remembered_bytes`: see
+    // kRememberedNamespaceBytes (other values are for tests).
     Answers(const Config& config, Directory& directory, Decider& decider, const Clock& clock,
-            PasswordCheck password_is_right)
+            PasswordCheck password_is_right, std::size_t remembered_bytes = kRememberedNamespaceBytes)
         : config_(config), directory_(directory), decider_(decider), clock_(clock),
-          password_is_right_(std::move(password_is_right)), namespaces_(kRememberedNamespaces, clock) {}
+          password_is_right_(std::move(password_is_right)),
+          namespaces_(kRememberedNamespaces, clock, remembered_bytes) {}
 
     ServiceReply answer(const ServiceRequest& request) noexcept;
 
@@ -46,9 +48,13 @@ public:
     // Where namespace answers are counted (null: nowhere); it must outlive this object.
     void count_namespaces_in(NamespaceCounts* counts) { counts_ = counts; }
 
-    // How many logins' namespace answers are kept at most. A namespace is about 60 bytes
-    // per sharing mailbox, so 1,024 logins with 1,000 sharers each stay near 60 MiB.
+    // How many logins' namespace answers are kept at most, and how many bytes they may
+    // take together (reply_bytes()). A namespace is about 60 bytes per sharing mailbox:
+    // 1,024 logins with 1,000 sharers each fit; fewer logins with far more sharers each
+    // push the least recently asked out, and one answer larger than the whole budget is
+    // built for each question and not kept.
     static constexpr std::size_t kRememberedNamespaces = 1024;
+    static constexpr std::size_t kRememberedNamespaceBytes = 64u << 20;
 
 private:
     ServiceReply answer_or_throw(const ServiceRequest& request);
@@ -67,6 +73,9 @@ private:
     TtlCache<std::string, ServiceReply> namespaces_;
     NamespaceCounts* counts_ = nullptr;
 };
+
+// About what `reply` takes in memory (its strings and vectors): the cost of keeping it.
+std::size_t reply_bytes(const ServiceReply& reply);
 
 // The password check every adapter uses: a bind as the entry (ldap_session.h).
 // `ldap` must outlive the returned function.

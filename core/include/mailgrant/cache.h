@@ -1,4 +1,6 @@
 // cache.h -- a size-bounded, thread-safe TTL cache with least-recently-used eviction.
+// Bounded by a number of entries and, optionally, by a total cost the caller gives each
+// entry (its size in bytes, for values whose size varies by orders of magnitude).
 //
 // Positive and negative answers are stored with different TTLs by the caller (a missing
 // grant should appear soon after it is added; DESIGN.md: every change is obeyed within the
@@ -21,7 +23,9 @@ namespace mailgrant {
 template <typename Key, typename Value, typename Hash = std::hash<Key>>
 class TtlCache {
 public:
-    TtlCache(std::size_t max_entries, const Clock& clock) : max_entries_(max_entries ? max_entries : 1), clock_(clock) {}
+    // `max_cost`: the most the entries' costs (put_until) may add up to; 0 = no such bound.
+    TtlCache(std::size_t max_entries, const Clock& clock, std::size_t max_cost = 0)
+        : max_entries_(max_entries ? max_entries : 1), max_cost_(max_cost), clock_(clock) {}
     TtlCache(const TtlCache&) = delete;
     TtlCache& operator=(const TtlCache&) = delete;
 
@@ -34,8 +38,7 @@ public:
         const auto it = index_.find(key);
         if (it == index_.end()) return std::nullopt;
         if (clock_.steady_now() >= it->second->expires) {
-            order_.erase(it->second);
-            index_.erase(it);
+            drop(it);
             return std::nullopt;
         }
         order_.splice(order_.begin(), order_, it->second);  // most recently used first
@@ -51,33 +54,29 @@ public:
         put_until(key, std::move(value), clock_.steady_now() + ttl, fetched_at);
     }
 
-    // Stored until `expires` (nothing is stored when that has passed already).
-    void put_until(const Key& key, Value value, TimePoint expires, std::uint64_t fetched_at = kAnyGeneration) {
+    // Stored until `expires` (nothing is stored when that has passed already), at `cost`
+    // (see max_cost; a value costing more than max_cost alone is not stored, and drops
+    // what the key held). Least recently used entries make room.
+    void put_until(const Key& key, Value value, TimePoint expires, std::uint64_t fetched_at = kAnyGeneration,
+                   std::size_t cost = 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (expires <= clock_.steady_now()) return;
         if (fetched_at != kAnyGeneration && fetched_at != generation_) return;
         const auto it = index_.find(key);
-        if (it != index_.end()) {
-            it->second->value = std::move(value);
-            it->second->expires = expires;
-            order_.splice(order_.begin(), order_, it->second);
-            return;
-        }
-        if (index_.size() >= max_entries_) {
-            index_.erase(order_.back().key);
-            order_.pop_back();
-        }
-        order_.push_front(Item{key, std::move(value), expires});
+        if (it != index_.end()) drop(it);
+        if (max_cost_ && cost > max_cost_) return;
+        while (!order_.empty() && (index_.size() >= max_entries_ || (max_cost_ && total_cost_ + cost > max_cost_)))
+            drop(index_.find(order_.back().key));
+        order_.push_front(Item{key, std::move(value), expires, cost});
         index_[key] = order_.begin();
+        total_cost_ += cost;
     }
 
     // Drops one entry, if there.
     void erase(const Key& key) {
         std::lock_guard<std::mutex> lock(mutex_);
         const auto it = index_.find(key);
-        if (it == index_.end()) return;
-        order_.erase(it->second);
-        index_.erase(it);
+        if (it != index_.end()) drop(it);
     }
 
     // Returns how many entries were dropped.
@@ -86,6 +85,7 @@ public:
         const std::size_t dropped = index_.size();
         index_.clear();
         order_.clear();
+        total_cost_ = 0;
         ++generation_;
         return dropped;
     }
@@ -102,18 +102,34 @@ public:
         return index_.size();
     }
 
+    std::size_t cost() const {  // what the entries' costs add up to
+        std::lock_guard<std::mutex> lock(mutex_);
+        return total_cost_;
+    }
+
 private:
     struct Item {
         Key key;
         Value value;
         std::chrono::steady_clock::time_point expires;
+        std::size_t cost;
     };
+    using Index = std::unordered_map<Key, typename std::list<Item>::iterator, Hash>;
+
+    void drop(typename Index::iterator it) {  // mutex_ held
+        total_cost_ -= it->second->cost;
+        order_.erase(it->second);
+        index_.erase(it);
+    }
+
     const std::size_t max_entries_;
+    const std::size_t max_cost_;
     const Clock& clock_;
     mutable std::mutex mutex_;
     std::uint64_t generation_ = 0;
+    std::size_t total_cost_ = 0;
     std::list<Item> order_;
-    std::unordered_map<Key, typename std::list<Item>::iterator, Hash> index_;
+    Index index_;
 };
 
 }  // namespace mailgrant
