@@ -109,7 +109,17 @@ struct mailgrant_core *mailgrant_get_core(const char *config_path)
 		return NULL;
 	}
 	mailgrant_core_path = i_strdup(config_path);
+	/* an imap process sees where each command ends (mailgrant-imap.c) */
+	if (mailgrant_imap_active())
+		mailgrant_core_pin_per_command(mailgrant_core);
 	return mailgrant_core;
+}
+
+void mailgrant_command_done(void)
+{
+	/* only a core already open: a command's end never loads one */
+	if (mailgrant_core != NULL)
+		mailgrant_core_command_done(mailgrant_core);
 }
 
 /* The configuration `user`'s settings name (2.3: plugin { mailgrant_config = ... }; 2.4:

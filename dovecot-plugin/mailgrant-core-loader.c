@@ -190,6 +190,18 @@ void mailgrant_core_close(struct mailgrant_core *core)
 	i_free(core);
 }
 
+void mailgrant_core_pin_per_command(struct mailgrant_core *core)
+{
+	if (core != NULL && core->wire != NULL)
+		mgw_core_pin_per_command(core->wire, 1);
+}
+
+void mailgrant_core_command_done(struct mailgrant_core *core)
+{
+	if (core != NULL && core->wire != NULL)
+		mgw_core_command_done(core->wire);
+}
+
 int mailgrant_core_log_interval(const struct mailgrant_core *core)
 {
 	if (core != NULL && core->wire != NULL)

@@ -38,6 +38,14 @@ const char *mailgrant_core_default_config_path(void);
 struct mailgrant_core *mailgrant_core_open(const char *config_path, char *error, size_t error_size);
 void mailgrant_core_close(struct mailgrant_core *core);
 
+/* One namespace answer per IMAP command (wire_core.h, mgw_core_pin_per_command): the
+   plugin's loader does these on the service client's memo only (the core library keeps
+   no namespace across questions without the service, and core_abi.cpp's own service
+   client, used when the C reader leaves the configuration to config.cpp, keeps
+   service.memo_ms alone). The imap process turns pinning on and reports each command's end. */
+void mailgrant_core_pin_per_command(struct mailgrant_core *core);
+void mailgrant_core_command_done(struct mailgrant_core *core);
+
 /* Seconds between repeated error log lines (the cache TTL; 30 without a core). */
 int mailgrant_core_log_interval(const struct mailgrant_core *core);
 

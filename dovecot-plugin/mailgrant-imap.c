@@ -1,4 +1,6 @@
-/* mailgrant-imap.c -- the reason for a refused SETACL/DELETEACL reaches the IMAP client.
+/* mailgrant-imap.c -- the imap process's own hooks: the reason for a refused
+ * SETACL/DELETEACL reaches the IMAP client, and the end of every command (its tagged
+ * reply) ends the namespace answer pinned for it (wire_core.h, mgw_core_pin_per_command).
  *
  * 2.3: imap_acl answers every failed acl_object_update with the fixed text
  * MAIL_ERRSTR_CRITICAL_MSG ("NO Internal error occurred...", cmd_acl_mailbox_update),
@@ -41,6 +43,9 @@ static bool mailgrant_is_acl_write(const struct client_command_context *cmd)
 
 static void mailgrant_send_tagline(struct client_command_context *cmd, const char *data)
 {
+	/* the command is over: the next one asks the service again (a revocation is obeyed
+	   by the next command, however long this one used one namespace answer) */
+	mailgrant_command_done();
 	if (mailgrant_pending_reply != NULL && mailgrant_is_acl_write(cmd)) {
 		if (strncmp(data, "NO ", 3) == 0)
 			data = t_strdup_printf("NO %s", mailgrant_pending_reply);

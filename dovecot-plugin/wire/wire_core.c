@@ -15,6 +15,7 @@ struct mgw_core {
 	struct mgw_client *client;
 	struct mgw_namespace_memo *namespaces;
 	int negative_ttl_s, ttl_s;
+	int pin_per_command; /* namespaces fetched stay fresh until mgw_core_command_done */
 	time_t breaker_until;
 	char breaker_reason[1024];
 };
@@ -53,6 +54,16 @@ void mgw_core_free(struct mgw_core *core)
 int mgw_core_log_interval(const struct mgw_core *core)
 {
 	return core->ttl_s > 1 ? core->ttl_s : 1;
+}
+
+void mgw_core_pin_per_command(struct mgw_core *core, int on)
+{
+	core->pin_per_command = on;
+}
+
+void mgw_core_command_done(struct mgw_core *core)
+{
+	mgw_namespace_memo_unpin(core->namespaces);
 }
 
 void mgw_core_forget(struct mgw_core *core)
@@ -158,7 +169,7 @@ static const struct mgw_mailbox *remembered(struct mgw_core *core, const char *l
 	if ((*ret = fetch_namespace(core, login, &ns, error, error_size)) != 0)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	mgw_namespace_memo_put(core->namespaces, login, &ns, &now);
+	mgw_namespace_memo_put(core->namespaces, login, &ns, &now, core->pin_per_command);
 	return mgw_namespace_memo_find(core->namespaces, login, mailbox, &now, ns_r);
 }
 
@@ -210,7 +221,7 @@ int mgw_core_sharing_owners(struct mgw_core *core, const char *login,
 	for (i = 0; i < ns.count; i++)
 		owner_cb(context, ns.mailboxes[i].address);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	mgw_namespace_memo_put(core->namespaces, text_of(login), &ns, &now);
+	mgw_namespace_memo_put(core->namespaces, text_of(login), &ns, &now, core->pin_per_command);
 	return 0;
 }
 

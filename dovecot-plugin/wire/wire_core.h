@@ -27,6 +27,12 @@ void mgw_core_free(struct mgw_core *core);
 int mgw_core_log_interval(const struct mgw_core *core);
 /* After this process changed grants (SETACL): nothing kept is used again. */
 void mgw_core_forget(struct mgw_core *core);
+/* on: a namespace fetched stays fresh past service.memo_ms until the next
+   mgw_core_command_done() (at most MGW_PIN_MAX_MS): one answer per IMAP command, however
+   long the command runs. The plugin turns it on in imap processes, whose command ends it
+   sees (mailgrant-imap.c); elsewhere nothing would end a pin. */
+void mgw_core_pin_per_command(struct mgw_core *core, int on);
+void mgw_core_command_done(struct mgw_core *core);
 unsigned long mgw_core_questions_sent(const struct mgw_core *core);
 
 int mgw_core_folder_rights(struct mgw_core *core, const char *login, const char *mailbox, const char *folder,

@@ -130,6 +130,7 @@ void mgw_namespace_folder_letters(const struct mgw_namespace *ns, const struct m
 struct mgw_memo_entry {
 	char *login;
 	struct timespec at;
+	int pinned; /* fresh until mgw_namespace_memo_unpin (at most MGW_PIN_MAX_MS) */
 	struct mgw_namespace ns;
 };
 
@@ -178,7 +179,7 @@ static struct mgw_memo_entry *entry_of(const struct mgw_namespace_memo *memo, co
 }
 
 void mgw_namespace_memo_put(struct mgw_namespace_memo *memo, const char *login, struct mgw_namespace *ns,
-			    const struct timespec *now)
+			    const struct timespec *now, int pin)
 {
 	struct mgw_memo_entry *entry;
 
@@ -202,6 +203,7 @@ void mgw_namespace_memo_put(struct mgw_namespace_memo *memo, const char *login, 
 	}
 	entry->ns = *ns;
 	entry->at = *now;
+	entry->pinned = pin;
 	memset(ns, 0, sizeof(*ns));
 }
 
@@ -215,10 +217,18 @@ const struct mgw_mailbox *mgw_namespace_memo_find(const struct mgw_namespace_mem
 	if (entry == NULL)
 		return NULL;
 	age = (long)(now->tv_sec - entry->at.tv_sec) * 1000 + (now->tv_nsec - entry->at.tv_nsec) / 1000000;
-	if (age < 0 || age >= memo->keep_ms)
+	if (age < 0 || age >= (entry->pinned ? MGW_PIN_MAX_MS : memo->keep_ms))
 		return NULL;
 	*ns_r = &entry->ns;
 	return mgw_namespace_find(&entry->ns, address);
+}
+
+void mgw_namespace_memo_unpin(struct mgw_namespace_memo *memo)
+{
+	size_t i;
+
+	for (i = 0; i < memo->count; i++)
+		memo->entries[i].pinned = 0;
 }
 
 int mgw_namespace_memo_listed(const struct mgw_namespace_memo *memo, const char *login, const char *address)

@@ -20,6 +20,9 @@ extern "C" {
 #endif
 
 #define MGW_MAX_NAMESPACE_LOGINS 16u
+/* The longest a pinned namespace stays fresh (a command that never ends, IDLE, is not
+   answered from one answer for longer). */
+#define MGW_PIN_MAX_MS 5000
 
 struct mgw_mailbox {
 	const char *address;
@@ -54,9 +57,14 @@ void mgw_namespace_folder_letters(const struct mgw_namespace *ns, const struct m
 struct mgw_namespace_memo;
 struct mgw_namespace_memo *mgw_namespace_memo_new(int keep_ms);
 void mgw_namespace_memo_free(struct mgw_namespace_memo *memo);
-/* Keeps `ns` (taken; freed here when keep_ms is 0) as `login`'s, fetched at `now`. */
+/* Keeps `ns` (taken; freed here when keep_ms is 0) as `login`'s, fetched at `now`.
+   `pin`: fresh past keep_ms until mgw_namespace_memo_unpin(), for at most MGW_PIN_MAX_MS
+   (an IMAP command that outlasts keep_ms, such as a LIST over 1,000 shared mailboxes on
+   Dovecot 2.4, reads every mailbox from the one answer; the next command asks again). */
 void mgw_namespace_memo_put(struct mgw_namespace_memo *memo, const char *login, struct mgw_namespace *ns,
-			    const struct timespec *now);
+			    const struct timespec *now, int pin);
+/* Every kept namespace is fresh for keep_ms from its fetch again (the command ended). */
+void mgw_namespace_memo_unpin(struct mgw_namespace_memo *memo);
 /* The mailbox `address` of login's namespace when it is fresh, else NULL; *ns_r = that
    namespace. */
 const struct mgw_mailbox *mgw_namespace_memo_find(const struct mgw_namespace_memo *memo, const char *login,

@@ -14,6 +14,7 @@ the shared namespace and `mailgrant explain` agrees. mailgrant binds as a servic
 with the `limits` line of ldap-schema/README.md, not as the rootdn (which has no limits).
 slapd's "not indexed" warning anywhere in its log fails the test.
 
+PinnedNamespaceQuestionsTest runs them with service.memo_ms 1 (see its docstring).
 ServiceLoginQuestionsTest runs the same tests with the per-host decision service
 (service.listen, a real mailgrant-policyd answering the plugin): slapd's counts then include
 the daemon's searches, and the daemon's own counter (service_questions_total) shows that
@@ -78,6 +79,7 @@ def bulk_ldif():
 
 class LoginSearchCountTest(unittest.TestCase):
     SERVICE = False
+    MEMO_MS = 5000
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mailgrant-search-count-")
@@ -102,8 +104,8 @@ class LoginSearchCountTest(unittest.TestCase):
                 # memo_ms at its maximum: a slow machine's LIST at N=100 still reads every
                 # sharer from the one namespace answer (the count stays a count). No
                 # syncprov here: the TTL is what keeps the daemon's cache.
-                f.write("  follow_changes: false\nservice:\n  listen: unix:%s/run/service\n  memo_ms: 5000\n"
-                        % cls.tmp)
+                f.write("  follow_changes: false\nservice:\n  listen: unix:%s/run/service\n  memo_ms: %d\n"
+                        % (cls.tmp, cls.MEMO_MS))
         os.chmod(cls.config, 0o644)
         cls.policyd = None
         if cls.SERVICE:
@@ -259,6 +261,17 @@ class LoginSearchCountTest(unittest.TestCase):
 
 class ServiceLoginQuestionsTest(LoginSearchCountTest):
     SERVICE = True
+
+
+class PinnedNamespaceQuestionsTest(LoginSearchCountTest):
+    """memo_ms 1: the plugin keeps nothing between questions, except that a namespace
+    fetched during an IMAP command answers for the whole command (wire_core.h,
+    mgw_core_pin_per_command; ended by the command's tagged reply, mailgrant-imap.c). So a
+    LIST over 100 sharers, which takes far longer than 1 ms, still asks the same number of
+    questions as one over 1 -- without the pin it re-asked the namespace about every
+    mailbox it reached after the first millisecond."""
+    SERVICE = True
+    MEMO_MS = 1
 
 
 if __name__ == "__main__":

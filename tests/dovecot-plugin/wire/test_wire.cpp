@@ -434,6 +434,55 @@ TEST(WireCore, AsksOnceWithinMemoAndAnswersFromTheNamespace) {
     mgw_core_free(core);
 }
 
+TEST(WireCore, APinnedNamespaceAnswersPastMemoUntilTheCommandEnds) {
+    FakeService service(rights_service);
+    const auto config = config_for(service.path(), 1000, 1);  // memo_ms 1: stale at once
+    char letters[32], error[256];
+    const auto owners_then_rights = [&](mgw_core* core) {
+        std::vector<std::string> owners;
+        EXPECT_EQ(mgw_core_sharing_owners(core, "bob", [](void*, const char*) {}, &owners, error, sizeof error), 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a long LIST
+        EXPECT_EQ(mgw_core_folder_rights(core, "bob", "alice@example.com", "INBOX", letters, sizeof letters, error,
+                                         sizeof error), 0);
+        EXPECT_STREQ(letters, "lrs");
+    };
+    mgw_core* plain = mgw_core_new(&config);
+    owners_then_rights(plain);
+    EXPECT_EQ(service.questions(), 2);  // stale after 1 ms: the namespace fetched again
+    mgw_core_free(plain);
+
+    mgw_core* pinned = mgw_core_new(&config);
+    mgw_core_pin_per_command(pinned, 1);
+    owners_then_rights(pinned);
+    EXPECT_EQ(service.questions(), 3);  // one namespace for the whole command
+    mgw_core_command_done(pinned);      // the next command asks again
+    ASSERT_EQ(mgw_core_folder_rights(pinned, "bob", "alice@example.com", "INBOX", letters, sizeof letters, error,
+                                     sizeof error), 0);
+    EXPECT_EQ(service.questions(), 4);
+    mgw_core_free(pinned);
+}
+
+TEST(WireNamespace, APinLastsUntilUnpinnedAndAtMostPinMax) {
+    // the memo alone, on a clock of our own; find()'s *ns_r says whether the entry is
+    // fresh (the namespace here is empty, so no mailbox is found either way)
+    mgw_namespace_memo* memo = mgw_namespace_memo_new(100);  // keep_ms 100
+    mgw_namespace ns{};
+    const timespec at{1000, 0};
+    const timespec later{1000 + MGW_PIN_MAX_MS / 1000 - 1, 0}, past{1000 + MGW_PIN_MAX_MS / 1000, 0};
+    const auto fresh = [&](const timespec& now) {
+        const mgw_namespace* got = nullptr;
+        (void)mgw_namespace_memo_find(memo, "bob", "alice@example.com", &now, &got);
+        return got != nullptr;
+    };
+    mgw_namespace_memo_put(memo, "bob", &ns, &at, 1);
+    EXPECT_TRUE(fresh(later));   // past keep_ms: pinned
+    EXPECT_FALSE(fresh(past));   // never past MGW_PIN_MAX_MS
+    mgw_namespace_memo_unpin(memo);
+    EXPECT_FALSE(fresh(later));  // unpinned: keep_ms again
+    EXPECT_TRUE(fresh(timespec{1000, 50 * 1000000}));
+    mgw_namespace_memo_free(memo);
+}
+
 TEST(WireCore, BadInputFailsOneCallAndTroubleOpensTheBreaker) {
     FakeService service(rights_service);
     auto config = config_for(service.path(), 1000, 0);
