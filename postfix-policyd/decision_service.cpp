@@ -66,9 +66,6 @@ void DecisionService::run() {
         }
         serve(fd);
         ::close(fd);
-        // The mail process has its answer: a busy login's namespace due for renewal is
-        // rebuilt now, so its next LIST does not wait for that (answers.h).
-        if (const std::shared_ptr<Engine> engine = engine_()) engine->answers->renew_due();
     }
 }
 

@@ -47,9 +47,6 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("service_namespaces_reused_total",
             "Shared-namespace answers given from one kept since it was built (no change seen, within cache.ttl_s).",
             service_namespaces.reused);
-    counter("service_namespaces_renewed_total",
-            "Kept shared-namespace answers rebuilt before they expired, after answering (their login was busy).",
-            service_namespaces.renewed);
     counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};

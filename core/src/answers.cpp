@@ -100,45 +100,12 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
 }
 
 ServiceReply Answers::namespace_of(const std::string& login) {
-    std::chrono::steady_clock::time_point expires;
-    if (auto kept = namespaces_.get(login, &expires)) {
+    if (auto kept = namespaces_.get(login)) {
         if (counts_) ++counts_->reused;
-        if (expires - clock_.steady_now() < renew_ahead()) {
-            std::lock_guard<std::mutex> lock(renew_mutex_);
-            if (!renewing_.count(login) && renew_due_.size() < kMaxRenewalsDue) renew_due_.insert(login);
-        }
         return std::move(*kept);
     }
-    ServiceReply reply = build_namespace(login, false);
-    if (counts_) ++counts_->built;
-    return reply;
-}
-
-bool Answers::renew_due() noexcept {
-    std::string login;
-    {
-        std::lock_guard<std::mutex> lock(renew_mutex_);
-        if (renew_due_.empty()) return false;
-        login = *renew_due_.begin();
-        renew_due_.erase(renew_due_.begin());
-        renewing_.insert(login);
-    }
-    try {
-        build_namespace(login, true);
-        if (counts_) ++counts_->renewed;
-    } catch (...) {
-        // LDAP trouble (or anything else): the kept answer expires as it would have
-    }
-    std::lock_guard<std::mutex> lock(renew_mutex_);
-    renewing_.erase(login);
-    return true;
-}
-
-ServiceReply Answers::build_namespace(const std::string& login, bool renew) {
     const auto now = clock_.steady_now();
     FreshnessScope freshness(now + std::chrono::seconds(config_.cache.ttl_s));
-    std::optional<RenewScope> renewing;
-    if (renew) renewing.emplace(now + 2 * renew_ahead());  // due again a third of a TTL later at the soonest
     const auto generation = namespaces_.generation();  // forget() meanwhile: not remembered
     std::optional<std::time_t> changes_at;
     TeamMailboxes team(config_.team_mailbox, directory_, decider_);
@@ -147,6 +114,7 @@ ServiceReply Answers::build_namespace(const std::string& login, bool renew) {
     auto expires = freshness.expires();
     if (changes_at) expires = std::min(expires, clock_.steady_at(*changes_at));
     namespaces_.put_until(login, reply, expires, generation, reply_bytes(reply));
+    if (counts_) ++counts_->built;
     return reply;
 }
 

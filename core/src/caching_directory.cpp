@@ -25,29 +25,15 @@ std::string dn_key(const std::string& dn) {
 std::string address_key(const std::string& address) { return ascii_lower(address); }
 
 thread_local FreshnessScope* freshness = nullptr;
-thread_local RenewScope* renewing = nullptr;
 
 void observe(FreshnessScope::TimePoint expires) {
     if (freshness) freshness->limit(expires);
-}
-
-// cache.get(key, expires), except that under a RenewScope an entry expiring before its
-// `until` is not used (the caller fetches it again).
-template <typename Value>
-std::optional<Value> lookup(TtlCache<std::string, Value>& cache, const std::string& key,
-                            FreshnessScope::TimePoint* expires) {
-    auto found = cache.get(key, expires);
-    if (found && renewing && *expires < renewing->until()) return std::nullopt;
-    return found;
 }
 
 }  // namespace
 
 FreshnessScope::FreshnessScope(TimePoint limit) : expires_(limit), previous_(freshness) { freshness = this; }
 FreshnessScope::~FreshnessScope() { freshness = previous_; }
-
-RenewScope::RenewScope(TimePoint until) : until_(until), previous_(renewing) { renewing = this; }
-RenewScope::~RenewScope() { renewing = previous_; }
 
 CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock,
                                    std::string address_base)
@@ -67,7 +53,7 @@ CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, 
 template <typename Value>
 std::optional<Value> CachingDirectory::hit(TtlCache<std::string, Value>& cache, const std::string& key) {
     FreshnessScope::TimePoint expires;
-    auto found = lookup(cache, key, &expires);
+    auto found = cache.get(key, &expires);
     if (!found) return std::nullopt;
     observe(expires);
     std::lock_guard<std::mutex> lock(stats_mutex_);
@@ -122,7 +108,7 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
         const std::string key = "dn:" + dn_key(dn);
         if (!seen.insert(key).second) continue;
         FreshnessScope::TimePoint expires;
-        if (auto hit = lookup(mailboxes_, key, &expires)) {
+        if (auto hit = mailboxes_.get(key, &expires)) {
             observe(expires);
             ++hits;
             if (*hit) accounts.push_back(**hit);
@@ -170,7 +156,7 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
     unsigned long long hits = 0;
     for (const auto& m : mailboxes) {
         FreshnessScope::TimePoint expires;
-        if (auto hit = lookup(mailboxes_, address_key(m.primary_address()), &expires)) {
+        if (auto hit = mailboxes_.get(address_key(m.primary_address()), &expires)) {
             observe(expires);
             ++hits;
             answers.emplace_back(m.primary_address(), *hit);
@@ -196,12 +182,12 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
 std::optional<GroupsAndGrants> CachingDirectory::from_everywhere(const std::string& user_key,
                                                                  const std::string& owner_key) {
     FreshnessScope::TimePoint expires;
-    auto index = lookup(owner_index_, user_key, &expires);
+    auto index = owner_index_.get(user_key, &expires);
     if (!index) {
         // Read before the answer it is built from: a clear() meanwhile (clear() empties
         // this cache after groups_and_grants_) keeps a stale index out.
         const auto generation = owner_index_.generation();
-        auto everywhere = lookup(groups_and_grants_, user_key, &expires);
+        auto everywhere = groups_and_grants_.get(user_key, &expires);
         if (!everywhere) return std::nullopt;
         auto built = std::make_shared<OwnerIndex>();
         built->groups = std::move(everywhere->groups);

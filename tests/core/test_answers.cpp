@@ -99,31 +99,6 @@ TEST_F(AnswersNamespaceTest, CountsBuiltAndReusedAnswers) {
     EXPECT_EQ(counts.built.load() + counts.reused.load(), 3u);
 }
 
-TEST_F(AnswersNamespaceTest, ABusyLoginsAnswerIsRenewedFromFreshEntriesBeforeItExpires) {
-    NamespaceCounts counts;
-    answers->count_namespaces_in(&counts);
-    EXPECT_EQ(owners(), kAliceOnly);  // built: kept until +30 (renewal window: the last 10 s)
-    clock.advance(15);
-    EXPECT_EQ(owners(), kAliceOnly);
-    EXPECT_FALSE(answers->renew_due());  // 15 s left: not due
-    clock.advance(6);
-    EXPECT_EQ(owners(), kAliceOnly);  // 9 s left: due
-    dir.grants.clear();               // unseen (no change feed): the cache still has the grant
-    int before = dir.calls;
-    EXPECT_TRUE(answers->renew_due());
-    EXPECT_GT(dir.calls, before);     // entries expiring within 20 s were fetched anew...
-    EXPECT_FALSE(answers->renew_due());
-    EXPECT_EQ(counts.renewed.load(), 1u);
-    int calls = 0;
-    EXPECT_EQ(owners(&calls), std::vector<std::string>{});  // ...so the renewed answer saw it
-    EXPECT_EQ(calls, 0);
-    dir.grants.push_back(make_grant(kAlice, "projects", {kBob}, {"Projects/*"}, "reader"));
-    clock.advance(10);  // +31: the first answer would have expired; the renewed one lives on
-    EXPECT_EQ(owners(&calls), std::vector<std::string>{});
-    EXPECT_EQ(calls, 0);
-    EXPECT_EQ(counts.built.load(), 1u);
-}
-
 TEST_F(AnswersNamespaceTest, AnAnswerLargerThanTheByteBudgetIsNotKept) {
     build(30, 64);  // smaller than any namespace answer
     EXPECT_EQ(owners(), kAliceOnly);

@@ -7,11 +7,8 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include "mailgrant/cache.h"
@@ -25,10 +22,9 @@
 namespace mailgrant {
 
 // How "namespace" questions were answered: built from the directory, or an answer kept
-// from before (Answers::namespace_of); and kept answers renewed before they expired
-// (Answers::renew_due). mailgrant-policyd reports them on its stats endpoint.
+// from before (Answers::namespace_of). mailgrant-policyd reports both on its stats endpoint.
 struct NamespaceCounts {
-    std::atomic<std::uint64_t> built{0}, reused{0}, renewed{0};
+    std::atomic<std::uint64_t> built{0}, reused{0};
 };
 
 class Answers {
@@ -52,15 +48,6 @@ public:
     // Where namespace answers are counted (null: nowhere); it must outlive this object.
     void count_namespaces_in(NamespaceCounts* counts) { counts_ = counts; }
 
-    // Renews one kept namespace answer that was asked for in the last third of its life
-    // (cache.ttl_s / 3 before it expires): builds it again with every directory answer
-    // that would expire within two thirds of the TTL fetched anew (RenewScope), so the
-    // login's next LIST gets a kept answer instead of waiting for the rebuild. The caller
-    // runs it after its own answer went out (mailgrant-policyd's service threads, once per
-    // question answered). Returns whether there was one. Never throws: LDAP trouble
-    // leaves the kept answer to expire as it would have.
-    bool renew_due() noexcept;
-
     // How many logins' namespace answers are kept at most, and how many bytes they may
     // take together (reply_bytes()). A namespace is about 60 bytes per sharing mailbox:
     // 1,024 logins with 1,000 sharers each fit; fewer logins with far more sharers each
@@ -72,8 +59,6 @@ public:
 private:
     ServiceReply answer_or_throw(const ServiceRequest& request);
     ServiceReply namespace_of(const std::string& login);
-    ServiceReply build_namespace(const std::string& login, bool renew);
-    std::chrono::seconds renew_ahead() const { return std::chrono::seconds(config_.cache.ttl_s) / 3; }
 
     const Config& config_;
     Directory& directory_;
@@ -87,11 +72,6 @@ private:
     // one of the login's grants, and not at all when forget() ran while it was built.
     TtlCache<std::string, ServiceReply> namespaces_;
     NamespaceCounts* counts_ = nullptr;
-    // Logins whose kept answer is due for renewal, and those being renewed (bounded:
-    // beyond kMaxRenewalsDue a due answer just expires).
-    static constexpr std::size_t kMaxRenewalsDue = 64;
-    std::mutex renew_mutex_;
-    std::set<std::string> renew_due_, renewing_;
 };
 
 // About what `reply` takes in memory (its strings and vectors): the cost of keeping it.

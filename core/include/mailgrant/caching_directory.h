@@ -41,25 +41,6 @@ private:
     FreshnessScope* previous_;
 };
 
-// While alive, a CachingDirectory on this thread treats every cached answer that expires
-// before `until` as missing and fetches it again: what is built under it lives at least
-// until then (Answers renews a busy login's namespace so, before it expires, off the path
-// of the mail process that asked).
-class RenewScope {
-public:
-    using TimePoint = std::chrono::steady_clock::time_point;
-    explicit RenewScope(TimePoint until);
-    ~RenewScope();
-    RenewScope(const RenewScope&) = delete;
-    RenewScope& operator=(const RenewScope&) = delete;
-
-    TimePoint until() const { return until_; }
-
-private:
-    TimePoint until_;
-    RenewScope* previous_;
-};
-
 struct CacheStats {
     unsigned long long hits = 0;
     unsigned long long misses = 0;
