@@ -30,8 +30,8 @@ struct Engine {
     std::unique_ptr<Answers> answers;  // the per-host decision service's (decision_service.h)
 
     static std::shared_ptr<Engine> build(const Config& config, Stats& stats);
-    // Empties the directory's cache, then the remembered decisions and namespace answers (the change feed, and
-    // a mail process's "changed"); returns how many entries went. The order matters: were
+    // Empties the directory's cache, then the remembered decisions and namespace answers
+    // (the change feed, and a mail process's "changed"); returns how many entries went. The order matters: were
     // the decisions forgotten first, a worker could read a stale directory hit in between
     // and remember a stale answer for the whole TTL.
     std::size_t forget_everything();

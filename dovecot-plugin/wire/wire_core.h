@@ -2,7 +2,8 @@
  * plain C: what core_abi.cpp does with a ServiceClient, without the C++ core (see
  * wire_client.h for why). Same semantics, message for message: the namespace fetched by
  * sharing_owners answers the rights, root and team questions about its mailboxes for
- * service.memo_ms; a "temp" answer (the service unreachable, slow or garbled, or LDAP
+ * service.memo_ms (here, in an imap process, also until the command that fetched it ends:
+ * mgw_core_pin_per_command, which core_abi.cpp's client does not do); a "temp" answer (the service unreachable, slow or garbled, or LDAP
  * trouble behind it) opens a breaker for cache.negative_ttl_s (at least 1 s); bad input
  * fails that call only (MAILGRANT_CORE_BAD_INPUT). The plugin's loader uses it when
  * mailgrant.yaml names a service (wire_config.h) and loads the C++ core only for what

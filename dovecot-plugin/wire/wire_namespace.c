@@ -217,7 +217,8 @@ const struct mgw_mailbox *mgw_namespace_memo_find(const struct mgw_namespace_mem
 	if (entry == NULL)
 		return NULL;
 	age = (long)(now->tv_sec - entry->at.tv_sec) * 1000 + (now->tv_nsec - entry->at.tv_nsec) / 1000000;
-	if (age < 0 || age >= (entry->pinned ? MGW_PIN_MAX_MS : memo->keep_ms))
+	/* a pin lengthens keep_ms, never shortens it */
+	if (age < 0 || age >= (entry->pinned && memo->keep_ms < MGW_PIN_MAX_MS ? MGW_PIN_MAX_MS : memo->keep_ms))
 		return NULL;
 	*ns_r = &entry->ns;
 	return mgw_namespace_find(&entry->ns, address);

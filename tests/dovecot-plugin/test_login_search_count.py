@@ -101,8 +101,8 @@ class LoginSearchCountTest(unittest.TestCase):
             f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n'
                     "cache:\n  ttl_s: 30\n" % (cls.slapd.uri, cls.slapd.base, SERVICE_DN, secret))
             if cls.SERVICE:
-                # memo_ms at its maximum: a slow machine's LIST at N=100 still reads every
-                # sharer from the one namespace answer (the count stays a count). No
+                # MEMO_MS: 5000 (the maximum) here, 1 in PinnedNamespaceQuestionsTest, where
+                # only the per-command pin keeps the count a count on a slow machine. No
                 # syncprov here: the TTL is what keeps the daemon's cache.
                 f.write("  follow_changes: false\nservice:\n  listen: unix:%s/run/service\n  memo_ms: %d\n"
                         % (cls.tmp, cls.MEMO_MS))

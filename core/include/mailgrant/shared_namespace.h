@@ -8,7 +8,8 @@
 // cache is (the per-host service or the process's own Answers, which keeps a built answer
 // as long as what it was built from: answers.h). With the service, the mail
 // process keeps one for service.memo_ms (NamespaceMemo), as it keeps the service's other
-// answers, and reads a folder's rights from it with folder_letters(), the same
+// answers (the plugin's C client, in an imap process, until the IMAP command that fetched
+// it ends: dovecot-plugin/wire/wire_core.h), and reads a folder's rights from it with folder_letters(), the same
 // folder_matches() and union the Decider applies. A mailbox is answered only when its
 // address finds that owner (as the per-mailbox questions find it), so the two ways of
 // asking cannot differ (tests/core/test_shared_namespace.cpp compares them).
