@@ -16,12 +16,17 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->pool = std::make_unique<DirectoryPool>(
         engine->config, static_cast<std::size_t>(config.policy.workers),
         [&stats](std::chrono::microseconds elapsed, bool ok) { stats.observe_ldap(elapsed, ok); });
-    engine->cache = std::make_unique<CachingDirectory>(*engine->pool, engine->config.cache, SystemClock::instance());
+    // Every cache below keeps answers up to cache.follow_ttl_s while the change feed
+    // follows LDAP (stats.following), cache.ttl_s otherwise.
+    engine->cache = std::make_unique<CachingDirectory>(*engine->pool, engine->config.cache, SystemClock::instance(),
+                                                       std::string(), stats.following);
     engine->decider = std::make_unique<Decider>(*engine->cache, SystemClock::instance());
-    engine->service = std::make_unique<PolicyService>(engine->config.policy, *engine->decider, engine->config.cache);
+    engine->service = std::make_unique<PolicyService>(engine->config.policy, *engine->decider, engine->config.cache,
+                                                      SystemClock::instance(), stats.following);
     engine->service->refuse_recipients_in(engine->config.team_mailbox.sent_copy_domain);
     engine->answers = std::make_unique<Answers>(engine->config, *engine->cache, *engine->decider,
-                                                SystemClock::instance(), ldap_password_check(engine->config.ldap));
+                                                SystemClock::instance(), ldap_password_check(engine->config.ldap),
+                                                Answers::kRememberedNamespaceBytes, stats.following);
     engine->answers->count_namespaces_in(&stats.service_namespaces);
     return engine;
 }

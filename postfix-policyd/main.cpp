@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
             feed = std::make_unique<mailgrant::ChangeFeed>(
                 config,
                 [&server] { return server.engine()->forget_everything(); },
-                log);
+                log, stats.following);
             stats.change_feed = feed.get();
             feed->start();
         }

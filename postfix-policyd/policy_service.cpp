@@ -64,8 +64,9 @@ Answer PolicyService::unauthenticated(const std::string& sender) const {
 }
 
 PolicyService::PolicyService(const PolicyConfig& config, Decider& decider, const CacheConfig& cache,
-                             const Clock& clock)
-    : config_(config), decider_(decider), clock_(clock), ttl_(cache.ttl_s), answers_(cache.max_entries, clock) {}
+                             const Clock& clock, std::shared_ptr<const FollowFlag> following)
+    : config_(config), decider_(decider), clock_(clock), ttl_(cache.ttl_s), follow_ttl_(cache.follow_ttl_s),
+      answers_(cache.max_entries, clock, 0, std::move(following)) {}
 
 // Checked before the Decider: a login or sender that can never be found is the client's
 // mistake (5.7.1, thrown as BadInput), and must cost no LDAP call nor count as LDAP
@@ -91,12 +92,12 @@ Answer PolicyService::decide_or_throw(const PolicyRequest& request) {
     if (auto answer = answer_without_directory(request)) return *answer;
     const std::string& login = request.get("sasl_username");
     const std::string& sender = request.get("sender");
-    FreshnessScope freshness(clock_.steady_now() + ttl_);
+    FreshnessScope freshness(Expiry::after(clock_.steady_now(), ttl_, follow_ttl_));
     const auto generation = answers_.generation();  // forget_answers() meanwhile: not remembered
     const SenderDecision d = decider_.sender(login, sender);
     const Answer answer = d.allowed() ? Answer{Verdict::Allow, "DUNNO", d.reason} : reject(sender, login, d.reason);
     auto expires = freshness.expires();
-    if (d.changes_at) expires = std::min(expires, clock_.steady_at(*d.changes_at));
+    if (d.changes_at) expires.limit(clock_.steady_at(*d.changes_at));
     answers_.put_until(login + '\0' + sender, answer, expires, generation);
     return answer;
 }

@@ -43,8 +43,9 @@ struct Answer {
 // soon as without them. Deferrals are never remembered.
 class PolicyService {
 public:
+    // `following`: the directory's (caching_directory.h), so an answer lives as its sources do.
     PolicyService(const PolicyConfig& config, Decider& decider, const CacheConfig& cache = {},
-                  const Clock& clock = SystemClock::instance());
+                  const Clock& clock = SystemClock::instance(), std::shared_ptr<const FollowFlag> following = nullptr);
 
     // Decides, asking the directory as needed (may wait on LDAP: a worker's job), and
     // remembers the answer.
@@ -71,7 +72,7 @@ private:
     PolicyConfig config_;
     Decider& decider_;
     const Clock& clock_;
-    const std::chrono::seconds ttl_;
+    const std::chrono::seconds ttl_, follow_ttl_;
     TtlCache<std::string, Answer> answers_;  // login '\0' sender -> answer
     std::string reserved_domain_;
 };

@@ -30,6 +30,9 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("ldap_errors_total", "LDAP calls that failed.", ldap_errors);
     counter("cache_hits_total", "Directory answers served from the cache.", cache.hits);
     counter("cache_misses_total", "Directory answers fetched from LDAP.", cache.misses);
+    counter("cache_followed_hits_total",
+            "Directory answers served past cache.ttl_s (within cache.follow_ttl_s) because LDAP changes are followed.",
+            cache.followed_hits);
     counter("connections_accepted_total", "Policy connections accepted.", connections_accepted);
     counter("connections_refused_total", "Policy connections refused at max_connections.", connections_refused);
     counter("reloads_total", "Successful configuration reloads (SIGHUP).", reloads);
@@ -47,6 +50,9 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("service_namespaces_reused_total",
             "Shared-namespace answers given from one kept since it was built (no change seen, within cache.ttl_s).",
             service_namespaces.reused);
+    counter("service_namespaces_followed_total",
+            "Of those, answers given past cache.ttl_s (within cache.follow_ttl_s) because LDAP changes are followed.",
+            service_namespaces.followed);
     counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};
@@ -56,7 +62,8 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("sync_entries_dropped_total", "Cached answers dropped because of LDAP changes.", sync.entries_dropped);
     counter("sync_reconnects_total", "Sync sessions reopened after a lost one.", sync.reconnects);
     counter("sync_refreshes_total", "Sync refreshes completed (start and every reconnect).", sync.refreshes);
-    out << "# HELP mailgrant_policyd_sync_up 1 while LDAP changes are followed (else cache.ttl_s is the only bound).\n"
+    out << "# HELP mailgrant_policyd_sync_up 1 while LDAP changes are followed (answers kept up to cache.follow_ttl_s; "
+           "else cache.ttl_s).\n"
            "# TYPE mailgrant_policyd_sync_up gauge\nmailgrant_policyd_sync_up "
         << (sync.state == FeedState::Following ? 1 : 0) << "\n";
     out << "# HELP mailgrant_policyd_sync_unsupported 1 when the LDAP server refused RFC 4533 sync (no syncprov).\n"

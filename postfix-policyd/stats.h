@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "mailgrant/answers.h"
@@ -33,6 +34,9 @@ public:
     NamespaceCounts service_namespaces;  // "namespace" answers built / kept ones reused (answers.h)
     // The LDAP change follower (cache.follow_changes), while it exists; null = not following.
     std::atomic<const ChangeFeed*> change_feed{nullptr};
+    // On while that follower follows: every Engine's caches (built at start and at each
+    // reload) read it, so it lives here, with the counters that outlive Engines.
+    const std::shared_ptr<FollowFlag> following = std::make_shared<FollowFlag>();
 
     void observe_ldap(std::chrono::microseconds elapsed, bool ok);
     std::string prometheus(const CacheStats& cache) const;

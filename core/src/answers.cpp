@@ -100,19 +100,24 @@ ServiceReply Answers::answer_or_throw(const ServiceRequest& request) {
 }
 
 ServiceReply Answers::namespace_of(const std::string& login) {
-    if (auto kept = namespaces_.get(login)) {
-        if (counts_) ++counts_->reused;
+    const auto now = clock_.steady_now();
+    Expiry kept_until;
+    if (auto kept = namespaces_.get(login, &kept_until)) {
+        if (counts_) {
+            ++counts_->reused;
+            if (now >= kept_until.backstop) ++counts_->followed;
+        }
         return std::move(*kept);
     }
-    const auto now = clock_.steady_now();
-    FreshnessScope freshness(now + std::chrono::seconds(config_.cache.ttl_s));
+    FreshnessScope freshness(Expiry::after(now, std::chrono::seconds(config_.cache.ttl_s),
+                                           std::chrono::seconds(config_.cache.follow_ttl_s)));
     const auto generation = namespaces_.generation();  // forget() meanwhile: not remembered
     std::optional<std::time_t> changes_at;
     TeamMailboxes team(config_.team_mailbox, directory_, decider_);
     ServiceReply reply = ok();
     add_namespace_items(shared_namespace(login, directory_, decider_, team, &changes_at), reply);
     auto expires = freshness.expires();
-    if (changes_at) expires = std::min(expires, clock_.steady_at(*changes_at));
+    if (changes_at) expires.limit(clock_.steady_at(*changes_at));
     namespaces_.put_until(login, reply, expires, generation, reply_bytes(reply));
     if (counts_) ++counts_->built;
     return reply;

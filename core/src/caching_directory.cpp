@@ -26,38 +26,45 @@ std::string address_key(const std::string& address) { return ascii_lower(address
 
 thread_local FreshnessScope* freshness = nullptr;
 
-void observe(FreshnessScope::TimePoint expires) {
+void observe(const Expiry& expires) {
     if (freshness) freshness->limit(expires);
 }
 
 }  // namespace
 
-FreshnessScope::FreshnessScope(TimePoint limit) : expires_(limit), previous_(freshness) { freshness = this; }
+FreshnessScope::FreshnessScope(Expiry limit) : expires_(limit), previous_(freshness) { freshness = this; }
 FreshnessScope::~FreshnessScope() { freshness = previous_; }
 
 CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock,
-                                   std::string address_base)
+                                   std::string address_base, std::shared_ptr<const FollowFlag> following)
     : inner_(inner),
       clock_(clock),
       address_base_(address_base.empty() ? std::string() : normalize_dn(address_base)),
       ttl_(config.ttl_s),
       negative_ttl_(config.negative_ttl_s),
-      logins_(config.max_entries, clock),
-      mailboxes_(config.max_entries, clock),
-      groups_(config.max_entries, clock),
-      grants_of_(config.max_entries, clock),
-      grants_to_(config.max_entries, clock),
-      groups_and_grants_(config.max_entries, clock),
-      owner_index_(config.max_entries, clock) {}
+      follow_ttl_(config.follow_ttl_s),
+      logins_(config.max_entries, clock, 0, following),
+      mailboxes_(config.max_entries, clock, 0, following),
+      groups_(config.max_entries, clock, 0, following),
+      grants_of_(config.max_entries, clock, 0, following),
+      grants_to_(config.max_entries, clock, 0, following),
+      groups_and_grants_(config.max_entries, clock, 0, following),
+      owner_index_(config.max_entries, clock, 0, following) {}
+
+Expiry CachingDirectory::lifetime(bool empty) const {
+    return Expiry::after(clock_.steady_now(), empty ? negative_ttl_ : ttl_, follow_ttl_);
+}
 
 template <typename Value>
 std::optional<Value> CachingDirectory::hit(TtlCache<std::string, Value>& cache, const std::string& key) {
-    FreshnessScope::TimePoint expires;
+    Expiry expires;
     auto found = cache.get(key, &expires);
     if (!found) return std::nullopt;
     observe(expires);
+    const bool followed = past_backstop(expires);
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ++stats_.hits;
+    stats_.followed_hits += followed ? 1 : 0;
     return found;
 }
 
@@ -66,9 +73,9 @@ Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::s
     if (auto found = hit(cache, key)) return std::move(*found);
     const auto generation = cache.generation();  // a clear() during the fetch: not stored
     Value value = fetch();  // throws on LDAP trouble: nothing is cached then
-    const auto ttl = is_empty_answer(value) ? negative_ttl_ : ttl_;
-    observe(clock_.steady_now() + ttl);
-    cache.put(key, value, ttl, generation);
+    const Expiry expires = lifetime(is_empty_answer(value));
+    observe(expires);
+    cache.put_until(key, value, expires, generation);
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ++stats_.misses;
     return value;
@@ -103,14 +110,15 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
     std::vector<Account> accounts;
     std::vector<std::string> missing;
     std::set<std::string> seen;
-    unsigned long long hits = 0;
+    unsigned long long hits = 0, followed = 0;
     for (const auto& dn : dns) {
         const std::string key = "dn:" + dn_key(dn);
         if (!seen.insert(key).second) continue;
-        FreshnessScope::TimePoint expires;
+        Expiry expires;
         if (auto hit = mailboxes_.get(key, &expires)) {
             observe(expires);
             ++hits;
+            followed += past_backstop(expires) ? 1 : 0;
             if (*hit) accounts.push_back(**hit);
         } else {
             missing.push_back(dn);
@@ -123,7 +131,7 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
         for (const auto& account : fetched) {
             const std::string key = "dn:" + dn_key(account.dn);
             found.insert(key);
-            mailboxes_.put(key, account, ttl_, generation);
+            mailboxes_.put_until(key, account, lifetime(false), generation);
             // The name a shared namespace is opened by (mailgrant_core_sharing_owners
             // reports the primary address): its folder rights find the owner here.
             // Only for entries where the address search looks (see the constructor).
@@ -132,17 +140,18 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
                 const bool below = dn == address_base_ || (dn.size() > address_base_.size() &&
                                                            dn.compare(dn.size() - address_base_.size() - 1, std::string::npos,
                                                                       "," + address_base_) == 0);
-                if (below) mailboxes_.put(address_key(account.primary_address()), account, ttl_, generation);
+                if (below) mailboxes_.put_until(address_key(account.primary_address()), account, lifetime(false), generation);
             }
         }
         for (const auto& dn : missing)
             if (!found.count("dn:" + dn_key(dn)))
-                mailboxes_.put("dn:" + dn_key(dn), std::nullopt, negative_ttl_, generation);
-        observe(clock_.steady_now() + (fetched.size() < missing.size() ? negative_ttl_ : ttl_));
+                mailboxes_.put_until("dn:" + dn_key(dn), std::nullopt, lifetime(true), generation);
+        observe(lifetime(fetched.size() < missing.size()));
         accounts.insert(accounts.end(), fetched.begin(), fetched.end());
     }
     std::lock_guard<std::mutex> lock(stats_mutex_);
     stats_.hits += hits;
+    stats_.followed_hits += followed;
     stats_.misses += missing.empty() ? 0 : 1;
     return accounts;
 }
@@ -153,12 +162,13 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
     // sender's) gets what its search would have given.
     AddressAnswers answers;
     std::vector<Account> missing;
-    unsigned long long hits = 0;
+    unsigned long long hits = 0, followed = 0;
     for (const auto& m : mailboxes) {
-        FreshnessScope::TimePoint expires;
+        Expiry expires;
         if (auto hit = mailboxes_.get(address_key(m.primary_address()), &expires)) {
             observe(expires);
             ++hits;
+            followed += past_backstop(expires) ? 1 : 0;
             answers.emplace_back(m.primary_address(), *hit);
         } else {
             missing.push_back(m);
@@ -167,21 +177,22 @@ AddressAnswers CachingDirectory::mailboxes_by_address(const std::vector<Account>
     if (!missing.empty()) {
         const auto generation = mailboxes_.generation();  // a clear() during the fetch: not stored
         for (auto& [address, answer] : inner_.mailboxes_by_address(missing)) {
-            const auto ttl = answer ? ttl_ : negative_ttl_;
-            mailboxes_.put(address_key(address), answer, ttl, generation);
-            observe(clock_.steady_now() + ttl);
+            const Expiry expires = lifetime(!answer);
+            mailboxes_.put_until(address_key(address), answer, expires, generation);
+            observe(expires);
             answers.emplace_back(std::move(address), std::move(answer));
         }
     }
     std::lock_guard<std::mutex> lock(stats_mutex_);
     stats_.hits += hits;
+    stats_.followed_hits += followed;
     stats_.misses += missing.empty() ? 0 : 1;
     return answers;
 }
 
 std::optional<GroupsAndGrants> CachingDirectory::from_everywhere(const std::string& user_key,
                                                                  const std::string& owner_key) {
-    FreshnessScope::TimePoint expires;
+    Expiry expires;
     auto index = owner_index_.get(user_key, &expires);
     if (!index) {
         // Read before the answer it is built from: a clear() meanwhile (clear() empties
@@ -199,11 +210,13 @@ std::optional<GroupsAndGrants> CachingDirectory::from_everywhere(const std::stri
         owner_index_.put_until(user_key, *index, expires, generation);
     }
     observe(expires);
+    const bool followed = past_backstop(expires);
     GroupsAndGrants answer{(*index)->groups, {}};
     const auto it = (*index)->grants_by_owner.find(owner_key);
     if (it != (*index)->grants_by_owner.end()) answer.grants = it->second;
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ++stats_.hits;
+    stats_.followed_hits += followed ? 1 : 0;
     return answer;
 }
 
@@ -226,7 +239,7 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
     });
     if (fetched) {
         // The same walk answers groups_of().
-        groups_.put(dn_key(user_dn), answer.groups, answer.groups.empty() ? negative_ttl_ : ttl_, groups_generation);
+        groups_.put_until(dn_key(user_dn), answer.groups, lifetime(answer.groups.empty()), groups_generation);
         // A new answer from everywhere (the old one expired or was evicted): the old
         // one's split must not answer for it. (A split being built from the old answer
         // meanwhile may still be stored: it lives no longer than that answer would have.)

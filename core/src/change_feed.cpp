@@ -52,6 +52,12 @@ std::string change_filter(const Config& config) {
     if (config.groups.membership == MembershipMode::MemberOf) f += "(" + config.groups.member_of_attribute + "=*)";
     f += "(" + config.users.mail_attribute + "=*)";
     for (const auto& a : config.users.alias_attributes) f += "(" + a + "=*)";
+    // Whatever the login filter could match, with any value: "(uid=%s)" -> "(uid=*)" (a
+    // presence test), "(uid=%s@x)" -> "(uid=*@x)" (a substring). Answers about a login
+    // without an address (find_login, kept up to cache.follow_ttl_s) hang on such entries.
+    std::string login = config.users.login_filter;
+    for (auto at = login.find("%s"); at != std::string::npos; at = login.find("%s", at + 1)) login.replace(at, 2, "*");
+    f += login;
     return f + ")";
 }
 
@@ -100,8 +106,12 @@ struct SyncCallbacks {
     }
 };
 
-ChangeFeed::ChangeFeed(const Config& config, Invalidate invalidate, Logger log)
-    : config_(config), filter_(change_filter(config)), invalidate_(std::move(invalidate)), log_(std::move(log)) {
+ChangeFeed::ChangeFeed(const Config& config, Invalidate invalidate, Logger log, std::shared_ptr<FollowFlag> following)
+    : config_(config),
+      filter_(change_filter(config)),
+      invalidate_(std::move(invalidate)),
+      log_(std::move(log)),
+      following_(std::move(following)) {
     if (!config_.ldap.bind_dn.empty())
         password_ = config_.ldap.bind_password.empty() ? read_secret_file(config_.ldap.bind_password_file)
                                                        : config_.ldap.bind_password;
@@ -186,6 +196,10 @@ void ChangeFeed::changed() {
     }
     if (now) invalidate_all();
     else wake_.notify_all();
+}
+
+void ChangeFeed::set_following(bool on) {
+    if (following_) following_->set(on);
 }
 
 void ChangeFeed::clear_now() {
@@ -293,6 +307,9 @@ ChangeFeed::Ended ChangeFeed::follow(LDAP* ld, const std::string& uri, std::stri
     if (rc == LDAP_SUCCESS && !search_ended_) {
         ++refreshes_;
         clear_now();  // what changed before the search started came as refresh content
+        // After that clear: what was fetched before it is not stored (TtlCache generations),
+        // so nothing kept past cache.ttl_s predates the refresh.
+        set_following(true);
         state_ = static_cast<int>(FeedState::Following);
         up();
         Probe probe;
@@ -301,6 +318,7 @@ ChangeFeed::Ended ChangeFeed::follow(LDAP* ld, const std::string& uri, std::stri
             if (rc == LDAP_SUCCESS) rc = check_alive(ld, probe);
             if (rc != LDAP_SUCCESS) break;
         }
+        set_following(false);  // at once: cache.ttl_s bounds every kept answer again
         if (rc == LDAP_TIMEOUT) {
             why = "no answer to a probe within ldap.operation_timeout_ms (a hung server)";
             note_server_failed(config_.ldap, uri);  // the next session tries another server first
@@ -351,7 +369,8 @@ void ChangeFeed::run() {
             ended = follow(session.get(), uri, cookie, why, [&] {
                 if (reported_down || !ever_up)
                     log_("change feed: following LDAP changes on " + uri + (reported_down ? " again" : "") +
-                         " (RFC 4533 sync); cached answers are dropped on every change");
+                         " (RFC 4533 sync); cached answers are dropped on every change and kept up to cache.follow_ttl_s (" +
+                         std::to_string(std::max(config_.cache.follow_ttl_s, config_.cache.ttl_s)) + " s) meanwhile");
                 ever_up = true;
                 reported_down = false;
                 retried_refresh = false;
@@ -387,6 +406,7 @@ void ChangeFeed::run() {
         }
         if (!sleep_unless_stopped(backoff.next())) break;
     }
+    set_following(false);
     if (static_cast<FeedState>(state_.load()) != FeedState::Unsupported) state_ = static_cast<int>(FeedState::Off);
 }
 

@@ -259,6 +259,7 @@ void read_groups(Section s, GroupsConfig& c) {
 void read_cache(Section s, CacheConfig& c) {
     s.integer("ttl_s", c.ttl_s, MAILGRANT_CACHE_TTL_S_MIN, MAILGRANT_CACHE_TTL_S_MAX);
     s.integer("negative_ttl_s", c.negative_ttl_s, MAILGRANT_CACHE_TTL_S_MIN, MAILGRANT_CACHE_TTL_S_MAX);
+    s.integer("follow_ttl_s", c.follow_ttl_s, MAILGRANT_CACHE_TTL_S_MIN, MAILGRANT_CACHE_TTL_S_MAX);
     s.integer("max_entries", c.max_entries, 1, 10000000);
     s.boolean("follow_changes", c.follow_changes);
     s.reject_unknown();

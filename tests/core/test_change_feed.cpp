@@ -41,7 +41,18 @@ TEST(ChangeFilter, CoversGrantsGroupsAndAddresses) {
     c.ldap.base = "dc=x";
     EXPECT_EQ(change_filter(c),
               "(|(objectClass=mailGrant)(objectClass=mailSharedMailbox)(objectClass=groupOfNames)"
-              "(objectClass=groupOfUniqueNames)(member=*)(uniqueMember=*)(mail=*)(mailLocalAddress=*))");
+              "(objectClass=groupOfUniqueNames)(member=*)(uniqueMember=*)(mail=*)(mailLocalAddress=*)"
+              "(&(objectClass=inetOrgPerson)(|(uid=*)(mail=*))))");
+}
+
+// A login without an address is followed too: its answers live cache.follow_ttl_s.
+TEST(ChangeFilter, CoversWhateverTheLoginFilterCouldFind) {
+    Config c;
+    c.ldap.base = "dc=x";
+    c.users.login_filter = "(&(objectClass=account)(uid=%s@corp))";
+    const std::string f = change_filter(c);
+    EXPECT_NE(f.find("(&(objectClass=account)(uid=*@corp))"), std::string::npos) << f;
+    EXPECT_EQ(f.find("%s"), std::string::npos) << f;
 }
 
 TEST(ChangeFilter, FollowsTheConfiguredNames) {

@@ -71,6 +71,8 @@ TEST(Config, ServiceIsOffByDefault) {
 TEST(Config, FollowChangesDefaultsOnAndCanBeTurnedOff) {
     EXPECT_TRUE(parse_config("ldap:\n  base: dc=x\n").cache.follow_changes);
     EXPECT_FALSE(parse_config("ldap:\n  base: dc=x\ncache:\n  follow_changes: false\n").cache.follow_changes);
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").cache.follow_ttl_s, 600);
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\ncache:\n  follow_ttl_s: 0\n").cache.follow_ttl_s, 0);
 }
 
 TEST(Config, SingleUriStringIsAccepted) {
@@ -131,6 +133,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"uris_not_list", "ldap:\n  base: dc=x\n  uris: {a: b}\n", "test.yaml:3: ldap.uris: expected a list"},
         BadConfig{"ttl_not_int", "ldap:\n  base: dc=x\ncache:\n  ttl_s: soon\n", "test.yaml:4: cache.ttl_s: expected an integer"},
         BadConfig{"ttl_negative", "ldap:\n  base: dc=x\ncache:\n  ttl_s: -1\n", "cache.ttl_s: must be between 0 and 86400"},
+        BadConfig{"follow_ttl_too_long", "ldap:\n  base: dc=x\ncache:\n  follow_ttl_s: 86401\n",
+                  "test.yaml:4: cache.follow_ttl_s: must be between 0 and 86400"},
         BadConfig{"bool_bad", "ldap:\n  base: dc=x\n  starttls: maybe\n", "ldap.starttls: expected true or false"},
         BadConfig{"follow_changes_bad", "ldap:\n  base: dc=x\ncache:\n  follow_changes: sometimes\n",
                   "test.yaml:4: cache.follow_changes: expected true or false"},

@@ -62,10 +62,10 @@ class ChangeFeedTest(unittest.TestCase):
         for d in self.daemons:
             d.stop()
 
-    def daemon(self, slapd=None, follow=True):
+    def daemon(self, slapd=None, follow=True, cache=None):
         d = Daemon(tempfile.mkdtemp(dir=self.workdir), slapd or self.slapd)
         os.chmod(d.workdir, 0o755)
-        d.cache = {"ttl_s": 300, "negative_ttl_s": 300, "follow_changes": "true" if follow else "false"}
+        d.cache = cache or {"ttl_s": 300, "negative_ttl_s": 300, "follow_changes": "true" if follow else "false"}
         self.daemons.append(d)
         d.start()
         if follow and (slapd or self.slapd) is self.slapd:
@@ -242,6 +242,43 @@ class ChangeFeedTest(unittest.TestCase):
             self.assertTrue(c.ask("bob@example.com", "support@example.com").startswith("REJECT 5.7.1"))
         finally:
             slapd.resume()
+            slapd.stop()
+
+    def test_answers_outlive_the_ttl_while_followed_and_the_ttl_is_the_backstop_when_not(self):
+        # cache.ttl_s 1, cache.follow_ttl_s 300. Followed, a cached answer is still used
+        # after the TTL (cache_followed_hits_total counts exactly those: no LDAP search);
+        # the daemon without the follower fetches again. Then the server goes away: the
+        # same entries and the remembered decision, past their TTL, are not used (LDAP
+        # down: 4xx), where the followed daemon used them a moment before.
+        slapd = Slapd(os.path.join(self.workdir, "slapd-backstop"), syncprov=True).start()
+        try:
+            slapd.load_ldif(os.path.join(FIXTURES, "org.ldif"))
+            short = {"ttl_s": 1, "negative_ttl_s": 1, "follow_ttl_s": 300}
+            d = self.daemon(slapd=slapd, cache=dict(short, follow_changes="true"))
+            control = self.daemon(slapd=slapd, cache=dict(short, follow_changes="false"))
+            self.assertTrue(wait_for(lambda: d.metrics().get("sync_up") == 1), d.log_text())
+            self.assertTrue(d.logged("kept up to cache.follow_ttl_s (300 s)"), d.log_text())
+            c, cc = d.client(), control.client()
+            self.assertEqual(c.ask("bob@example.com", "support@example.com"), "DUNNO")
+            self.assertEqual(cc.ask("bob@example.com", "support@example.com"), "DUNNO")
+            time.sleep(1.5)  # past cache.ttl_s (the one wait that is about time: the TTL itself)
+            before, before_control = d.metrics(), control.metrics()
+            # Another sender for the same login: a new decision, from bob's kept entries.
+            answer = c.ask("bob@example.com", "alice@example.com")
+            self.assertTrue(answer.startswith("REJECT 5.7.1"), answer)
+            self.assertEqual(cc.ask("bob@example.com", "alice@example.com"), answer)
+            after, after_control = d.metrics(), control.metrics()
+            self.assertGreater(after["cache_followed_hits_total"], before["cache_followed_hits_total"])
+            fetched = after["cache_misses_total"] - before["cache_misses_total"]
+            fetched_control = after_control["cache_misses_total"] - before_control["cache_misses_total"]
+            self.assertLess(fetched, fetched_control, "followed: bob's login and groups were kept, not fetched")
+            self.assertEqual(after_control["cache_followed_hits_total"], 0)
+            # The server goes away: following ends, and cache.ttl_s bounds every answer again.
+            slapd._kill()
+            self.assertTrue(d.logged("change feed: sync connection to %s lost" % slapd.uri), d.log_text())
+            self.assertTrue(c.ask("bob@example.com", "support@example.com").startswith("DEFER"),
+                            "an answer past cache.ttl_s was used while the feed was down")
+        finally:
             slapd.stop()
 
     def test_server_without_syncprov_falls_back_to_the_ttl(self):

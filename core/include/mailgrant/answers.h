@@ -25,18 +25,21 @@ namespace mailgrant {
 // from before (Answers::namespace_of). mailgrant-policyd reports both on its stats endpoint.
 struct NamespaceCounts {
     std::atomic<std::uint64_t> built{0}, reused{0};
+    std::atomic<std::uint64_t> followed{0};  // reused past cache.ttl_s: the change feed follows
 };
 
 class Answers {
 public:
     // `directory` is the (caching) directory `decider` reads; `password_is_right` checks a
     // collaborator's password (a bind as their entry); `remembered_bytes`: see
-    // kRememberedNamespaceBytes (other values are for tests).
+    // kRememberedNamespaceBytes (other values are for tests); `following`: the directory's
+    // (caching_directory.h), so an answer lives as its sources do.
     Answers(const Config& config, Directory& directory, Decider& decider, const Clock& clock,
-            PasswordCheck password_is_right, std::size_t remembered_bytes = kRememberedNamespaceBytes)
+            PasswordCheck password_is_right, std::size_t remembered_bytes = kRememberedNamespaceBytes,
+            std::shared_ptr<const FollowFlag> following = nullptr)
         : config_(config), directory_(directory), decider_(decider), clock_(clock),
           password_is_right_(std::move(password_is_right)),
-          namespaces_(kRememberedNamespaces, clock, remembered_bytes) {}
+          namespaces_(kRememberedNamespaces, clock, remembered_bytes, std::move(following)) {}
 
     ServiceReply answer(const ServiceRequest& request) noexcept;
 

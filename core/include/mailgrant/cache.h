@@ -5,12 +5,21 @@
 // Positive and negative answers are stored with different TTLs by the caller (a missing
 // grant should appear soon after it is added; DESIGN.md: every change is obeyed within the
 // TTL). Entries age on the monotonic clock so a wall-clock step cannot extend them.
+//
+// An entry has two ends (Expiry): cache.ttl_s after its fetch, and cache.follow_ttl_s
+// after it. The later end counts only while the change feed follows LDAP (FollowFlag,
+// set by change_feed.h), because then every change the feed sees empties the caches at
+// once and the TTL is not what keeps answers fresh; when the feed is down the TTL is the
+// backstop again, for entries stored while it was up too.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -20,12 +29,49 @@
 
 namespace mailgrant {
 
+// Set while the change feed follows LDAP; shared by the feed (writer) and the caches.
+class FollowFlag {
+public:
+    void set(bool following) { on_.store(following, std::memory_order_release); }
+    bool on() const { return on_.load(std::memory_order_acquire); }
+
+private:
+    std::atomic<bool> on_{false};
+};
+
+// When a cached entry stops being an answer: at `backstop` (cache.ttl_s after its fetch),
+// or, while the feed follows (FollowFlag), at `followed` (never before `backstop`).
+struct Expiry {
+    using TimePoint = std::chrono::steady_clock::time_point;
+    Expiry() = default;
+    Expiry(TimePoint both) : backstop(both), followed(both) {}  // NOLINT: one end, no extension
+    Expiry(TimePoint backstop_at, TimePoint followed_at)
+        : backstop(backstop_at), followed(std::max(backstop_at, followed_at)) {}
+    // An answer fetched `now`, living `ttl` (0: not kept at all), or `follow_ttl` while
+    // followed (0 or less than `ttl`: `ttl`).
+    static Expiry after(TimePoint now, std::chrono::seconds ttl, std::chrono::seconds follow_ttl) {
+        if (ttl.count() <= 0) return Expiry(now);
+        return Expiry(now + ttl, now + std::max(ttl, follow_ttl));
+    }
+    TimePoint at(bool following) const { return following ? followed : backstop; }
+    // Both ends at most `other`'s: what an answer built from both is worth.
+    void limit(const Expiry& other) {
+        backstop = std::min(backstop, other.backstop);
+        followed = std::min(followed, other.followed);
+    }
+
+    TimePoint backstop{}, followed{};
+};
+
 template <typename Key, typename Value, typename Hash = std::hash<Key>>
 class TtlCache {
 public:
     // `max_cost`: the most the entries' costs (put_until) may add up to; 0 = no such bound.
-    TtlCache(std::size_t max_entries, const Clock& clock, std::size_t max_cost = 0)
-        : max_entries_(max_entries ? max_entries : 1), max_cost_(max_cost), clock_(clock) {}
+    // `following`: while it is on, entries live to their Expiry's later end (null: never).
+    TtlCache(std::size_t max_entries, const Clock& clock, std::size_t max_cost = 0,
+             std::shared_ptr<const FollowFlag> following = nullptr)
+        : max_entries_(max_entries ? max_entries : 1), max_cost_(max_cost), clock_(clock),
+          following_(std::move(following)) {}
     TtlCache(const TtlCache&) = delete;
     TtlCache& operator=(const TtlCache&) = delete;
 
@@ -33,11 +79,11 @@ public:
 
     // `expires`, when given, receives the hit's expiry (what an answer built from it is
     // worth: caching_directory.h's FreshnessScope).
-    std::optional<Value> get(const Key& key, TimePoint* expires = nullptr) {
+    std::optional<Value> get(const Key& key, Expiry* expires = nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
         const auto it = index_.find(key);
         if (it == index_.end()) return std::nullopt;
-        if (clock_.steady_now() >= it->second->expires) {
+        if (clock_.steady_now() >= it->second->expires.at(following())) {
             drop(it);
             return std::nullopt;
         }
@@ -57,10 +103,10 @@ public:
     // Stored until `expires` (nothing is stored when that has passed already), at `cost`
     // (see max_cost; a value costing more than max_cost alone is not stored, and drops
     // what the key held). Least recently used entries make room.
-    void put_until(const Key& key, Value value, TimePoint expires, std::uint64_t fetched_at = kAnyGeneration,
+    void put_until(const Key& key, Value value, Expiry expires, std::uint64_t fetched_at = kAnyGeneration,
                    std::size_t cost = 1) {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (expires <= clock_.steady_now()) return;
+        if (expires.at(following()) <= clock_.steady_now()) return;
         if (fetched_at != kAnyGeneration && fetched_at != generation_) return;
         const auto it = index_.find(key);
         if (it != index_.end()) drop(it);
@@ -107,11 +153,13 @@ public:
         return total_cost_;
     }
 
+    bool following() const { return following_ && following_->on(); }
+
 private:
     struct Item {
         Key key;
         Value value;
-        std::chrono::steady_clock::time_point expires;
+        Expiry expires;
         std::size_t cost;
     };
     using Index = std::unordered_map<Key, typename std::list<Item>::iterator, Hash>;
@@ -125,6 +173,7 @@ private:
     const std::size_t max_entries_;
     const std::size_t max_cost_;
     const Clock& clock_;
+    const std::shared_ptr<const FollowFlag> following_;
     mutable std::mutex mutex_;
     std::uint64_t generation_ = 0;
     std::size_t total_cost_ = 0;

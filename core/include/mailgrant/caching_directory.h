@@ -5,7 +5,8 @@
 // address (what the plugin asks for a shared namespace's owner), and a login's grants
 // from everywhere answer "which of them are below this mailbox" without a search, so
 // LIST after LOGIN asks LDAP nothing more. Answers with content live cache.ttl_s, empty answers ("no
-// such login", "no grants") cache.negative_ttl_s; errors are never cached, so the next
+// such login", "no grants") cache.negative_ttl_s, both up to cache.follow_ttl_s while the
+// change feed follows LDAP (cache.h, Expiry); errors are never cached, so the next
 // request after an outage asks LDAP again. Shared between threads, the inner directory
 // must itself be safe for concurrent use (DirectoryPool is; a bare LdapDirectory is not).
 #pragma once
@@ -28,22 +29,24 @@ namespace mailgrant {
 class FreshnessScope {
 public:
     using TimePoint = std::chrono::steady_clock::time_point;
-    explicit FreshnessScope(TimePoint limit);
+    explicit FreshnessScope(Expiry limit);
     ~FreshnessScope();
     FreshnessScope(const FreshnessScope&) = delete;
     FreshnessScope& operator=(const FreshnessScope&) = delete;
 
-    TimePoint expires() const { return expires_; }
-    void limit(TimePoint when) { expires_ = std::min(expires_, when); }
+    Expiry expires() const { return expires_; }
+    void limit(const Expiry& when) { expires_.limit(when); }
 
 private:
-    TimePoint expires_;
+    Expiry expires_;
     FreshnessScope* previous_;
 };
 
 struct CacheStats {
     unsigned long long hits = 0;
     unsigned long long misses = 0;
+    // Hits past cache.ttl_s, given only because the change feed follows LDAP.
+    unsigned long long followed_hits = 0;
 };
 
 class CachingDirectory final : public Directory {
@@ -52,9 +55,10 @@ public:
     // read by DN (find_mailboxes) is also kept under its primary address only when its
     // entry is there, so that answer is one the address search could have given: an
     // entry elsewhere (an archive outside users.base with an old address) never becomes
-    // what that address means. "" = never kept under an address.
+    // what that address means. "" = never kept under an address. `following`: on while
+    // the change feed follows LDAP (null: never; the caches keep cache.ttl_s alone).
     CachingDirectory(Directory& inner, const CacheConfig& config, const Clock& clock,
-                     std::string address_base = {});
+                     std::string address_base = {}, std::shared_ptr<const FollowFlag> following = nullptr);
 
     std::optional<Account> find_login(const std::string& login) override;
     std::optional<Account> find_mailbox(const std::string& address_or_dn) override;
@@ -74,6 +78,10 @@ public:
     CacheStats stats() const;
 
 private:
+    // What an answer fetched now is worth (an empty one: negative_ttl_).
+    Expiry lifetime(bool empty) const;
+    // A hit with these ends was given only because the feed follows (past cache.ttl_s).
+    bool past_backstop(const Expiry& expires) const { return clock_.steady_now() >= expires.backstop; }
     // A cached answer, counted as a hit and observed by the FreshnessScope; nullopt = none.
     template <typename Value>
     std::optional<Value> hit(TtlCache<std::string, Value>& cache, const std::string& key);
@@ -96,6 +104,7 @@ private:
     const std::string address_base_;  // normalised; "" = none
     const std::chrono::seconds ttl_;
     const std::chrono::seconds negative_ttl_;
+    const std::chrono::seconds follow_ttl_;
     mutable std::mutex stats_mutex_;
     CacheStats stats_;
     TtlCache<std::string, std::optional<Account>> logins_;

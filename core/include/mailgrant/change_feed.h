@@ -21,8 +21,10 @@
 // with a doubling delay (Backoff) and resumes from the cookie; the caches are emptied when
 // it is back, since changes may have been missed meanwhile. A server that hangs with the
 // connection open is found by a probe after 5 s of quiet (kProbeAfter) that gets no answer
-// within ldap.operation_timeout_ms. While the connection is down,
-// cache.ttl_s is the backstop. One log line when it goes down, one when it is back. A
+// within ldap.operation_timeout_ms. While the feed follows it holds a FollowFlag on
+// (cache.h), so the caches keep answers up to cache.follow_ttl_s: every change it carries
+// empties them anyway. The flag goes off the moment following ends, before any reconnect,
+// and from then cache.ttl_s is the backstop again, for the answers kept meanwhile too. One log line when it goes down, one when it is back. A
 // server that refuses the sync control (no syncprov): one log line, the feed ends, TTL
 // only. Every blocking call has a timeout: the session opener's network/operation
 // timeouts, a 1 s poll in the persist loop, and a watchdog that cuts a refresh that makes
@@ -35,11 +37,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "mailgrant/cache.h"
 #include "mailgrant/config.h"
 
 struct ldap;  // libldap's session type (LDAP in <ldap.h>), kept out of this header
@@ -85,8 +89,9 @@ private:
 };
 
 // The sync search's filter: grants, shared mailboxes, groups (by class and by member
-// attribute), people's addresses (mail and alias attributes), memberOf where used. A change
-// to an entry outside it (a person without any address) is obeyed within cache.ttl_s.
+// attribute), people's addresses (mail and alias attributes), memberOf where used, and every
+// entry users.login_filter could find (its %s read as "*": a login without an address). A
+// change to an entry outside it is obeyed within cache.follow_ttl_s while following.
 std::string change_filter(const Config& config);
 
 enum class FeedState : int { Off, Connecting, Following, Down, Unsupported };
@@ -108,7 +113,9 @@ public:
     using Logger = std::function<void(const std::string& line)>;
 
     // Reads the bind password (config.ldap.bind_password, else its file: ConfigError) now.
-    ChangeFeed(const Config& config, Invalidate invalidate, Logger log);
+    // `following` (may be null) is on exactly while changes are followed.
+    ChangeFeed(const Config& config, Invalidate invalidate, Logger log,
+               std::shared_ptr<FollowFlag> following = nullptr);
     ~ChangeFeed();  // stop()
     ChangeFeed(const ChangeFeed&) = delete;
     ChangeFeed& operator=(const ChangeFeed&) = delete;
@@ -141,6 +148,7 @@ private:
     void changed();
     void invalidate_all();
     void clear_now();  // a refresh completed: clear at once, whatever the coalescer holds
+    void set_following(bool on);
     bool sleep_unless_stopped(std::chrono::milliseconds delay);
 
     friend struct SyncCallbacks;
@@ -150,6 +158,7 @@ private:
     const std::string filter_;
     Invalidate invalidate_;
     Logger log_;
+    const std::shared_ptr<FollowFlag> following_;
 
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;  // guards socket_, progress_, refreshing_, coalescer_ and the condition

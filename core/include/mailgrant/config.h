@@ -82,6 +82,12 @@ struct CacheConfig {
     // cached answers when a grant, group or person changes, so a revocation is obeyed within
     // a second; ttl_s stays the backstop. A server without syncprov: one log line, TTL only.
     bool follow_changes = true;
+    // While changes are followed, answers (positive and negative) are kept this long
+    // instead of ttl_s / negative_ttl_s: the feed, not the TTL, keeps them fresh then. The
+    // moment the feed is down, ttl_s bounds them again (cache.h, Expiry). 0 or less than
+    // ttl_s = ttl_s. A change the feed does not carry (an entry outside its filter,
+    // change_feed.h) is obeyed within this.
+    int follow_ttl_s = MAILGRANT_CACHE_FOLLOW_TTL_S_DEFAULT;
 };
 
 enum class DeferAction { DeferIfPermit, Defer };

@@ -16,6 +16,7 @@
 #define MAILGRANT_SERVICE_LISTEN_MAX 100 /* bytes of "unix:/PATH" */
 #define MAILGRANT_CACHE_TTL_S_DEFAULT 30
 #define MAILGRANT_CACHE_NEGATIVE_TTL_S_DEFAULT 5
+#define MAILGRANT_CACHE_FOLLOW_TTL_S_DEFAULT 600
 #define MAILGRANT_CACHE_TTL_S_MIN 0
 #define MAILGRANT_CACHE_TTL_S_MAX 86400
 
@@ -25,6 +26,6 @@
    absent. tests/dovecot-plugin/wire/test_wire.cpp checks config.cpp accepts each. */
 #define MAILGRANT_SERVICE_KEYS \
 	"listen", "socket_owner", "socket_group", "socket_mode", "workers", "timeout_ms", "memo_ms"
-#define MAILGRANT_CACHE_KEYS "ttl_s", "negative_ttl_s", "max_entries", "follow_changes"
+#define MAILGRANT_CACHE_KEYS "ttl_s", "negative_ttl_s", "follow_ttl_s", "max_entries", "follow_changes"
 
 #endif

@@ -292,7 +292,7 @@ TEST(WireConfig, ItsKeyListsAreTheCoresKeys) {
     const std::vector<std::pair<std::string, std::string>> examples = {
         {"listen", "unix:/s"}, {"socket_owner", "root"}, {"socket_group", "mail"}, {"socket_mode", "\"0660\""},
         {"workers", "2"},      {"timeout_ms", "100"},    {"memo_ms", "0"},         {"ttl_s", "5"},
-        {"negative_ttl_s", "1"}, {"max_entries", "10"},  {"follow_changes", "true"}};
+        {"negative_ttl_s", "1"}, {"follow_ttl_s", "600"}, {"max_entries", "10"}, {"follow_changes", "true"}};
     const auto example = [&](const std::string& key) {
         for (const auto& e : examples)
             if (e.first == key) return e.second;
