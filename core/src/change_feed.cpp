@@ -176,12 +176,16 @@ void ChangeFeed::cut_socket() {
 }
 
 // Runs inside libldap's callbacks (C): nothing may be thrown through them. A failed
-// invalidation is not counted; the TTL still bounds what it left behind.
-void ChangeFeed::invalidate_all() {
+// invalidation is not counted, and it ends the longer life of kept answers (FollowFlag
+// off until the next refresh): the TTL then bounds what it left behind.
+bool ChangeFeed::invalidate_all() {
     try {
         dropped_ += invalidate_();
         ++invalidations_;
+        return true;
     } catch (...) {
+        set_following(false);
+        return false;
     }
 }
 
@@ -202,12 +206,12 @@ void ChangeFeed::set_following(bool on) {
     if (following_) following_->set(on);
 }
 
-void ChangeFeed::clear_now() {
+bool ChangeFeed::clear_now() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         coalescer_.cleared(std::chrono::steady_clock::now());
     }
-    invalidate_all();
+    return invalidate_all();
 }
 
 bool ChangeFeed::sleep_unless_stopped(std::chrono::milliseconds delay) {
@@ -306,10 +310,10 @@ ChangeFeed::Ended ChangeFeed::follow(LDAP* ld, const std::string& uri, std::stri
     Ended ended = Ended::Lost;
     if (rc == LDAP_SUCCESS && !search_ended_) {
         ++refreshes_;
-        clear_now();  // what changed before the search started came as refresh content
-        // After that clear: what was fetched before it is not stored (TtlCache generations),
-        // so nothing kept past cache.ttl_s predates the refresh.
-        set_following(true);
+        // what changed before the search started came as refresh content: clear, then
+        // follow. What was fetched before the clear is not stored (TtlCache generations),
+        // so nothing kept past cache.ttl_s predates the refresh; a failed clear: TTL only.
+        if (clear_now()) set_following(true);
         state_ = static_cast<int>(FeedState::Following);
         up();
         Probe probe;

@@ -579,7 +579,7 @@ def _cli_start(args):
         with open(args.acl_file) as f:
             acl = f.read()
     s = Slapd(workdir, fmt=args.format, suffix=args.suffix, acl=acl, memberof=args.memberof,
-              accesslog=args.accesslog)
+              accesslog=args.accesslog, syncprov=args.syncprov)
     try:
         s.start(detach=True)
         for path in args.ldif or []:
@@ -610,6 +610,7 @@ def main(argv=None):
     st.add_argument("--suffix", default="dc=example,dc=com")
     st.add_argument("--accesslog", action="store_true",
                     help="slapd's accesslog overlay (ldap-schema/accesslog.ldif; --format cnconfig)")
+    st.add_argument("--syncprov", action="store_true", help="the syncprov overlay (RFC 4533; --format conf)")
     sp = sub.add_parser("stop", help="stop slapd (idempotent)")
     sp.add_argument("--dir", required=True)
     args = ap.parse_args(argv)

@@ -146,8 +146,8 @@ private:
     void set_socket(int fd);
     void cut_socket();
     void changed();
-    void invalidate_all();
-    void clear_now();  // a refresh completed: clear at once, whatever the coalescer holds
+    bool invalidate_all();  // false: it failed (and the FollowFlag is off)
+    bool clear_now();  // a refresh completed: clear at once, whatever the coalescer holds
     void set_following(bool on);
     bool sleep_unless_stopped(std::chrono::milliseconds delay);
 
