@@ -52,12 +52,15 @@ std::string change_filter(const Config& config) {
     if (config.groups.membership == MembershipMode::MemberOf) f += "(" + config.groups.member_of_attribute + "=*)";
     f += "(" + config.users.mail_attribute + "=*)";
     for (const auto& a : config.users.alias_attributes) f += "(" + a + "=*)";
-    // Whatever the login filter could match, with any value: "(uid=%s)" -> "(uid=*)" (a
-    // presence test), "(uid=%s@x)" -> "(uid=*@x)" (a substring). Answers about a login
-    // without an address (find_login, kept up to cache.follow_ttl_s) hang on such entries.
-    std::string login = config.users.login_filter;
-    for (auto at = login.find("%s"); at != std::string::npos; at = login.find("%s", at + 1)) login.replace(at, 2, "*");
-    f += login;
+    // Whatever the lookup filters could match, with any value: "(uid=%s)" -> "(uid=*)" (a
+    // presence test), "(uid=%s@x)" -> "(uid=*@x)" (a substring). Answers kept up to
+    // cache.follow_ttl_s hang on such entries too: a login without an address, a group
+    // found by a site's own member_filter.
+    for (std::string lookup : {config.users.login_filter, config.users.address_filter, config.groups.member_filter}) {
+        for (auto at = lookup.find("%s"); at != std::string::npos; at = lookup.find("%s", at + 1))
+            lookup.replace(at, 2, "*");
+        f += lookup;
+    }
     return f + ")";
 }
 

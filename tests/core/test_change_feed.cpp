@@ -42,16 +42,20 @@ TEST(ChangeFilter, CoversGrantsGroupsAndAddresses) {
     EXPECT_EQ(change_filter(c),
               "(|(objectClass=mailGrant)(objectClass=mailSharedMailbox)(objectClass=groupOfNames)"
               "(objectClass=groupOfUniqueNames)(member=*)(uniqueMember=*)(mail=*)(mailLocalAddress=*)"
-              "(&(objectClass=inetOrgPerson)(|(uid=*)(mail=*))))");
+              "(&(objectClass=inetOrgPerson)(|(uid=*)(mail=*)))(|(mail=*)(mailLocalAddress=*))"
+              "(|(&(objectClass=groupOfNames)(member=*))(&(objectClass=groupOfUniqueNames)(uniqueMember=*))))");
 }
 
-// A login without an address is followed too: its answers live cache.follow_ttl_s.
-TEST(ChangeFilter, CoversWhateverTheLoginFilterCouldFind) {
+// A login without an address, a site's own group class: followed too, since their answers
+// live cache.follow_ttl_s.
+TEST(ChangeFilter, CoversWhateverTheLookupFiltersCouldFind) {
     Config c;
     c.ldap.base = "dc=x";
     c.users.login_filter = "(&(objectClass=account)(uid=%s@corp))";
+    c.groups.member_filter = "(&(objectClass=posixGroup)(memberUid=%s))";
     const std::string f = change_filter(c);
     EXPECT_NE(f.find("(&(objectClass=account)(uid=*@corp))"), std::string::npos) << f;
+    EXPECT_NE(f.find("(&(objectClass=posixGroup)(memberUid=*))"), std::string::npos) << f;
     EXPECT_EQ(f.find("%s"), std::string::npos) << f;
 }
 
@@ -63,6 +67,9 @@ TEST(ChangeFilter, FollowsTheConfiguredNames) {
     c.groups.member_of_attribute = "isMemberOf";
     c.users.mail_attribute = "mailPrimaryAddress";
     c.users.alias_attributes = {};
+    // the lookup filters as such a site writes them (they are in the change filter too)
+    c.groups.member_filter = "(memberUid=%s)";
+    c.users.address_filter = "(mailPrimaryAddress=%s)";
     const std::string f = change_filter(c);
     EXPECT_NE(f.find("(objectClass=siteGrant)"), std::string::npos);
     EXPECT_NE(f.find("(memberUid=*)"), std::string::npos);

@@ -90,8 +90,9 @@ private:
 
 // The sync search's filter: grants, shared mailboxes, groups (by class and by member
 // attribute), people's addresses (mail and alias attributes), memberOf where used, and every
-// entry users.login_filter could find (its %s read as "*": a login without an address). A
-// change to an entry outside it is obeyed within cache.follow_ttl_s while following.
+// entry users.login_filter, users.address_filter or groups.member_filter could find (%s read
+// as "*": a login without an address, a site's own group class). A change to an entry
+// outside it is obeyed within cache.follow_ttl_s while following.
 std::string change_filter(const Config& config);
 
 enum class FeedState : int { Off, Connecting, Following, Down, Unsupported };
