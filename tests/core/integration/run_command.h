@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -63,6 +64,26 @@ inline bool wait_until_stopped(pid_t pid) {
 // for key_values(); stop it.
 inline std::string start_slapd(const std::string& dir, const std::string& args, int* status) {
     return run(std::string(PYTHON3) + " " + MAILGRANT_HARNESS + " start --dir " + dir + " " + args, status);
+}
+
+// start_slapd, read: what it printed (for a failure message), its exit status, the keys
+// it gave and the pid the harness wrote in `dir`.
+struct HarnessSlapd {
+    std::string output, uri, base, rootdn, rootpw;
+    int status = -1;
+    pid_t pid = 0;
+};
+
+inline HarnessSlapd start_harness_slapd(const std::string& dir, const std::string& args) {
+    HarnessSlapd s;
+    s.output = start_slapd(dir, args, &s.status);
+    auto keys = key_values(s.output);
+    s.uri = keys["LDAP_URI"];
+    s.base = keys["LDAP_BASE"];
+    s.rootdn = keys["LDAP_ROOTDN"];
+    s.rootpw = keys["LDAP_ROOTPW"];
+    std::ifstream(dir + "/slapd.pid") >> s.pid;
+    return s;
 }
 
 inline void stop_slapd(const std::string& dir) {

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -27,15 +26,9 @@
 
 using namespace mailgrant;
 using namespace std::chrono_literals;
-using mailgrant::testing::start_slapd;
 using mailgrant::testing::stop_slapd;
 
 namespace {
-
-struct Server {
-    std::string dir, uri, base, rootdn, rootpw;
-    pid_t pid = 0;
-};
 
 // Waits (at most 10 s) until `done`.
 bool wait_for(const std::function<bool()>& done) {
@@ -52,18 +45,11 @@ protected:
         signal(SIGPIPE, SIG_IGN);  // as every mailgrant daemon: libldap writes without MSG_NOSIGNAL
         char tmpl[] = "/tmp/mailgrant-feed-follow-XXXXXX";
         ASSERT_NE(mkdtemp(tmpl), nullptr);
-        server.dir = tmpl;
-        int status = 0;
-        const std::string out =
-            start_slapd(server.dir, std::string("--syncprov --ldif ") + MAILGRANT_FIXTURES + "/org.ldif", &status);
-        ASSERT_EQ(status, 0) << out;
-        auto started = mailgrant::testing::key_values(out);
-        server.uri = started["LDAP_URI"];
-        server.base = started["LDAP_BASE"];
-        server.rootdn = started["LDAP_ROOTDN"];
-        server.rootpw = started["LDAP_ROOTPW"];
-        std::ifstream(server.dir + "/slapd.pid") >> server.pid;
-        ASSERT_FALSE(server.uri.empty()) << out;
+        dir = tmpl;
+        server = mailgrant::testing::start_harness_slapd(
+            dir, std::string("--syncprov --ldif ") + MAILGRANT_FIXTURES + "/org.ldif");
+        ASSERT_EQ(server.status, 0) << server.output;
+        ASSERT_FALSE(server.uri.empty()) << server.output;
         ASSERT_GT(server.pid, 0);
         config.ldap.uris = {server.uri};
         config.ldap.base = server.base;
@@ -73,11 +59,12 @@ protected:
         config.ldap.operation_timeout_ms = 2000;
     }
     void TearDown() override {
-        stop_slapd(server.dir);
-        mailgrant::testing::run("rm -rf " + server.dir);
+        stop_slapd(dir);
+        mailgrant::testing::run("rm -rf " + dir);
     }
 
-    Server server;
+    std::string dir;
+    mailgrant::testing::HarnessSlapd server;
     Config config;
     std::shared_ptr<FollowFlag> following = std::make_shared<FollowFlag>();
     std::atomic<int> clears{0};

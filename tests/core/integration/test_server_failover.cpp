@@ -32,7 +32,6 @@
 
 using namespace mailgrant;
 using mailgrant::testing::run;
-using mailgrant::testing::start_slapd;
 using mailgrant::testing::stop_slapd;
 using mailgrant::testing::wait_until_stopped;
 
@@ -53,17 +52,16 @@ Sandbox* sandbox = nullptr;
 
 // Starts one slapd of the harness in `dir`; fills `server` (and the shared settings).
 void start_server(const std::string& dir, Server& server) {
-    int status = 0;
-    const std::string out = start_slapd(dir, std::string("--ldif ") + MAILGRANT_FIXTURES + "/org.ldif", &status);
-    ASSERT_EQ(status, 0) << out;
-    auto started = mailgrant::testing::key_values(out);
+    const auto started =
+        mailgrant::testing::start_harness_slapd(dir, std::string("--ldif ") + MAILGRANT_FIXTURES + "/org.ldif");
+    ASSERT_EQ(started.status, 0) << started.output;
     server.dir = dir;
-    server.uri = started["LDAP_URI"];
-    sandbox->base = started["LDAP_BASE"];
-    sandbox->rootdn = started["LDAP_ROOTDN"];
+    server.uri = started.uri;
+    server.pid = started.pid;
+    sandbox->base = started.base;
+    sandbox->rootdn = started.rootdn;
     sandbox->rootpw_file = dir + "/rootpw";  // the harness's default password: the same in both
-    std::ifstream(dir + "/slapd.pid") >> server.pid;
-    ASSERT_FALSE(server.uri.empty()) << out;
+    ASSERT_FALSE(server.uri.empty()) << started.output;
     ASSERT_GT(server.pid, 0);
 }
 
