@@ -55,10 +55,17 @@ std::string change_filter(const Config& config) {
     // Whatever the lookup filters could match, with any value: "(uid=%s)" -> "(uid=*)" (a
     // presence test), "(uid=%s@x)" -> "(uid=*@x)" (a substring). Answers kept up to
     // cache.follow_ttl_s hang on such entries too: a login without an address, a group
-    // found by a site's own member_filter.
+    // found by a site's own member_filter. A %s where "*" is no wildcard (an extensible
+    // match "attr:rule:=%s", "~=", ">=", "<=") cannot be widened so: then every entry is
+    // followed, since what that filter finds is not known.
     for (std::string lookup : {config.users.login_filter, config.users.address_filter, config.groups.member_filter}) {
-        for (auto at = lookup.find("%s"); at != std::string::npos; at = lookup.find("%s", at + 1))
+        for (auto at = lookup.find("%s"); at != std::string::npos; at = lookup.find("%s", at + 1)) {
+            const auto open = lookup.rfind('(', at), equals = lookup.rfind('=', at);
+            const bool value = equals != std::string::npos && (open == std::string::npos || equals > open) &&
+                               equals > 0 && std::string(":~<>").find(lookup[equals - 1]) == std::string::npos;
+            if (!value) return "(objectClass=*)";
             lookup.replace(at, 2, "*");
+        }
         f += lookup;
     }
     return f + ")";

@@ -59,6 +59,20 @@ TEST(ChangeFilter, CoversWhateverTheLookupFiltersCouldFind) {
     EXPECT_EQ(f.find("%s"), std::string::npos) << f;
 }
 
+// Where "*" would be no wildcard, what the filter finds is not known: every entry is followed.
+TEST(ChangeFilter, FollowsEverythingWhenALookupFilterCannotBeWidened) {
+    for (const char* login : {"(uid:caseExactMatch:=%s)", "(cn~=%s)", "(uidNumber>=%s)", "(&(objectClass=x)(uid<=%s))"}) {
+        Config c;
+        c.ldap.base = "dc=x";
+        c.users.login_filter = login;
+        EXPECT_EQ(change_filter(c), "(objectClass=*)") << login;
+    }
+    Config c;
+    c.ldap.base = "dc=x";
+    c.users.login_filter = "(&(objectClass=x)(|(uid=%s)(cn=pre%spost)))";  // both are values
+    EXPECT_NE(change_filter(c).find("(&(objectClass=x)(|(uid=*)(cn=pre*post)))"), std::string::npos);
+}
+
 TEST(ChangeFilter, FollowsTheConfiguredNames) {
     Config c;
     c.schema.grant_object_class = "siteGrant";

@@ -91,8 +91,9 @@ private:
 // The sync search's filter: grants, shared mailboxes, groups (by class and by member
 // attribute), people's addresses (mail and alias attributes), memberOf where used, and every
 // entry users.login_filter, users.address_filter or groups.member_filter could find (%s read
-// as "*": a login without an address, a site's own group class). A change to an entry
-// outside it is obeyed within cache.follow_ttl_s while following.
+// as "*": a login without an address, a site's own group class; every entry when such a
+// %s is no value, as in an extensible match). A change to an entry outside it is obeyed
+// within cache.follow_ttl_s while following.
 std::string change_filter(const Config& config);
 
 enum class FeedState : int { Off, Connecting, Following, Down, Unsupported };
