@@ -384,7 +384,10 @@ void ChangeFeed::run() {
                 if (reported_down || !ever_up)
                     log_("change feed: following LDAP changes on " + uri + (reported_down ? " again" : "") +
                          " (RFC 4533 sync); cached answers are dropped on every change and kept up to cache.follow_ttl_s (" +
-                         std::to_string(std::max(config_.cache.follow_ttl_s, config_.cache.ttl_s)) + " s) meanwhile");
+                         std::to_string(followed_ttl(std::chrono::seconds(config_.cache.ttl_s),
+                                                         std::chrono::seconds(config_.cache.follow_ttl_s))
+                                                .count()) +
+                         " s) meanwhile");
                 ever_up = true;
                 reported_down = false;
                 retried_refresh = false;

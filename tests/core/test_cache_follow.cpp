@@ -52,6 +52,13 @@ INSTANTIATE_TEST_SUITE_P(
                       ExpiryCase{"negative_answer", 5, 600, 5, 600}),
     [](const ::testing::TestParamInfo<ExpiryCase>& info) { return std::string(info.param.name); });
 
+// What the feed's log line says it keeps is what the caches keep (caching off: nothing).
+TEST(Expiry, FollowedTtlIsTheRuleOfAfter) {
+    EXPECT_EQ(followed_ttl(30s, 600s), 600s);
+    EXPECT_EQ(followed_ttl(30s, 10s), 30s);
+    EXPECT_EQ(followed_ttl(0s, 600s), 0s);
+}
+
 TEST(Expiry, LimitTakesTheEarlierOfEachEnd) {
     const Expiry::TimePoint t0{};
     Expiry e = Expiry::after(t0, 30s, 600s);

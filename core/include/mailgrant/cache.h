@@ -39,6 +39,13 @@ private:
     std::atomic<bool> on_{false};
 };
 
+// How long an answer with `ttl` may live while the feed follows: `follow_ttl`, never less
+// than `ttl`, and nothing when `ttl` is 0 (caching off stays off). The one rule, for the
+// caches (Expiry::after) and for what the feed says it does.
+inline std::chrono::seconds followed_ttl(std::chrono::seconds ttl, std::chrono::seconds follow_ttl) {
+    return ttl.count() <= 0 ? std::chrono::seconds(0) : std::max(ttl, follow_ttl);
+}
+
 // When a cached entry stops being an answer: at `backstop` (cache.ttl_s after its fetch),
 // or, while the feed follows (FollowFlag), at `followed` (never before `backstop`).
 struct Expiry {
@@ -51,7 +58,7 @@ struct Expiry {
     // followed (0 or less than `ttl`: `ttl`).
     static Expiry after(TimePoint now, std::chrono::seconds ttl, std::chrono::seconds follow_ttl) {
         if (ttl.count() <= 0) return Expiry(now);
-        return Expiry(now + ttl, now + std::max(ttl, follow_ttl));
+        return Expiry(now + ttl, now + followed_ttl(ttl, follow_ttl));
     }
     TimePoint at(bool following) const { return following ? followed : backstop; }
     // Both ends at most `other`'s: what an answer built from both is worth.
@@ -153,9 +160,9 @@ public:
         return total_cost_;
     }
 
+private:
     bool following() const { return following_ && following_->on(); }
 
-private:
     struct Item {
         Key key;
         Value value;

@@ -28,7 +28,6 @@ namespace mailgrant {
 // longer than the oldest of them: a change in LDAP is still obeyed within the TTL.
 class FreshnessScope {
 public:
-    using TimePoint = std::chrono::steady_clock::time_point;
     explicit FreshnessScope(Expiry limit);
     ~FreshnessScope();
     FreshnessScope(const FreshnessScope&) = delete;
