@@ -39,6 +39,9 @@ struct Finding {
     std::string dn;
     std::string message;
     Details details;  // extra JSON fields ("folder": ...)
+    // A grant's findings are listed by owner, then grant name (the walk meets grants in
+    // the server's order): normalised owner DN, NUL, lower-case name.
+    std::string order;
 };
 
 // Every entry of the local ACL files of every mailbox's own folders.
@@ -119,6 +122,62 @@ std::vector<std::vector<std::string>> find_cycles(const std::map<std::string, st
     return cycles;
 }
 
+using FoldersOf = std::function<const std::optional<std::vector<std::string>>&(const std::string&)>;
+
+// One grant's findings: its values, its grantees, its dates, its owner, its folders.
+void check_grant(Context& ctx, const Grant& g, const SchemaConfig& schema, const Doveadm& doveadm,
+                 const FoldersOf& folders_for, std::vector<Finding>& findings) {
+    for (const auto& p : g.problems) {
+        std::string kind = "bad-value";
+        if (p.rfind(schema.rights + ":", 0) == 0) kind = "bad-rights";
+        else if (p.rfind(schema.send + ":", 0) == 0) kind = "bad-send";
+        else if (p.rfind(schema.not_before + ":", 0) == 0 || p.rfind(schema.not_after + ":", 0) == 0) kind = "bad-time";
+        else if (p.rfind(schema.grantee + ":", 0) == 0) kind = "no-grantee";
+        if (kind == "bad-rights" && !g.rights_text.empty())
+            findings.push_back({kind, g.dn, schema.rights + " '" + g.rights_text +
+                                                "' is neither a role (reader, editor, admin) nor valid rights letters: " +
+                                                p.substr(schema.rights.size() + 2)});
+        else
+            findings.push_back({kind, g.dn, p});
+    }
+    for (const auto& dn : g.grantees) {
+        const Principal& p = ctx.describe(dn);
+        if (p.kind == Principal::Kind::Missing)
+            findings.push_back({"missing-grantee", g.dn, "grantee " + dn + " does not exist"});
+        else if (p.kind == Principal::Kind::Other)
+            findings.push_back({"bad-grantee", g.dn, "grantee " + dn + " is neither a person with a mail address nor a group"});
+    }
+    if (g.state_at(ctx.now()) == GrantState::Expired)
+        findings.push_back({"expired", g.dn, "expired on " + format_time_human(*g.not_after) + " and still present (revoke it)"});
+    // An invitation nobody can accept any more (invitation.h) only clutters the grantee's list.
+    const Invitation invitation = invitation_of(g, ctx.now(), ctx.config().invitations);
+    if (invitation.state == InvitationState::Expired || invitation.state == InvitationState::AgeUnknown)
+        findings.push_back({invitation.state == InvitationState::Expired ? "invitation-expired" : "invitation-age-unknown",
+                            g.dn, invitation.describe() + " and still present (mailgrant decline OWNER GRANTEE --grant " +
+                                      g.name + ")"});
+    const Principal& owner = ctx.describe(g.owner_dn);
+    if (owner.kind != Principal::Kind::Person) {
+        findings.push_back({"owner-without-address", g.dn,
+                            "the entry above the grant (" + g.owner_dn + ") has no mail address: the grant opens nothing"});
+        return;
+    }
+    if (!doveadm.configured() || g.folders.empty()) return;
+    const auto& owner_folders = folders_for(owner.display);
+    if (!owner_folders) return;
+    for (const auto& pattern : g.folders) {
+        // A pattern for folders still to come ('Projects/*' while Projects has no
+        // subfolder yet) is fine as long as it hangs below a folder that exists; only a
+        // name or pattern that could match nothing the owner has is a likely typo.
+        bool any = false;
+        for (const auto& f : *owner_folders)
+            any = any || folder_matches(pattern, f) || pattern_may_match_below(pattern, f);
+        if (!any)
+            findings.push_back({"folder-matches-nothing", g.dn,
+                                "folder pattern '" + pattern + "' matches no folder of " + owner.display +
+                                    ", nor any folder below one"});
+    }
+}
+
 }  // namespace
 
 int run_check(Invocation& inv) {
@@ -136,7 +195,10 @@ int run_check(Invocation& inv) {
         const std::string key = normalize_dn(w.entry_dn);
         if (ignored_dns.insert(key.empty() ? w.entry_dn : key).second) ignored.push_back({"ignored-entry", w.entry_dn, w.text});
     });
-    const auto grants = ctx.all_grants();
+    // Every person and group read once, in two walks, so that the grantees and owners of
+    // a million grants are described from memory (issue 19), not read one by one.
+    ctx.know_people();
+    const auto groups = ctx.all_groups();
     const Doveadm doveadm(args.has("--no-doveadm") ? "" : args.value("--doveadm").value_or("doveadm"));
     std::string folder_note =
         doveadm.configured() ? "" : "folder patterns and local ACL files not checked (--no-doveadm)";
@@ -152,59 +214,20 @@ int run_check(Invocation& inv) {
         return it->second;
     };
 
-    for (const auto& g : grants) {
-        for (const auto& p : g.problems) {
-            std::string kind = "bad-value";
-            if (p.rfind(schema.rights + ":", 0) == 0) kind = "bad-rights";
-            else if (p.rfind(schema.send + ":", 0) == 0) kind = "bad-send";
-            else if (p.rfind(schema.not_before + ":", 0) == 0 || p.rfind(schema.not_after + ":", 0) == 0) kind = "bad-time";
-            else if (p.rfind(schema.grantee + ":", 0) == 0) kind = "no-grantee";
-            if (kind == "bad-rights" && !g.rights_text.empty())
-                findings.push_back({kind, g.dn, schema.rights + " '" + g.rights_text +
-                                                    "' is neither a role (reader, editor, admin) nor valid rights letters: " +
-                                                    p.substr(schema.rights.size() + 2)});
-            else
-                findings.push_back({kind, g.dn, p});
-        }
-        for (const auto& dn : g.grantees) {
-            const Principal& p = ctx.describe(dn);
-            if (p.kind == Principal::Kind::Missing)
-                findings.push_back({"missing-grantee", g.dn, "grantee " + dn + " does not exist"});
-            else if (p.kind == Principal::Kind::Other)
-                findings.push_back({"bad-grantee", g.dn, "grantee " + dn + " is neither a person with a mail address nor a group"});
-        }
-        if (g.state_at(ctx.now()) == GrantState::Expired)
-            findings.push_back({"expired", g.dn, "expired on " + format_time_human(*g.not_after) + " and still present (revoke it)"});
-        // An invitation nobody can accept any more (invitation.h) only clutters the grantee's list.
-        const Invitation invitation = invitation_of(g, ctx.now(), ctx.config().invitations);
-        if (invitation.state == InvitationState::Expired || invitation.state == InvitationState::AgeUnknown)
-            findings.push_back({invitation.state == InvitationState::Expired ? "invitation-expired" : "invitation-age-unknown",
-                                g.dn, invitation.describe() + " and still present (mailgrant decline OWNER GRANTEE --grant " +
-                                          g.name + ")"});
-        const Principal& owner = ctx.describe(g.owner_dn);
-        if (owner.kind != Principal::Kind::Person) {
-            findings.push_back({"owner-without-address", g.dn,
-                                "the entry above the grant (" + g.owner_dn + ") has no mail address: the grant opens nothing"});
-            continue;
-        }
-        if (!doveadm.configured() || g.folders.empty()) continue;
-        const auto& owner_folders = folders_for(owner.display);
-        if (!owner_folders) continue;
-        for (const auto& pattern : g.folders) {
-            // A pattern for folders still to come ('Projects/*' while Projects has no
-            // subfolder yet) is fine as long as it hangs below a folder that exists; only a
-            // name or pattern that could match nothing the owner has is a likely typo.
-            bool any = false;
-            for (const auto& f : *owner_folders)
-                any = any || folder_matches(pattern, f) || pattern_may_match_below(pattern, f);
-            if (!any)
-                findings.push_back({"folder-matches-nothing", g.dn,
-                                    "folder pattern '" + pattern + "' matches no folder of " + owner.display +
-                                        ", nor any folder below one"});
-        }
-    }
+    std::size_t checked = 0;
+    // The grants one at a time as the walk reads them: only findings are kept.
+    ctx.walk().each_grant([&](Grant&& grant) {
+        const Grant& g = grant;
+        ++checked;
+        const std::size_t first = findings.size();
+        check_grant(ctx, g, schema, doveadm, folders_for, findings);
+        const std::string order = normalize_dn(g.owner_dn) + '\0' + ascii_lower(g.name);
+        for (std::size_t i = first; i < findings.size(); ++i) findings[i].order = order;
+    });
+    std::stable_sort(findings.begin(), findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.order < b.order; });
     if (doveadm.configured()) find_local_acls(ctx, doveadm, folders_for, findings, folder_note);
-    for (const auto& cycle : find_cycles(ctx.all_groups())) {
+    for (const auto& cycle : find_cycles(groups)) {
         std::vector<std::string> names;
         for (const auto& dn : cycle) names.push_back(ctx.describe(dn).display);
         names.push_back(names.front());
@@ -214,7 +237,7 @@ int run_check(Invocation& inv) {
 
     if (inv.json) {
         Json j = Json::object();
-        j.set("grants_checked", static_cast<long long>(grants.size()));
+        j.set("grants_checked", static_cast<long long>(checked));
         Json arr = Json::array();
         for (const auto& f : findings) {
             Json fj = Json::object();
@@ -233,7 +256,7 @@ int run_check(Invocation& inv) {
             for (const auto& f : findings) t.add({f.kind, f.dn, f.message});
             inv.out << t.render();
         }
-        inv.out << grants.size() << " grants checked, " << findings.size() << (findings.size() == 1 ? " finding" : " findings")
+        inv.out << checked << " grants checked, " << findings.size() << (findings.size() == 1 ? " finding" : " findings")
                 << "\n";
         if (!folder_note.empty()) inv.out << "note: " << folder_note << "\n";
     }

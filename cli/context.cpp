@@ -157,10 +157,8 @@ std::vector<Member> Context::expand_group(const std::string& group_dn) {
 }
 
 std::vector<Grant> Context::all_grants() {
-    const auto entries = ldap_.search(SearchRequest{
-        config_.ldap.base, SearchScope::Subtree,
-        "(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")", grant_attributes(config_.schema)});
-    std::vector<Grant> grants = grants_from_entries(entries, config_.schema);  // as the core reads them
+    std::vector<Grant> grants;
+    walk_.each_grant([&](Grant&& grant) { grants.push_back(std::move(grant)); });
     std::sort(grants.begin(), grants.end(), [](const Grant& a, const Grant& b) {
         return std::make_pair(normalize_dn(a.owner_dn), ascii_lower(a.name)) <
                std::make_pair(normalize_dn(b.owner_dn), ascii_lower(b.name));
@@ -169,37 +167,41 @@ std::vector<Grant> Context::all_grants() {
 }
 
 std::vector<Account> Context::all_mailboxes() {
-    const auto entries = ldap_.search(SearchRequest{config_.users_base(), SearchScope::Subtree,
-                                                    "(" + config_.users.mail_attribute + "=*)",
-                                                    directory_.account_attributes()});
     std::vector<Account> out;
-    for (const auto& e : entries) out.push_back(directory_.account_from_entry(e));
+    walk_.each_mailbox({}, [&](Account&& account, LdapEntry&&) { out.push_back(std::move(account)); });
     std::sort(out.begin(), out.end(), [](const Account& a, const Account& b) {
         return ascii_lower(a.primary_address()) < ascii_lower(b.primary_address());
     });
     return out;
 }
 
+void Context::know_people() {
+    std::vector<std::string> extra{"cn"};
+    for (const auto& a : config_.users.alias_attributes) extra.push_back(a);
+    walk_.each_mailbox(extra, [&](Account&&, LdapEntry&& entry) {
+        const std::string key = normalize_dn(entry.dn);
+        if (!key.empty()) described_.insert_or_assign(key, principal_from_entry(entry));
+    });
+}
+
 std::map<std::string, std::vector<std::string>> Context::all_groups() {
     std::vector<std::string> attrs{"objectClass", "cn"};
     for (const auto& a : config_.groups.member_attributes) attrs.push_back(a);
-    const auto entries = ldap_.search(SearchRequest{config_.groups_base(), SearchScope::Subtree, group_filter(), attrs});
     std::map<std::string, std::vector<std::string>> out;
-    for (const auto& e : entries) {
-        auto& members = out[e.dn];
-        for (const auto& attr : config_.groups.member_attributes)
-            for (const auto& v : e.values(attr)) members.push_back(v);
-    }
+    walk_.searcher().search_each(SearchRequest{config_.groups_base(), SearchScope::Subtree, group_filter(), attrs},
+                                 [&](LdapEntry&& e) {
+                                     auto& members = out[e.dn];
+                                     for (const auto& attr : config_.groups.member_attributes)
+                                         for (const auto& v : e.values(attr)) members.push_back(v);
+                                     const std::string key = normalize_dn(e.dn);
+                                     if (!key.empty()) described_.insert_or_assign(key, principal_from_entry(e));
+                                 });
     return out;
 }
 
 std::vector<std::pair<Account, LdapEntry>> Context::mailbox_entries(const std::vector<std::string>& extra) {
-    auto attrs = directory_.account_attributes();
-    attrs.insert(attrs.end(), extra.begin(), extra.end());
-    const auto entries = ldap_.search(SearchRequest{config_.users_base(), SearchScope::Subtree,
-                                                    "(" + config_.users.mail_attribute + "=*)", attrs});
     std::vector<std::pair<Account, LdapEntry>> out;
-    for (const auto& e : entries) out.emplace_back(directory_.account_from_entry(e), e);
+    walk_.each_mailbox(extra, [&](Account&& account, LdapEntry&& entry) { out.emplace_back(std::move(account), std::move(entry)); });
     return out;
 }
 

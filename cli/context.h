@@ -15,6 +15,7 @@
 #include "mailgrant/config.h"
 #include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
+#include "mailgrant/directory_walk.h"
 #include "mailgrant/ldap_client.h"
 
 namespace mailgrant::cli {
@@ -52,8 +53,16 @@ struct Member {
 
 class Context {
 public:
-    Context(const Config& config, LdapSearcher& ldap, const Clock& clock)
-        : config_(config), ldap_(ldap), directory_(config, ldap), decider_(directory_, clock), clock_(clock) {}
+    // `walker`: the connection whole-directory walks read on (main.cpp opens a second
+    // one, so a look-up made while a walk is under way never shares its connection);
+    // null = `ldap` (tests with in-memory searchers).
+    Context(const Config& config, LdapSearcher& ldap, const Clock& clock, LdapSearcher* walker = nullptr)
+        : config_(config),
+          ldap_(ldap),
+          directory_(config, ldap),
+          decider_(directory_, clock),
+          clock_(clock),
+          walk_(config, walker ? *walker : ldap) {}
 
     const Config& config() const { return config_; }
     Directory& directory() { return directory_; }
@@ -71,11 +80,19 @@ public:
     const Principal& describe(const std::string& dn);
     // People in a group, nested groups followed (groups.max_depth, cycle-safe).
     std::vector<Member> expand_group(const std::string& group_dn);
-    // Every grant below ldap.base / every mailbox (entry with a mail address) below users base.
+    // Every grant below ldap.base / every mailbox (entry with a mail address) below users
+    // base, sorted (owner and name / address). Walks (directory_walk.h): no ldap.size_limit,
+    // but all of it held; check and report use the each_ forms below instead.
     std::vector<Grant> all_grants();
     std::vector<Account> all_mailboxes();
-    // Every group entry: dn -> member DNs (for cycle checks).
+    // Every group entry: dn -> member DNs (for cycle checks). Each becomes known to describe().
     std::map<std::string, std::vector<std::string>> all_groups();
+    // The walks themselves: each grant / mailbox as it arrives, one page held at a time.
+    DirectoryWalk& walk() { return walk_; }
+    // Reads every mailbox once (one walk) so that describe() answers each person from
+    // memory instead of one read per DN (check, report: a million grants name ~100,000
+    // people). A DN not met in the walk is still read when described.
+    void know_people();
 
     std::string grantee_label(const std::string& dn);
 
@@ -95,6 +112,7 @@ private:
     LdapDirectory directory_;
     Decider decider_;
     const Clock& clock_;
+    DirectoryWalk walk_;
     std::map<std::string, Principal> described_;  // normalised DN -> principal
 };
 

@@ -42,7 +42,10 @@ int main(int argc, char** argv) {
     try {
         const auto config = mailgrant::load_config(global.config_path);
         mailgrant::LdapConnection ldap(config.ldap);
-        Context ctx(config, ldap, mailgrant::SystemClock::instance());
+        // Whole-directory walks (check, report, list) read on a connection of their own,
+        // opened only when a verb walks (LdapConnection connects on its first search).
+        mailgrant::LdapConnection walker(config.ldap);
+        Context ctx(config, ldap, mailgrant::SystemClock::instance(), &walker);
         Invocation inv{ctx, global.rest, global.json, std::cout, std::cerr};
         return verb->run(inv);
     } catch (const UsageError& e) {

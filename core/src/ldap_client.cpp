@@ -148,11 +148,22 @@ void LdapConnection::connect() {
 }
 
 std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
+    std::vector<LdapEntry> entries;
+    run(request, config_.size_limit, [&](LdapEntry&& entry) { entries.push_back(std::move(entry)); });
+    return entries;
+}
+
+void LdapConnection::search_each(const SearchRequest& request, const EntrySink& each) {
+    run(request, 0, each);
+}
+
+void LdapConnection::run(const SearchRequest& request, int limit, const EntrySink& each) {
     for (int attempt = 0;; ++attempt) {
         if (!session_) connect();
         bool results_arrived = false;
         try {
-            return search_once(request, results_arrived);
+            search_once(request, limit, each, results_arrived);
+            return;
         } catch (const LdapError& e) {
             const bool connection_broken =
                 e.kind() == LdapErrorKind::Unavailable || e.kind() == LdapErrorKind::Timeout;
@@ -172,16 +183,17 @@ std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
     }
 }
 
-std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request, bool& results_arrived) {
+void LdapConnection::search_once(const SearchRequest& request, int limit, const EntrySink& each,
+                                 bool& results_arrived) {
     LDAP* ld = session_.get();
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
     attrs.push_back(nullptr);
     const std::string what = "search " + request.filter + " below " + request.base;
-    // ldap.size_limit entries are at most this many pages; one more page may only
-    // bring the entry that proves the limit exceeded.
-    const int max_pages = config_.size_limit / kPageSize + 2;
-    std::vector<LdapEntry> entries;
+    // `limit` entries are at most this many pages; one more page may only bring the
+    // entry that proves the limit exceeded. A walk (limit 0) has kMaxWalkPages.
+    const int max_pages = limit > 0 ? limit / kPageSize + 2 : kMaxWalkPages;
+    std::size_t received = 0;
     berval cookie{0, nullptr};
     std::unique_ptr<berval, void (*)(berval*)> cookie_owner(nullptr, [](berval* b) { ber_memfree(b->bv_val); });
     for (int page = 0; page < max_pages; ++page) {
@@ -225,14 +237,15 @@ std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request,
             }
             if (rc == LDAP_RES_SEARCH_ENTRY) {
                 results_arrived = true;
-                if (entries.size() >= static_cast<std::size_t>(config_.size_limit))
+                if (limit > 0 && received >= static_cast<std::size_t>(limit))
                     throw LdapError(LdapErrorKind::Other, LDAP_SIZELIMIT_EXCEEDED,
-                                    what + " returned more than " + std::to_string(config_.size_limit) +
+                                    what + " returned more than " + std::to_string(limit) +
                                         " entries (mailgrant's limit ldap.size_limit)");
                 LdapEntry entry;
                 const std::string problem = read_entry(ld, message.get(), entry);
+                ++received;
                 if (problem.empty()) {
-                    entries.push_back(std::move(entry));
+                    each(std::move(entry));
                 } else {
                     // One entry anyone may write (a grant below one's own mailbox) must not take
                     // every other answer of this search down with it: leave it out, say so.
@@ -249,13 +262,13 @@ std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request,
                 LdapString text(raw_text);
                 std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> controls(raw_controls, ldap_controls_free);
                 if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
-                if (result == LDAP_NO_SUCH_OBJECT) return {};
+                if (result == LDAP_NO_SUCH_OBJECT) return;
                 if (result == LDAP_SIZELIMIT_EXCEEDED)
                     // The server stopped (mailgrant's own limit is checked above): name
                     // its limit, not ldap.size_limit, so the admin changes the right one.
                     throw LdapError(LdapErrorKind::Other, result,
                                     what + ": the LDAP server's size limit for this account was hit after " +
-                                        std::to_string(entries.size()) +
+                                        std::to_string(received) +
                                         " entries (slapd: sizelimit, or the limits line with size.prtotal for "
                                         "ldap.bind_dn; see ldap-schema/README.md)");
                 if (result != LDAP_SUCCESS) throw_ldap(result, what);
@@ -264,21 +277,23 @@ std::vector<LdapEntry> LdapConnection::search_once(const SearchRequest& request,
                 cookie = berval{0, nullptr};
                 LDAPControl* response =
                     controls ? ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls.get(), nullptr) : nullptr;
-                if (!response) return entries;  // server without paging: one page is all
+                if (!response) return;  // server without paging: one page is all
                 ber_int_t estimate = 0;
                 rc = ldap_parse_pageresponse_control(ld, response, &estimate, &cookie);
                 if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results response");
                 if (cookie.bv_val) cookie_owner.reset(&cookie);
-                if (cookie.bv_len == 0) return entries;
+                if (cookie.bv_len == 0) return;
             }
             // Referrals and intermediate messages are ignored: grants live in one directory.
         }
     }
-    // Still more pages after ldap.size_limit's worth: the same answer as too many entries.
+    // Still more pages after the limit's worth: the same answer as too many entries.
     throw LdapError(LdapErrorKind::Other, LDAP_SIZELIMIT_EXCEEDED,
                     what + " needs more than " + std::to_string(max_pages) + " pages of " +
-                        std::to_string(kPageSize) + " entries (mailgrant's limit ldap.size_limit: " +
-                        std::to_string(config_.size_limit) + ")");
+                        std::to_string(kPageSize) + " entries (" +
+                        (limit > 0 ? "mailgrant's limit ldap.size_limit: " + std::to_string(limit)
+                                   : "the most a walk of the whole directory reads") +
+                        ")");
 }
 
 }  // namespace mailgrant

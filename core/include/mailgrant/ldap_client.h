@@ -15,6 +15,7 @@
 // base does not exist, Other is everything else. No error ever means "no grants".
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -54,6 +55,14 @@ public:
     // A missing base (noSuchObject) returns no entries rather than throwing NotFound,
     // because "this mailbox has no grant children" is the common case.
     virtual std::vector<LdapEntry> search(const SearchRequest& request) = 0;
+
+    using EntrySink = std::function<void(LdapEntry&&)>;
+    // The same result handed to `each` entry by entry, for walks over a whole directory
+    // (the admin CLI's check and report): LdapConnection holds one page at a time and
+    // applies no ldap.size_limit. This default (in-memory searchers) reads it all first.
+    virtual void search_each(const SearchRequest& request, const EntrySink& each) {
+        for (auto& entry : search(request)) each(std::move(entry));
+    }
 };
 
 class LdapConnection final : public LdapSearcher {
@@ -65,6 +74,10 @@ public:
     LdapConnection& operator=(const LdapConnection&) = delete;
 
     std::vector<LdapEntry> search(const SearchRequest& request) override;
+    // Page by page (kPageSize entries held at most), without ldap.size_limit: a walk is
+    // bounded by kMaxWalkPages instead. An exception from `each` ends the search
+    // (abandoned). Retried like search(), only before the first entry arrived.
+    void search_each(const SearchRequest& request, const EntrySink& each) override;
 
     // Connects and binds now (for start-up checks); throws LdapError.
     void connect();
@@ -81,12 +94,17 @@ public:
     static constexpr std::size_t kMaxValuesPerAttribute = 100000;  // large groups
     // Entries per page: slapd's default size limit, which a page may never exceed there.
     static constexpr int kPageSize = 500;
+    // Pages of one search_each: 50 million entries, far above any directory mailgrant
+    // serves, so that a server that never ends its result cannot keep a walk going.
+    static constexpr int kMaxWalkPages = 100000;
 
     // LDAP search operations sent so far (each page is one), for tests and benchmarks.
     unsigned long long search_count() const { return searches_; }
 
 private:
-    std::vector<LdapEntry> search_once(const SearchRequest& request, bool& results_arrived);
+    // `limit`: the most entries (ldap.size_limit), 0 = a walk (kMaxWalkPages).
+    void run(const SearchRequest& request, int limit, const EntrySink& each);
+    void search_once(const SearchRequest& request, int limit, const EntrySink& each, bool& results_arrived);
 
     LdapConfig config_;
     std::string password_;
