@@ -43,6 +43,7 @@ int run_list(Invocation& inv) {
                    std::make_pair(normalize_dn(b.owner_dn), ascii_lower(b.name));
         });
     } else {
+        ctx.know_people();  // every owner and grantee described from one walk, not read one by one
         grants = ctx.all_grants();
     }
     grants.erase(std::remove_if(grants.begin(), grants.end(), [&](const Grant& g) { return !scope.covers(g.owner_dn); }),

@@ -17,6 +17,7 @@
 #include "doveadm.h"
 #include "last_login.h"
 #include "mailgrant/dn.h"
+#include "report_directory.h"
 #include "report_table.h"
 #include "supervisor.h"
 #include "verbs.h"
@@ -102,30 +103,48 @@ int run_report(Invocation& inv) {
 
     const SupervisorScope scope = SupervisorScope::load(ctx, args.value("--as-supervisor"));
 
-    std::map<std::string, std::vector<Grant>> grants_by_owner;  // normalised owner DN
-    for (auto& g : ctx.all_grants()) grants_by_owner[normalize_dn(g.owner_dn)].push_back(g);
-
     LastLogins last_logins;
     std::string last_login_error;
     if (want_last_login)
         last_logins = LastLogins::load(args.value("--last-login-dict").value_or(cli.last_login_dict), cli.last_login_key,
                                        doveadm, &last_login_error);
 
-    std::vector<ReportRow> rows;
+    // Every mailbox in one walk: the rows' order, and the accounts the decider would
+    // otherwise read one by one (owners, grantees). Each person is also known to
+    // describe() (the owners of shared mailboxes).
+    struct Mailbox {
+        Account account;
+        std::string name;                   // displayName, else cn
+        std::vector<std::string> managers;  // cli.manager_attribute
+        bool listed = false;                // passes the supervisor scope and --type/--address
+    };
+    std::vector<Mailbox> mailboxes;
+    ctx.walk().each_mailbox({"displayName", "cn", cli.manager_attribute}, [&](Account&& account, LdapEntry&& entry) {
+        ctx.know(entry);
+        Mailbox mb{std::move(account), entry.first("displayName").empty() ? entry.first("cn") : entry.first("displayName"),
+                   entry.values(cli.manager_attribute), false};
+        mb.listed = scope.covers(mb.account.dn) && (!type || (*type == "shared") == mb.account.shared_mailbox);
+        if (const auto pattern = args.value("--address"); mb.listed && pattern) {
+            bool any = false;
+            for (const auto& a : mb.account.addresses) any = any || glob_ci(*pattern, a);
+            mb.listed = any;
+        }
+        mailboxes.push_back(std::move(mb));
+    });
+    std::sort(mailboxes.begin(), mailboxes.end(), [](const Mailbox& a, const Mailbox& b) {
+        return ascii_lower(a.account.primary_address()) < ascii_lower(b.account.primary_address());
+    });
+    ReportDirectory directory(ctx.directory());
+    for (const auto& mb : mailboxes) directory.know(mb.account);
+    Decider decider(directory, ctx.clock());
+    std::map<std::string, std::vector<Member>> members_of;  // normalised group DN: each group expanded once
+
+    ReportWriter writer(inv.out, format, cols, sort);
     std::size_t count_failures = 0, counted = 0;
     std::string count_error;
-    auto mailboxes = ctx.mailbox_entries({"displayName", "cn", cli.manager_attribute});
-    std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) {
-        return ascii_lower(a.first.primary_address()) < ascii_lower(b.first.primary_address());
-    });
-    for (const auto& [mb, entry] : mailboxes) {
-        if (!scope.covers(mb.dn)) continue;
-        if (type && (*type == "shared") != mb.shared_mailbox) continue;
-        if (auto pattern = args.value("--address")) {
-            bool any = false;
-            for (const auto& a : mb.addresses) any = any || glob_ci(*pattern, a);
-            if (!any) continue;
-        }
+    for (const auto& mb : mailboxes) {
+        if (!mb.listed) continue;
+        const Account& account = mb.account;
         std::vector<Access> access;
         bool filter_hit = !grantee_filter;
         auto add = [&](const std::string& who, const std::string& via, const Grantee& g) {
@@ -143,12 +162,14 @@ int run_report(Invocation& inv) {
         };
         // Who has access is the core's answer (the same as GETACL's); the report adds
         // the people behind each group.
-        for (const auto& g : ctx.decider().grantees_of(mb.dn)) {
+        for (const auto& g : decider.grantees_of(account.dn)) {
             if (grantee_filter && normalize_dn(g.dn) == normalize_dn(grantee_filter->dn)) filter_hit = true;
             if (g.person) {
                 add(g.person->primary_address(), "direct", g);
             } else if (ctx.describe(g.dn).kind == Principal::Kind::Group) {
-                for (const auto& m : ctx.expand_group(g.dn)) {
+                auto known = members_of.find(normalize_dn(g.dn));
+                if (known == members_of.end()) known = members_of.emplace(normalize_dn(g.dn), ctx.expand_group(g.dn)).first;
+                for (const auto& m : known->second) {
                     const std::string who = m.address.empty() ? m.dn : m.address;
                     if (grantee_filter && grantee_filter->kind == Principal::Kind::Person &&
                         normalize_dn(m.dn) == normalize_dn(grantee_filter->dn))
@@ -161,35 +182,43 @@ int run_report(Invocation& inv) {
         std::sort(access.begin(), access.end(), [](const Access& a, const Access& b) { return a.who < b.who; });
 
         ReportRow row;
-        row.address = mb.primary_address();
-        row.dn = mb.dn;
-        row.name = entry.first("displayName").empty() ? entry.first("cn") : entry.first("displayName");
-        row.shared = mb.shared_mailbox;
-        if (!mb.shared_mailbox) row.owners.push_back(row.address);
+        row.address = account.primary_address();
+        row.dn = account.dn;
+        row.name = mb.name;
+        row.shared = account.shared_mailbox;
+        if (!account.shared_mailbox) row.owners.push_back(row.address);
         else
-            for (const auto& m : entry.values(cli.manager_attribute)) {
+            for (const auto& m : mb.managers) {
                 const Principal& p = ctx.describe(m);
                 row.owners.push_back(p.kind == Principal::Kind::Person ? p.display : m);
             }
-        if (mb.addresses.size() > 1) row.aliases.assign(mb.addresses.begin() + 1, mb.addresses.end());
+        if (account.addresses.size() > 1) row.aliases.assign(account.addresses.begin() + 1, account.addresses.end());
         for (const auto& a : access) {
-            Json aj = Json::object();
-            aj.set("who", a.who);
-            aj.set("rights", a.rights.letters());
-            aj.set("role", role_name(a.rights).empty() ? Json() : Json(role_name(a.rights)));
-            aj.set("send_as", a.send_as);
-            aj.set("send_on_behalf", a.send_on_behalf);
-            aj.set("grants", Json::strings(a.grants));
-            aj.set("via", Json::strings(a.via));
-            row.access_json.push(aj);
+            if (format == "json") {  // only JSON shows the parts
+                Json aj = Json::object();
+                aj.set("who", a.who);
+                aj.set("rights", a.rights.letters());
+                aj.set("role", role_name(a.rights).empty() ? Json() : Json(role_name(a.rights)));
+                aj.set("send_as", a.send_as);
+                aj.set("send_on_behalf", a.send_on_behalf);
+                aj.set("grants", Json::strings(a.grants));
+                aj.set("via", Json::strings(a.via));
+                row.access_json.push(aj);
+            }
             row.access.push_back(a.label());
         }
-        for (const auto& g : grants_by_owner[normalize_dn(mb.dn)]) {
-            row.grants.push_back(g.name);
-            const GrantState st = g.state_at(ctx.now());
-            if (g.not_after && (st == GrantState::Active || st == GrantState::NotYetValid) &&
-                (!row.expires || *g.not_after < *row.expires))
-                row.expires = g.not_after;
+        // The grant names and the earliest end, from the grants the decider read.
+        std::vector<const Grant*> own;
+        for (const auto& g : directory.last_grants(account.dn)) own.push_back(&g);
+        std::sort(own.begin(), own.end(), [](const Grant* a, const Grant* b) {
+            return ascii_lower(a->name) < ascii_lower(b->name);
+        });
+        for (const Grant* g : own) {
+            row.grants.push_back(g->name);
+            const GrantState st = g->state_at(ctx.now());
+            if (g->not_after && (st == GrantState::Active || st == GrantState::NotYetValid) &&
+                (!row.expires || *g->not_after < *row.expires))
+                row.expires = g->not_after;
         }
         if (want_counts && doveadm.configured()) {
             ++counted;
@@ -209,13 +238,9 @@ int run_report(Invocation& inv) {
         if (want_last_login) row.last_login = last_logins.of(row.address);
         bool keep = true;
         for (const auto& f : filters) keep = keep && matches(row, f);
-        if (keep) rows.push_back(std::move(row));
+        if (keep) writer.add(std::move(row));
     }
-    if (!sort.empty()) sort_rows(rows, sort);
-
-    if (format == "json") inv.out << render_json(rows, cols).dump();
-    else if (format == "csv") inv.out << render_csv(rows, cols);
-    else inv.out << render_table(rows, cols);
+    writer.finish();
 
     bool incomplete = false;
     if (count_failures > 0) {

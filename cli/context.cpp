@@ -133,9 +133,16 @@ std::vector<Member> Context::expand_group(const std::string& group_dn) {
         const LdapEntry* e = entry_of(dn);
         return !e || e->first("cn").empty() ? dn : e->first("cn");
     };
+    // A person already described (know_people, or a report's walk of every mailbox) is
+    // no group and needs no read: only groups and unknown DNs are read.
+    auto known_person = [&](const std::string& dn) -> const Principal* {
+        const auto it = described_.find(normalize_dn(dn));
+        return it != described_.end() && it->second.kind == Principal::Kind::Person ? &it->second : nullptr;
+    };
     const auto reached = walk_nested(group_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
         std::vector<GroupStep> steps;
         for (std::size_t i = 0; i < frontier.size(); ++i) {
+            if (known_person(frontier[i].dn)) continue;
             const LdapEntry* e = entry_of(frontier[i].dn);
             if (!e || !is_group(*e)) continue;
             for (const auto& attr : config_.groups.member_attributes)
@@ -145,12 +152,13 @@ std::vector<Member> Context::expand_group(const std::string& group_dn) {
     });
     std::vector<Member> out;
     for (const auto& node : reached) {
-        const LdapEntry* e = entry_of(node.dn);
-        if (!e || is_group(*e)) continue;
+        const Principal* known = known_person(node.dn);
+        const LdapEntry* e = known ? nullptr : entry_of(node.dn);
+        if (!known && (!e || is_group(*e))) continue;
         std::vector<std::string> via{name_of(group_dn)};
         for (std::size_t i = 0; i + 1 < node.path.size(); ++i) via.push_back(name_of(node.path[i]));
-        const Principal p = principal_from_entry(*e);
-        out.push_back(Member{e->dn, p.addresses.empty() ? std::string() : p.addresses.front(), via});
+        const Principal p = known ? *known : principal_from_entry(*e);
+        out.push_back(Member{p.dn, p.addresses.empty() ? std::string() : p.addresses.front(), via});
     }
     std::sort(out.begin(), out.end(), [](const Member& a, const Member& b) { return a.address < b.address; });
     return out;
@@ -178,10 +186,12 @@ std::vector<Account> Context::all_mailboxes() {
 void Context::know_people() {
     std::vector<std::string> extra{"cn"};
     for (const auto& a : config_.users.alias_attributes) extra.push_back(a);
-    walk_.each_mailbox(extra, [&](Account&&, LdapEntry&& entry) {
-        const std::string key = normalize_dn(entry.dn);
-        if (!key.empty()) described_.insert_or_assign(key, principal_from_entry(entry));
-    });
+    walk_.each_mailbox(extra, [&](Account&&, LdapEntry&& entry) { know(entry); });
+}
+
+void Context::know(const LdapEntry& entry) {
+    const std::string key = normalize_dn(entry.dn);
+    if (!key.empty()) described_.insert_or_assign(key, principal_from_entry(entry));
 }
 
 std::map<std::string, std::vector<std::string>> Context::all_groups() {
@@ -193,8 +203,7 @@ std::map<std::string, std::vector<std::string>> Context::all_groups() {
                                      auto& members = out[e.dn];
                                      for (const auto& attr : config_.groups.member_attributes)
                                          for (const auto& v : e.values(attr)) members.push_back(v);
-                                     const std::string key = normalize_dn(e.dn);
-                                     if (!key.empty()) described_.insert_or_assign(key, principal_from_entry(e));
+                                     know(e);
                                  });
     return out;
 }

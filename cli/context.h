@@ -68,6 +68,7 @@ public:
     Directory& directory() { return directory_; }
     Decider& decider() { return decider_; }
     std::time_t now() const { return clock_.wall_now(); }
+    const Clock& clock() const { return clock_; }
     // The read connection itself, for searches outside the users and grants (audit: the
     // accesslog database and operational attributes).
     LdapSearcher& ldap() { return ldap_; }
@@ -93,6 +94,9 @@ public:
     // memory instead of one read per DN (check, report: a million grants name ~100,000
     // people). A DN not met in the walk is still read when described.
     void know_people();
+    // One entry read elsewhere (a walk with objectClass, cn and the mail attributes)
+    // made known to describe().
+    void know(const LdapEntry& entry);
 
     std::string grantee_label(const std::string& dn);
 

@@ -40,6 +40,13 @@ public:
 
     // Pretty printed with two-space indent and a trailing newline at top level.
     std::string dump() const;
+    // As nested `indent` spaces deep in a larger document, without the newline: a writer
+    // that streams an array's items (report) prints them exactly as dump() would.
+    std::string dump_at(int indent) const {
+        std::string out;
+        write(out, indent);
+        return out;
+    }
 
 private:
     void write(std::string& out, int indent) const;

@@ -270,65 +270,118 @@ std::string cell(const ReportRow& r, Col c) {
     return "-";
 }
 
-std::string render_table(const std::vector<ReportRow>& rows, const std::vector<Col>& cols) {
+std::string csv_row(const ReportRow& r, const std::vector<Col>& cols) {
+    std::string out;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        // exact numbers in CSV (a spreadsheet sums them); "" for unknown
+        std::string v = cell(r, cols[i]);
+        if (cols[i] == Col::Size) v = r.size ? std::to_string(*r.size) : "";
+        else if (v == "-" && kind_of(cols[i]) != Kind::Text) v = "";
+        out += (i ? "," : "") + csv_field(v);
+    }
+    return out + "\r\n";
+}
+
+namespace {
+
+std::string csv_header(const std::vector<Col>& cols) {
+    std::string out;
+    for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + std::string(column_info(cols[i]).key);
+    return out + "\r\n";
+}
+
+std::vector<std::string> table_headers(const std::vector<Col>& cols) {
     std::vector<std::string> headers;
     for (Col c : cols) headers.push_back(column_info(c).header);
-    Table t(headers);
-    for (const auto& r : rows) {
-        std::vector<std::string> cells;
-        for (Col c : cols) cells.push_back(cell(r, c));
-        t.add(cells);
-    }
+    return headers;
+}
+
+std::vector<std::string> table_cells(const ReportRow& r, const std::vector<Col>& cols) {
+    std::vector<std::string> cells;
+    for (Col c : cols) cells.push_back(cell(r, c));
+    return cells;
+}
+
+}  // namespace
+
+std::string render_table(const std::vector<ReportRow>& rows, const std::vector<Col>& cols) {
+    Table t(table_headers(cols));
+    for (const auto& r : rows) t.add(table_cells(r, cols));
     return t.render();
 }
 
 std::string render_csv(const std::vector<ReportRow>& rows, const std::vector<Col>& cols) {
-    std::string out;
-    for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + std::string(column_info(cols[i]).key);
-    out += "\r\n";
-    for (const auto& r : rows) {
-        for (std::size_t i = 0; i < cols.size(); ++i) {
-            // exact numbers in CSV (a spreadsheet sums them); "" for unknown
-            std::string v = cell(r, cols[i]);
-            if (cols[i] == Col::Size) v = r.size ? std::to_string(*r.size) : "";
-            else if (v == "-" && kind_of(cols[i]) != Kind::Text) v = "";
-            out += (i ? "," : "") + csv_field(v);
-        }
-        out += "\r\n";
-    }
+    std::string out = csv_header(cols);
+    for (const auto& r : rows) out += csv_row(r, cols);
     return out;
+}
+
+Json json_row(const ReportRow& r, const std::vector<Col>& cols) {
+    auto num = [](const std::optional<unsigned long long>& v) { return v ? Json(*v) : Json(); };
+    auto time = [](const std::optional<std::time_t>& t) { return t ? Json(format_time_iso(*t)) : Json(); };
+    Json j = Json::object();
+    j.set("mailbox", r.address);
+    j.set("dn", r.dn);
+    for (Col c : cols) {
+        const char* key = column_info(c).json;
+        switch (c) {
+            case Col::Address: break;
+            case Col::Name: j.set(key, r.name.empty() ? Json() : Json(r.name)); break;
+            case Col::Type: j.set(key, r.shared ? "shared" : "personal"); break;
+            case Col::Owner: j.set(key, Json::strings(r.owners)); break;
+            case Col::Aliases: j.set(key, Json::strings(r.aliases)); break;
+            case Col::Access: j.set(key, r.access_json); break;
+            case Col::Messages: j.set(key, num(r.messages)); break;
+            case Col::Unread: j.set(key, num(r.unread)); break;
+            case Col::Size: j.set(key, num(r.size)); break;
+            case Col::LastLogin: j.set(key, time(r.last_login)); break;
+            case Col::Grants: j.set(key, Json::strings(r.grants)); break;
+            case Col::Expires: j.set(key, time(r.expires)); break;
+        }
+    }
+    return j;
 }
 
 Json render_json(const std::vector<ReportRow>& rows, const std::vector<Col>& cols) {
     Json arr = Json::array();
-    auto num = [](const std::optional<unsigned long long>& v) { return v ? Json(*v) : Json(); };
-    auto time = [](const std::optional<std::time_t>& t) { return t ? Json(format_time_iso(*t)) : Json(); };
-    for (const auto& r : rows) {
-        Json j = Json::object();
-        j.set("mailbox", r.address);
-        j.set("dn", r.dn);
-        for (Col c : cols) {
-            const char* key = column_info(c).json;
-            switch (c) {
-                case Col::Address: break;
-                case Col::Name: j.set(key, r.name.empty() ? Json() : Json(r.name)); break;
-                case Col::Type: j.set(key, r.shared ? "shared" : "personal"); break;
-                case Col::Owner: j.set(key, Json::strings(r.owners)); break;
-                case Col::Aliases: j.set(key, Json::strings(r.aliases)); break;
-                case Col::Access: j.set(key, r.access_json); break;
-                case Col::Messages: j.set(key, num(r.messages)); break;
-                case Col::Unread: j.set(key, num(r.unread)); break;
-                case Col::Size: j.set(key, num(r.size)); break;
-                case Col::LastLogin: j.set(key, time(r.last_login)); break;
-                case Col::Grants: j.set(key, Json::strings(r.grants)); break;
-                case Col::Expires: j.set(key, time(r.expires)); break;
-            }
-        }
-        arr.push(j);
-    }
+    for (const auto& r : rows) arr.push(json_row(r, cols));
     Json top = Json::object();
     top.set("mailboxes", arr);
     return top;
+}
+
+
+ReportWriter::ReportWriter(std::ostream& out, std::string format, std::vector<Col> cols, std::vector<SortKey> sort)
+    : out_(out), format_(std::move(format)), cols_(std::move(cols)), sort_(std::move(sort)), table_(table_headers(cols_)) {
+    if (!sort_.empty()) return;
+    if (format_ == "csv") out_ << csv_header(cols_);
+    else if (format_ == "json") out_ << "{\n  \"mailboxes\": [";
+}
+
+void ReportWriter::write(const ReportRow& row) {
+    if (format_ == "table") table_.add(table_cells(row, cols_));
+    else if (format_ == "csv") out_ << csv_row(row, cols_);
+    else out_ << (written_ ? ",\n    " : "\n    ") << json_row(row, cols_).dump_at(4);
+    ++written_;
+}
+
+void ReportWriter::add(ReportRow&& row) {
+    if (sort_.empty()) write(row);
+    else held_.push_back(std::move(row));
+}
+
+void ReportWriter::finish() {
+    if (!sort_.empty()) {
+        // Held until now: the header first, as without a sort.
+        sort_rows(held_, sort_);
+        if (format_ == "csv") out_ << csv_header(cols_);
+        else if (format_ == "json") out_ << "{\n  \"mailboxes\": [";
+        for (const auto& row : held_) write(row);
+        held_.clear();
+    }
+    if (format_ == "table") out_ << table_.render();
+    else if (format_ == "json") out_ << (written_ ? "\n  ]\n}\n" : "]\n}\n");
+    out_.flush();
 }
 
 }  // namespace mailgrant::cli

@@ -77,6 +77,34 @@ std::string render_table(const std::vector<ReportRow>& rows, const std::vector<C
 std::string render_csv(const std::vector<ReportRow>& rows, const std::vector<Col>& cols);  // RFC 4180
 Json render_json(const std::vector<ReportRow>& rows, const std::vector<Col>& cols);      // {"mailboxes": [...]}
 
+// One row of render_csv (with its CRLF) / one element of render_json's "mailboxes".
+std::string csv_row(const ReportRow& row, const std::vector<Col>& cols);
+Json json_row(const ReportRow& row, const std::vector<Col>& cols);
+
+// The report's output as rows come in, byte for byte what render_table / render_csv /
+// render_json of all of them (sorted) would print. CSV and JSON without a sort are
+// written row by row, so a report over 100,000 mailboxes holds one row (issue 19); a
+// table (its column widths need every row) keeps only the cells; a sort keeps the rows.
+class ReportWriter {
+public:
+    ReportWriter(std::ostream& out, std::string format, std::vector<Col> cols, std::vector<SortKey> sort);
+    ReportWriter(const ReportWriter&) = delete;
+    ReportWriter& operator=(const ReportWriter&) = delete;
+    void add(ReportRow&& row);
+    void finish();  // once, after the last row
+
+private:
+    void write(const ReportRow& row);
+
+    std::ostream& out_;
+    const std::string format_;
+    const std::vector<Col> cols_;
+    const std::vector<SortKey> sort_;
+    std::vector<ReportRow> held_;  // with a sort only
+    Table table_;                  // table format only
+    std::size_t written_ = 0;
+};
+
 // Columns whose values come from doveadm / the last-login dictionary.
 bool needs_counts(Col col);
 

@@ -1,9 +1,6 @@
 // directory_walk.cpp -- see directory_walk.h.
 #include "mailgrant/directory_walk.h"
 
-#include <algorithm>
-
-#include "mailgrant/input.h"
 #include "mailgrant/ldap_filter.h"
 
 namespace mailgrant {
@@ -23,24 +20,6 @@ void DirectoryWalk::each_grant(const std::function<void(Grant&&)>& each) {
                                    "(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")",
                                    grant_attributes(config_.schema)},
                      each);
-}
-
-void DirectoryWalk::each_grant_below(const std::vector<std::string>& mailbox_dns,
-                                     const std::function<void(Grant&&)>& each) {
-    for (std::size_t start = 0; start < mailbox_dns.size(); start += kMailboxesPerFilter) {
-        const std::size_t end = std::min(mailbox_dns.size(), start + kMailboxesPerFilter);
-        std::vector<std::string> below;
-        for (std::size_t i = start; i < end; ++i) {
-            check_dn(mailbox_dns[i], "mailbox DN");
-            below.push_back("(entryDN:dnOneLevelMatch:=" + escape_filter_value(mailbox_dns[i]) + ")");
-        }
-        grants_of_search(
-            SearchRequest{config_.ldap.base, SearchScope::Subtree,
-                          "(&(objectClass=" + escape_filter_value(config_.schema.grant_object_class) + ")" +
-                              any_of(below) + ")",
-                          grant_attributes(config_.schema)},
-            each);
-    }
 }
 
 void DirectoryWalk::each_mailbox(const std::vector<std::string>& extra,

@@ -158,11 +158,35 @@ void LdapConnection::search_each(const SearchRequest& request, const EntrySink& 
 }
 
 void LdapConnection::run(const SearchRequest& request, int limit, const EntrySink& each) {
+    // A base or one-level search is asked first without paging, up to kPageSize entries:
+    // slapd's back-mdb answers a paged one-level search by testing every entry the filter's
+    // index gives (every grant in the directory for grants_of's filter: 13 ms per search at
+    // 110,000 entries, growing with the directory) instead of the DN index's children of
+    // the base (0.3 ms). A result that turns out larger ends that search (the server's
+    // size limit) and its entries are dropped unread by the caller; the paged search then
+    // reads it whole, so the answer always comes from one complete search.
+    if (request.scope != SearchScope::Subtree) {
+        std::vector<LdapEntry> held;
+        bool complete = false;
+        with_retry([&](bool& results_arrived) {
+            held.clear();
+            complete = search_once(request, limit, [&](LdapEntry&& entry) { held.push_back(std::move(entry)); },
+                                   results_arrived, false);
+        });
+        if (complete) {
+            for (auto& entry : held) each(std::move(entry));
+            return;
+        }
+    }
+    with_retry([&](bool& results_arrived) { search_once(request, limit, each, results_arrived, true); });
+}
+
+void LdapConnection::with_retry(const std::function<void(bool&)>& search) {
     for (int attempt = 0;; ++attempt) {
         if (!session_) connect();
         bool results_arrived = false;
         try {
-            search_once(request, limit, each, results_arrived);
+            search(results_arrived);
             return;
         } catch (const LdapError& e) {
             const bool connection_broken =
@@ -183,8 +207,8 @@ void LdapConnection::run(const SearchRequest& request, int limit, const EntrySin
     }
 }
 
-void LdapConnection::search_once(const SearchRequest& request, int limit, const EntrySink& each,
-                                 bool& results_arrived) {
+bool LdapConnection::search_once(const SearchRequest& request, int limit, const EntrySink& each,
+                                 bool& results_arrived, bool paged) {
     LDAP* ld = session_.get();
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
@@ -192,7 +216,7 @@ void LdapConnection::search_once(const SearchRequest& request, int limit, const 
     const std::string what = "search " + request.filter + " below " + request.base;
     // `limit` entries are at most this many pages; one more page may only bring the
     // entry that proves the limit exceeded. A walk (limit 0) has kMaxWalkPages.
-    const int max_pages = limit > 0 ? limit / kPageSize + 2 : kMaxWalkPages;
+    const int max_pages = !paged ? 1 : limit > 0 ? limit / kPageSize + 2 : kMaxWalkPages;
     std::size_t received = 0;
     berval cookie{0, nullptr};
     std::unique_ptr<berval, void (*)(berval*)> cookie_owner(nullptr, [](berval* b) { ber_memfree(b->bv_val); });
@@ -201,15 +225,18 @@ void LdapConnection::search_once(const SearchRequest& request, int limit, const 
         // server's per-search size limit (slapd: 500) still arrives whole where the
         // service account may page through more (README: the `limits` line).
         LDAPControl* raw_control = nullptr;
-        int rc = ldap_create_page_control(ld, kPageSize, cookie.bv_len ? &cookie : nullptr, 0, &raw_control);
-        if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results control");
+        int rc = LDAP_SUCCESS;
+        if (paged) {
+            rc = ldap_create_page_control(ld, kPageSize, cookie.bv_len ? &cookie : nullptr, 0, &raw_control);
+            if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results control");
+        }
         std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(raw_control, ldap_control_free);
         LDAPControl* server_controls[] = {control.get(), nullptr};
         timeval server_limit = to_timeval(config_.operation_timeout_ms);
         int msgid = 0;
         rc = ldap_search_ext(ld, request.base.c_str(), scope_code(request.scope), request.filter.c_str(),
                              request.attributes.empty() ? nullptr : const_cast<char**>(attrs.data()), 0,
-                             server_controls, nullptr, &server_limit, 0, &msgid);
+                             paged ? server_controls : nullptr, nullptr, &server_limit, paged ? 0 : kPageSize, &msgid);
         if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
         ++searches_;
 
@@ -262,7 +289,13 @@ void LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 LdapString text(raw_text);
                 std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> controls(raw_controls, ldap_controls_free);
                 if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
-                if (result == LDAP_NO_SUCH_OBJECT) return;
+                if (result == LDAP_NO_SUCH_OBJECT) return true;
+                // Unpaged: more than kPageSize entries (or the server's own limit): incomplete.
+                if (!paged) {
+                    if (result == LDAP_SIZELIMIT_EXCEEDED) return false;
+                    if (result != LDAP_SUCCESS) throw_ldap(result, what);
+                    return true;
+                }
                 if (result == LDAP_SIZELIMIT_EXCEEDED)
                     // The server stopped (mailgrant's own limit is checked above): name
                     // its limit, not ldap.size_limit, so the admin changes the right one.
@@ -277,12 +310,12 @@ void LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 cookie = berval{0, nullptr};
                 LDAPControl* response =
                     controls ? ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls.get(), nullptr) : nullptr;
-                if (!response) return;  // server without paging: one page is all
+                if (!response) return true;  // server without paging: one page is all
                 ber_int_t estimate = 0;
                 rc = ldap_parse_pageresponse_control(ld, response, &estimate, &cookie);
                 if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results response");
                 if (cookie.bv_val) cookie_owner.reset(&cookie);
-                if (cookie.bv_len == 0) return;
+                if (cookie.bv_len == 0) return true;
             }
             // Referrals and intermediate messages are ignored: grants live in one directory.
         }

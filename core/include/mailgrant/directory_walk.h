@@ -1,7 +1,7 @@
 // directory_walk.h -- reading a whole directory in bounded memory, for the admin CLI's
 // check, report, list and notify-expiring (issue 19: a million grants in under two
-// minutes and 200 MB). Every grant, every mailbox, or the grants directly below a batch
-// of mailboxes, each handed to the caller as it arrives: the searches are walks
+// minutes and 200 MB). Every grant or every mailbox, each handed to the caller as it
+// arrives: the searches are walks
 // (LdapSearcher::search_each: one page held at a time, no ldap.size_limit, which is a
 // bound for the daemons' lookups, not for an admin's scan of everything).
 //
@@ -30,10 +30,6 @@ public:
 
     // Every grant below ldap.base, in the server's order.
     void each_grant(const std::function<void(Grant&&)>& each);
-    // The grants directly below each of `mailbox_dns`: one search per
-    // kMailboxesPerFilter mailboxes ((entryDN:dnOneLevelMatch:=DN) OR-ed: slapd answers
-    // them from its DN index), in the server's order.
-    void each_grant_below(const std::vector<std::string>& mailbox_dns, const std::function<void(Grant&&)>& each);
     // Every entry with a mail address below the users base (users.mail_attribute=*), as an
     // Account and its entry, read with `extra` attributes besides an account's own.
     void each_mailbox(const std::vector<std::string>& extra,
@@ -41,8 +37,6 @@ public:
 
     // The connection the walks read on, for a caller's own walk of other entries.
     LdapSearcher& searcher() { return ldap_; }
-
-    static constexpr std::size_t kMailboxesPerFilter = 256;
 
 private:
     void grants_of_search(const SearchRequest& request, const std::function<void(Grant&&)>& each);

@@ -2,8 +2,9 @@
 //
 // LdapConnection owns one bound session (LdapSession, ldap_session.h: ldap.uris in
 // order, the service account's password from bind_password_file, optionally StartTLS)
-// and puts a timeout on every search. Every search asks for its result in pages (RFC 2696
-// paged results, kPageSize entries each), so an answer larger than the server's
+// and puts a timeout on every search. Every subtree search asks for its result in pages (RFC 2696
+// paged results, kPageSize entries each; a base or one-level search only once its first
+// unpaged try found more than kPageSize entries: see run()), so an answer larger than the server's
 // per-search size limit (slapd's default: 500) still arrives whole where the service
 // account may page (ldap-schema/README.md: `limits`); each page has its own timeout and
 // the number of pages is bounded by ldap.size_limit. A search that fails because the server went away before
@@ -104,7 +105,11 @@ public:
 private:
     // `limit`: the most entries (ldap.size_limit), 0 = a walk (kMaxWalkPages).
     void run(const SearchRequest& request, int limit, const EntrySink& each);
-    void search_once(const SearchRequest& request, int limit, const EntrySink& each, bool& results_arrived);
+    // One search, retried once on a connection that dropped before any result.
+    void with_retry(const std::function<void(bool& results_arrived)>& search);
+    // `paged` false: one unpaged request with a size limit of kPageSize; returns false
+    // when that limit (or the server's) cut the result short. Paged: always true.
+    bool search_once(const SearchRequest& request, int limit, const EntrySink& each, bool& results_arrived, bool paged);
 
     LdapConfig config_;
     std::string password_;

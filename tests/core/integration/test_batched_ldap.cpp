@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "mailgrant/bad_input.h"
@@ -242,6 +243,23 @@ TEST(BatchedLdap, UserWithMoreThan500SharersSeesThemAll) {
     EXPECT_EQ(stack.ldap.searches(), before);  // LIST after LOGIN asks nothing more
     // 600 grants in pages of 500, 600 owners in OR-filters of 256: a handful of searches.
     EXPECT_LE(before, 1u + 2u + 3u);
+}
+
+// A one-level search (the grants of one mailbox) is asked first without paging: slapd
+// pages a one-level search by testing every entry its filter's index gives. Up to a page
+// it is one search; the 600 grants below big end that try at the server's limit and are
+// then read whole in pages: the try and two pages.
+TEST(BatchedLdap, OneLevelSearchesPageOnlyWhenTheyMust) {
+    Stack small;
+    EXPECT_EQ(small.directory.grants_of(dn_of("sharer-7")).size(), 1u);
+    EXPECT_EQ(small.ldap.searches(), 1u);
+    Stack big;
+    const auto grants = big.directory.grants_of(dn_of("big"));
+    EXPECT_EQ(grants.size(), static_cast<std::size_t>(kBigN));
+    std::set<std::string> names;
+    for (const auto& g : grants) names.insert(g.name);
+    EXPECT_EQ(names.size(), static_cast<std::size_t>(kBigN));  // none twice: the try's entries were dropped
+    EXPECT_EQ(big.ldap.searches(), 3u);
 }
 
 TEST(BatchedLdap, SizeLimitErrorsNameTheLimitThatWasHit) {

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""`mailgrant check`, `report` and `list` over a directory larger than every limit a
+lookup has (issue 19), against a private real slapd loaded with slapadd.
+
+700 people (more than slapd's 500 per page), 1,500 grants, 20 groups of 30; mailgrant's
+ldap.size_limit is 100, so any whole-directory read that were still one ordinary search
+would fail. Each verb must read everything (the walks of directory_walk.h), give the
+answers the data implies, and do it in a number of LDAP searches that proves how it
+read: check in pages (never one read per grant or grantee), report one search per
+mailbox (never three), counted in slapd's stats log.
+"""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))
+from slapd_sandbox import Slapd  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(HERE))
+CLI = os.environ.get("MAILGRANT_CLI", os.path.join(REPO, "build", "cli", "mailgrant"))
+SUFFIX = "dc=example,dc=com"
+PEOPLE, GRANTS, GROUPS, GROUP_SIZE = 700, 1500, 20, 30
+# Anonymous reads may page past 500, as the schema README's limits line allows the service account.
+LIMITS = "limits anonymous size.prtotal=unlimited size.soft=500 size.hard=500\n"
+
+
+def person_dn(i):
+    return "uid=u%d,ou=people,%s" % (i, SUFFIX)
+
+
+def group_members(g):
+    return [(g * 7 + k * 23) % PEOPLE for k in range(GROUP_SIZE)]
+
+
+def grant_of(k):
+    """(owner, grantee kind, grantee index, expired) of grant k."""
+    owner = k % PEOPLE
+    if k % 100 == 99:
+        return owner, "missing", k, False
+    if k % 10 == 3:
+        return owner, "group", k % GROUPS, False
+    return owner, "person", (owner + 1 + k // PEOPLE) % PEOPLE, k % 50 == 7
+
+
+def write_ldif(path):
+    with open(path, "w") as f:
+        f.write("dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n" % SUFFIX)
+        for ou in ("people", "groups"):
+            f.write("dn: ou=%s,%s\nobjectClass: organizationalUnit\nou: %s\n\n" % (ou, SUFFIX, ou))
+        for i in range(PEOPLE):
+            f.write("dn: %s\nobjectClass: inetOrgPerson\nuid: u%d\ncn: User %d\nsn: %d\nmail: u%d@example.com\n\n"
+                    % (person_dn(i), i, i, i, i))
+        for g in range(GROUPS):
+            f.write("dn: cn=team%d,ou=groups,%s\nobjectClass: groupOfNames\ncn: team%d\n" % (g, SUFFIX, g))
+            for m in group_members(g):
+                f.write("member: %s\n" % person_dn(m))
+            f.write("\n")
+        for k in range(GRANTS):
+            owner, kind, index, expired = grant_of(k)
+            grantee = {"person": person_dn(index), "group": "cn=team%d,ou=groups,%s" % (index, SUFFIX),
+                       "missing": "uid=gone%d,ou=people,%s" % (index, SUFFIX)}[kind]
+            f.write("dn: cn=g%d,%s\nobjectClass: mailGrant\ncn: g%d\nmailGrantee: %s\nmailGrantFolder: INBOX\n"
+                    "mailGrantRights: reader\n" % (k, person_dn(owner), k, grantee))
+            if expired:
+                f.write("mailGrantNotAfter: 20200101000000Z\n")
+            f.write("\n")
+
+
+class WholeDirectory(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mailgrant-cli-scale-")
+        os.chmod(cls.tmp.name, 0o755)
+        ldif = os.path.join(cls.tmp.name, "directory.ldif")
+        write_ldif(ldif)
+        cls.slapd = Slapd(os.path.join(cls.tmp.name, "ldap"), acl=LIMITS)
+        cls.slapd.start(preload=ldif)
+        cls.config = os.path.join(cls.tmp.name, "mailgrant.yaml")
+        with open(cls.config, "w") as f:
+            f.write("ldap:\n  uris: [%s]\n  base: %s\n  size_limit: 100\n  operation_timeout_ms: 10000\n"
+                    % (cls.slapd.uri, SUFFIX))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.slapd.stop()
+        cls.tmp.cleanup()
+
+    def run_cli(self, *args):
+        """(exit code, stdout, stderr, LDAP searches slapd logged meanwhile)."""
+        start = os.path.getsize(self.slapd.log_path)
+        p = subprocess.run([CLI, "-c", self.config] + list(args), capture_output=True, text=True, timeout=300)
+        with open(self.slapd.log_path, "rb") as f:
+            f.seek(start)
+            searches = sum(1 for line in f if b" SRCH base=" in line)
+        return p.returncode, p.stdout, p.stderr, searches
+
+    def test_check_reads_in_pages(self):
+        rc, out, err, searches = self.run_cli("--json", "check", "--no-doveadm")
+        self.assertEqual(rc, 1, err)  # findings
+        result = json.loads(out)
+        self.assertEqual(result["grants_checked"], GRANTS)
+        kinds = {}
+        for finding in result["findings"]:
+            kinds.setdefault(finding["kind"], []).append(finding["dn"])
+        expected_missing = sorted("cn=g%d,%s" % (k, person_dn(grant_of(k)[0])) for k in range(GRANTS)
+                                  if grant_of(k)[1] == "missing")
+        expected_expired = sum(1 for k in range(GRANTS) if grant_of(k)[3])
+        self.assertEqual(sorted(kinds.get("missing-grantee", [])), expected_missing)
+        self.assertEqual(len(kinds.get("expired", [])), expected_expired)
+        self.assertEqual(set(kinds), {"missing-grantee", "expired"})
+        # Grants in 3 pages, people in 2, groups in 1, and one read per missing grantee
+        # (15): not one read per grant or grantee (thousands).
+        print("check of %d grants: %d LDAP searches" % (GRANTS, searches), file=sys.stderr)
+        self.assertLessEqual(searches, 3 + 2 + 1 + 15 + 2, err)
+        # Findings by owner, then grant name, whatever order the server walked in.
+        owners = [f["dn"].split(",", 1)[1] for f in result["findings"]]
+        self.assertEqual(owners, sorted(owners, key=lambda dn: dn.lower()))
+
+    def expected_access(self, owner):
+        """Addresses with access to u<owner>'s INBOX, from the generated data."""
+        who = set()
+        for k in range(owner, GRANTS, PEOPLE):
+            _, kind, index, expired = grant_of(k)
+            if expired:
+                continue
+            if kind == "person":
+                who.add("u%d@example.com" % index)
+            elif kind == "group":
+                who.update("u%d@example.com" % m for m in group_members(index))
+            # a grantee that does not exist gives nobody access (check names it)
+        return who
+
+    def test_report_one_search_per_mailbox(self):
+        rc, out, err, searches = self.run_cli("report", "--no-doveadm", "--format", "csv",
+                                              "--columns", "address,access,grants")
+        self.assertEqual(rc, 0, err)
+        rows = list(csv.DictReader(io.StringIO(out)))
+        self.assertEqual(len(rows), PEOPLE)
+        self.assertEqual([r["address"] for r in rows], sorted(r["address"] for r in rows))
+        by_address = {r["address"]: r for r in rows}
+        for owner in (0, 3, 13, 99, 699):
+            row = by_address["u%d@example.com" % owner]
+            shown = {part.split(" (", 1)[0] for part in row["access"].split("; ") if part}  # CSV: "" for none
+            self.assertEqual(shown, self.expected_access(owner), row)
+            self.assertEqual(sorted(row["grants"].split(", ")),
+                             sorted("g%d" % k for k in range(owner, GRANTS, PEOPLE)), row)
+        # One search per mailbox (its grants), people in 2 pages, and a few per group or
+        # missing grantee for the whole report (described, expanded, asked for as a
+        # mailbox once): not three searches per mailbox (2,100: the mailbox, its grants,
+        # its grantees) nor one per group member.
+        print("report over %d mailboxes: %d LDAP searches" % (PEOPLE, searches), file=sys.stderr)
+        self.assertLessEqual(searches, PEOPLE + 2 + 3 * GROUPS + 2 * 15 + 5, err)
+
+    def test_report_formats_stream_the_same_rows(self):
+        rc, out, err, _ = self.run_cli("report", "--no-doveadm", "--format", "json", "--columns", "address,grants")
+        self.assertEqual(rc, 0, err)
+        mailboxes = json.loads(out)["mailboxes"]
+        self.assertEqual(len(mailboxes), PEOPLE)
+        rc, sorted_out, err, _ = self.run_cli("report", "--no-doveadm", "--format", "json", "--columns", "address,grants",
+                                              "--sort", "-address")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(sorted_out)["mailboxes"], list(reversed(mailboxes)))
+        rc, table, err, _ = self.run_cli("report", "--no-doveadm", "--columns", "address,grants")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(table.splitlines()), PEOPLE + 2)  # header and rule
+
+    def test_list_every_grant(self):
+        rc, out, err, searches = self.run_cli("--json", "list")
+        self.assertEqual(rc, 0, err)
+        names = sorted(int(n[len('"name": "g'):-1]) for n in __import__("re").findall(r'"name": "g[0-9]+"', out))
+        self.assertEqual(names, list(range(GRANTS)))
+        # Grants in pages, people in pages, and a read per group or missing grantee.
+        self.assertLessEqual(searches, 3 + 2 + GROUPS + 15 + 2, err)
+
+
+if __name__ == "__main__":
+    unittest.main()
