@@ -209,7 +209,7 @@ void LdapConnection::with_retry(const std::function<void(bool&)>& search) {
 
 bool LdapConnection::search_once(const SearchRequest& request, int limit, const EntrySink& each,
                                  bool& results_arrived, bool paged) {
-    LDAP* ld = session_.get();
+    LDAP* ld = nullptr;
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
     attrs.push_back(nullptr);
@@ -221,6 +221,18 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
     berval cookie{0, nullptr};
     std::unique_ptr<berval, void (*)(berval*)> cookie_owner(nullptr, [](berval* b) { ber_memfree(b->bv_val); });
     for (int page = 0; page < max_pages; ++page) {
+        // Each page's entries go to `each` once the page is complete, when no request is
+        // outstanding: a caller may take its time (a walk that runs doveadm or sends a
+        // notice per entry) without eating the next page's timeout, and may search on this
+        // connection meanwhile. Such a search may also have closed it (a lost server).
+        ld = session_.get();
+        if (!ld)
+            throw LdapError(LdapErrorKind::Unavailable, LDAP_SERVER_DOWN, what + ": the connection was lost between pages");
+        std::vector<LdapEntry> page_entries;
+        const auto deliver = [&] {
+            for (auto& entry : page_entries) each(std::move(entry));
+            page_entries.clear();
+        };
         // RFC 2696: every search asks in pages of kPageSize, so a result larger than the
         // server's per-search size limit (slapd: 500) still arrives whole where the
         // service account may page through more (README: the `limits` line).
@@ -272,7 +284,7 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 const std::string problem = read_entry(ld, message.get(), entry);
                 ++received;
                 if (problem.empty()) {
-                    each(std::move(entry));
+                    page_entries.push_back(std::move(entry));
                 } else {
                     // One entry anyone may write (a grant below one's own mailbox) must not take
                     // every other answer of this search down with it: leave it out, say so.
@@ -292,8 +304,9 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 if (result == LDAP_NO_SUCH_OBJECT) return true;
                 // Unpaged: more than kPageSize entries (or the server's own limit): incomplete.
                 if (!paged) {
-                    if (result == LDAP_SIZELIMIT_EXCEEDED) return false;
+                    if (result == LDAP_SIZELIMIT_EXCEEDED) return false;  // its entries dropped
                     if (result != LDAP_SUCCESS) throw_ldap(result, what);
+                    deliver();
                     return true;
                 }
                 if (result == LDAP_SIZELIMIT_EXCEEDED)
@@ -310,12 +323,15 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 cookie = berval{0, nullptr};
                 LDAPControl* response =
                     controls ? ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls.get(), nullptr) : nullptr;
-                if (!response) return true;  // server without paging: one page is all
-                ber_int_t estimate = 0;
-                rc = ldap_parse_pageresponse_control(ld, response, &estimate, &cookie);
-                if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results response");
-                if (cookie.bv_val) cookie_owner.reset(&cookie);
-                if (cookie.bv_len == 0) return true;
+                if (response) {
+                    ber_int_t estimate = 0;
+                    rc = ldap_parse_pageresponse_control(ld, response, &estimate, &cookie);
+                    if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results response");
+                    if (cookie.bv_val) cookie_owner.reset(&cookie);
+                }
+                deliver();
+                // No control (a server without paging: one page is all) or an empty cookie: done.
+                if (!response || cookie.bv_len == 0) return true;
             }
             // Referrals and intermediate messages are ignored: grants live in one directory.
         }

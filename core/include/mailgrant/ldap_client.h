@@ -76,8 +76,10 @@ public:
 
     std::vector<LdapEntry> search(const SearchRequest& request) override;
     // Page by page (kPageSize entries held at most), without ldap.size_limit: a walk is
-    // bounded by kMaxWalkPages instead. An exception from `each` ends the search
-    // (abandoned). Retried like search(), only before the first entry arrived.
+    // bounded by kMaxWalkPages instead. Each page goes to `each` once it is complete, when
+    // no request is outstanding: the caller's time is not the server's timeout, and it may
+    // search on this connection meanwhile. An exception from `each` ends the walk.
+    // Retried like search(), only before the first entry arrived.
     void search_each(const SearchRequest& request, const EntrySink& each) override;
 
     // Connects and binds now (for start-up checks); throws LdapError.

@@ -15,11 +15,13 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
@@ -260,6 +262,42 @@ TEST(BatchedLdap, OneLevelSearchesPageOnlyWhenTheyMust) {
     for (const auto& g : grants) names.insert(g.name);
     EXPECT_EQ(names.size(), static_cast<std::size_t>(kBigN));  // none twice: the try's entries were dropped
     EXPECT_EQ(big.ldap.searches(), 3u);
+}
+
+// A walk (the admin CLI's check and report) reads past ldap.size_limit, hands each page
+// over once it is complete, and lets the caller take longer than the operation timeout
+// and search on the same connection meanwhile (check runs doveadm per owner, report and
+// list describe grantees): 1,200-odd grant entries in 3 pages, 2 ms spent on each.
+TEST(BatchedLdap, AWalkHandsOverWholePagesAndWaitsForItsCaller) {
+    Config config = service_config();
+    config.ldap.size_limit = 100;
+    config.ldap.operation_timeout_ms = 1000;
+    LdapConnection connection(config.ldap);
+    std::size_t entries = 0, looked_up = 0;
+    const auto started = std::chrono::steady_clock::now();
+    connection.search_each(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}},
+                           [&](LdapEntry&& entry) {
+                               ++entries;
+                               std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                               if (entries % 250 == 0)
+                                   looked_up += connection.search(SearchRequest{
+                                       dn_of("frank"), SearchScope::Base, "(objectClass=*)", {"mail"}}).size();
+                               EXPECT_FALSE(entry.dn.empty());
+                           });
+    // What one ordinary search (ldap.size_limit 5000) gives: the 1,200 and a few others.
+    LdapConnection lookup(service_config().ldap);
+    EXPECT_EQ(entries,
+              lookup.search(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}}).size());
+    EXPECT_GE(entries, static_cast<std::size_t>(2 * kBigN));
+    EXPECT_EQ(looked_up, 4u);
+    EXPECT_GT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));  // past the timeout
+    EXPECT_EQ(connection.search_count(), 3u + 4u);
+    try {  // the same search as a lookup stops at ldap.size_limit
+        connection.search(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}});
+        ADD_FAILURE() << "a lookup went past ldap.size_limit 100";
+    } catch (const LdapError& e) {
+        EXPECT_NE(std::string(e.what()).find("ldap.size_limit"), std::string::npos) << e.what();
+    }
 }
 
 TEST(BatchedLdap, SizeLimitErrorsNameTheLimitThatWasHit) {
