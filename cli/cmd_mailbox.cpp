@@ -341,7 +341,7 @@ int list_mailboxes(Invocation& inv) {
     Context& ctx = inv.ctx;
     const Config& config = ctx.config();
     std::map<std::string, int> grant_count;  // normalised owner DN -> grant entries
-    for (const auto& g : ctx.all_grants()) ++grant_count[normalize_dn(g.owner_dn)];
+    ctx.walk().each_grant([&](Grant&& g) { ++grant_count[normalize_dn(g.owner_dn)]; });  // counted, not held
     auto entries = ctx.mailbox_entries({"displayName", "cn", config.schema.sent_copy});
     entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return !e.first.shared_mailbox; }),
                   entries.end());

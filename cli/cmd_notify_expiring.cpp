@@ -6,6 +6,8 @@
 // cover every day once: a run repeated on one day sends the same notices again only if it
 // is run twice, never because the clock moved, and no state is kept. --window W widens it
 // to W days (a weekly timer: --window 7). --dry-run prints who would get what.
+#include <algorithm>
+
 #include "grant_spec.h"
 #include "mailgrant/dn.h"
 #include "notice_outbox.h"
@@ -52,9 +54,19 @@ int run_notify_expiring(Invocation& inv) {
     NoticeOutbox outbox(ctx, args, "");
     Json notices = Json::array();
     std::size_t count = 0;
-    for (const auto& g : ctx.all_grants()) {
-        if (!g.not_after || *g.not_after < from || *g.not_after >= to || *g.not_after <= now) continue;
-        if (g.state_at(now) != GrantState::Active) continue;  // pending, invalid or not begun: nothing to lose yet
+    // Only the grants ending in the window are kept from the walk (a directory of a
+    // million grants holds a few), then taken in owner and name order.
+    std::vector<Grant> ending;
+    ctx.walk().each_grant([&](Grant&& g) {
+        if (!g.not_after || *g.not_after < from || *g.not_after >= to || *g.not_after <= now) return;
+        if (g.state_at(now) != GrantState::Active) return;  // pending, invalid or not begun: nothing to lose yet
+        ending.push_back(std::move(g));
+    });
+    std::sort(ending.begin(), ending.end(), [](const Grant& a, const Grant& b) {
+        return std::make_pair(normalize_dn(a.owner_dn), ascii_lower(a.name)) <
+               std::make_pair(normalize_dn(b.owner_dn), ascii_lower(b.name));
+    });
+    for (const auto& g : ending) {
         const Principal& owner = ctx.describe(g.owner_dn);
         if (owner.kind != Principal::Kind::Person) continue;
         const Account mailbox(owner.dn, owner.addresses, owner.shared_mailbox);
