@@ -5,6 +5,7 @@
 #include <ldap.h>
 
 #include <chrono>
+#include <exception>
 #include <cctype>
 
 #include "mailgrant/ldap_session.h"
@@ -153,8 +154,29 @@ std::vector<LdapEntry> LdapConnection::search(const SearchRequest& request) {
     return entries;
 }
 
+namespace {
+
+// What the caller of a walk threw, carried past the retry and server-health handling
+// (which catch LdapError): a lookup of the caller's that timed out on another connection
+// is not this connection's server failing.
+struct CallerFailure {
+    std::exception_ptr error;
+};
+
+}  // namespace
+
 void LdapConnection::search_each(const SearchRequest& request, const EntrySink& each) {
-    run(request, 0, each);
+    try {
+        run(request, 0, [&](LdapEntry&& entry) {
+            try {
+                each(std::move(entry));
+            } catch (...) {
+                throw CallerFailure{std::current_exception()};
+            }
+        });
+    } catch (const CallerFailure& failure) {
+        std::rethrow_exception(failure.error);
+    }
 }
 
 void LdapConnection::run(const SearchRequest& request, int limit, const EntrySink& each) {
@@ -162,9 +184,10 @@ void LdapConnection::run(const SearchRequest& request, int limit, const EntrySin
     // slapd's back-mdb answers a paged one-level search by testing every entry the filter's
     // index gives (every grant in the directory for grants_of's filter: 13 ms per search at
     // 110,000 entries, growing with the directory) instead of the DN index's children of
-    // the base (0.3 ms). A result that turns out larger ends that search (the server's
-    // size limit) and its entries are dropped unread by the caller; the paged search then
-    // reads it whole, so the answer always comes from one complete search.
+    // the base (0.3 ms). A result that turns out larger ends that search (the size limit)
+    // and its entries and warnings are dropped; the paged search then reads it whole, so
+    // the answer always comes from one complete search. Each of the two requests has its
+    // own retry on a dropped connection (at most four connects in all).
     if (request.scope != SearchScope::Subtree) {
         std::vector<LdapEntry> held;
         bool complete = false;
@@ -210,6 +233,7 @@ void LdapConnection::with_retry(const std::function<void(bool&)>& search) {
 bool LdapConnection::search_once(const SearchRequest& request, int limit, const EntrySink& each,
                                  bool& results_arrived, bool paged) {
     LDAP* ld = nullptr;
+    LDAP* const first_ld = session_.get();
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
     attrs.push_back(nullptr);
@@ -226,10 +250,14 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
         // notice per entry) without eating the next page's timeout, and may search on this
         // connection meanwhile. Such a search may also have closed it (a lost server).
         ld = session_.get();
-        if (!ld)
-            throw LdapError(LdapErrorKind::Unavailable, LDAP_SERVER_DOWN, what + ": the connection was lost between pages");
+        if (!ld || ld != first_ld)  // the next page's cookie means nothing on another session
+            throw LdapError(LdapErrorKind::Unavailable, LDAP_SERVER_DOWN,
+                            what + ": the connection was lost or replaced between pages");
         std::vector<LdapEntry> page_entries;
+        std::vector<Warning> page_warnings;
         const auto deliver = [&] {
+            for (const auto& w : page_warnings) warn(w);
+            page_warnings.clear();
             for (auto& entry : page_entries) each(std::move(entry));
             page_entries.clear();
         };
@@ -282,14 +310,16 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
                                         " entries (mailgrant's limit ldap.size_limit)");
                 LdapEntry entry;
                 const std::string problem = read_entry(ld, message.get(), entry);
-                ++received;
                 if (problem.empty()) {
+                    ++received;  // only entries kept count toward the limit
                     page_entries.push_back(std::move(entry));
                 } else {
                     // One entry anyone may write (a grant below one's own mailbox) must not take
-                    // every other answer of this search down with it: leave it out, say so.
+                    // every other answer of this search down with it: leave it out, say so
+                    // (with the page: an unpaged try cut short warns nothing, its paged
+                    // search will).
                     const std::string dn = entry.dn.empty() ? "(unreadable DN)" : entry.dn;
-                    warn(Warning{entry.dn, "LDAP entry " + dn + " ignored: " + problem});
+                    page_warnings.push_back(Warning{entry.dn, "LDAP entry " + dn + " ignored: " + problem});
                 }
             } else if (rc == LDAP_RES_SEARCH_RESULT) {
                 pending.finished();
@@ -304,7 +334,9 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 if (result == LDAP_NO_SUCH_OBJECT) return true;
                 // Unpaged: more than kPageSize entries (or the server's own limit): incomplete.
                 if (!paged) {
-                    if (result == LDAP_SIZELIMIT_EXCEEDED) return false;  // its entries dropped
+                    // More than a page (or than the server lets an unpaged search have; an
+                    // older slapd says so with adminLimitExceeded): drop it, page instead.
+                    if (result == LDAP_SIZELIMIT_EXCEEDED || result == LDAP_ADMINLIMIT_EXCEEDED) return false;
                     if (result != LDAP_SUCCESS) throw_ldap(result, what);
                     deliver();
                     return true;

@@ -4,10 +4,10 @@
 // order, the service account's password from bind_password_file, optionally StartTLS)
 // and puts a timeout on every search. Every subtree search asks for its result in pages (RFC 2696
 // paged results, kPageSize entries each; a base or one-level search only once its first
-// unpaged try found more than kPageSize entries: see run()), so an answer larger than the server's
+// unpaged try was cut short by a size limit: see run()), so an answer larger than the server's
 // per-search size limit (slapd's default: 500) still arrives whole where the service
 // account may page (ldap-schema/README.md: `limits`); each page has its own timeout and
-// the number of pages is bounded by ldap.size_limit. A search that fails because the server went away before
+// the number of pages is bounded by ldap.size_limit (a walk's by kMaxWalkPages). A search that fails because the server went away before
 // any result arrived is retried once on a fresh connection; once results have arrived it
 // is never retried (the caller would see duplicates or a mix of two states).
 //
@@ -77,9 +77,12 @@ public:
     std::vector<LdapEntry> search(const SearchRequest& request) override;
     // Page by page (kPageSize entries held at most), without ldap.size_limit: a walk is
     // bounded by kMaxWalkPages instead. Each page goes to `each` once it is complete, when
-    // no request is outstanding: the caller's time is not the server's timeout, and it may
-    // search on this connection meanwhile. An exception from `each` ends the walk.
-    // Retried like search(), only before the first entry arrived.
+    // no request is outstanding: the caller's time is not the server's timeout. Lookups
+    // from `each` belong on another connection: slapd keeps one paged search per
+    // connection, so a paged lookup here would end the walk (the CLI walks on a second
+    // one). An exception from `each` ends the walk and reaches the caller as it was thrown
+    // (never counted against this connection's server). Retried like search(), only before
+    // the first entry arrived.
     void search_each(const SearchRequest& request, const EntrySink& each) override;
 
     // Connects and binds now (for start-up checks); throws LdapError.

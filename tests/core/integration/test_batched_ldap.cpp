@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <ldap.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -266,38 +268,59 @@ TEST(BatchedLdap, OneLevelSearchesPageOnlyWhenTheyMust) {
 
 // A walk (the admin CLI's check and report) reads past ldap.size_limit, hands each page
 // over once it is complete, and lets the caller take longer than the operation timeout
-// and search on the same connection meanwhile (check runs doveadm per owner, report and
-// list describe grantees): 1,200-odd grant entries in 3 pages, 2 ms spent on each.
+// with its own lookups meanwhile (check runs doveadm per owner, report and list describe
+// grantees): 1,200-odd grant entries in 3 pages, 2 ms spent on each.
 TEST(BatchedLdap, AWalkHandsOverWholePagesAndWaitsForItsCaller) {
     Config config = service_config();
     config.ldap.size_limit = 100;
     config.ldap.operation_timeout_ms = 1000;
     LdapConnection connection(config.ldap);
+    LdapConnection lookups(config.ldap);  // as the CLI has it: walks on a connection of their own
     std::size_t entries = 0, looked_up = 0;
+    const SearchRequest every_grant{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}};
     const auto started = std::chrono::steady_clock::now();
-    connection.search_each(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}},
-                           [&](LdapEntry&& entry) {
-                               ++entries;
-                               std::this_thread::sleep_for(std::chrono::milliseconds(2));
-                               if (entries % 250 == 0)
-                                   looked_up += connection.search(SearchRequest{
-                                       dn_of("frank"), SearchScope::Base, "(objectClass=*)", {"mail"}}).size();
-                               EXPECT_FALSE(entry.dn.empty());
-                           });
+    connection.search_each(every_grant, [&](LdapEntry&& entry) {
+        ++entries;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (entries % 250 == 0)
+            looked_up += lookups.search(SearchRequest{"dc=example,dc=com", SearchScope::Subtree,
+                                                      "(mail=frank@example.com)", {"mail"}}).size();
+        EXPECT_FALSE(entry.dn.empty());
+    });
     // What one ordinary search (ldap.size_limit 5000) gives: the 1,200 and a few others.
-    LdapConnection lookup(service_config().ldap);
-    EXPECT_EQ(entries,
-              lookup.search(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}}).size());
+    LdapConnection plain(service_config().ldap);
+    EXPECT_EQ(entries, plain.search(every_grant).size());
     EXPECT_GE(entries, static_cast<std::size_t>(2 * kBigN));
     EXPECT_EQ(looked_up, 4u);
     EXPECT_GT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));  // past the timeout
-    EXPECT_EQ(connection.search_count(), 3u + 4u);
+    EXPECT_EQ(connection.search_count(), 3u);
     try {  // the same search as a lookup stops at ldap.size_limit
-        connection.search(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}});
+        connection.search(every_grant);
         ADD_FAILURE() << "a lookup went past ldap.size_limit 100";
     } catch (const LdapError& e) {
         EXPECT_NE(std::string(e.what()).find("ldap.size_limit"), std::string::npos) << e.what();
     }
+}
+
+// What the caller of a walk throws reaches it as thrown, and is never taken for this
+// connection's server failing: a lookup of the caller's that timed out elsewhere does not
+// close the walk's session nor mark its server (server_health.h).
+TEST(BatchedLdap, AWalksCallerErrorsAreTheCallers) {
+    LdapConnection connection(service_config().ldap);
+    std::size_t entries = 0;
+    try {
+        connection.search_each(SearchRequest{"dc=example,dc=com", SearchScope::Subtree, "(objectClass=mailGrant)", {"cn"}},
+                               [&](LdapEntry&&) {
+                                   if (++entries == 10)
+                                       throw LdapError(LdapErrorKind::Timeout, LDAP_TIMEOUT, "the caller's own lookup timed out");
+                               });
+        ADD_FAILURE() << "the caller's error was lost";
+    } catch (const LdapError& e) {
+        EXPECT_EQ(std::string(e.what()), "the caller's own lookup timed out");
+        EXPECT_EQ(e.kind(), LdapErrorKind::Timeout);
+    }
+    EXPECT_EQ(entries, 10u);
+    EXPECT_FALSE(connection.connected_uri().empty());  // not closed as a failed server's session
 }
 
 TEST(BatchedLdap, SizeLimitErrorsNameTheLimitThatWasHit) {
