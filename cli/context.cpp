@@ -184,9 +184,9 @@ std::vector<Account> Context::all_mailboxes() {
 }
 
 void Context::know_people() {
-    std::vector<std::string> extra{"cn"};
-    for (const auto& a : config_.users.alias_attributes) extra.push_back(a);
-    walk_.each_mailbox(extra, [&](Account&&, LdapEntry&& entry) { know(entry); });
+    // An account's attributes (objectClass, the mail and alias attributes) and cn: what
+    // principal_from_entry reads.
+    walk_.each_mailbox({"cn"}, [&](Account&&, LdapEntry&& entry) { know(entry); });
 }
 
 void Context::know(const LdapEntry& entry) {

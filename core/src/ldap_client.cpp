@@ -232,8 +232,7 @@ void LdapConnection::with_retry(const std::function<void(bool&)>& search) {
 
 bool LdapConnection::search_once(const SearchRequest& request, int limit, const EntrySink& each,
                                  bool& results_arrived, bool paged) {
-    LDAP* ld = nullptr;
-    LDAP* const first_ld = session_.get();
+    LDAP* const ld = session_.get();
     std::vector<const char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(a.c_str());
     attrs.push_back(nullptr);
@@ -247,10 +246,10 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
     for (int page = 0; page < max_pages; ++page) {
         // Each page's entries go to `each` once the page is complete, when no request is
         // outstanding: a caller may take its time (a walk that runs doveadm or sends a
-        // notice per entry) without eating the next page's timeout, and may search on this
-        // connection meanwhile. Such a search may also have closed it (a lost server).
-        ld = session_.get();
-        if (!ld || ld != first_ld)  // the next page's cookie means nothing on another session
+        // notice per entry) without eating the next page's timeout. Meanwhile the session
+        // may have been closed or replaced (a caller's search here, against the header's
+        // advice), and the next page's cookie means nothing on another session.
+        if (!ld || session_.get() != ld)
             throw LdapError(LdapErrorKind::Unavailable, LDAP_SERVER_DOWN,
                             what + ": the connection was lost or replaced between pages");
         std::vector<LdapEntry> page_entries;
@@ -332,7 +331,6 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
                 std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> controls(raw_controls, ldap_controls_free);
                 if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
                 if (result == LDAP_NO_SUCH_OBJECT) return true;
-                // Unpaged: more than kPageSize entries (or the server's own limit): incomplete.
                 if (!paged) {
                     // More than a page (or than the server lets an unpaged search have; an
                     // older slapd says so with adminLimitExceeded): drop it, page instead.
