@@ -4,6 +4,7 @@
 #include <set>
 
 #include "mailgrant/dn.h"
+#include "mailgrant/input.h"
 
 namespace mailgrant {
 namespace {
@@ -49,6 +50,7 @@ CachingDirectory::CachingDirectory(Directory& inner, const CacheConfig& config, 
       grants_of_(config.max_entries, clock, 0, following),
       grants_to_(config.max_entries, clock, 0, following),
       groups_and_grants_(config.max_entries, clock, 0, following),
+      sender_grants_(config.max_entries, clock, 0, following),
       owner_index_(config.max_entries, clock, 0, following) {}
 
 Expiry CachingDirectory::lifetime(bool empty) const {
@@ -248,11 +250,41 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
     return answer;
 }
 
+SenderFacts CachingDirectory::sender_facts(const std::string& user_dn, const std::string& address) {
+    check_address(address);  // as find_address: never a cache key, never read as a DN
+    const std::string user_key = dn_key(user_dn) + '\n';
+    if (auto mailbox = hit(mailboxes_, address_key(address))) {
+        SenderFacts facts{std::move(*mailbox), {}};
+        if (facts.mailbox) {
+            if (auto found = hit(sender_grants_, user_key + dn_key(facts.mailbox->dn))) facts.with = std::move(*found);
+            else facts.with = groups_and_grants(user_dn, facts.mailbox->dn);
+        }
+        return facts;
+    }
+    // Each cache's generation before the fetch: a clear() meanwhile keeps its answer out.
+    const auto mailboxes_generation = mailboxes_.generation();
+    const auto groups_generation = groups_.generation();
+    const auto sender_generation = sender_grants_.generation();
+    auto facts = inner_.sender_facts(user_dn, address);  // throws on LDAP trouble: nothing cached
+    const Expiry mailbox_expires = lifetime(!facts.mailbox);
+    mailboxes_.put_until(address_key(address), facts.mailbox, mailbox_expires, mailboxes_generation);
+    observe(mailbox_expires);
+    if (facts.mailbox) {
+        groups_.put_until(dn_key(user_dn), facts.with.groups, lifetime(facts.with.groups.empty()), groups_generation);
+        const Expiry with_expires = lifetime(is_empty_answer(facts.with));
+        sender_grants_.put_until(user_key + dn_key(facts.mailbox->dn), facts.with, with_expires, sender_generation);
+        observe(with_expires);
+    }
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.misses;
+    return facts;
+}
+
 std::size_t CachingDirectory::clear() {
     // owner_index_ after groups_and_grants_: an index being built from an answer read
     // before this clear() is then not stored (from_everywhere).
     const std::size_t dropped = logins_.clear() + mailboxes_.clear() + groups_.clear() + grants_of_.clear() +
-                                grants_to_.clear() + groups_and_grants_.clear();
+                                grants_to_.clear() + groups_and_grants_.clear() + sender_grants_.clear();
     owner_index_.clear();   // derived entries: not counted as answers dropped
     return dropped;
 }

@@ -160,16 +160,17 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         decision.reason = "'" + address + "' is an address of '" + login + "'";
         return decision;
     }
-    const auto mailbox = directory_.find_address(address);  // a client's address: never read as a DN
-    if (!mailbox) {
+    // The address's mailbox (a client's address: never read as a DN) with the user's
+    // groups and the grants below it naming them, in as few searches as the directory
+    // can: never every grant of the mailbox.
+    auto facts = directory_.sender_facts(account->dn, address);
+    if (!facts.mailbox) {
         decision.reason = "'" + address + "' is not an address of '" + login + "' nor of any mailbox in LDAP";
         return decision;
     }
-    decision.mailbox_dn = mailbox->dn;
-    // Only the grants naming the user or one of their groups: the decision for one
-    // sender never reads every grant of the mailbox.
-    std::vector<Grant> grants;
-    const Identity who = with_grants(*account, mailbox->dn, grants);
+    decision.mailbox_dn = facts.mailbox->dn;
+    const std::vector<Grant> grants = std::move(facts.with.grants);
+    const Identity who{*account, std::move(facts.with.groups)};
     const std::time_t now = clock_.wall_now();
     std::optional<GrantPath> send_as, on_behalf;
     for (const auto& grant : grants) {

@@ -213,6 +213,13 @@ std::vector<std::string> grantee_dns(const std::string& user_dn, const std::vect
     return dns;
 }
 
+SenderFacts Directory::sender_facts(const std::string& user_dn, const std::string& address) {
+    SenderFacts facts;
+    facts.mailbox = find_address(address);
+    if (facts.mailbox) facts.with = groups_and_grants(user_dn, facts.mailbox->dn);
+    return facts;
+}
+
 std::vector<Account> Directory::find_mailboxes(const std::vector<std::string>& dns) {
     std::vector<Account> accounts;
     std::set<std::string> seen;
@@ -243,18 +250,6 @@ GroupsAndGrants Directory::groups_and_grants(const std::string& user_dn, const s
     return answer;
 }
 
-namespace {
-
-// `dn` is `base` or below it (both normalised; an unparsable one is below nothing).
-bool is_within(const std::string& dn, const std::string& base) {
-    const std::string d = normalize_dn(dn), b = normalize_dn(base);
-    if (d.empty()) return false;
-    if (b.empty() || d == b) return true;
-    return d.size() > b.size() + 1 && d.compare(d.size() - b.size(), b.size(), b) == 0 && d[d.size() - b.size() - 1] == ',';
-}
-
-}  // namespace
-
 std::vector<Account> LdapDirectory::find_mailboxes(const std::vector<std::string>& dns) {
     std::vector<Account> accounts;
     std::set<std::string> seen;
@@ -262,7 +257,7 @@ std::vector<Account> LdapDirectory::find_mailboxes(const std::vector<std::string
     for (const auto& dn : dns) {
         check_dn(dn, "mailbox DN");
         if (!seen.insert(normalize_dn(dn)).second) continue;
-        if (is_within(dn, config_.ldap.base)) {
+        if (dn_within(dn, config_.ldap.base)) {
             batched.push_back(dn);
         } else if (auto account = find_mailbox(dn)) {  // outside the base: read by itself
             accounts.push_back(std::move(*account));
@@ -281,12 +276,23 @@ std::vector<Account> LdapDirectory::find_mailboxes(const std::vector<std::string
     return accounts;
 }
 
+// Groups found by search below ldap.base: one search from ldap.base can ask for groups
+// and grants together.
+bool LdapDirectory::merges_groups() const {
+    return config_.groups.membership == MembershipMode::Search && dn_within(config_.groups_base(), config_.ldap.base);
+}
+
 GroupsAndGrants LdapDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
-    const bool mergeable = config_.groups.membership == MembershipMode::Search &&
-                           is_within(config_.groups_base(), config_.ldap.base) &&
-                           (mailbox_dn.empty() || is_within(mailbox_dn, config_.ldap.base));
-    if (!mergeable) return Directory::groups_and_grants(user_dn, mailbox_dn);
+    if (!merges_groups() || !(mailbox_dn.empty() || dn_within(mailbox_dn, config_.ldap.base)))
+        return Directory::groups_and_grants(user_dn, mailbox_dn);
     if (!mailbox_dn.empty()) check_dn(mailbox_dn, "mailbox DN");
+    return merged_walk(user_dn, mailbox_dn, nullptr);
+}
+
+// `first`: the walk's first level (the groups naming the user, the grants below the
+// mailbox naming the user), already asked by another search (sender_facts.cpp).
+GroupsAndGrants LdapDirectory::merged_walk(const std::string& user_dn, const std::string& mailbox_dn,
+                                           const FirstLevel* first) {
     const auto& member_attrs = config_.groups.member_attributes;
     const std::string& grant_class = config_.schema.grant_object_class;
     std::vector<std::string> known{user_dn};  // the user, then every group found so far
@@ -294,6 +300,12 @@ GroupsAndGrants LdapDirectory::groups_and_grants(const std::string& user_dn, con
     GroupsAndGrants answer;
     bool first_level = true;
     answer.groups = walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
+        if (first_level && first) {
+            first_level = false;
+            answer.grants = first->grants;
+            grants_name = 1;
+            return first->steps;
+        }
         if (!first_level)
             for (const auto& g : frontier) known.push_back(g.dn);
         first_level = false;
@@ -311,7 +323,7 @@ GroupsAndGrants LdapDirectory::groups_and_grants(const std::string& user_dn, con
         for (auto& entry : ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(filters), attrs})) {
             if (entry.has_value_ci("objectClass", grant_class)) {
                 grant_entries.push_back(std::move(entry));
-            } else if (is_within(entry.dn, config_.groups_base())) {  // groups live below groups.base
+            } else if (dn_within(entry.dn, config_.groups_base())) {  // groups live below groups.base
                 steps.push_back(GroupStep{entry.dn, via_of(entry, frontier, 0, frontier.size())});
             }
         }

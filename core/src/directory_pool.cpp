@@ -97,5 +97,8 @@ AddressAnswers DirectoryPool::mailboxes_by_address(const std::vector<Account>& m
 GroupsAndGrants DirectoryPool::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
     return with_member([&](LdapDirectory& d) { return d.groups_and_grants(user_dn, mailbox_dn); });
 }
+SenderFacts DirectoryPool::sender_facts(const std::string& user_dn, const std::string& address) {
+    return with_member([&](LdapDirectory& d) { return d.sender_facts(user_dn, address); });
+}
 
 }  // namespace mailgrant

@@ -51,4 +51,11 @@ void check_dn(std::string_view dn, const char* what) {
     if (normalize_dn(dn).empty()) throw BadInput(std::string(what) + " '" + excerpt(dn) + "' is not a valid DN");
 }
 
+bool dn_within(std::string_view dn, std::string_view base) {
+    const std::string d = normalize_dn(dn), b = normalize_dn(base);
+    if (d.empty()) return false;
+    if (b.empty() || d == b) return true;
+    return d.size() > b.size() + 1 && d.compare(d.size() - b.size(), b.size(), b) == 0 && d[d.size() - b.size() - 1] == ',';
+}
+
 }  // namespace mailgrant

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "mailgrant/bad_input.h"
 #include "mailgrant/caching_directory.h"
 
 using namespace mailgrant;
@@ -312,3 +313,51 @@ TEST_F(CachingDirectoryTest, BatchedQuestionsCacheNoErrors) {
 }
 
 }  // namespace
+
+// A sender decision's facts (issue 19): the first one asks the directory once; the same
+// sender again asks nothing; the address's answer is find_mailbox(address)'s, the groups
+// groups_of()'s; the grants (maybe only those with a send right) never answer
+// groups_and_grants(); clear() drops them all.
+TEST_F(CachingDirectoryTest, SenderFactsFillTheCachesTheyCanAnswer) {
+    auto send = mailgrant::testing::make_grant("uid=alice,dc=x", "s", {"uid=bob,dc=x"}, {}, "");
+    send.send_as = true;
+    inner.grants = {send};
+    inner.groups[normalize_dn("uid=bob,dc=x")] = {GroupMembership{"cn=g,dc=x", {"cn=g,dc=x"}}};
+    CachingDirectory cache(inner, config, clock, "dc=x");
+    const auto cold = cache.sender_facts("uid=bob,dc=x", "Alice@Example.com");
+    ASSERT_TRUE(cold.mailbox);
+    EXPECT_EQ(cold.mailbox->dn, "uid=alice,dc=x");
+    ASSERT_EQ(cold.with.grants.size(), 1u);
+    EXPECT_EQ(cold.with.groups.size(), 1u);
+    const int asked = inner.calls;
+    const auto warm = cache.sender_facts("UID=Bob,dc=x", "alice@example.com");
+    EXPECT_EQ(inner.calls, asked);
+    ASSERT_TRUE(warm.mailbox);
+    EXPECT_EQ(warm.with.grants.size(), 1u);
+    EXPECT_TRUE(cache.find_mailbox("ALICE@example.com"));
+    EXPECT_EQ(cache.groups_of("uid=bob,dc=x").size(), 1u);
+    EXPECT_EQ(inner.calls, asked);  // both kept by the sender's fetch
+    cache.groups_and_grants("uid=bob,dc=x", "uid=alice,dc=x");
+    EXPECT_EQ(inner.calls, asked + 2);  // its own answer (groups_of, grants_of): not the sender's
+    EXPECT_FALSE(cache.sender_facts("uid=bob,dc=x", "nobody@example.com").mailbox);
+    EXPECT_FALSE(cache.sender_facts("uid=bob,dc=x", "nobody@example.com").mailbox);
+    EXPECT_EQ(inner.calls, asked + 3);  // "no such address" is kept too
+    cache.clear();
+    cache.sender_facts("uid=bob,dc=x", "alice@example.com");
+    EXPECT_GT(inner.calls, asked + 3);
+    EXPECT_THROW(cache.sender_facts("uid=bob,dc=x", "uid=alice,dc=x"), BadInput);  // never read as a DN
+}
+
+// An address already known (a shared namespace's owner, find_mailbox) costs the sender
+// only its grants; LDAP trouble caches nothing.
+TEST_F(CachingDirectoryTest, SenderFactsUseAKnownAddressAndCacheNoError) {
+    CachingDirectory cache(inner, config, clock, "dc=x");
+    cache.find_mailbox("alice@example.com");
+    const int asked = inner.calls;
+    EXPECT_TRUE(cache.sender_facts("uid=bob,dc=x", "alice@example.com").mailbox);
+    EXPECT_EQ(inner.calls, asked + 2);  // groups_of and grants_of, not the address again
+    inner.fail = true;
+    EXPECT_THROW(cache.sender_facts("uid=carol,dc=x", "carol@example.com"), LdapError);
+    inner.fail = false;
+    EXPECT_FALSE(cache.sender_facts("uid=carol,dc=x", "carol@example.com").mailbox);
+}

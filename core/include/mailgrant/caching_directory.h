@@ -70,6 +70,10 @@ public:
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
     // Answers kept by address, where find_mailbox(address) looks first.
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
+    // The address's answer is find_mailbox(address)'s (kept under the same key), the
+    // user's groups groups_of()'s; the grants are kept for this pair alone (they may be
+    // only those with a send right, so they never answer groups_and_grants).
+    SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
 
     // Drops every answer (a change in LDAP was seen, change_feed.h) and returns how many.
     // An answer being fetched while this runs is not stored afterwards (it may predate the change).
@@ -112,6 +116,7 @@ private:
     TtlCache<std::string, std::vector<Grant>> grants_of_;
     TtlCache<std::string, std::vector<Grant>> grants_to_;
     TtlCache<std::string, GroupsAndGrants> groups_and_grants_;
+    TtlCache<std::string, GroupsAndGrants> sender_grants_;  // by user key + mailbox key
     TtlCache<std::string, std::shared_ptr<const OwnerIndex>> owner_index_;  // by user key
 };
 

@@ -68,6 +68,14 @@ struct GroupsAndGrants {
     std::vector<Grant> grants;
 };
 
+// What a sender decision reads (Directory::sender_facts): the mailbox an address a client
+// sent names, and the user's groups with the grants below that mailbox naming the user or
+// one of them (those carrying a send right at least; others may come too).
+struct SenderFacts {
+    std::optional<Account> mailbox;
+    GroupsAndGrants with;  // empty when there is no mailbox
+};
+
 // (address, what find_mailbox(address) answers): Directory::mailboxes_by_address.
 using AddressAnswers = std::vector<std::pair<std::string, std::optional<Account>>>;
 
@@ -110,6 +118,12 @@ public:
     // another entry too, it is no valid address, two of `mailboxes` have it) is left
     // out: ask find_mailbox for it, which gives the reason. Default: none is settled.
     virtual AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes);
+    // find_address(address), and when that is a mailbox, groups_of(user_dn) with the
+    // grants directly below it naming the user or one of those groups, of which every one
+    // with a send right (mailGrantSend) is there: what deciding "may this user send as
+    // that address" needs, and nothing more. Default: find_address, then
+    // groups_and_grants(user_dn, mailbox DN).
+    virtual SenderFacts sender_facts(const std::string& user_dn, const std::string& address);
 
     // A group by name (groups.name_filter, cn by default) -> its DN; several matches is an
     // error. Not pure: only the self-service path asks it, so directories that never
@@ -139,6 +153,10 @@ public:
     // the addresses find, which must all be their mailboxes, and any mailbox found by
     // another's address, which must be none; a set that fails either is halved.
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
+    // One search for the address, the groups naming the user and the grants naming the
+    // user with a send right (sender_facts.cpp), where each entry's part can be told from
+    // the entry itself (local_filter.h); else the default.
+    SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
     // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do
@@ -160,6 +178,13 @@ public:
 
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
+    // The first level of a merged walk when another search already asked it.
+    struct FirstLevel {
+        std::vector<GroupStep> steps;
+        std::vector<Grant> grants;
+    };
+    bool merges_groups() const;
+    GroupsAndGrants merged_walk(const std::string& user_dn, const std::string& mailbox_dn, const FirstLevel* first);
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
     std::vector<GroupStep> group_level(const std::vector<GroupMembership>& frontier);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);

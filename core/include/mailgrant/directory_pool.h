@@ -38,6 +38,7 @@ public:
     std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
+    SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
 
 private:
     struct Member;

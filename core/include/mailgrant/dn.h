@@ -28,6 +28,10 @@ std::string first_rdn_value(std::string_view dn);
 // whatever the name holds (a grant named after "a,b" cannot move to another parent).
 std::string escape_rdn_value(std::string_view value);
 
+// `dn` is `base` or below it, both compared normalised; an unparsable DN is below
+// nothing, and everything is below an empty base.
+bool dn_within(std::string_view dn, std::string_view base);
+
 // True when the text has the shape of a DN (attr=value) rather than an address or login.
 bool looks_like_dn(std::string_view text);
 
