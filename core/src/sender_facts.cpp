@@ -9,11 +9,13 @@
 //                 anywhere: the mailbox is not known yet, and a user is named by few
 //                 grants with a send right (not by every folder share).
 // slapd does not say which question an entry answers, so each entry is judged by the
-// filters themselves on what was read of it (local_filter.h). Whenever that cannot be
-// told for certain (a filter it cannot evaluate, an attribute it did not read, a mail-
-// enabled group holding the address), the questions are asked one by one as before:
-// never a guess. With nested groups the walk's further levels follow (directory.cpp,
-// merged_walk), now below the known mailbox.
+// filters themselves on what was read of it (local_filter.h). What the entry alone cannot
+// settle -- a mail-enabled group holding the address, whose member list was not read --
+// slapd settles with a base search on that entry (at most kMaxSettled); an entry judged
+// against what slapd answered (a grant that may be an address, an entry no filter
+// matches) has every question asked one by one as before: never a guess. Groups matter
+// only once the mailbox is known. With nested groups the walk's further levels follow
+// (directory.cpp, merged_walk), below the known mailbox.
 #include <set>
 
 #include "mailgrant/directory.h"
@@ -48,32 +50,57 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
     // Undefined where an ACL hides entryDN): an entry outside them is left out here.
     const std::string filter = "(|" + address_text + member_text + grants_filter + ")";
 
-    std::vector<LdapEntry> mailboxes, grant_entries;
-    FirstLevel first;
+    struct Judged {
+        LdapEntry entry;
+        Truth is_address, may_be_group;
+    };
+    std::vector<Judged> others;
+    std::vector<LdapEntry> grant_entries;
     for (auto& entry : ldap_.search(SearchRequest{base, SearchScope::Subtree, filter, asked})) {
         const Truth is_address = address_filter->evaluate(entry, read, ObjectClassRule::Strict);
         // Listed: a wrong "no" to "is the user in this group" loses a membership, never
         // gains one. The member lists are not read, so a group's answer is Unknown.
         const Truth may_be_group = member_filter->evaluate(entry, read, ObjectClassRule::Listed);
         if (entry.has_value_ci("objectClass", schema.grant_object_class)) {
+            // A grant that may also be an address's entry or a group: not told apart.
             if (is_address != Truth::False || may_be_group != Truth::False)
                 return Directory::sender_facts(user_dn, address);
             grant_entries.push_back(std::move(entry));
-        } else if (is_address == Truth::True) {
-            // A mailbox that may also be a group of the user's (a mail-enabled group):
-            // its member list was not read.
-            if (may_be_group != Truth::False) return Directory::sender_facts(user_dn, address);
-            if (dn_within(entry.dn, config_.users_base())) mailboxes.push_back(std::move(entry));
-        } else if (is_address == Truth::False && may_be_group != Truth::False) {
-            // Only the member filter is left to have matched it.
-            if (dn_within(entry.dn, config_.groups_base())) first.steps.push_back(GroupStep{entry.dn, 0});
+        } else if (is_address == Truth::False && may_be_group == Truth::False) {
+            return Directory::sender_facts(user_dn, address);  // slapd and this disagree
         } else {
-            return Directory::sender_facts(user_dn, address);  // not told apart, or slapd and this disagree
+            others.push_back(Judged{std::move(entry), is_address, may_be_group});
         }
     }
+    // What the entry alone cannot settle, slapd settles for that entry: a base search with
+    // the filter in question (a few at most; past kMaxSettled, one by one after all).
+    std::size_t settled = 0;
+    bool too_many = false;
+    auto settle = [&](const LdapEntry& entry, const std::string& text) {
+        if (++settled > kMaxSettled) {
+            too_many = true;
+            return false;
+        }
+        return !ldap_.search(SearchRequest{entry.dn, SearchScope::Base, text, {"1.1"}}).empty();
+    };
+    std::vector<LdapEntry> mailboxes;
+    for (auto& judged : others) {
+        if (!dn_within(judged.entry.dn, config_.users_base())) continue;
+        if (judged.is_address == Truth::Unknown) judged.is_address = settle(judged.entry, address_text) ? Truth::True : Truth::False;
+        if (judged.is_address == Truth::True) mailboxes.push_back(judged.entry);
+    }
+    if (too_many) return Directory::sender_facts(user_dn, address);
     SenderFacts facts;
     facts.mailbox = single_account(mailboxes, "address '" + address + "'");
-    if (!facts.mailbox) return facts;
+    if (!facts.mailbox) return facts;  // no mailbox: the groups do not matter
+    FirstLevel first;
+    for (const auto& judged : others) {
+        if (!dn_within(judged.entry.dn, config_.groups_base()) || judged.may_be_group == Truth::False) continue;
+        // Left by the address, only the member filter can have matched it.
+        const bool group = judged.is_address == Truth::False || settle(judged.entry, member_text);
+        if (group) first.steps.push_back(GroupStep{judged.entry.dn, 0});
+    }
+    if (too_many) return Directory::sender_facts(user_dn, address);
     const std::string mailbox_key = normalize_dn(facts.mailbox->dn);
     std::vector<LdapEntry> below;
     for (auto& entry : grant_entries)

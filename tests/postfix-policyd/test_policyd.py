@@ -245,6 +245,39 @@ class PolicydTest(unittest.TestCase):
         self.assertIn("<support@example.com>", reject)
         self.assertIn("eve@example.com", reject)
 
+    def test_a_cold_decision_asks_ldap_twice(self):
+        """Issue 19: a cold decision for a user in no group costs 2 LDAP searches (the
+        login, then one for the address, the user's groups and the grants naming the user
+        with a send right), counted in slapd's own stats log; each level of groups the
+        user is in adds one (the walk goes on below the known mailbox). The daemon's log
+        line shows it made each decision."""
+        ldap_apply(self.slapd, "dn: cn=alice-for-carol,uid=carol,ou=people,dc=example,dc=com\nobjectClass: mailGrant\n"
+                               "cn: alice-for-carol\nmailGrantee: uid=alice,ou=people,dc=example,dc=com\n"
+                               "mailGrantSend: sendAs\n", tool="ldapadd")
+        try:
+            d = self.daemon().start()
+            c = d.client()
+            cases = [  # each login once: every decision is cold
+                ("alice@example.com", "carol@example.com", "DUNNO", 2),        # no group, sendAs
+                ("eve@example.com", "support@example.com", "REJECT 5.7.1", 2),  # no group, no grant
+                ("bob@example.com", "support@example.com", "DUNNO", 3),       # support-team: one level
+                ("carol@example.com", "HELP@example.com", "DUNNO", 4),        # support-leads in support-team
+                ("dave@example.com", "dave@example.com", "DUNNO", 1),         # one's own: the login alone
+            ]
+            for login, sender, expected, searches in cases:
+                with self.subTest(login=login, sender=sender):
+                    start = os.path.getsize(self.slapd.log_path)
+                    self.assertTrue(c.ask(login, sender).startswith(expected))
+                    time.sleep(0.3)  # slapd's last stats lines
+                    with open(self.slapd.log_path, errors="replace") as f:
+                        f.seek(start)
+                        asked = [line for line in f if " SRCH base=" in line]
+                    self.assertEqual(len(asked), searches, "".join(asked))
+                    self.assertTrue(d.logged("login=%s sender=<%s> decision=%s" % (
+                        login, sender, "allow" if expected == "DUNNO" else "reject")), d.log_text()[-2000:])
+        finally:
+            ldap_apply(self.slapd, "dn: cn=alice-for-carol,uid=carol,ou=people,dc=example,dc=com\nchangetype: delete\n")
+
     def test_pipelined_requests_get_exactly_one_reply_each(self):
         c = self.daemon().start().client()
         req = "request=smtpd_access_policy\nsasl_username=bob@example.com\nsender=%s\n\n"

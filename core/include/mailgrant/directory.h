@@ -175,6 +175,8 @@ public:
     // (address, DN) pairs per filter of mailboxes_by_address (each pair is the address
     // filter twice over and a DN).
     static constexpr std::size_t kAddressesPerFilter = 128;
+    // Entries sender_facts lets slapd settle one by one before it asks every question so.
+    static constexpr std::size_t kMaxSettled = 4;
 
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
