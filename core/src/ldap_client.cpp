@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <exception>
+#include <memory>
+#include <new>
 #include <cctype>
 
 #include "mailgrant/ldap_session.h"
@@ -101,6 +103,30 @@ private:
     int msgid_;
     bool finished_ = false;
 };
+
+using ControlPtr = std::unique_ptr<LDAPControl, void (*)(LDAPControl*)>;
+
+// RFC 3876's control for SearchRequest::values_filter (null when it is empty), critical:
+// a server that cannot honour it refuses the search (unavailableCriticalExtension)
+// rather than sending every value.
+ControlPtr matched_values_control(const std::string& values_filter, const std::string& what) {
+    ControlPtr control(nullptr, ldap_control_free);
+    if (values_filter.empty()) return control;
+    std::unique_ptr<BerElement, void (*)(BerElement*)> ber(ber_alloc_t(LBER_USE_DER),
+                                                           [](BerElement* b) { ber_free(b, 1); });
+    if (!ber) throw std::bad_alloc();
+    if (ldap_put_vrFilter(ber.get(), values_filter.c_str()) == -1)
+        throw LdapError(LdapErrorKind::Other, LDAP_FILTER_ERROR, what + ": bad matched values filter");
+    berval* raw_value = nullptr;
+    if (ber_flatten(ber.get(), &raw_value) == -1 || !raw_value) throw std::bad_alloc();
+    std::unique_ptr<berval, void (*)(berval*)> value(raw_value, ber_bvfree);
+    LDAPControl* raw = nullptr;
+    const int rc = ldap_control_create(LDAP_CONTROL_VALUESRETURNFILTER, 1, value.get(), 1, &raw);
+    if (rc != LDAP_SUCCESS || !raw)
+        throw LdapError(LdapErrorKind::Other, rc, what + ": matched values control");
+    control.reset(raw);
+    return control;
+}
 
 // Reads one search result entry into `entry`. Returns "" when it was read whole, else why
 // it must be left out (a value or value count over the limits of ldap_client.h, or a DN
@@ -241,6 +267,7 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
     // entry that proves the limit exceeded. A walk (limit 0) has kMaxWalkPages.
     const int max_pages = !paged ? 1 : limit > 0 ? limit / kPageSize + 2 : kMaxWalkPages;
     std::size_t received = 0;
+    const auto values_control = matched_values_control(request.values_filter, what);
     berval cookie{0, nullptr};
     std::unique_ptr<berval, void (*)(berval*)> cookie_owner(nullptr, [](berval* b) { ber_memfree(b->bv_val); });
     for (int page = 0; page < max_pages; ++page) {
@@ -270,12 +297,16 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
             if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results control");
         }
         std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(raw_control, ldap_control_free);
-        LDAPControl* server_controls[] = {control.get(), nullptr};
+        LDAPControl* server_controls[3] = {nullptr, nullptr, nullptr};
+        std::size_t n_controls = 0;
+        if (control) server_controls[n_controls++] = control.get();
+        if (values_control) server_controls[n_controls++] = values_control.get();
         timeval server_limit = to_timeval(config_.operation_timeout_ms);
         int msgid = 0;
         rc = ldap_search_ext(ld, request.base.c_str(), scope_code(request.scope), request.filter.c_str(),
                              request.attributes.empty() ? nullptr : const_cast<char**>(attrs.data()), 0,
-                             paged ? server_controls : nullptr, nullptr, &server_limit, paged ? 0 : kPageSize, &msgid);
+                             n_controls ? server_controls : nullptr, nullptr, &server_limit, paged ? 0 : kPageSize,
+                             &msgid);
         if (rc != LDAP_SUCCESS) throw_ldap(rc, what);
         ++searches_;
 

@@ -146,6 +146,19 @@ Truth value_equals(const std::string& have, const std::string& want) {
     return skeleton(have) == skeleton(want) ? Truth::Unknown : Truth::False;
 }
 
+// The attribute's values and those returned with an option ("mail;lang-de": slapd
+// returns them for "mail" asked, and (mail=x) matches them).
+std::vector<const std::string*> all_values(const LdapEntry& entry, const std::string& attribute) {
+    std::vector<const std::string*> out;
+    for (const auto& v : entry.values(attribute)) out.push_back(&v);
+    const std::string prefix = attribute + ";";
+    for (auto it = entry.attributes.lower_bound(prefix); it != entry.attributes.end(); ++it) {
+        if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+        for (const auto& v : it->second) out.push_back(&v);
+    }
+    return out;
+}
+
 Truth negate(Truth t) {
     return t == Truth::True ? Truth::False : t == Truth::False ? Truth::True : Truth::Unknown;
 }
@@ -176,18 +189,18 @@ Truth evaluate_node(const Node& node, const LdapEntry& entry, const std::set<std
         case Node::Kind::Present:
             if (node.attribute == "objectclass") return Truth::True;  // every entry has one
             if (!read.count(node.attribute)) return Truth::Unknown;
-            return entry.values(node.attribute).empty() ? Truth::False : Truth::True;
+            return all_values(entry, node.attribute).empty() ? Truth::False : Truth::True;
         case Node::Kind::Equal: {
             if (!read.count(node.attribute)) return Truth::Unknown;
-            const auto& values = entry.values(node.attribute);
+            const auto values = all_values(entry, node.attribute);
             if (node.attribute == "objectclass") {
-                for (const auto& v : values)
-                    if (ascii_lower(v) == ascii_lower(node.value)) return Truth::True;
+                for (const auto* v : values)
+                    if (ascii_lower(*v) == ascii_lower(node.value)) return Truth::True;
                 return rule == ObjectClassRule::Listed && !negated ? Truth::False : Truth::Unknown;
             }
             Truth result = Truth::False;
-            for (const auto& v : values) {
-                const Truth t = value_equals(v, node.value);
+            for (const auto* v : values) {
+                const Truth t = value_equals(*v, node.value);
                 if (t == Truth::True) return Truth::True;
                 if (t == Truth::Unknown) result = Truth::Unknown;
             }

@@ -8,23 +8,44 @@
 //   the grants    naming the user and carrying a send right (mailGrantSend present),
 //                 anywhere: the mailbox is not known yet, and a user is named by few
 //                 grants with a send right (not by every folder share).
-// slapd does not say which question an entry answers, so each entry is judged by the
-// filters themselves on what was read of it (local_filter.h). What the entry alone cannot
-// settle -- a mail-enabled group holding the address, whose member list was not read --
-// slapd settles with a base search on that entry (at most kMaxSettled); an entry judged
-// against what slapd answered (a grant that may be an address, an entry no filter
-// matches) has every question asked one by one as before: never a guess. Groups matter
-// only once the mailbox is known. With nested groups the walk's further levels follow
-// (directory.cpp, merged_walk), below the known mailbox.
+// slapd does not say which question an entry answers, so each part an entry plays must
+// be proved, never inferred from the others being ruled out: the filters are evaluated
+// on the entry (local_filter.h, three-valued), with the member attributes read through
+// RFC 3876 matched values (only the user's own DN comes back of a group's members, so a
+// group of 10,000 costs one value). An entry is
+//   the address's   when the address filter is True on it,
+//   the user's group   when the member filter is True on it,
+//   a grant           when it lists the grant class, names the user and has a send right.
+// One the entry alone does not settle (an objectClass slapd may match through a
+// subclass, a value only Unicode case folding might equate) slapd settles with a base
+// search on it (at most
+// kMaxSettled); an entry that is none of the three although slapd returned it has every
+// question asked one by one as before, and so has a directory that refuses the control or
+// whose answer passes a size limit: never a guess. Groups matter only once the mailbox is
+// known. With nested groups the walk's further levels follow (directory.cpp,
+// merged_walk), below the known mailbox.
+#include <ldap.h>
+
 #include <set>
 
 #include "mailgrant/directory.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/input.h"
+#include "mailgrant/ldap_error.h"
 #include "mailgrant/ldap_filter.h"
 #include "mailgrant/local_filter.h"
 
 namespace mailgrant {
+
+namespace {
+
+bool names_only(const LocalFilter& filter, const std::set<std::string>& allowed) {
+    for (const auto& a : filter.attributes())
+        if (a != "objectclass" && !allowed.count(a)) return false;
+    return true;
+}
+
+}  // namespace
 
 SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::string& address) {
     check_address(address);
@@ -34,48 +55,54 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
     const std::string member_text = fill_filter(config_.groups.member_filter, user_dn);
     const auto address_filter = LocalFilter::parse(address_text);
     const auto member_filter = LocalFilter::parse(member_text);
-    if (!address_filter || !member_filter) return Directory::sender_facts(user_dn, address);
+    // Only filters on the attributes mailgrant reads by those names (an alias or a
+    // supertype would come back under another name): else one by one.
+    std::set<std::string> address_attrs, member_attrs;
+    for (const auto& a : account_attributes()) address_attrs.insert(ascii_lower(a));
+    for (const auto& a : config_.groups.member_attributes) member_attrs.insert(ascii_lower(a));
+    if (!address_filter || !member_filter || !names_only(*address_filter, address_attrs) ||
+        !names_only(*member_filter, member_attrs))
+        return Directory::sender_facts(user_dn, address);
 
     const SchemaConfig& schema = config_.schema;
     std::vector<std::string> attrs = account_attributes();
-    for (const auto& a : address_filter->attributes()) attrs.push_back(a);
     for (const auto& a : grant_attributes(schema)) attrs.push_back(a);
     std::set<std::string> read;
     std::vector<std::string> asked;
-    for (const auto& a : attrs)
-        if (read.insert(ascii_lower(a)).second) asked.push_back(a);
+    std::string values_filter = "(";
+    for (const auto& a : config_.groups.member_attributes) {
+        if (!read.insert(ascii_lower(a)).second) continue;
+        asked.push_back(a);
+        values_filter += "(" + a + "=" + escape_filter_value(user_dn) + ")";
+    }
+    for (const auto& a : attrs) {
+        if (!read.insert(ascii_lower(a)).second) continue;
+        asked.push_back(a);
+        values_filter += "(" + a + "=*)";
+    }
+    values_filter += ")";
     const std::string grants_filter = "(&(objectClass=" + escape_filter_value(schema.grant_object_class) + ")(" +
                                       schema.grantee + "=" + escape_filter_value(user_dn) + ")(" + schema.send + "=*))";
     // Not limited to users.base and groups.base in the filter (an entryDN assertion is
-    // Undefined where an ACL hides entryDN): an entry outside them is left out here.
-    const std::string filter = "(|" + address_text + member_text + grants_filter + ")";
-
-    struct Judged {
-        LdapEntry entry;
-        Truth is_address, may_be_group;
-    };
-    std::vector<Judged> others;
-    std::vector<LdapEntry> grant_entries;
-    for (auto& entry : ldap_.search(SearchRequest{base, SearchScope::Subtree, filter, asked})) {
-        const Truth is_address = address_filter->evaluate(entry, read, ObjectClassRule::Strict);
-        // Listed: a wrong "no" to "is the user in this group" loses a membership, never
-        // gains one. The member lists are not read, so a group's answer is Unknown.
-        const Truth may_be_group = member_filter->evaluate(entry, read, ObjectClassRule::Listed);
-        if (entry.has_value_ci("objectClass", schema.grant_object_class)) {
-            // A grant that may also be an address's entry or a group: not told apart.
-            if (is_address != Truth::False || may_be_group != Truth::False)
-                return Directory::sender_facts(user_dn, address);
-            grant_entries.push_back(std::move(entry));
-        } else if (is_address == Truth::False && may_be_group == Truth::False) {
-            return Directory::sender_facts(user_dn, address);  // slapd and this disagree
-        } else {
-            others.push_back(Judged{std::move(entry), is_address, may_be_group});
-        }
+    // Undefined where an ACL hides entryDN): an entry outside them is left out below.
+    SearchRequest request{base, SearchScope::Subtree, "(|" + address_text + member_text + grants_filter + ")", asked};
+    request.values_filter = values_filter;
+    std::vector<LdapEntry> found;
+    try {
+        found = ldap_.search(request);
+    } catch (const LdapError& e) {
+        // Not LDAP trouble but this search's own limits: no matched values, or more
+        // grants naming the user than a lookup may hold. The questions one by one ask less.
+        if (e.code() == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || e.code() == LDAP_SIZELIMIT_EXCEEDED ||
+            e.code() == LDAP_ADMINLIMIT_EXCEEDED)
+            return Directory::sender_facts(user_dn, address);
+        throw;
     }
-    // What the entry alone cannot settle, slapd settles for that entry: a base search with
-    // the filter in question (a few at most; past kMaxSettled, one by one after all).
+
+    const std::string user_key = normalize_dn(user_dn);
     std::size_t settled = 0;
     bool too_many = false;
+    // slapd's own answer for one entry: does `text` match it?
     auto settle = [&](const LdapEntry& entry, const std::string& text) {
         if (++settled > kMaxSettled) {
             too_many = true;
@@ -83,24 +110,35 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
         }
         return !ldap_.search(SearchRequest{entry.dn, SearchScope::Base, text, {"1.1"}}).empty();
     };
-    std::vector<LdapEntry> mailboxes;
-    for (auto& judged : others) {
-        if (!dn_within(judged.entry.dn, config_.users_base())) continue;
-        if (judged.is_address == Truth::Unknown) judged.is_address = settle(judged.entry, address_text) ? Truth::True : Truth::False;
-        if (judged.is_address == Truth::True) mailboxes.push_back(judged.entry);
+    std::vector<LdapEntry> mailboxes, grant_entries;
+    FirstLevel first;
+    for (auto& entry : found) {
+        Truth is_address = address_filter->evaluate(entry, read, ObjectClassRule::Strict);
+        Truth is_group = member_filter->evaluate(entry, read, ObjectClassRule::Strict);
+        if (entry.has_value_ci("objectClass", schema.grant_object_class)) {
+            bool names_user = false;
+            for (const auto& g : entry.values(schema.grantee)) names_user = names_user || normalize_dn(g) == user_key;
+            // A grant that is also an address's entry or a group: not for this search.
+            if (!names_user || entry.values(schema.send).empty() || is_address != Truth::False ||
+                is_group != Truth::False)
+                return Directory::sender_facts(user_dn, address);
+            grant_entries.push_back(std::move(entry));
+            continue;
+        }
+        // A group of the user's may hold the address too (a mail-enabled group), and an
+        // address's entry may be a group of the user's: each part is settled on its own.
+        if (is_address == Truth::Unknown) is_address = settle(entry, address_text) ? Truth::True : Truth::False;
+        if (is_group == Truth::Unknown) is_group = settle(entry, member_text) ? Truth::True : Truth::False;
+        if (too_many) return Directory::sender_facts(user_dn, address);
+        if (is_address == Truth::False && is_group == Truth::False)
+            return Directory::sender_facts(user_dn, address);  // slapd returned it: this and slapd disagree
+        if (is_group == Truth::True && dn_within(entry.dn, config_.groups_base()))
+            first.steps.push_back(GroupStep{entry.dn, 0});
+        if (is_address == Truth::True && dn_within(entry.dn, config_.users_base())) mailboxes.push_back(std::move(entry));
     }
-    if (too_many) return Directory::sender_facts(user_dn, address);
     SenderFacts facts;
     facts.mailbox = single_account(mailboxes, "address '" + address + "'");
     if (!facts.mailbox) return facts;  // no mailbox: the groups do not matter
-    FirstLevel first;
-    for (const auto& judged : others) {
-        if (!dn_within(judged.entry.dn, config_.groups_base()) || judged.may_be_group == Truth::False) continue;
-        // Left by the address, only the member filter can have matched it.
-        const bool group = judged.is_address == Truth::False || settle(judged.entry, member_text);
-        if (group) first.steps.push_back(GroupStep{judged.entry.dn, 0});
-    }
-    if (too_many) return Directory::sender_facts(user_dn, address);
     const std::string mailbox_key = normalize_dn(facts.mailbox->dn);
     std::vector<LdapEntry> below;
     for (auto& entry : grant_entries)

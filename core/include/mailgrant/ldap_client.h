@@ -21,6 +21,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mailgrant/config.h"
@@ -43,10 +44,20 @@ struct LdapEntry {
 enum class SearchScope { Base, OneLevel, Subtree };
 
 struct SearchRequest {
+    SearchRequest() = default;
+    SearchRequest(std::string base_dn, SearchScope search_scope, std::string search_filter = "(objectClass=*)",
+                  std::vector<std::string> attribute_list = {})
+        : base(std::move(base_dn)), scope(search_scope), filter(std::move(search_filter)),
+          attributes(std::move(attribute_list)) {}
+
     std::string base;
     SearchScope scope = SearchScope::Subtree;
     std::string filter = "(objectClass=*)";
     std::vector<std::string> attributes;  // empty = all user attributes
+    // RFC 3876 matched values, sent critical: only the values this ValuesReturnFilter
+    // matches come back (e.g. "((member=<DN>)(mail=*))": of a group's members only that
+    // one). An attribute no item names comes back without values. "" = every value.
+    std::string values_filter;
 };
 
 // What the directory model needs from LDAP; unit tests substitute an in-memory one.

@@ -6,8 +6,11 @@
 // not say. This evaluates a filter on the entry in three-valued logic: True and False
 // only where slapd would certainly answer the same, Unknown everywhere else (an attribute
 // that was not read, a substring, ordering, approximate or extensible assertion, an
-// attribute option, a value only Unicode case folding or LDAP's insignificant spaces
-// might equate). A caller that gets Unknown asks its questions one by one instead, so a
+// attribute option in the filter, a value only Unicode case folding or LDAP's
+// insignificant spaces might equate). Values returned with an option ("mail;lang-de")
+// count as the attribute's, as slapd matches them. Attribute names are taken as slapd
+// returns them: a filter naming an attribute by an alias or a supertype is the caller's
+// to refuse. A caller that gets Unknown asks its questions one by one instead, so a
 // wrong guess never decides anything.
 //
 // Values compare case-insensitively (every attribute mailgrant's default filters name --
