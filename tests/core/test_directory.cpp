@@ -4,11 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <ldap.h>
+
 #include <functional>
 
 #include "fakes.h"
 #include "mailgrant/bad_input.h"
 #include "mailgrant/config.h"
+#include "mailgrant/ldap_error.h"
+#include "mailgrant/ldap_filter.h"
 #include "mailgrant/warnings.h"
 
 using namespace mailgrant;
@@ -323,3 +327,86 @@ TEST_F(DirectoryTest, FindMailboxesChunksLongLists) {
 }
 
 }  // namespace
+
+// The cold sender decision's one search (sender_facts.cpp): what it asks, and when it
+// asks the questions one by one instead.
+namespace sender {
+
+const std::string kBob = "uid=bob,dc=example,dc=com";
+
+TEST_F(DirectoryTest, SenderFactsAskAddressGroupsAndSendGrantsInOneSearch) {
+    ldap.answer = [](const SearchRequest& r) {
+        if (r.scope != SearchScope::Subtree) return std::vector<LdapEntry>{};
+        return std::vector<LdapEntry>{
+            entry("uid=alice,dc=example,dc=com", {{"objectClass", {"inetOrgPerson"}}, {"mail", {"alice@example.com"}}}),
+            entry("cn=s,uid=alice,dc=example,dc=com",
+                  {{"objectClass", {"mailGrant"}}, {"cn", {"s"}}, {"mailGrantee", {kBob}}, {"mailGrantSend", {"sendAs"}}}),
+            entry("cn=elsewhere,uid=carol,dc=example,dc=com",
+                  {{"objectClass", {"mailGrant"}}, {"mailGrantee", {kBob}}, {"mailGrantSend", {"sendAs"}}})};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto facts = dir.sender_facts(kBob, "alice@example.com");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    const auto& r = ldap.requests[0];
+    EXPECT_EQ(r.filter, "(|(|(mail=alice@example.com)(mailLocalAddress=alice@example.com))" +
+                            fill_filter(config.groups.member_filter, kBob) +
+                            "(&(objectClass=mailGrant)(mailGrantee=" + kBob + ")(mailGrantSend=*)))");
+    // Of the member attributes only the user's own DN; every other attribute whole.
+    EXPECT_EQ(r.values_filter.rfind("((member=" + kBob + ")(uniqueMember=" + kBob + ")(objectClass=*)(mail=*)", 0), 0u)
+        << r.values_filter;
+    ASSERT_TRUE(facts.mailbox);
+    EXPECT_EQ(facts.mailbox->dn, "uid=alice,dc=example,dc=com");
+    ASSERT_EQ(facts.with.grants.size(), 1u);  // the grant below carol is not alice's
+    EXPECT_EQ(facts.with.grants[0].name, "s");
+    EXPECT_TRUE(facts.with.groups.empty());
+}
+
+TEST_F(DirectoryTest, SenderFactsOneByOneWhenTheDirectoryRefusesOrLimits) {
+    for (int code : {LDAP_UNAVAILABLE_CRITICAL_EXTENSION, LDAP_SIZELIMIT_EXCEEDED, LDAP_ADMINLIMIT_EXCEEDED}) {
+        RecordingSearcher refusing;
+        refusing.answer = [code](const SearchRequest& r) -> std::vector<LdapEntry> {
+            if (!r.values_filter.empty()) throw LdapError(LdapErrorKind::Other, code, "refused");
+            return {};
+        };
+        LdapDirectory dir(config, refusing);
+        EXPECT_FALSE(dir.sender_facts(kBob, "alice@example.com").mailbox) << code;
+        ASSERT_EQ(refusing.requests.size(), 2u) << code;  // then the address alone
+        EXPECT_EQ(refusing.requests[1].filter, "(|(mail=alice@example.com)(mailLocalAddress=alice@example.com))");
+    }
+    // LDAP trouble is not this search's own: it is thrown (the policy daemon defers).
+    RecordingSearcher down;
+    down.answer = [](const SearchRequest&) -> std::vector<LdapEntry> {
+        throw LdapError(LdapErrorKind::Unavailable, LDAP_SERVER_DOWN, "down");
+    };
+    LdapDirectory dir(config, down);
+    EXPECT_THROW(dir.sender_facts(kBob, "alice@example.com"), LdapError);
+}
+
+TEST_F(DirectoryTest, SenderFactsOneByOneForFiltersItCannotJudge) {
+    LdapDirectory dir(config, ldap);
+    config.users.address_filter = "(rfc822Mailbox=%s)";  // an alias slapd returns as mail
+    dir.sender_facts(kBob, "alice@example.com");
+    ASSERT_FALSE(ldap.requests.empty());
+    EXPECT_EQ(ldap.requests[0].filter, "(rfc822Mailbox=alice@example.com)");
+    ldap.requests.clear();
+    config.users.address_filter = "(|(mail=%s)(mailLocalAddress=%s))";
+    config.groups.membership = MembershipMode::MemberOf;
+    dir.sender_facts(kBob, "alice@example.com");
+    ASSERT_FALSE(ldap.requests.empty());
+    EXPECT_TRUE(ldap.requests[0].values_filter.empty());
+}
+
+// An entry slapd returned that is none of the three parts: this and slapd disagree, so
+// the questions are asked one by one, never a part guessed for it.
+TEST_F(DirectoryTest, SenderFactsOneByOneWhenAnEntryIsNoPart) {
+    ldap.answer = [](const SearchRequest& r) {
+        if (r.values_filter.empty() || r.scope != SearchScope::Subtree) return std::vector<LdapEntry>{};
+        return std::vector<LdapEntry>{entry("cn=odd,dc=example,dc=com", {{"objectClass", {"groupOfNames"}}})};
+    };
+    LdapDirectory dir(config, ldap);
+    EXPECT_FALSE(dir.sender_facts(kBob, "alice@example.com").mailbox);
+    ASSERT_EQ(ldap.requests.size(), 2u);
+    EXPECT_TRUE(ldap.requests[1].values_filter.empty());
+}
+
+}  // namespace sender
