@@ -22,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     entry.attributes["mail"] = {"Team@example.com", "t\xc3\xa4m@example.com"};
     entry.attributes["member"] = {"uid=bob,ou=people,dc=example,dc=com"};
     entry.attributes["cn"] = {"team  one"};
+    entry.attributes["mail;lang-de"] = {"Mannschaft@example.com"};
     const std::set<std::string> read{"objectclass", "mail", "member", "cn", "uid"};
     const Truth plain = filter->evaluate(entry, read, ObjectClassRule::Strict);
     filter->evaluate(entry, read, ObjectClassRule::Listed);
