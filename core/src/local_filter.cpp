@@ -166,20 +166,15 @@ Truth negate(Truth t) {
 Truth evaluate_node(const Node& node, const LdapEntry& entry, const std::set<std::string>& read, ObjectClassRule rule,
                     bool negated) {
     switch (node.kind) {
-        case Node::Kind::And: {
-            Truth result = Truth::True;
-            for (const auto& child : node.children) {
-                const Truth t = evaluate_node(*child, entry, read, rule, negated);
-                if (t == Truth::False) return Truth::False;
-                if (t == Truth::Unknown) result = Truth::Unknown;
-            }
-            return result;
-        }
+        case Node::Kind::And:
         case Node::Kind::Or: {
-            Truth result = Truth::False;
+            // Kleene: one child with the deciding value (False for &, True for |) decides;
+            // else any Unknown makes the whole Unknown; else the other value ((&) is True).
+            const Truth decides = node.kind == Node::Kind::And ? Truth::False : Truth::True;
+            Truth result = negate(decides);
             for (const auto& child : node.children) {
                 const Truth t = evaluate_node(*child, entry, read, rule, negated);
-                if (t == Truth::True) return Truth::True;
+                if (t == decides) return decides;
                 if (t == Truth::Unknown) result = Truth::Unknown;
             }
             return result;
