@@ -296,7 +296,7 @@ bool LdapConnection::search_once(const SearchRequest& request, int limit, const 
             rc = ldap_create_page_control(ld, kPageSize, cookie.bv_len ? &cookie : nullptr, 0, &raw_control);
             if (rc != LDAP_SUCCESS) throw_ldap(rc, what + ": paged results control");
         }
-        std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(raw_control, ldap_control_free);
+        const ControlPtr control(raw_control, ldap_control_free);
         LDAPControl* server_controls[3] = {nullptr, nullptr, nullptr};
         std::size_t n_controls = 0;
         if (control) server_controls[n_controls++] = control.get();

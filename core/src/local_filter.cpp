@@ -163,8 +163,7 @@ Truth negate(Truth t) {
     return t == Truth::True ? Truth::False : t == Truth::False ? Truth::True : Truth::Unknown;
 }
 
-Truth evaluate_node(const Node& node, const LdapEntry& entry, const std::set<std::string>& read, ObjectClassRule rule,
-                    bool negated) {
+Truth evaluate_node(const Node& node, const LdapEntry& entry, const std::set<std::string>& read) {
     switch (node.kind) {
         case Node::Kind::And:
         case Node::Kind::Or: {
@@ -173,14 +172,14 @@ Truth evaluate_node(const Node& node, const LdapEntry& entry, const std::set<std
             const Truth decides = node.kind == Node::Kind::And ? Truth::False : Truth::True;
             Truth result = negate(decides);
             for (const auto& child : node.children) {
-                const Truth t = evaluate_node(*child, entry, read, rule, negated);
+                const Truth t = evaluate_node(*child, entry, read);
                 if (t == decides) return decides;
                 if (t == Truth::Unknown) result = Truth::Unknown;
             }
             return result;
         }
         case Node::Kind::Not:
-            return negate(evaluate_node(*node.children.front(), entry, read, rule, !negated));
+            return negate(evaluate_node(*node.children.front(), entry, read));
         case Node::Kind::Present:
             if (node.attribute == "objectclass") return Truth::True;  // every entry has one
             if (!read.count(node.attribute)) return Truth::Unknown;
@@ -191,7 +190,7 @@ Truth evaluate_node(const Node& node, const LdapEntry& entry, const std::set<std
             if (node.attribute == "objectclass") {
                 for (const auto* v : values)
                     if (ascii_lower(*v) == ascii_lower(node.value)) return Truth::True;
-                return rule == ObjectClassRule::Listed && !negated ? Truth::False : Truth::Unknown;
+                return Truth::Unknown;  // a subclass may be listed
             }
             Truth result = Truth::False;
             for (const auto* v : values) {
@@ -226,8 +225,8 @@ std::optional<LocalFilter> LocalFilter::parse(std::string_view text) {
     return LocalFilter(std::move(root));
 }
 
-Truth LocalFilter::evaluate(const LdapEntry& entry, const std::set<std::string>& read, ObjectClassRule rule) const {
-    return evaluate_node(*root_, entry, read, rule, false);
+Truth LocalFilter::evaluate(const LdapEntry& entry, const std::set<std::string>& read) const {
+    return evaluate_node(*root_, entry, read);
 }
 
 std::vector<std::string> LocalFilter::attributes() const {

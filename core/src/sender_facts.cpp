@@ -57,29 +57,28 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
     const auto member_filter = LocalFilter::parse(member_text);
     // Only filters on the attributes mailgrant reads by those names (an alias or a
     // supertype would come back under another name): else one by one.
+    const std::vector<std::string> account_attrs = account_attributes();
     std::set<std::string> address_attrs, member_attrs;
-    for (const auto& a : account_attributes()) address_attrs.insert(ascii_lower(a));
+    for (const auto& a : account_attrs) address_attrs.insert(ascii_lower(a));
     for (const auto& a : config_.groups.member_attributes) member_attrs.insert(ascii_lower(a));
     if (!address_filter || !member_filter || !names_only(*address_filter, address_attrs) ||
         !names_only(*member_filter, member_attrs))
         return Directory::sender_facts(user_dn, address);
 
+    // Each attribute asked once, with its matched-values item: of the member attributes
+    // the user's own DN, of every other attribute all values.
     const SchemaConfig& schema = config_.schema;
-    std::vector<std::string> attrs = account_attributes();
-    for (const auto& a : grant_attributes(schema)) attrs.push_back(a);
     std::set<std::string> read;
     std::vector<std::string> asked;
     std::string values_filter = "(";
-    for (const auto& a : config_.groups.member_attributes) {
-        if (!read.insert(ascii_lower(a)).second) continue;
-        asked.push_back(a);
-        values_filter += "(" + a + "=" + escape_filter_value(user_dn) + ")";
-    }
-    for (const auto& a : attrs) {
-        if (!read.insert(ascii_lower(a)).second) continue;
-        asked.push_back(a);
-        values_filter += "(" + a + "=*)";
-    }
+    auto ask = [&](const std::string& attribute, const std::string& value) {
+        if (!read.insert(ascii_lower(attribute)).second) return;
+        asked.push_back(attribute);
+        values_filter += "(" + attribute + "=" + value + ")";
+    };
+    for (const auto& a : config_.groups.member_attributes) ask(a, escape_filter_value(user_dn));
+    for (const auto& a : account_attrs) ask(a, "*");
+    for (const auto& a : grant_attributes(schema)) ask(a, "*");
     values_filter += ")";
     const std::string grants_filter = "(&(objectClass=" + escape_filter_value(schema.grant_object_class) + ")(" +
                                       schema.grantee + "=" + escape_filter_value(user_dn) + ")(" + schema.send + "=*))";
@@ -113,8 +112,8 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
     std::vector<LdapEntry> mailboxes, grant_entries;
     FirstLevel first;
     for (auto& entry : found) {
-        Truth is_address = address_filter->evaluate(entry, read, ObjectClassRule::Strict);
-        Truth is_group = member_filter->evaluate(entry, read, ObjectClassRule::Strict);
+        Truth is_address = address_filter->evaluate(entry, read);
+        Truth is_group = member_filter->evaluate(entry, read);
         if (entry.has_value_ci("objectClass", schema.grant_object_class)) {
             bool names_user = false;
             for (const auto& g : entry.values(schema.grantee)) names_user = names_user || normalize_dn(g) == user_key;

@@ -1,7 +1,7 @@
 // Fuzz target: LocalFilter (core/include/mailgrant/local_filter.h), the reader of filter
 // texts built from configuration templates and client values, and its evaluator on an
 // entry read from LDAP. Beyond not crashing: the answer of "(!f)" is the negation of
-// f's and "(&ff)" answers as f does (Strict rule), so the three-valued logic is checked
+// f's and "(&ff)" answers as f does, so the three-valued logic is checked
 // on every filter the fuzzer finds.
 #include <string>
 
@@ -9,7 +9,6 @@
 #include "mailgrant/local_filter.h"
 
 using mailgrant::LocalFilter;
-using mailgrant::ObjectClassRule;
 using mailgrant::Truth;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -24,16 +23,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     entry.attributes["cn"] = {"team  one"};
     entry.attributes["mail;lang-de"] = {"Mannschaft@example.com"};
     const std::set<std::string> read{"objectclass", "mail", "member", "cn", "uid"};
-    const Truth plain = filter->evaluate(entry, read, ObjectClassRule::Strict);
-    filter->evaluate(entry, read, ObjectClassRule::Listed);
+    const Truth plain = filter->evaluate(entry, read);
     for (const auto& a : filter->attributes())
         if (a.empty()) __builtin_trap();  // named attributes only
     if (const auto negated = LocalFilter::parse("(!" + text + ")")) {
-        const Truth n = negated->evaluate(entry, read, ObjectClassRule::Strict);
+        const Truth n = negated->evaluate(entry, read);
         const Truth want = plain == Truth::True ? Truth::False : plain == Truth::False ? Truth::True : Truth::Unknown;
         if (n != want) __builtin_trap();
     }
     if (const auto both = LocalFilter::parse("(&" + text + text + ")"))
-        if (both->evaluate(entry, read, ObjectClassRule::Strict) != plain) __builtin_trap();
+        if (both->evaluate(entry, read) != plain) __builtin_trap();
     return 0;
 }

@@ -31,13 +31,6 @@ namespace mailgrant {
 
 enum class Truth { False, True, Unknown };
 
-// How an objectClass the entry does not list is judged. slapd matches a superclass too
-// ((objectClass=person) matches an entry listing only inetOrgPerson), which the entry
-// alone does not tell. Strict: Unknown. Listed: False where a False can only lose a
-// match (outside any negation), Unknown under one: for a question whose wrong "no" is
-// the safe answer (is the user in this group?).
-enum class ObjectClassRule { Strict, Listed };
-
 class LocalFilter {
 public:
     static constexpr std::size_t kMaxLength = 16384;  // a filter's text
@@ -48,8 +41,10 @@ public:
     static std::optional<LocalFilter> parse(std::string_view text);
 
     // `read`: the attributes the search asked for, lower-case (an attribute outside it
-    // is Unknown, not absent). objectClass must be among them.
-    Truth evaluate(const LdapEntry& entry, const std::set<std::string>& read, ObjectClassRule rule) const;
+    // is Unknown, not absent). objectClass must be among them. An objectClass the entry
+    // does not list is Unknown: slapd matches a superclass too ((objectClass=person)
+    // matches an entry listing only inetOrgPerson), which the entry alone does not tell.
+    Truth evaluate(const LdapEntry& entry, const std::set<std::string>& read) const;
 
     // Every attribute the filter names, lower-case, each once.
     std::vector<std::string> attributes() const;
