@@ -25,10 +25,8 @@ namespace {
 constexpr const char* kNoAccesslogNote =
     "revocations are not visible without slapd's accesslog: see README (\"Audit\"), then set cli.accesslog_base";
 
-bool below(const std::string& dn, const std::string& base) {
-    const std::string d = normalize_dn(dn), b = normalize_dn(base);
-    return !b.empty() && (d == b || (d.size() > b.size() && d.compare(d.size() - b.size() - 1, std::string::npos, "," + b) == 0));
-}
+// dn_within, except that an empty (or unparsable) base holds nothing here.
+bool below(const std::string& dn, const std::string& base) { return !normalize_dn(base).empty() && dn_within(dn, base); }
 
 }  // namespace
 

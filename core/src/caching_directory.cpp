@@ -137,13 +137,8 @@ std::vector<Account> CachingDirectory::find_mailboxes(const std::vector<std::str
             // The name a shared namespace is opened by (mailgrant_core_sharing_owners
             // reports the primary address): its folder rights find the owner here.
             // Only for entries where the address search looks (see the constructor).
-            if (!account.addresses.empty() && !address_base_.empty()) {
-                const std::string dn = normalize_dn(account.dn);
-                const bool below = dn == address_base_ || (dn.size() > address_base_.size() &&
-                                                           dn.compare(dn.size() - address_base_.size() - 1, std::string::npos,
-                                                                      "," + address_base_) == 0);
-                if (below) mailboxes_.put_until(address_key(account.primary_address()), account, lifetime(false), generation);
-            }
+            if (!account.addresses.empty() && !address_base_.empty() && dn_within(account.dn, address_base_))
+                mailboxes_.put_until(address_key(account.primary_address()), account, lifetime(false), generation);
         }
         for (const auto& dn : missing)
             if (!found.count("dn:" + dn_key(dn)))
