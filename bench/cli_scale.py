@@ -195,12 +195,10 @@ def main():
                     failed.append(name)
         finally:
             slapd.stop()
-        warnings = 0
-        with open(slapd.log_path, "rb") as f:
-            warnings = sum(1 for line in f if b"not indexed" in line)
-        print("slapd \"not indexed\" warnings: %d" % warnings)
-        if warnings:
-            failed.append("indexes")
+        # No "not indexed" count here: slapd logs that warning only at debug level filter,
+        # which also logs every entry tested (millions of lines for these walks), and the
+        # walks' (mail=*) is unindexed by design (ldap-schema/README.md, "Indexes"). The
+        # lookups' indexes are checked by the tests and by bench/send_scale.py.
     if failed:
         print("goals missed: %s" % ", ".join(failed))
         sys.exit(1)

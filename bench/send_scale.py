@@ -15,8 +15,11 @@ decision (its nentries), that every decision allowed the send (the daemon's log 
 and the seconds of the cold pass against the warm pass in the same run (ratio).
 
 usage: bench/send_scale.py [BUILD_DIR] [--people 100000] [--grants 1000000] [--requests 200] [--dir DIR]
-Exit status 1 when a decision is not "allow" or a cold decision of a delegate in no group
-takes more than 2 searches.
+slapd runs at debug level stats,filter, so that its "not indexed" warnings show; any during
+a cold decision is a failure.
+
+Exit status 1 when a decision is not "allow", a cold decision of a delegate in no group
+takes more than 2 searches, or slapd warns that one searched without an index.
 """
 import argparse
 import collections
@@ -78,7 +81,9 @@ def main():
         ldif = os.path.join(tmp, "directory.ldif")
         cli_scale.write_ldif(ldif, args.people, args.grants)
         entries = args.people + args.grants + args.people // 100 + 3
-        slapd = Slapd(os.path.join(tmp, "ldap"), acl=cli_scale.LIMITS, maxsize=max(104857600, entries * 6000))
+        # log_filters: slapd logs "not indexed" only at debug level filter (slapd_sandbox.py)
+        slapd = Slapd(os.path.join(tmp, "ldap"), acl=cli_scale.LIMITS, maxsize=max(104857600, entries * 6000),
+                      log_filters=True)
         t0 = time.monotonic()
         slapd.start(preload=ldif)
         os.unlink(ldif)
@@ -94,6 +99,7 @@ def main():
             daemon.cache = {"ttl_s": 600, "negative_ttl_s": 60}
             client = daemon.start().client()
             searches, nentries, by_groups = [], [], collections.defaultdict(list)
+            unindexed = 0
             t0 = time.monotonic()
             for delegate, owner in pairs:
                 start = os.path.getsize(slapd.log_path)
@@ -105,6 +111,7 @@ def main():
                     log = f.read()
                 n = log.count(" SRCH base=")
                 searches.append(n)
+                unindexed += log.count("not indexed")
                 nentries.append(sum(int(x) for x in re.findall(r"nentries=(\d+)", log)))
                 by_groups[min(levels[delegate], 1)].append(n)
             cold_s = time.monotonic() - t0
@@ -121,6 +128,9 @@ def main():
                      dict(collections.Counter(by_groups[0])), dict(collections.Counter(by_groups[1]))))
             print("entries slapd returned per cold decision: mean %.2f, max %d"
                   % (sum(nentries) / len(nentries), max(nentries)))
+            print("slapd \"not indexed\" warnings during the cold decisions: %d" % unindexed)
+            if unindexed:
+                failed.append("a cold decision searched without an index")
             print("seconds: cold pass %.2f, warm pass (baseline) %.2f, ratio %.1f"
                   % (cold_s, warm_s, cold_s / warm_s if warm_s else float("inf")))
             if any(n > 2 for n in by_groups[0]):

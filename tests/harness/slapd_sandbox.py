@@ -30,6 +30,7 @@ CLI (used by the C++ and shell integration tests):
 
     slapd_sandbox.py start --dir DIR [--format conf|cnconfig] [--ldif FILE]...
                            [--memberof] [--acl-file FILE] [--suffix DN] [--accesslog]
+                           [--syncprov] [--log-filters]
         starts slapd detached, writes DIR/slapd.env and DIR/rootpw, prints the
         env lines (LDAP_URI, LDAP_BASE, LDAP_ROOTDN, LDAP_ROOTPW), exits 0;
         on failure prints slapd's log and exits 1.
@@ -74,10 +75,28 @@ INDEXES = [
     "mailGrantee eq",
     "mailGrantNotBefore eq",
     "mailGrantNotAfter eq",
+    "mailGrantSend pres",   # a cold send decision asks (mailGrantSend=*)
 ]
 MEMBEROF_INDEXES = ["memberOf eq"]
 
 START_TIMEOUT_S = 10.0
+
+# slapd's debug levels: "stats" for the operations (tests count " SRCH base=" lines).
+# slapd 2.5 and 2.6 log "<= mdb_equality_candidates: (attr) not indexed" only at level
+# "filter" (older releases logged it at every level), so with "stats" alone no test can
+# see that warning: an instance started with log_filters (CLI --log-filters; every one
+# when $MAILGRANT_SLAPD_LOG_FILTERS is 1) adds "filter". Not by default: that level also
+# logs each entry tested against each filter term (1.8 million lines for one LOGIN + LIST
+# over 600 sharers in tests/dovecot-plugin/test_login_search_count.py), and a slapd that
+# slow makes the tests with tight timeouts fail.
+DEBUG_LEVELS = "stats"
+FILTER_DEBUG_LEVELS = "stats,filter"
+LOG_FILTERS_ENV = "MAILGRANT_SLAPD_LOG_FILTERS"
+UNINDEXED = "not indexed"
+# Where every stopped instance that logged filters appends the searches slapd ran without
+# an index: each warning with the SRCH line it belongs to (the survey of
+# ldap-schema/README.md, "Indexes").
+UNINDEXED_REPORT_ENV = "MAILGRANT_UNINDEXED_REPORT"
 STOP_TIMEOUT_S = 5.0
 KILL_TIMEOUT_S = 3.0
 TOOL_TIMEOUT_S = 30.0
@@ -188,7 +207,7 @@ def _kill_pid(pid, popen=None):
 class Slapd:
     def __init__(self, workdir, fmt="conf", suffix="dc=example,dc=com", acl=None,
                  memberof=False, rootpw=DEFAULT_ROOTPW, tls=None, accesslog=False, syncprov=False,
-                 port=None, server_id=None, peer_uri=None, maxsize=104857600):
+                 port=None, server_id=None, peer_uri=None, maxsize=104857600, log_filters=False):
         if fmt not in ("conf", "cnconfig"):
             raise ValueError("fmt must be 'conf' or 'cnconfig'")
         self.workdir = os.path.abspath(workdir)
@@ -196,6 +215,7 @@ class Slapd:
         self.suffix = suffix
         self.acl = acl            # slapd.conf-style "access to ..." text, or None
         self.memberof = memberof
+        self.log_filters = log_filters or os.environ.get(LOG_FILTERS_ENV) == "1"
         # {"cert": PEM, "key": PEM, "ca": PEM} enables StartTLS (conf format only)
         self.tls = tls
         if tls and fmt != "conf":
@@ -402,7 +422,7 @@ class Slapd:
 
     def _spawn(self, detach):
         urls = "%s/ %s" % (self.uri, self.ldapi_uri)
-        argv = [SLAPD, "-d", "stats", "-h", urls]
+        argv = [SLAPD, "-d", FILTER_DEBUG_LEVELS if self.log_filters else DEBUG_LEVELS, "-h", urls]
         argv += ["-f", self.conf_path] if self.fmt == "conf" else ["-F", self.confdir]
         log = open(self.log_path, "ab")
         try:
@@ -494,7 +514,10 @@ class Slapd:
             self._proc = None
 
     def stop(self):
+        was_running = self._proc is not None
         self._kill()
+        if was_running:
+            report_unindexed(self.workdir)
         for p in (os.path.join(self.workdir, "harness.pid"), self.socket_path):
             try:
                 os.unlink(p)
@@ -557,6 +580,40 @@ def provider_pair(dir1, dir2, **kwargs):
 
 
 # ---- CLI ------------------------------------------------------------------
+def unindexed_searches(log_path):
+    """[(SRCH line, warning)] for each "not indexed" warning in a slapd log: the search
+    it belongs to is the last SRCH line of the same thread before it."""
+    found, last_search = [], {}
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                fields = line.split(" ", 2)
+                thread = fields[1] if len(fields) > 2 else ""
+                if " SRCH base=" in line:
+                    last_search[thread] = line.rstrip("\n")
+                elif UNINDEXED in line:
+                    found.append((last_search.get(thread, "(no SRCH line before it)"), line.rstrip("\n")))
+    except OSError:
+        pass
+    return found
+
+
+def report_unindexed(workdir):
+    """Appends this instance's unindexed searches to $MAILGRANT_UNINDEXED_REPORT/<dir>.log
+    (nothing when the variable is unset or there are none)."""
+    report_dir = os.environ.get(UNINDEXED_REPORT_ENV)
+    if not report_dir:
+        return
+    found = unindexed_searches(os.path.join(workdir, "slapd.log"))
+    if not found:
+        return
+    os.makedirs(report_dir, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.abspath(workdir).strip("/"))
+    with open(os.path.join(report_dir, name + ".log"), "a") as f:
+        for search, warning in found:
+            f.write("%s\n    %s\n" % (search, warning))
+
+
 def _cli_stop(workdir):
     workdir = os.path.abspath(workdir)
     pids = set()
@@ -566,15 +623,18 @@ def _cli_stop(workdir):
                 pids.add(int(f.read().strip()))
         except (OSError, ValueError):
             pass
-    ok = True
+    ok, was_running = True, False
     for pid in pids:
         if _pid_alive(pid):
+            was_running = True
             ok = _kill_pid(pid) and ok
     for name in ("harness.pid", "slapd.pid", "ldapi"):
         try:
             os.unlink(os.path.join(workdir, name))
         except OSError:
             pass
+    if was_running:
+        report_unindexed(workdir)
     if not ok:
         print("slapd did not exit", file=sys.stderr)
         return 1
@@ -589,7 +649,7 @@ def _cli_start(args):
         with open(args.acl_file) as f:
             acl = f.read()
     s = Slapd(workdir, fmt=args.format, suffix=args.suffix, acl=acl, memberof=args.memberof,
-              accesslog=args.accesslog, syncprov=args.syncprov)
+              accesslog=args.accesslog, syncprov=args.syncprov, log_filters=args.log_filters)
     try:
         s.start(detach=True)
         for path in args.ldif or []:
@@ -621,6 +681,8 @@ def main(argv=None):
     st.add_argument("--accesslog", action="store_true",
                     help="slapd's accesslog overlay (ldap-schema/accesslog.ldif; --format cnconfig)")
     st.add_argument("--syncprov", action="store_true", help="the syncprov overlay (RFC 4533; --format conf)")
+    st.add_argument("--log-filters", action="store_true",
+                    help='debug level "stats,filter": slapd logs "not indexed" warnings (much more output)')
     sp = sub.add_parser("stop", help="stop slapd (idempotent)")
     sp.add_argument("--dir", required=True)
     args = ap.parse_args(argv)

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -114,7 +115,8 @@ public:
         std::ofstream(sandbox->dir + "/secret") << "service-pw";
         int status = 0;
         const std::string out = start_slapd(
-            sandbox->dir, std::string("--ldif ") + MAILGRANT_FIXTURES + "/org.ldif --acl-file " + sandbox->dir + "/limits.conf",
+            sandbox->dir,
+            std::string("--log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif --acl-file " + sandbox->dir + "/limits.conf",
             &status);
         ASSERT_EQ(status, 0) << out;
         auto started = mailgrant::testing::key_values(out);
@@ -486,17 +488,32 @@ TEST(BatchedLdap, OneAmbiguousAddressCostsItsHalvesNotTheBatch) {
     std::printf("one ambiguous address among 100: %zu settled in %llu searches\n", answers.size(), ldap.searches());
 }
 
-// Last: every search the tests above made used an index (slapd -d stats logs the
-// warning for an equality filter on an attribute without one).
+// Last: every search the tests above made used an index, but the walk's (mail=*) (every
+// mailbox, read whole by design: ldap-schema/README.md, "Indexes"). slapd 2.5/2.6 log the
+// warning for a filter on an attribute without one only at debug level "filter"
+// (--log-filters, in SetUp): its candidate lines prove that level is on, so the check can
+// fail. A warning belongs to the last SRCH line its thread (the log's second field) logged.
 TEST(BatchedLdap, ZzSlapdLogsNoUnindexedSearch) {
     std::ifstream log(sandbox->dir + "/slapd.log");
     ASSERT_TRUE(log) << "no slapd log in " << sandbox->dir;
-    int lines = 0;
+    int candidates = 0, walks = 0;
+    std::map<std::string, std::string> last_search;  // thread -> its last SRCH line
     for (std::string line; std::getline(log, line);) {
-        ++lines;
-        EXPECT_EQ(line.find("not indexed"), std::string::npos) << line;
+        const auto first = line.find(' ');
+        const std::string thread = line.substr(0, line.find(' ', first + 1)).substr(first + 1);
+        if (line.find(" SRCH base=") != std::string::npos) last_search[thread] = line;
+        candidates += line.find("mdb_filter_candidates") != std::string::npos;
+        if (line.find("not indexed") == std::string::npos) continue;
+        const std::string& search = last_search[thread];
+        if (line.find("mdb_presence_candidates: (mail) not indexed") != std::string::npos &&
+            search.find("filter=\"(mail=*)\"") != std::string::npos) {
+            ++walks;
+            continue;
+        }
+        ADD_FAILURE() << search << "\n" << line;
     }
-    EXPECT_GT(lines, 0);
+    EXPECT_GT(candidates, 0) << "slapd does not log at level filter: no warning could show";
+    std::printf("the walks' (mail=*), unindexed by design: %d warnings\n", walks);
 }
 
 }  // namespace
