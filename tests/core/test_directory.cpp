@@ -215,6 +215,40 @@ TEST_F(DirectoryTest, MemberOfMode) {
     EXPECT_EQ(groups[1].path, (std::vector<std::string>{"cn=a,dc=x", "cn=b,dc=x"}));
 }
 
+// A level of several groups: one OR-search of their entryDNs from ldap.base; a group the
+// search does not return (here cn=gone) and one outside the base are read by themselves.
+// The answer keeps the frontier's order, as the reads one by one gave it.
+TEST_F(DirectoryTest, MemberOfModeReadsALevelOfGroupsInOneSearch) {
+    config.groups.membership = MembershipMode::MemberOf;
+    config.ldap.base = "dc=x";
+    const std::string a = "cn=a,dc=x", b = "cn=b,dc=x", gone = "cn=gone,dc=x", outside = "cn=o,dc=y";
+    ldap.answer = [&](const SearchRequest& r) {
+        if (r.base == "uid=u,dc=x") return std::vector<LdapEntry>{entry(r.base, {{"memberOf", {a, gone, outside, b}}})};
+        if (r.scope == SearchScope::Subtree)  // the level's search: slapd returns b, then a (any order), not gone
+            return std::vector<LdapEntry>{entry("CN=B,dc=x", {{"memberOf", {"cn=top,dc=x"}}}), entry(a, {})};
+        if (r.base == outside) return std::vector<LdapEntry>{entry(r.base, {{"memberOf", {"cn=top2,dc=y"}}})};
+        return std::vector<LdapEntry>{};  // cn=gone, cn=top, cn=top2: no entry / no memberOf
+    };
+    LdapDirectory dir(config, ldap);
+    const auto groups = dir.groups_of("uid=u,dc=x");
+    std::vector<std::string> dns;
+    for (const auto& g : groups) dns.push_back(g.dn);
+    EXPECT_EQ(dns, (std::vector<std::string>{a, gone, outside, b, "cn=top2,dc=y", "cn=top,dc=x"}));
+    EXPECT_EQ(groups.back().path, (std::vector<std::string>{b, "cn=top,dc=x"}));
+    ASSERT_GE(ldap.requests.size(), 2u);
+    EXPECT_EQ(ldap.requests[1].base, "dc=x");
+    EXPECT_EQ(ldap.requests[1].scope, SearchScope::Subtree);
+    EXPECT_EQ(ldap.requests[1].filter, "(|(entryDN=cn=a,dc=x)(entryDN=cn=b,dc=x)(entryDN=cn=gone,dc=x))");
+    EXPECT_EQ(ldap.requests[1].attributes, (std::vector<std::string>{"memberOf"}));
+    // then cn=gone and cn=o by themselves; the next level has one group in the base (top)
+    // and one outside (top2): each read by itself, in the frontier's order
+    ASSERT_EQ(ldap.requests.size(), 6u);
+    EXPECT_EQ(ldap.requests[2].base, gone);
+    EXPECT_EQ(ldap.requests[3].base, outside);
+    EXPECT_EQ(ldap.requests[4].base, "cn=top2,dc=y");
+    EXPECT_EQ(ldap.requests[5].base, "cn=top,dc=x");
+}
+
 TEST_F(DirectoryTest, GrantsOfIsOneLevelBelowTheMailbox) {
     LdapDirectory dir(config, ldap);
     dir.grants_of("uid=alice,ou=people,dc=example,dc=com");
