@@ -8,8 +8,6 @@
 // by one (the walk as it was, here over raw base searches), and the searches are counted.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-
 #include <fstream>
 #include <map>
 #include <string>
@@ -20,13 +18,11 @@
 #include "mailgrant/directory.h"
 #include "mailgrant/ldap_client.h"
 
-#include "run_command.h"
+#include "slapd_environment.h"
 
 using namespace mailgrant;
 
 namespace {
-
-std::string dir, uri, base;
 
 // all-staff is added after its five members, so the overlay writes memberOf on each.
 const char* const kExtra = R"(dn: uid=fay,ou=people,dc=example,dc=com
@@ -80,27 +76,12 @@ mailGrantRights: lr
 mailGrantSend: sendAs
 )";
 
-class SlapdEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override {
-        signal(SIGPIPE, SIG_IGN);
-        char tmpl[] = "/tmp/mailgrant-memberof-it-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir = tmpl;
-        std::ofstream(dir + "/extra.ldif") << kExtra;
-        const auto s = mailgrant::testing::start_harness_slapd(
-            dir, std::string("--memberof --log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif --ldif " + dir +
-                     "/extra.ldif");
-        ASSERT_EQ(s.status, 0) << s.output;
-        uri = s.uri;
-        base = s.base;
-    }
-    void TearDown() override {
-        mailgrant::testing::stop_slapd(dir);
-        mailgrant::testing::run("rm -rf " + dir);
-    }
-};
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new SlapdEnvironment);
+mailgrant::testing::SlapdEnvironment* const kSlapd =
+    mailgrant::testing::add_slapd_environment(
+        "mailgrant-memberof-it", std::string("--memberof --log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif", kExtra);
+const std::string& dir = kSlapd->dir;
+const std::string& uri = kSlapd->uri;
+const std::string& base = kSlapd->base;
 
 Config member_of_config() {
     Config c;

@@ -12,8 +12,6 @@
 // slapd with a base search (explained at each test that allows it).
 #include <gtest/gtest.h>
 
-#include <signal.h>
-
 #include <fstream>
 #include <map>
 #include <set>
@@ -23,13 +21,11 @@
 #include "mailgrant/decision.h"
 #include "mailgrant/ldap_client.h"
 
-#include "run_command.h"
+#include "slapd_environment.h"
 
 using namespace mailgrant;
 
 namespace {
-
-std::string dir, uri, base;
 
 constexpr const char* kExtra = R"(dn: cn=list,ou=groups,dc=example,dc=com
 objectClass: groupOfNames
@@ -102,26 +98,12 @@ sn: gone
 mail: moved@example.com
 )";
 
-class SlapdEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override {
-        signal(SIGPIPE, SIG_IGN);
-        char tmpl[] = "/tmp/mailgrant-sender-it-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir = tmpl;
-        std::ofstream(dir + "/extra.ldif") << kExtra;
-        const auto s = mailgrant::testing::start_harness_slapd(
-            dir, std::string("--log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif --ldif " + dir + "/extra.ldif");
-        ASSERT_EQ(s.status, 0) << s.output;
-        uri = s.uri;
-        base = s.base;
-    }
-    void TearDown() override {
-        mailgrant::testing::stop_slapd(dir);
-        mailgrant::testing::run("rm -rf " + dir);
-    }
-};
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new SlapdEnvironment);
+mailgrant::testing::SlapdEnvironment* const kSlapd =
+    mailgrant::testing::add_slapd_environment("mailgrant-sender-it",
+                                              std::string("--log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif", kExtra);
+const std::string& dir = kSlapd->dir;
+const std::string& uri = kSlapd->uri;
+const std::string& base = kSlapd->base;
 
 // The questions one by one: every answer LdapDirectory's, but sender_facts the default.
 class OneByOne final : public Directory {
