@@ -10,8 +10,10 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "run_command.h"
 
@@ -51,6 +53,32 @@ inline SlapdEnvironment* add_slapd_environment(std::string name, std::string arg
     auto* env = new SlapdEnvironment(std::move(name), std::move(args), std::move(extra_ldif));
     ::testing::AddGlobalTestEnvironment(env);
     return env;
+}
+
+// What a harness slapd's log says about indexes. slapd 2.5/2.6 log "not indexed" only at
+// debug level filter (start with --log-filters): `candidates` (its candidate lines) > 0
+// proves that level was on, so that a check of `unindexed` can fail. Each warning comes
+// with the SRCH line it belongs to: the last one its thread (the log's second field) logged.
+struct SlapdIndexLog {
+    int searches = 0, candidates = 0;
+    std::vector<std::pair<std::string, std::string>> unindexed;  // (SRCH line, warning)
+};
+
+inline SlapdIndexLog read_index_log(const std::string& slapd_dir) {
+    SlapdIndexLog out;
+    std::ifstream log(slapd_dir + "/slapd.log");
+    std::map<std::string, std::string> last_search;  // thread -> its last SRCH line
+    for (std::string line; std::getline(log, line);) {
+        const auto first = line.find(' ');
+        const std::string thread = first == std::string::npos ? "" : line.substr(first + 1, line.find(' ', first + 1) - first - 1);
+        if (line.find(" SRCH base=") != std::string::npos) {
+            ++out.searches;
+            last_search[thread] = line;
+        }
+        out.candidates += line.find("mdb_filter_candidates") != std::string::npos;
+        if (line.find("not indexed") != std::string::npos) out.unindexed.emplace_back(last_search[thread], line);
+    }
+    return out;
 }
 
 }  // namespace mailgrant::testing

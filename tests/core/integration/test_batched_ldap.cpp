@@ -36,6 +36,7 @@
 #include "mailgrant/team_mailbox.h"
 
 #include "run_command.h"
+#include "slapd_environment.h"
 
 using namespace mailgrant;
 
@@ -492,27 +493,19 @@ TEST(BatchedLdap, OneAmbiguousAddressCostsItsHalvesNotTheBatch) {
 // mailbox, read whole by design: ldap-schema/README.md, "Indexes"). slapd 2.5/2.6 log the
 // warning for a filter on an attribute without one only at debug level "filter"
 // (--log-filters, in SetUp): its candidate lines prove that level is on, so the check can
-// fail. A warning belongs to the last SRCH line its thread (the log's second field) logged.
+// fail (slapd_environment.h, read_index_log).
 TEST(BatchedLdap, ZzSlapdLogsNoUnindexedSearch) {
-    std::ifstream log(sandbox->dir + "/slapd.log");
-    ASSERT_TRUE(log) << "no slapd log in " << sandbox->dir;
-    int candidates = 0, walks = 0;
-    std::map<std::string, std::string> last_search;  // thread -> its last SRCH line
-    for (std::string line; std::getline(log, line);) {
-        const auto first = line.find(' ');
-        const std::string thread = line.substr(0, line.find(' ', first + 1)).substr(first + 1);
-        if (line.find(" SRCH base=") != std::string::npos) last_search[thread] = line;
-        candidates += line.find("mdb_filter_candidates") != std::string::npos;
-        if (line.find("not indexed") == std::string::npos) continue;
-        const std::string& search = last_search[thread];
-        if (line.find("mdb_presence_candidates: (mail) not indexed") != std::string::npos &&
+    const auto log = mailgrant::testing::read_index_log(sandbox->dir);
+    int walks = 0;
+    for (const auto& [search, warning] : log.unindexed) {
+        if (warning.find("mdb_presence_candidates: (mail) not indexed") != std::string::npos &&
             search.find("filter=\"(mail=*)\"") != std::string::npos) {
             ++walks;
             continue;
         }
-        ADD_FAILURE() << search << "\n" << line;
+        ADD_FAILURE() << search << "\n" << warning;
     }
-    EXPECT_GT(candidates, 0) << "slapd does not log at level filter: no warning could show";
+    EXPECT_GT(log.candidates, 0) << "slapd does not log at level filter: no warning could show";
     std::printf("the walks' (mail=*), unindexed by design: %d warnings\n", walks);
 }
 
