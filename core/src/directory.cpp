@@ -166,26 +166,21 @@ std::vector<GroupMembership> LdapDirectory::groups_by_member_of(const std::strin
     return walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
         std::vector<std::vector<std::string>> parents(frontier.size());  // memberOf of frontier[i]
         std::vector<bool> read(frontier.size(), false);
-        std::map<std::string, std::vector<std::size_t>> batched;  // normalized DN -> its indexes
+        // The frontier's groups within the base, by normalized DN (walk_nested never puts
+        // one DN in a frontier twice). A single one: its read is one search too.
+        std::map<std::string, std::size_t> in_base;
         for (std::size_t i = 0; i < frontier.size(); ++i) {
             const std::string key = normalize_dn(frontier[i].dn);
-            if (!key.empty() && dn_within(frontier[i].dn, config_.ldap.base)) batched[key].push_back(i);
+            if (!key.empty() && dn_within(frontier[i].dn, config_.ldap.base)) in_base.emplace(key, i);
         }
-        std::vector<std::string> keys;  // one group in the base: its read is one search too
-        for (const auto& kv : batched)
-            if (batched.size() > 1) keys.push_back(kv.first);
-        for (std::size_t start = 0; start < keys.size(); start += kDnsPerFilter) {
-            std::vector<std::string> filters;
-            for (std::size_t k = start; k < std::min(keys.size(), start + kDnsPerFilter); ++k)
-                filters.push_back("(entryDN=" + escape_filter_value(frontier[batched[keys[k]].front()].dn) + ")");
-            for (const auto& entry : ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(filters), {attr}})) {
-                const auto it = batched.find(normalize_dn(entry.dn));
-                if (it == batched.end()) continue;
-                for (std::size_t i : it->second) {
-                    if (read[i]) continue;
-                    parents[i] = entry.values(attr);
-                    read[i] = true;
-                }
+        if (in_base.size() > 1) {
+            std::vector<std::string> dns;
+            for (const auto& kv : in_base) dns.push_back(frontier[kv.second].dn);
+            for (const auto& entry : entries_by_dn(dns, {attr}, kDnsPerFilter)) {
+                const auto it = in_base.find(normalize_dn(entry.dn));
+                if (it == in_base.end()) continue;
+                parents[it->second] = entry.values(attr);
+                read[it->second] = true;
             }
         }
         std::vector<GroupStep> steps;
@@ -296,17 +291,24 @@ std::vector<Account> LdapDirectory::find_mailboxes(const std::vector<std::string
             accounts.push_back(std::move(*account));
         }
     }
-    for (std::size_t start = 0; start < batched.size(); start += kDnsPerOwnerFilter) {
-        std::vector<std::string> filters;
-        for (std::size_t i = start; i < std::min(batched.size(), start + kDnsPerOwnerFilter); ++i)
-            filters.push_back("(entryDN=" + escape_filter_value(batched[i]) + ")");
-        SearchRequest request{config_.ldap.base, SearchScope::Subtree, any_of(filters), account_attributes()};
-        for (const auto& entry : ldap_.search(request)) {
-            Account account = account_from_entry(entry);
-            if (!account.addresses.empty()) accounts.push_back(std::move(account));  // else not a mailbox (an ou)
-        }
+    for (const auto& entry : entries_by_dn(batched, account_attributes(), kDnsPerOwnerFilter)) {
+        Account account = account_from_entry(entry);
+        if (!account.addresses.empty()) accounts.push_back(std::move(account));  // else not a mailbox (an ou)
     }
     return accounts;
+}
+
+std::vector<LdapEntry> LdapDirectory::entries_by_dn(const std::vector<std::string>& dns,
+                                                    const std::vector<std::string>& attributes, std::size_t per_filter) {
+    std::vector<LdapEntry> entries;
+    for (std::size_t start = 0; start < dns.size(); start += per_filter) {
+        std::vector<std::string> filters;
+        for (std::size_t i = start; i < std::min(dns.size(), start + per_filter); ++i)
+            filters.push_back("(entryDN=" + escape_filter_value(dns[i]) + ")");
+        for (auto& entry : ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(filters), attributes}))
+            entries.push_back(std::move(entry));
+    }
+    return entries;
 }
 
 // Groups found by search below ldap.base: one search from ldap.base can ask for groups

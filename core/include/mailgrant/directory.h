@@ -190,6 +190,10 @@ private:
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
     std::vector<GroupStep> group_level(const std::vector<GroupMembership>& frontier);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);
+    // The entries of `dns` (all within ldap.base), `per_filter` of them per search of
+    // (entryDN=...) OR-ed from ldap.base: slapd answers each from its DN index.
+    std::vector<LdapEntry> entries_by_dn(const std::vector<std::string>& dns, const std::vector<std::string>& attributes,
+                                         std::size_t per_filter);
     // (objectClass=mailGrant) and one of `grantees`, below `mailbox_dn` when not empty.
     std::string grant_filter(const std::vector<std::string>& grantees, const std::string& mailbox_dn) const;
     // The grants naming one of `grantees`: anywhere, or one level below `mailbox_dn`.
