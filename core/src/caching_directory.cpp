@@ -246,6 +246,16 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
 }
 
 SenderFacts CachingDirectory::sender_facts(const std::string& user_dn, const std::string& address) {
+    return sender_facts_cached(user_dn, address, [&] { return inner_.sender_facts(user_dn, address); });
+}
+
+SenderFacts CachingDirectory::sender_facts_for(const Account& user, const std::string& address) {
+    return sender_facts_cached(user.dn, address, [&] { return inner_.sender_facts_for(user, address); });
+}
+
+template <typename Fetch>
+SenderFacts CachingDirectory::sender_facts_cached(const std::string& user_dn, const std::string& address,
+                                                  Fetch&& fetch) {
     check_address(address);  // as find_address: never a cache key, never read as a DN
     const std::string user_key = dn_key(user_dn) + '\n';
     if (auto mailbox = hit(mailboxes_, address_key(address))) {
@@ -260,7 +270,7 @@ SenderFacts CachingDirectory::sender_facts(const std::string& user_dn, const std
     const auto mailboxes_generation = mailboxes_.generation();
     const auto groups_generation = groups_.generation();
     const auto sender_generation = sender_grants_.generation();
-    auto facts = inner_.sender_facts(user_dn, address);  // throws on LDAP trouble: nothing cached
+    auto facts = fetch();  // throws on LDAP trouble: nothing cached
     const Expiry mailbox_expires = lifetime(!facts.mailbox);
     mailboxes_.put_until(address_key(address), facts.mailbox, mailbox_expires, mailboxes_generation);
     observe(mailbox_expires);

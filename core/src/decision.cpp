@@ -163,7 +163,7 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
     // The address's mailbox (a client's address: never read as a DN) with the user's
     // groups and the grants below it naming them, in as few searches as the directory
     // can: never every grant of the mailbox.
-    auto facts = directory_.sender_facts(account->dn, address);
+    auto facts = directory_.sender_facts_for(*account, address);
     if (!facts.mailbox) {
         decision.reason = "'" + address + "' is not an address of '" + login + "' nor of any mailbox in LDAP";
         return decision;

@@ -74,9 +74,16 @@ std::optional<std::string> LdapDirectory::find_group(const std::string& name) {
 
 std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     check_login(login);
-    SearchRequest request{config_.users_base(), SearchScope::Subtree,
-                          fill_filter(config_.users.login_filter, login), account_attributes()};
-    return single_account(ldap_.search(request), "login '" + login + "'");
+    std::vector<std::string> attrs = account_attributes();
+    // memberOf mode: the user's direct groups come with the login (sender_facts_for uses them).
+    const bool member_of = config_.groups.membership == MembershipMode::MemberOf;
+    if (member_of) attrs.push_back(config_.groups.member_of_attribute);
+    SearchRequest request{config_.users_base(), SearchScope::Subtree, fill_filter(config_.users.login_filter, login),
+                          attrs};
+    const auto entries = ldap_.search(request);
+    auto account = single_account(entries, "login '" + login + "'");
+    if (account && member_of) account->member_of = entries.front().values(config_.groups.member_of_attribute);
+    return account;
 }
 
 std::optional<Account> LdapDirectory::find_mailbox(const std::string& address_or_dn) {
@@ -246,6 +253,10 @@ SenderFacts Directory::sender_facts(const std::string& user_dn, const std::strin
     facts.mailbox = find_address(address);
     if (facts.mailbox) facts.with = groups_and_grants(user_dn, facts.mailbox->dn);
     return facts;
+}
+
+SenderFacts Directory::sender_facts_for(const Account& user, const std::string& address) {
+    return sender_facts(user.dn, address);
 }
 
 std::vector<Account> Directory::find_mailboxes(const std::vector<std::string>& dns) {

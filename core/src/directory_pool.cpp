@@ -101,4 +101,8 @@ SenderFacts DirectoryPool::sender_facts(const std::string& user_dn, const std::s
     return with_member([&](LdapDirectory& d) { return d.sender_facts(user_dn, address); });
 }
 
+SenderFacts DirectoryPool::sender_facts_for(const Account& user, const std::string& address) {
+    return with_member([&](LdapDirectory& d) { return d.sender_facts_for(user, address); });
+}
+
 }  // namespace mailgrant

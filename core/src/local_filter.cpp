@@ -235,4 +235,10 @@ std::vector<std::string> LocalFilter::attributes() const {
     return out;
 }
 
+bool LocalFilter::names_only(const std::set<std::string>& allowed) const {
+    for (const auto& a : attributes())
+        if (a != "objectclass" && !allowed.count(a)) return false;
+    return true;
+}
+
 }  // namespace mailgrant

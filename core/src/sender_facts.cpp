@@ -37,16 +37,6 @@
 
 namespace mailgrant {
 
-namespace {
-
-bool names_only(const LocalFilter& filter, const std::set<std::string>& allowed) {
-    for (const auto& a : filter.attributes())
-        if (a != "objectclass" && !allowed.count(a)) return false;
-    return true;
-}
-
-}  // namespace
-
 SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::string& address) {
     check_address(address);
     const std::string& base = config_.ldap.base;
@@ -61,8 +51,8 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
     std::set<std::string> address_attrs, member_attrs;
     for (const auto& a : account_attrs) address_attrs.insert(ascii_lower(a));
     for (const auto& a : config_.groups.member_attributes) member_attrs.insert(ascii_lower(a));
-    if (!address_filter || !member_filter || !names_only(*address_filter, address_attrs) ||
-        !names_only(*member_filter, member_attrs))
+    if (!address_filter || !member_filter || !address_filter->names_only(address_attrs) ||
+        !member_filter->names_only(member_attrs))
         return Directory::sender_facts(user_dn, address);
 
     // Each attribute asked once, with its matched-values item: of the member attributes

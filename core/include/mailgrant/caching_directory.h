@@ -74,6 +74,8 @@ public:
     // user's groups groups_of()'s; the grants are kept for this pair alone (they may be
     // only those with a send right, so they never answer groups_and_grants).
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
+    // The same, the inner directory asked through sender_facts_for (kept under the same keys).
+    SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
 
     // Drops every answer (a change in LDAP was seen, change_feed.h) and returns how many.
     // An answer being fetched while this runs is not stored afterwards (it may predate the change).
@@ -90,6 +92,9 @@ private:
     std::optional<Value> hit(TtlCache<std::string, Value>& cache, const std::string& key);
     template <typename Value, typename Fetch>
     Value cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch);
+    // sender_facts and sender_facts_for: `fetch` asks the inner directory on a miss.
+    template <typename Fetch>
+    SenderFacts sender_facts_cached(const std::string& user_dn, const std::string& address, Fetch&& fetch);
 
     // A login's grants from everywhere, split by owner (normalised owner DN): built once
     // from that cached answer and kept as long as it, so the N owners of a shared

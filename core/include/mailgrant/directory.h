@@ -35,6 +35,9 @@ struct Account {
     // schema.sent_copy (mailSharedSentCopy) on the entry: TRUE/FALSE; absent (or any other
     // value) = team_mailbox.sent_copy decides (sent_copy.h).
     std::optional<bool> sent_copy;
+    // groups.membership memberof: the entry's memberOf values, as a login search read
+    // them (LdapDirectory::find_login asks for them); unset = not read, so not known.
+    std::optional<std::vector<std::string>> member_of;
 
     std::string primary_address() const { return addresses.empty() ? std::string() : addresses.front(); }
     bool owns_address(const std::string& address) const;  // case-insensitive
@@ -124,6 +127,10 @@ public:
     // that address" needs, and nothing more. Default: find_address, then
     // groups_and_grants(user_dn, mailbox DN).
     virtual SenderFacts sender_facts(const std::string& user_dn, const std::string& address);
+    // sender_facts(user.dn, address) for an account find_login answered: a directory may
+    // use what that search read (the user's memberOf, so the groups need no read of
+    // their own). Default: sender_facts(user.dn, address).
+    virtual SenderFacts sender_facts_for(const Account& user, const std::string& address);
 
     // A group by name (groups.name_filter, cn by default) -> its DN; several matches is an
     // error. Not pure: only the self-service path asks it, so directories that never
@@ -157,6 +164,11 @@ public:
     // user with a send right (sender_facts.cpp), where each entry's part can be told from
     // the entry itself (local_filter.h); else the default.
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
+    // memberOf mode with the user's memberOf read by the login search (member_of_sender.cpp):
+    // the address, the user's groups' memberOf and the grants naming the user or those
+    // groups with a send right in one search, then one per further level of nesting.
+    // Else sender_facts(user.dn, address).
+    SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
     // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do

@@ -39,6 +39,7 @@ public:
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
+    SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
 
 private:
     struct Member;

@@ -48,6 +48,10 @@ public:
 
     // Every attribute the filter names, lower-case, each once.
     std::vector<std::string> attributes() const;
+    // Names it no attribute but objectClass and those of `allowed` (lower-case)? A caller
+    // reads only those by these names: one named by an alias or a supertype would come
+    // back under another name, so the caller asks its questions one by one instead.
+    bool names_only(const std::set<std::string>& allowed) const;
 
     struct Node;
 

@@ -22,7 +22,7 @@ namespace mailgrant::testing {
 class SlapdEnvironment : public ::testing::Environment {
 public:
     // `name`: the directory's prefix below /tmp; `args`: the harness's start options;
-    // `extra_ldif`: loaded after them (--ldif of a file written in the directory).
+    // `extra_ldif`: loaded after them (--ldif of a file written in the directory); may be empty.
     SlapdEnvironment(std::string name, std::string args, std::string extra_ldif)
         : name_(std::move(name)), args_(std::move(args)), extra_ldif_(std::move(extra_ldif)) {}
 
@@ -31,8 +31,12 @@ public:
         std::string tmpl = "/tmp/" + name_ + "-XXXXXX";
         ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
         dir = tmpl;
-        std::ofstream(dir + "/extra.ldif") << extra_ldif_;
-        const auto s = start_harness_slapd(dir, args_ + " --ldif " + dir + "/extra.ldif");
+        std::string args = args_;
+        if (!extra_ldif_.empty()) {
+            std::ofstream(dir + "/extra.ldif") << extra_ldif_;
+            args += " --ldif " + dir + "/extra.ldif";
+        }
+        const auto s = start_harness_slapd(dir, args);
         ASSERT_EQ(s.status, 0) << s.output;
         uri = s.uri;
         base = s.base;

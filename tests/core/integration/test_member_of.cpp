@@ -1,15 +1,23 @@
 // Integration test of groups.membership: memberof against a real slapd with the memberof
 // overlay (tests/harness/slapd_sandbox.py --memberof), holding tests/fixtures/org.ldif and
-// fay, who is in five groups that are all in one more (all-staff, which may send as alice).
+// fay, who is in five groups that are all in one more (all-staff, which may send as alice),
+// gil, whose one group (editors) may send on behalf of carol, and the entries of
+// tests/fixtures/sender-hard.ldif.
 //
 // LdapDirectory::groups_by_member_of reads a level of several groups in one search of
 // their entryDNs (issue 19: a cost that does not grow with the number of groups).
 // Differential: for every person, the groups and their paths equal the memberOf reads one
 // by one (the walk as it was, here over raw base searches), and the searches are counted.
+//
+// LdapDirectory::sender_facts_for (member_of_sender.cpp) decides a cold send in the
+// login's search and one more for a user in groups that are in no group (issue 19: at
+// most 2 per cold policy decision), one more per level of nesting. Differential: every
+// login x address, the same decision as the questions one by one, under three configurations.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +26,7 @@
 #include "mailgrant/directory.h"
 #include "mailgrant/ldap_client.h"
 
+#include "sender_compare.h"
 #include "slapd_environment.h"
 
 using namespace mailgrant;
@@ -74,11 +83,32 @@ mailGrantee: cn=all-staff,ou=groups,dc=example,dc=com
 mailGrantFolder: INBOX
 mailGrantRights: lr
 mailGrantSend: sendAs
+
+dn: uid=gil,ou=people,dc=example,dc=com
+objectClass: inetOrgPerson
+uid: gil
+cn: Gil
+sn: Gil
+mail: gil@example.com
+
+dn: cn=editors,ou=groups,dc=example,dc=com
+objectClass: groupOfNames
+cn: editors
+member: uid=gil,ou=people,dc=example,dc=com
+
+dn: cn=editors-send,uid=carol,ou=people,dc=example,dc=com
+objectClass: mailGrant
+cn: editors-send
+mailGrantee: cn=editors,ou=groups,dc=example,dc=com
+mailGrantSend: sendOnBehalf
 )";
 
 mailgrant::testing::SlapdEnvironment* const kSlapd =
     mailgrant::testing::add_slapd_environment(
-        "mailgrant-memberof-it", std::string("--memberof --log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif", kExtra);
+        "mailgrant-memberof-it",
+        std::string("--memberof --log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif --ldif " + MAILGRANT_FIXTURES +
+            "/sender-hard.ldif",
+        kExtra);
 const std::string& dir = kSlapd->dir;
 const std::string& uri = kSlapd->uri;
 const std::string& base = kSlapd->base;
@@ -151,6 +181,86 @@ TEST(MemberOf, ASendGrantToTheOuterGroupReachesFay) {
     ASSERT_TRUE(d.via.has_value()) << d.reason;
     EXPECT_NE(d.via->describe().find("all-staff"), std::string::npos) << d.via->describe();
     EXPECT_EQ(decider.sender("eve", "alice@example.com").right, SenderRight::Denied);
+}
+
+const std::vector<std::string> kLogins{"alice", "bob", "carol", "dave", "eve", "support", "fay", "gil"};
+const std::vector<std::string> kAddresses{"alice@example.com", "ALICE@example.com", "bob@example.com",
+                                          "carol@example.com", "support@example.com", "help@example.com",
+                                          "list@example.com",  "dup@example.com",     "moved@example.com",
+                                          "nobody@example.com", "shared@example.com", "fay@example.com"};
+
+// Every login x address under `config`: the same outcome; the searches per pair
+// (batched, one by one). `dearer`: addresses whose pairs may cost one search more.
+std::map<std::string, std::pair<unsigned long long, unsigned long long>> compare_senders(
+    const Config& config, const std::set<std::string>& dearer = {}) {
+    std::map<std::string, std::pair<unsigned long long, unsigned long long>> counts;
+    for (const auto& login : kLogins) {
+        for (const auto& address : kAddresses) {
+            LdapConnection batched_ldap(config.ldap), plain_ldap(config.ldap);
+            LdapDirectory batched(config, batched_ldap), plain(config, plain_ldap);
+            mailgrant::testing::OneByOne one_by_one(plain);
+            Decider fast(batched, SystemClock::instance());
+            Decider slow(one_by_one, SystemClock::instance());
+            const std::string key = login + " as " + address;
+            EXPECT_EQ(mailgrant::testing::outcome(fast, login, address), mailgrant::testing::outcome(slow, login, address))
+                << key;
+            counts[key] = {batched_ldap.search_count(), plain_ldap.search_count()};
+            EXPECT_LE(counts[key].first, counts[key].second + (dearer.count(address) ? 1 : 0)) << key;
+        }
+    }
+    return counts;
+}
+
+TEST(MemberOf, SenderDecisionsAsTheQuestionsOneByOne) {
+    const auto counts = compare_senders(member_of_config());
+    auto batched = [&](const std::string& key) { return counts.at(key).first; };
+    // gil's one group: the login (with his memberOf) and one search (was 5: the login,
+    // the address, gil's memberOf, editors' memberOf, carol's grants).
+    EXPECT_EQ(batched("gil as carol@example.com"), 2u);
+    EXPECT_EQ(counts.at("gil as carol@example.com").second, 5u);
+    EXPECT_EQ(batched("alice as bob@example.com"), 2u);  // in no group
+    // eve is in the mail-enabled group that holds the address: one entry, both parts.
+    EXPECT_EQ(batched("eve as list@example.com"), 2u);
+    // One level of nesting, one search more: fay's five groups in all-staff, bob's g3.
+    EXPECT_EQ(batched("fay as alice@example.com"), 3u);
+    EXPECT_EQ(batched("bob as support@example.com"), 3u);
+    EXPECT_EQ(batched("alice as alice@example.com"), 1u);  // one's own address: the login alone
+}
+
+// groups.max_depth 1: the walk stops at the user's direct groups, which are then never a
+// level of their own; the one search still asks for the grants naming them.
+TEST(MemberOf, SenderDecisionsWithDepthOne) {
+    Config config = member_of_config();
+    config.groups.max_depth = 1;
+    const auto counts = compare_senders(config);
+    EXPECT_EQ(counts.at("gil as carol@example.com").first, 2u);
+    EXPECT_EQ(counts.at("fay as alice@example.com").first, 2u);  // all-staff is beyond the depth: denied
+}
+
+// An address filter naming an objectClass: an entry listing a subclass is settled by
+// slapd with a base search (the mail-enabled group), one search more at most.
+TEST(MemberOf, SenderDecisionsWithAnAddressFilterNamingAClass) {
+    Config config = member_of_config();
+    config.users.address_filter = "(&(objectClass=inetOrgPerson)(|(mail=%s)(mailLocalAddress=%s)))";
+    const auto counts = compare_senders(config, {"list@example.com"});
+    EXPECT_EQ(counts.at("gil as carol@example.com").first, 2u);
+}
+
+// The decisions themselves: gil on behalf of carol through editors; fay as alice through
+// all-staff; eve as the list she is in; dave not as support (a folder grant, no send right).
+TEST(MemberOf, SenderDecisionsAreTheRightOnes) {
+    const Config config = member_of_config();
+    LdapConnection ldap(config.ldap);
+    LdapDirectory directory(config, ldap);
+    Decider decider(directory, SystemClock::instance());
+    const auto gil = decider.sender("gil", "carol@example.com");
+    EXPECT_EQ(gil.right, SenderRight::SendOnBehalf) << gil.reason;
+    ASSERT_TRUE(gil.via.has_value());
+    EXPECT_NE(gil.via->describe().find("editors"), std::string::npos) << gil.via->describe();
+    EXPECT_EQ(decider.sender("fay", "alice@example.com").right, SenderRight::SendAs);
+    EXPECT_EQ(decider.sender("eve", "list@example.com").right, SenderRight::SendAs);
+    EXPECT_EQ(decider.sender("dave", "support@example.com").right, SenderRight::Denied);
+    EXPECT_EQ(decider.sender("gil", "alice@example.com").right, SenderRight::Denied);
 }
 
 // Last: every search above used an index (the entryDN filter is answered from slapd's DN

@@ -21,107 +21,23 @@
 #include "mailgrant/decision.h"
 #include "mailgrant/ldap_client.h"
 
+#include "sender_compare.h"
 #include "slapd_environment.h"
 
 using namespace mailgrant;
+using mailgrant::testing::OneByOne;
+using mailgrant::testing::outcome;
 
 namespace {
 
-constexpr const char* kExtra = R"(dn: cn=list,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-objectClass: extensibleObject
-cn: list
-mail: list@example.com
-member: uid=eve,ou=people,dc=example,dc=com
-
-dn: cn=list-send,cn=list,ou=groups,dc=example,dc=com
-objectClass: mailGrant
-cn: list-send
-mailGrantee: cn=list,ou=groups,dc=example,dc=com
-mailGrantSend: sendAs
-
-dn: cn=bob-for-carol,uid=carol,ou=people,dc=example,dc=com
-objectClass: mailGrant
-cn: bob-for-carol
-mailGrantee: uid=bob,ou=people,dc=example,dc=com
-mailGrantSend: sendAs
-
-dn: cn=bob-behalf,uid=alice,ou=people,dc=example,dc=com
-objectClass: mailGrant
-cn: bob-behalf
-mailGrantee: uid=bob,ou=people,dc=example,dc=com
-mailGrantSend: sendOnBehalf
-
-dn: uid=dup1,ou=people,dc=example,dc=com
-objectClass: inetOrgPerson
-uid: dup1
-cn: dup1
-sn: dup1
-mail: dup@example.com
-
-dn: uid=dup2,ou=people,dc=example,dc=com
-objectClass: inetOrgPerson
-uid: dup2
-cn: dup2
-sn: dup2
-mail: dup@example.com
-
-dn: uid=shared,ou=people,dc=example,dc=com
-objectClass: inetOrgPerson
-uid: shared
-cn: shared
-sn: shared
-mail: shared@example.com
-
-dn: cn=tagged,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-objectClass: extensibleObject
-cn: tagged
-mail;lang-de: shared@example.com
-member: uid=carol,ou=people,dc=example,dc=com
-
-dn: cn=tagged-send,uid=shared,ou=people,dc=example,dc=com
-objectClass: mailGrant
-cn: tagged-send
-mailGrantee: cn=tagged,ou=groups,dc=example,dc=com
-mailGrantSend: sendAs
-
-dn: ou=archive,dc=example,dc=com
-objectClass: organizationalUnit
-ou: archive
-
-dn: uid=gone,ou=archive,dc=example,dc=com
-objectClass: inetOrgPerson
-uid: gone
-cn: gone
-sn: gone
-mail: moved@example.com
-)";
-
 mailgrant::testing::SlapdEnvironment* const kSlapd =
     mailgrant::testing::add_slapd_environment("mailgrant-sender-it",
-                                              std::string("--log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif", kExtra);
+                                              std::string("--log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif --ldif " +
+                                                  MAILGRANT_FIXTURES + "/sender-hard.ldif",
+                                              "");
 const std::string& dir = kSlapd->dir;
 const std::string& uri = kSlapd->uri;
 const std::string& base = kSlapd->base;
-
-// The questions one by one: every answer LdapDirectory's, but sender_facts the default.
-class OneByOne final : public Directory {
-public:
-    explicit OneByOne(LdapDirectory& d) : d_(d) {}
-    std::optional<Account> find_login(const std::string& l) override { return d_.find_login(l); }
-    std::optional<Account> find_mailbox(const std::string& a) override { return d_.find_mailbox(a); }
-    std::vector<GroupMembership> groups_of(const std::string& u) override { return d_.groups_of(u); }
-    std::vector<Grant> grants_of(const std::string& m) override { return d_.grants_of(m); }
-    std::vector<Grant> grants_to(const std::vector<std::string>& g) override { return d_.grants_to(g); }
-    std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override { return d_.find_mailboxes(dns); }
-    GroupsAndGrants groups_and_grants(const std::string& u, const std::string& m) override {
-        return d_.groups_and_grants(u, m);
-    }
-
-private:
-    LdapDirectory& d_;
-};
 
 struct Side {
     explicit Side(Config c) : config(std::move(c)), connection(config.ldap), directory(config, connection) {}
@@ -129,19 +45,6 @@ struct Side {
     LdapConnection connection;
     LdapDirectory directory;
 };
-
-// What a decision says, as one comparable text (an error: its message).
-std::string outcome(Decider& decider, const std::string& login, const std::string& address) {
-    try {
-        const auto d = decider.sender(login, address);
-        std::string text = std::string(to_string(d.right)) + " | " + d.reason + " | " + d.mailbox_dn + " |";
-        if (d.via) text += " via " + d.via->describe();
-        for (const auto& n : d.not_applied) text += " ; " + n;
-        return text;
-    } catch (const std::exception& e) {
-        return std::string("error: ") + e.what();
-    }
-}
 
 Config config_named(const std::string& name) {
     Config c;
