@@ -24,6 +24,7 @@ usage: bench/cli_scale.py [BUILD_DIR] [--people 100000] [--grants 1000000] [--si
 Exit status 1 when a goal is missed or a command fails.
 """
 import argparse
+import collections
 import os
 import random
 import re
@@ -42,10 +43,17 @@ SUFFIX = "dc=example,dc=com"
 LIMITS = 'limits anonymous size.prtotal=unlimited size.soft=500 size.hard=500\n'
 
 
-def write_ldif(path, people, grants, seed=19):
+def write_ldif(path, people, grants, seed=19, member_of=False):
+    """member_of: each person's entry lists its groups in memberOf, as slapd's memberof
+    overlay writes it (slapadd bypasses overlays); the same directory otherwise."""
     rnd = random.Random(seed)
     groups = max(1, people // 100)
     expected = {"expired": 0, "missing-grantee": 0}
+    members = [rnd.sample(range(people), min(50, people)) for _ in range(groups)]
+    groups_of = collections.defaultdict(list)
+    for g, ms in enumerate(members):
+        for m in ms:
+            groups_of[m].append(g)
     with open(path, "w") as f:
         f.write("dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n" % SUFFIX)
         for ou in ("people", "groups"):
@@ -55,10 +63,13 @@ def write_ldif(path, people, grants, seed=19):
                     "uid: u%d\ncn: User %d\nsn: %d\nmail: u%d@example.com\n" % (i, SUFFIX, i, i, i, i))
             if i % 50 == 0:
                 f.write("mailLocalAddress: alias%d@example.com\n" % i)
+            if member_of:
+                for g in groups_of[i]:
+                    f.write("memberOf: cn=team%d,ou=groups,%s\n" % (g, SUFFIX))
             f.write("\n")
         for g in range(groups):
             f.write("dn: cn=team%d,ou=groups,%s\nobjectClass: groupOfNames\ncn: team%d\n" % (g, SUFFIX, g))
-            for m in rnd.sample(range(people), min(50, people)):
+            for m in members[g]:
                 f.write("member: uid=u%d,ou=people,%s\n" % (m, SUFFIX))
             f.write("\n")
         for k in range(grants):

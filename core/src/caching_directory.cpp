@@ -218,6 +218,16 @@ std::optional<GroupsAndGrants> CachingDirectory::from_everywhere(const std::stri
 }
 
 GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) {
+    return groups_and_grants_cached(user_dn, mailbox_dn, [&] { return inner_.groups_and_grants(user_dn, mailbox_dn); });
+}
+
+GroupsAndGrants CachingDirectory::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {
+    return groups_and_grants_cached(user.dn, mailbox_dn, [&] { return inner_.groups_and_grants_for(user, mailbox_dn); });
+}
+
+template <typename Fetch>
+GroupsAndGrants CachingDirectory::groups_and_grants_cached(const std::string& user_dn, const std::string& mailbox_dn,
+                                                           Fetch&& fetch) {
     const std::string user_key = dn_key(user_dn) + '\n';
     const std::string key = user_key + (mailbox_dn.empty() ? std::string() : dn_key(mailbox_dn));
     if (!mailbox_dn.empty()) {
@@ -232,7 +242,7 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
     const auto groups_generation = groups_.generation();
     auto answer = cached(groups_and_grants_, key, [&] {
         fetched = true;
-        return inner_.groups_and_grants(user_dn, mailbox_dn);
+        return fetch();
     });
     if (fetched) {
         // The same walk answers groups_of().
@@ -246,23 +256,24 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
 }
 
 SenderFacts CachingDirectory::sender_facts(const std::string& user_dn, const std::string& address) {
-    return sender_facts_cached(user_dn, address, [&] { return inner_.sender_facts(user_dn, address); });
+    return sender_facts_cached(user_dn, nullptr, address, [&] { return inner_.sender_facts(user_dn, address); });
 }
 
 SenderFacts CachingDirectory::sender_facts_for(const Account& user, const std::string& address) {
-    return sender_facts_cached(user.dn, address, [&] { return inner_.sender_facts_for(user, address); });
+    return sender_facts_cached(user.dn, &user, address, [&] { return inner_.sender_facts_for(user, address); });
 }
 
 template <typename Fetch>
-SenderFacts CachingDirectory::sender_facts_cached(const std::string& user_dn, const std::string& address,
-                                                  Fetch&& fetch) {
+SenderFacts CachingDirectory::sender_facts_cached(const std::string& user_dn, const Account* user,
+                                                  const std::string& address, Fetch&& fetch) {
     check_address(address);  // as find_address: never a cache key, never read as a DN
     const std::string user_key = dn_key(user_dn) + '\n';
     if (auto mailbox = hit(mailboxes_, address_key(address))) {
         SenderFacts facts{std::move(*mailbox), {}};
         if (facts.mailbox) {
             if (auto found = hit(sender_grants_, user_key + dn_key(facts.mailbox->dn))) facts.with = std::move(*found);
-            else facts.with = groups_and_grants(user_dn, facts.mailbox->dn);
+            else facts.with = user ? groups_and_grants_for(*user, facts.mailbox->dn)
+                                   : groups_and_grants(user_dn, facts.mailbox->dn);
         }
         return facts;
     }

@@ -51,7 +51,7 @@ std::string GrantPath::describe() const {
 // decision never reads every grant of a mailbox and never asks once per grant.
 Decider::Identity Decider::with_grants(const Account& account, const std::string& mailbox_dn,
                                        std::vector<Grant>& grants) {
-    auto found = directory_.groups_and_grants(account.dn, mailbox_dn);
+    auto found = directory_.groups_and_grants_for(account, mailbox_dn);
     grants = std::move(found.grants);
     return Identity{account, std::move(found.groups)};
 }

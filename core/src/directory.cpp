@@ -259,6 +259,10 @@ SenderFacts Directory::sender_facts_for(const Account& user, const std::string& 
     return sender_facts(user.dn, address);
 }
 
+GroupsAndGrants Directory::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {
+    return groups_and_grants(user.dn, mailbox_dn);
+}
+
 std::vector<Account> Directory::find_mailboxes(const std::vector<std::string>& dns) {
     std::vector<Account> accounts;
     std::set<std::string> seen;

@@ -105,4 +105,8 @@ SenderFacts DirectoryPool::sender_facts_for(const Account& user, const std::stri
     return with_member([&](LdapDirectory& d) { return d.sender_facts_for(user, address); });
 }
 
+GroupsAndGrants DirectoryPool::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {
+    return with_member([&](LdapDirectory& d) { return d.groups_and_grants_for(user, mailbox_dn); });
+}
+
 }  // namespace mailgrant

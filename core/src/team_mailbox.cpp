@@ -55,7 +55,7 @@ TopLevelDecision TeamMailboxes::top_level(const std::string& login, const std::s
     // every grant of the mailbox.
     const auto account = directory_.find_login(login);
     const std::vector<Grant> grants =  // no account (gone since the probe): nothing covers, fail safe
-        account ? directory_.groups_and_grants(account->dn, probe.applied.front().path.owner_dn).grants
+        account ? directory_.groups_and_grants_for(*account, probe.applied.front().path.owner_dn).grants
                 : std::vector<Grant>{};
     std::string without_k;
     for (const AppliedGrant& applied : probe.applied) {

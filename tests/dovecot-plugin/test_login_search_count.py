@@ -78,9 +78,15 @@ def bulk_ldif():
     return "".join(out)
 
 
+# MemberOfLoginSearchCountTest: the counted users in one group that is in no group.
+READERS = ("dn: cn=readers,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: readers\n%s\n"
+           % "".join("member: %s\n" % person_dn(u) for u in ["frank"] + ["u%d" % n for n in TABLE]))
+
+
 class LoginSearchCountTest(unittest.TestCase):
     SERVICE = False
     MEMO_MS = 5000
+    MEMBEROF = False
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mailgrant-search-count-")
@@ -90,10 +96,13 @@ class LoginSearchCountTest(unittest.TestCase):
         # tested against every term (1.8 million lines for frank's 600 sharers): too slow
         # for the service's timeout_ms, so only the class without the service (the same
         # core searches, made by the plugin) checks for it.
-        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd"), acl=LIMITS, log_filters=not cls.SERVICE).start()
+        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd"), acl=LIMITS, log_filters=not cls.SERVICE,
+                          memberof=cls.MEMBEROF).start()
         cls.addClassCleanup(cls.slapd.stop)
         cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
         ldap_apply(cls.slapd, bulk_ldif(), tool="ldapadd")
+        if cls.MEMBEROF:
+            ldap_apply(cls.slapd, READERS, tool="ldapadd")
         etc = os.path.join(cls.tmp, "etc")
         os.makedirs(etc)
         os.chmod(etc, 0o755)
@@ -105,6 +114,8 @@ class LoginSearchCountTest(unittest.TestCase):
         with open(cls.config, "w") as f:
             f.write('ldap:\n  uris: [%s]\n  base: %s\n  bind_dn: "%s"\n  bind_password_file: %s\n'
                     "cache:\n  ttl_s: 30\n" % (cls.slapd.uri, cls.slapd.base, SERVICE_DN, secret))
+            if cls.MEMBEROF:
+                f.write("groups:\n  membership: memberof\n")
             if cls.SERVICE:
                 # MEMO_MS: 5000 (the maximum) here, 1 in PinnedNamespaceQuestionsTest, where
                 # only the per-command pin keeps the count a count on a slow machine. No
@@ -271,6 +282,28 @@ class LoginSearchCountTest(unittest.TestCase):
 
 class ServiceLoginQuestionsTest(LoginSearchCountTest):
     SERVICE = True
+
+
+class MemberOfLoginSearchCountTest(LoginSearchCountTest):
+    """groups.membership memberof, slapd's memberof overlay on, and every counted user in
+    a group (readers, in no group itself): the login search reads the user's memberOf, and
+    one search asks for that group's entry and the grants naming the user or the group
+    (core/src/member_of_walk.cpp), so a group member's LOGIN + LIST stays within the same
+    <= 4. (In search mode a group member costs one search more: the groups naming the
+    user must be found before the grants naming them can be asked for.) Without the
+    login's memberOf it would be 6: the user's memberOf, the group's, then the grants."""
+    MEMBEROF = True
+
+    def test_the_group_and_the_grants_are_one_search(self):
+        self.login_and_list("u10@example.com")   # Dovecot's first-time files
+        names, searches = self.counted_login("u10@example.com")
+        self.assertEqual(len(names), 10)
+        # the login search asked for memberOf; readers' entry and the grants naming u10 or
+        # readers came in one search
+        merged = [line for line in searches
+                  if "entryDN=cn=readers,ou=groups" in line and "mailGrantee=cn=readers,ou=groups" in line]
+        self.assertEqual(len(merged), 1, "\n".join(searches))
+        self.assertLessEqual(len(searches), MAX_SEARCHES, "\n".join(searches))
 
 
 class PinnedNamespaceQuestionsTest(LoginSearchCountTest):

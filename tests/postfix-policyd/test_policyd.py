@@ -98,6 +98,7 @@ class Daemon:
         self.policy.update(policy)
         self.ldap_uri = slapd.uri
         self.cache = {"ttl_s": 30, "negative_ttl_s": 5}
+        self.groups = {}  # the groups: section, when not empty (e.g. {"membership": "memberof"})
         # The daemon reads the password file as root, before it drops to policy.user:
         # root-only, as a site keeps it. (Other readers of this directory: none.)
         self.secret_path = os.path.join(workdir, "ldap.secret")
@@ -115,6 +116,8 @@ class Daemon:
                  "  bind_dn: %s" % self.slapd.rootdn, "  bind_password_file: %s" % secret,
                  "  operation_timeout_ms: 1000", "  network_timeout_ms: 1000", "cache:"]
         lines += ["  %s: %s" % kv for kv in self.cache.items()]
+        if self.groups:
+            lines += ["groups:"] + ["  %s: %s" % kv for kv in self.groups.items()]
         lines += ["policy:"]
         for k, v in self.policy.items():
             lines.append("  %s: %s" % (k, ("'%s'" % v) if isinstance(v, str) else v))

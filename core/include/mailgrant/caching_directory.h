@@ -68,6 +68,8 @@ public:
     std::optional<std::string> find_group(const std::string& name) override;
     std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
+    // The same, the inner directory asked through groups_and_grants_for (kept under the same keys).
+    GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override;
     // Answers kept by address, where find_mailbox(address) looks first.
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
     // The address's answer is find_mailbox(address)'s (kept under the same key), the
@@ -92,9 +94,14 @@ private:
     std::optional<Value> hit(TtlCache<std::string, Value>& cache, const std::string& key);
     template <typename Value, typename Fetch>
     Value cached(TtlCache<std::string, Value>& cache, const std::string& key, Fetch&& fetch);
-    // sender_facts and sender_facts_for: `fetch` asks the inner directory on a miss.
+    // sender_facts and sender_facts_for (`user`: the account, when known): `fetch` asks the
+    // inner directory on a miss.
     template <typename Fetch>
-    SenderFacts sender_facts_cached(const std::string& user_dn, const std::string& address, Fetch&& fetch);
+    SenderFacts sender_facts_cached(const std::string& user_dn, const Account* user, const std::string& address,
+                                    Fetch&& fetch);
+    // groups_and_grants and groups_and_grants_for, the same way.
+    template <typename Fetch>
+    GroupsAndGrants groups_and_grants_cached(const std::string& user_dn, const std::string& mailbox_dn, Fetch&& fetch);
 
     // A login's grants from everywhere, split by owner (normalised owner DN): built once
     // from that cached answer and kept as long as it, so the N owners of a shared

@@ -131,6 +131,9 @@ public:
     // use what that search read (the user's memberOf, so the groups need no read of
     // their own). Default: sender_facts(user.dn, address).
     virtual SenderFacts sender_facts_for(const Account& user, const std::string& address);
+    // groups_and_grants(user.dn, mailbox_dn) for an account find_login answered, the same
+    // way. Default: groups_and_grants(user.dn, mailbox_dn).
+    virtual GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn);
 
     // A group by name (groups.name_filter, cn by default) -> its DN; several matches is an
     // error. Not pure: only the self-service path asks it, so directories that never
@@ -164,11 +167,14 @@ public:
     // user with a send right (sender_facts.cpp), where each entry's part can be told from
     // the entry itself (local_filter.h); else the default.
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
-    // memberOf mode with the user's memberOf read by the login search (member_of_sender.cpp):
+    // memberOf mode with the user's memberOf read by the login search (member_of_walk.cpp):
     // the address, the user's groups' memberOf and the grants naming the user or those
     // groups with a send right in one search, then one per further level of nesting.
     // Else sender_facts(user.dn, address).
     SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
+    // The same mode: each level's groups and the grants naming anyone found so far in one
+    // search (a user in no group: the grant search alone). Else groups_and_grants.
+    GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
     // then aliases, shared-mailbox flag). Public so other readers (the CLI's report) do
@@ -202,6 +208,16 @@ private:
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
     std::vector<GroupStep> group_level(const std::vector<GroupMembership>& frontier);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);
+    // One level of the memberOf walk from the login's memberOf (member_of_walk.cpp): the
+    // memberOf of each of `level`; adds the level to `known` and, when one filter holds
+    // them, puts the grants naming all of `known` (below `mailbox_dn`, or anywhere) in
+    // `answer`, noting how many of `known` they name in `grants_name`.
+    std::vector<std::vector<std::string>> member_of_level(const std::vector<GroupMembership>& level,
+                                                          std::vector<std::string>& known, const std::string& mailbox_dn,
+                                                          GroupsAndGrants& answer, std::size_t& grants_name);
+    // Reads by itself the memberOf of each of `level` not `read` yet, into `parents`.
+    void read_the_rest(const std::vector<GroupMembership>& level, const std::vector<bool>& read,
+                       std::vector<std::vector<std::string>>& parents);
     // The entries of `dns` (all within ldap.base), `per_filter` of them per search of
     // (entryDN=...) OR-ed from ldap.base: slapd answers each from its DN index.
     std::vector<LdapEntry> entries_by_dn(const std::vector<std::string>& dns, const std::vector<std::string>& attributes,

@@ -40,6 +40,7 @@ public:
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
     SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
+    GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override;
 
 private:
     struct Member;

@@ -9,12 +9,13 @@
 // Differential: for every person, the groups and their paths equal the memberOf reads one
 // by one (the walk as it was, here over raw base searches), and the searches are counted.
 //
-// LdapDirectory::sender_facts_for (member_of_sender.cpp) decides a cold send in the
+// LdapDirectory::sender_facts_for (member_of_walk.cpp) decides a cold send in the
 // login's search and one more for a user in groups that are in no group (issue 19: at
 // most 2 per cold policy decision), one more per level of nesting. Differential: every
 // login x address, the same decision as the questions one by one, under three configurations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -261,6 +262,44 @@ TEST(MemberOf, SenderDecisionsAreTheRightOnes) {
     EXPECT_EQ(decider.sender("eve", "list@example.com").right, SenderRight::SendAs);
     EXPECT_EQ(decider.sender("dave", "support@example.com").right, SenderRight::Denied);
     EXPECT_EQ(decider.sender("gil", "alice@example.com").right, SenderRight::Denied);
+}
+
+// What a login's shared namespace (mailbox "") and a folder decision (a mailbox) read:
+// groups_and_grants_for from the login's memberOf gives what groups_and_grants gives
+// (the user's memberOf read, each level's, then the grants), in fewer searches.
+TEST(MemberOf, GroupsAndGrantsAsTheQuestionsOneByOne) {
+    const Config config = member_of_config();
+    std::map<std::string, unsigned long long> counts;
+    for (const auto& login : kLogins) {
+        for (const std::string& mailbox : {std::string(), "uid=alice,ou=people," + base, "uid=support,ou=people," + base}) {
+            LdapConnection batched_ldap(config.ldap), plain_ldap(config.ldap);
+            LdapDirectory batched(config, batched_ldap), plain(config, plain_ldap);
+            const auto account = batched.find_login(login);
+            ASSERT_TRUE(account && account->member_of) << login;
+            const auto after_login = batched_ldap.search_count();
+            const auto fast = batched.groups_and_grants_for(*account, mailbox);
+            const auto slow = plain.groups_and_grants(account->dn, mailbox);
+            const std::string key = login + " below '" + mailbox + "'";
+            EXPECT_EQ(described(fast.groups), described(slow.groups)) << key;
+            std::vector<std::string> fast_grants, slow_grants;
+            for (const auto& g : fast.grants) fast_grants.push_back(g.dn);
+            for (const auto& g : slow.grants) slow_grants.push_back(g.dn);
+            // In slapd's order, which differs between a one-level search from the mailbox
+            // (grants_of) and one from the base (as sender_facts and merged_walk ask too).
+            std::sort(fast_grants.begin(), fast_grants.end());
+            std::sort(slow_grants.begin(), slow_grants.end());
+            EXPECT_EQ(fast_grants, slow_grants) << key;
+            counts[key] = batched_ldap.search_count() - after_login;
+            EXPECT_LE(counts[key], plain_ldap.search_count()) << key;
+        }
+    }
+    EXPECT_EQ(counts.at("alice below ''"), 1u);  // in no group: the grant search alone
+    EXPECT_EQ(counts.at("gil below ''"), 1u);    // editors and the grants in one search
+    EXPECT_EQ(counts.at("fay below ''"), 2u);    // g1..g5, then all-staff
+    EXPECT_EQ(counts.at("fay below 'uid=alice,ou=people," + base + "'"), 2u);
+    // loop-b (loop-a was added before loop-b existed, so the overlay wrote no memberOf on
+    // loop-b: the cycle is not in the directory's memberOf)
+    EXPECT_EQ(counts.at("dave below 'uid=support,ou=people," + base + "'"), 1u);
 }
 
 // Last: every search above used an index (the entryDN filter is answered from slapd's DN

@@ -1,6 +1,6 @@
-// Unit tests for core/src/member_of_sender.cpp (LdapDirectory::sender_facts_for in
-// groups.membership memberof) against a recording searcher: the login search reads the
-// user's memberOf, the one search's filter, how each entry's part is proved, the next
+// Unit tests for core/src/member_of_walk.cpp (LdapDirectory::sender_facts_for and
+// groups_and_grants_for in groups.membership memberof) against a recording searcher: the
+// login search reads the user's memberOf, the searches' filters, how each entry's part is proved, the next
 // level's search, and every case where the questions are asked one by one instead.
 // tests/core/integration/test_member_of.cpp compares it with the questions one by one
 // against a real slapd with the memberof overlay.
@@ -108,6 +108,41 @@ TEST_F(MemberOfSender, ANestedGroupIsOneSearchMoreBelowTheMailbox) {
     EXPECT_EQ(facts.with.groups[1].path, (std::vector<std::string>{kTeam, top}));
     ASSERT_EQ(facts.with.grants.size(), 1u);
     EXPECT_EQ(facts.with.grants[0].dn, "cn=t,uid=alice,dc=example,dc=com");
+}
+
+// A login's grants from everywhere: a user in no group asks for the grants naming him
+// alone; one in a group that nests no further, for that group and the grants in one search.
+TEST_F(MemberOfSender, GroupsAndGrantsForAUserInNoGroupIsTheGrantSearch) {
+    LdapDirectory dir(config, ldap);
+    const auto answer = dir.groups_and_grants_for(bob({}), "");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    EXPECT_EQ(ldap.requests[0].filter, "(&(objectClass=mailGrant)(mailGrantee=" + kBob + "))");
+    EXPECT_TRUE(answer.groups.empty());
+}
+
+TEST_F(MemberOfSender, GroupsAndGrantsForAUserInAGroupIsOneSearch) {
+    ldap.answer = [](const SearchRequest&) {
+        return std::vector<LdapEntry>{entry(kTeam, {{"objectClass", {"groupOfNames"}}}),
+                                      send_grant("cn=s,uid=alice,dc=example,dc=com", kTeam)};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto answer = dir.groups_and_grants_for(bob({kTeam}), "");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    EXPECT_EQ(ldap.requests[0].filter, "(|(&(objectClass=mailGrant)(|(mailGrantee=" + kBob + ")(mailGrantee=" + kTeam +
+                                           ")))(entryDN=" + kTeam + "))");
+    ASSERT_EQ(answer.groups.size(), 1u);
+    ASSERT_EQ(answer.grants.size(), 1u);
+    EXPECT_EQ(answer.grants[0].dn, "cn=s,uid=alice,dc=example,dc=com");
+    // an entry that is a grant and one of the groups: the questions one by one
+    RecordingSearcher odd;
+    odd.answer = [](const SearchRequest& r) {
+        return r.filter.find("entryDN=") != std::string::npos ? std::vector<LdapEntry>{send_grant(kTeam, kBob)}
+                                                                : std::vector<LdapEntry>{};
+    };
+    LdapDirectory odd_dir(config, odd);
+    odd_dir.groups_and_grants_for(bob({kTeam}), "");
+    ASSERT_GE(odd.requests.size(), 2u);
+    EXPECT_EQ(odd.requests[1].base, kBob);  // groups_by_member_of reads the user's memberOf
 }
 
 // No mailbox has the address: the groups do not matter, the walk stops.

@@ -1,30 +1,39 @@
-// member_of_sender.cpp -- LdapDirectory::sender_facts_for with groups.membership memberof:
-// a cold sender decision for a user in groups in two searches, the login's and one more
-// (issue 19: at most 2 per cold policy decision), and one per further level of nesting.
+// member_of_walk.cpp -- groups.membership memberof, the user's memberOf read by the login
+// search (find_login): the group walk of a login's answers with the grants in the same
+// searches (issue 19). LdapDirectory::groups_and_grants_for and ::sender_facts_for.
 //
 // Why memberOf: a grant naming one of the user's groups can be asked for only once the
 // groups are known, and LDAP has no join. In search mode the groups take a search of their
-// own ((member=<user>), sender_facts.cpp), so a user in groups costs three. slapd's memberof
-// overlay keeps that join up to date on the user's entry: the login search reads the
-// user's memberOf (find_login), and this one search from ldap.base ORs
+// own ((member=<user>), sender_facts.cpp), so a user in groups costs a cold send decision
+// three searches. slapd's memberof overlay keeps that join up to date on the user's entry,
+// and the login search reads it: the walk starts one level further.
+//
+// Each level (member_of_level): the level's groups by entryDN (for their own memberOf, the
+// next level: the overlay does not flatten nesting) and the grants naming anyone found so
+// far (below the mailbox, or anywhere), in one search from ldap.base; the last level's
+// grants replace the earlier ones, so they come in slapd's order, as grants_of and
+// grants_to give them (merged_walk's way). The groups come in groups_by_member_of's order
+// (the memberOf reads one by one). A user in no group: one grant search. In groups that
+// nest no further: one search. One more per level of nesting.
+//
+// A cold send decision (sender_facts_for) asks its first level with the address too: one
+// search from ldap.base ORs
 //   the address   users.address_filter (kept: entries within users.base);
-//   the groups    the user's direct groups by entryDN, for their own memberOf (the next
-//                 level of nesting; the overlay does not flatten it);
+//   the groups    the user's direct groups by entryDN;
 //   the grants    naming the user or one of those groups and carrying a send right,
 //                 anywhere: the mailbox is not known yet.
+// so the login's search and this one decide a user whose groups nest no further (issue
+// 19: at most 2 per cold policy decision).
+//
 // Each entry's part is proved, never inferred, as in sender_facts.cpp: the address filter
 // evaluated on the entry (local_filter.h; Unknown is settled by slapd with a base search,
 // at most kMaxSettled), a group by its DN being one of those asked for, a grant by its
-// class, a grantee asked for and a send right. An entry that is none of them, a grant
-// that is also something else, or a search refused or cut by a size limit: every question
-// one by one (Directory::sender_facts), never a guess.
-//
-// Further levels (merged_walk's way): each level's groups by entryDN and the grants below
-// the mailbox naming anyone found so far, in one search; the last level's grants replace
-// the earlier ones, so they come in slapd's order, as grants_of gives them. The groups
-// come in the order of groups_by_member_of (the memberOf reads one by one).
+// class, a grantee asked for (and, in the first search, a send right). An entry that is
+// none of them, a grant that is also something else, or a search cut by a size limit:
+// every question one by one (Directory's defaults), never a guess.
 #include <ldap.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -60,7 +69,114 @@ bool names_one_of(const LdapEntry& grant, const std::string& grantee_attr, const
 // question is then asked one by one.
 struct OneByOne {};
 
+// The memberOf of each of a level, by the level's index.
+using Parents = std::vector<std::vector<std::string>>;
+
+// The walk from the login's memberOf (level 1 without a search); `next` answers each
+// further level with the memberOf of each of its groups (none: the walk ends there).
+std::vector<GroupMembership> walk_from(const Account& user, int max_depth,
+                                       const std::function<Parents(const std::vector<GroupMembership>&)>& next) {
+    bool first = true;
+    return walk_nested(user.dn, max_depth, [&](const std::vector<GroupMembership>& frontier) {
+        std::vector<GroupStep> steps;
+        if (first) {
+            first = false;
+            for (const auto& dn : *user.member_of) steps.push_back(GroupStep{dn, 0});
+            return steps;
+        }
+        const Parents parents = next(frontier);
+        for (std::size_t i = 0; i < parents.size(); ++i)
+            for (const auto& dn : parents[i]) steps.push_back(GroupStep{dn, i});
+        return steps;
+    });
+}
+
 }  // namespace
+
+// A group outside the base, or one the level's search did not return (gone, or an ACL
+// hiding its entryDN): read by itself, as groups_by_member_of does.
+void LdapDirectory::read_the_rest(const std::vector<GroupMembership>& level, const std::vector<bool>& read,
+                                  std::vector<std::vector<std::string>>& parents) {
+    const std::string& member_of = config_.groups.member_of_attribute;
+    for (std::size_t i = 0; i < level.size(); ++i)
+        if (!read[i])
+            for (const auto& entry : ldap_.search(SearchRequest{level[i].dn, SearchScope::Base, "(objectClass=*)", {member_of}}))
+                parents[i] = entry.values(member_of);
+}
+
+std::vector<std::vector<std::string>> LdapDirectory::member_of_level(const std::vector<GroupMembership>& level,
+                                                                     std::vector<std::string>& known,
+                                                                     const std::string& mailbox_dn,
+                                                                     GroupsAndGrants& answer, std::size_t& grants_name) {
+    const SchemaConfig& schema = config_.schema;
+    const std::string& member_of = config_.groups.member_of_attribute;
+    for (const auto& g : level) known.push_back(g.dn);
+    const auto groups = in_base(level, config_.ldap.base);
+    Parents parents(level.size());
+    std::vector<bool> group_read(level.size(), false);
+    if (groups.size() <= kDnsPerFilter && known.size() <= kGranteesPerFilter) {
+        std::vector<std::string> terms{grant_filter(known, mailbox_dn)};
+        for (const auto& kv : groups) terms.push_back("(entryDN=" + escape_filter_value(level[kv.second].dn) + ")");
+        std::vector<std::string> asked = grant_attributes(schema);
+        asked.push_back("objectClass");
+        asked.push_back(member_of);
+        std::vector<LdapEntry> grant_entries;
+        std::vector<LdapEntry> found;
+        try {
+            found = ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(terms), asked});
+        } catch (const LdapError& e) {
+            if (e.code() == LDAP_SIZELIMIT_EXCEEDED || e.code() == LDAP_ADMINLIMIT_EXCEEDED) throw OneByOne{};
+            throw;
+        }
+        for (auto& entry : found) {
+            const auto group = groups.find(normalize_dn(entry.dn));
+            const bool grant = entry.has_value_ci("objectClass", schema.grant_object_class);
+            if (group != groups.end() && !grant) {
+                parents[group->second] = entry.values(member_of);
+                group_read[group->second] = true;
+            } else if (grant && group == groups.end()) {  // not a group asked for: the grant term found it
+                grant_entries.push_back(std::move(entry));
+            } else {
+                throw OneByOne{};
+            }
+        }
+        answer.grants = grants_from_entries(grant_entries, schema);
+        grants_name = known.size();
+    } else {  // too many for one filter: the groups as groups_by_member_of reads them, the grants after the walk
+        std::vector<std::string> dns;
+        for (const auto& kv : groups) dns.push_back(level[kv.second].dn);
+        for (const auto& entry : entries_by_dn(dns, {member_of}, kDnsPerFilter)) {
+            const auto group = groups.find(normalize_dn(entry.dn));
+            if (group == groups.end()) continue;
+            parents[group->second] = entry.values(member_of);
+            group_read[group->second] = true;
+        }
+    }
+    read_the_rest(level, group_read, parents);
+    return parents;
+}
+
+GroupsAndGrants LdapDirectory::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {
+    if (config_.groups.membership != MembershipMode::MemberOf || !user.member_of ||
+        !(mailbox_dn.empty() || dn_within(mailbox_dn, config_.ldap.base)))
+        return groups_and_grants(user.dn, mailbox_dn);
+    if (!mailbox_dn.empty()) check_dn(mailbox_dn, "mailbox DN");
+    GroupsAndGrants answer;
+    std::vector<std::string> known{user.dn};  // the user, then every group found so far
+    std::size_t grants_name = 0;              // how many of `known` the grants held name
+    try {
+        answer.groups = walk_from(user, config_.groups.max_depth, [&](const std::vector<GroupMembership>& level) {
+            return member_of_level(level, known, mailbox_dn, answer, grants_name);
+        });
+    } catch (const OneByOne&) {
+        return groups_and_grants(user.dn, mailbox_dn);
+    }
+    // The walk ended with groups the last grant filter did not name (none was a level: a
+    // user in no group; the depth limit; too many for one filter): every grant once more.
+    if (grants_name < 1 + answer.groups.size())
+        answer.grants = grants_naming(grantee_dns(user.dn, answer.groups), mailbox_dn);
+    return answer;
+}
 
 SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::string& address) {
     check_address(address);
@@ -114,7 +230,7 @@ SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::stri
             if (e.code() == LDAP_SIZELIMIT_EXCEEDED || e.code() == LDAP_ADMINLIMIT_EXCEEDED) throw OneByOne{};
             throw;
         }
-        std::vector<std::vector<std::string>> parents(level.size());
+        Parents parents(level.size());
         std::vector<bool> group_read(level.size(), false);
         std::vector<LdapEntry> mailboxes, grant_entries;
         for (auto& entry : found) {
@@ -150,75 +266,15 @@ SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::stri
             facts.with.grants = grants_from_entries(below, schema);
             grants_name = 1 + level.size();
         }
-        // A group outside the base, or one the search did not return (gone, or an ACL
-        // hiding its entryDN): read by itself, as groups_by_member_of does.
-        for (std::size_t i = 0; i < level.size(); ++i)
-            if (!group_read[i])
-                for (const auto& entry : ldap_.search(SearchRequest{level[i].dn, SearchScope::Base, "(objectClass=*)", {member_of}}))
-                    parents[i] = entry.values(member_of);
-        return parents;
-    };
-
-    // A further level, the mailbox known: its groups' memberOf and the grants below the
-    // mailbox naming anyone found so far, in one search.
-    auto next_search = [&](const std::vector<GroupMembership>& level) {
-        for (const auto& g : level) known.push_back(g.dn);
-        const auto groups = in_base(level, base);
-        std::vector<std::vector<std::string>> parents(level.size());
-        std::vector<bool> group_read(level.size(), false);
-        const bool with_grants = groups.size() <= kDnsPerFilter && known.size() <= kGranteesPerFilter;
-        std::vector<LdapEntry> grant_entries;
-        if (with_grants) {
-            std::vector<std::string> terms{grant_filter(known, facts.mailbox->dn)};
-            for (const auto& kv : groups) terms.push_back("(entryDN=" + escape_filter_value(level[kv.second].dn) + ")");
-            std::vector<std::string> asked = grant_attributes(schema);
-            asked.push_back("objectClass");
-            asked.push_back(member_of);
-            for (auto& entry : ldap_.search(SearchRequest{base, SearchScope::Subtree, any_of(terms), asked})) {
-                const auto group = groups.find(normalize_dn(entry.dn));
-                const bool grant = entry.has_value_ci("objectClass", schema.grant_object_class);
-                if (group != groups.end() && !grant) {
-                    parents[group->second] = entry.values(member_of);
-                    group_read[group->second] = true;
-                } else if (grant && group == groups.end()) {
-                    grant_entries.push_back(std::move(entry));
-                } else {
-                    throw OneByOne{};
-                }
-            }
-            facts.with.grants = grants_from_entries(grant_entries, schema);
-            grants_name = known.size();
-        } else {  // too many for one filter: the groups as groups_by_member_of reads them, the grants after the walk
-            std::vector<std::string> dns;
-            for (const auto& kv : groups) dns.push_back(level[kv.second].dn);
-            for (const auto& entry : entries_by_dn(dns, {member_of}, kDnsPerFilter)) {
-                const auto group = groups.find(normalize_dn(entry.dn));
-                if (group == groups.end()) continue;
-                parents[group->second] = entry.values(member_of);
-                group_read[group->second] = true;
-            }
-        }
-        for (std::size_t i = 0; i < level.size(); ++i)
-            if (!group_read[i])
-                for (const auto& entry : ldap_.search(SearchRequest{level[i].dn, SearchScope::Base, "(objectClass=*)", {member_of}}))
-                    parents[i] = entry.values(member_of);
+        if (!facts.mailbox) return Parents{};  // no mailbox: the groups do not matter, the walk ends
+        read_the_rest(level, group_read, parents);
         return parents;
     };
 
     try {
-        std::size_t depth = 0;
-        facts.with.groups = walk_nested(user.dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
-            std::vector<GroupStep> steps;
-            const std::size_t level = depth++;
-            if (level == 0) {  // the user: the memberOf the login search read
-                for (const auto& dn : *user.member_of) steps.push_back(GroupStep{dn, 0});
-                return steps;
-            }
-            const auto parents = level == 1 ? first_search(frontier) : next_search(frontier);
-            if (!facts.mailbox) return steps;  // no mailbox: the groups do not matter
-            for (std::size_t i = 0; i < parents.size(); ++i)
-                for (const auto& dn : parents[i]) steps.push_back(GroupStep{dn, i});
-            return steps;
+        facts.with.groups = walk_from(user, config_.groups.max_depth, [&](const std::vector<GroupMembership>& level) {
+            if (!first_done) return first_search(level);
+            return member_of_level(level, known, facts.mailbox->dn, facts.with, grants_name);
         });
         // The walk stopped before the user's direct groups were a level of their own (none,
         // or groups.max_depth 1): the first search still asks for the address and the grants.
