@@ -5,6 +5,8 @@ loading the built plugin through the shipped drop-in.
 
 Users u1, u10 and u100 have 1, 10 and 100 mailboxes sharing their INBOX with them; the
 total for LOGIN + LIST (Dovecot's password lookup included) must stay <= 4 at every N.
+grouped (10 sharers) is in a group: 5 in search mode, 4 with groups.membership memberof
+(MemberOfLoginSearchCountTest, test_a_group_member).
 Counted is each user's second session: the first LIST of another user's mailbox makes
 Dovecot's ACL plugin build that mailbox's own list of non-owner rights once
 (dovecot-acl-list in the owner's mail directory, one GETACL per owner, kept for every
@@ -67,17 +69,22 @@ def bulk_ldif():
     out = ["dn: ou=services,dc=example,dc=com\nobjectClass: organizationalUnit\nou: services\n\n",
            "dn: %s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: mailgrant\n"
            "userPassword: %s\n\n" % (SERVICE_DN, SERVICE_PW)]
-    out += [person(u) for u in ["frank"] + ["u%d" % n for n in TABLE]]
+    out += [person(u) for u in ["frank", "grouped"] + ["u%d" % n for n in TABLE]]
     for i in range(BIG_N):
         sharer = "sharer-%d" % i
         out.append(person(sharer))
         grantees = [person_dn("frank")] + [person_dn("u%d" % n) for n in TABLE if i < n]
+        grantees += [person_dn("grouped")] if i < GROUPED_N else []
         out.append("dn: cn=share,%s\nobjectClass: mailGrant\ncn: share\n%smailGrantFolder: INBOX\n"
                    "mailGrantRights: reader\n\n"
                    % (person_dn(sharer), "".join("mailGrantee: %s\n" % g for g in grantees)))
     return "".join(out)
 
 
+# grouped: GROUPED_N sharers, and in a group (in no group itself) in every class.
+GROUPED_N = 10
+GROUPED = ("dn: cn=grouped-team,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: grouped-team\n"
+           "member: %s\n\n" % person_dn("grouped"))
 # MemberOfLoginSearchCountTest: the counted users in one group that is in no group.
 READERS = ("dn: cn=readers,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: readers\n%s\n"
            % "".join("member: %s\n" % person_dn(u) for u in ["frank"] + ["u%d" % n for n in TABLE]))
@@ -100,7 +107,7 @@ class LoginSearchCountTest(unittest.TestCase):
                           memberof=cls.MEMBEROF).start()
         cls.addClassCleanup(cls.slapd.stop)
         cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
-        ldap_apply(cls.slapd, bulk_ldif(), tool="ldapadd")
+        ldap_apply(cls.slapd, bulk_ldif() + GROUPED, tool="ldapadd")
         if cls.MEMBEROF:
             ldap_apply(cls.slapd, READERS, tool="ldapadd")
         etc = os.path.join(cls.tmp, "etc")
@@ -235,6 +242,21 @@ class LoginSearchCountTest(unittest.TestCase):
             self.assertGreaterEqual(questions[TABLE[0]], 1, "the plugin did not ask the service")
             self.assertLessEqual(questions[TABLE[-1]], MAX_QUESTIONS)
             self.assertEqual(questions[TABLE[0]], questions[TABLE[-1]])
+
+    def test_a_group_member(self):
+        """A user in a group: in search mode one search more than MAX_SEARCHES (the groups
+        naming the user must be found before the grants naming them can be asked for:
+        LDAP has no join); with memberof the login search reads the groups, and the group
+        and the grants come in one search: MAX_SEARCHES. Counted without the service,
+        whose second session is answered from its cache."""
+        if self.SERVICE:
+            self.skipTest("the plugin's own searches: the class without the service")
+        self.login_and_list("grouped@example.com")   # Dovecot's first-time files
+        names, searches = self.counted_login("grouped@example.com")
+        self.assertEqual(len(names), GROUPED_N)
+        print("searches per LOGIN + LIST of a group member: %d" % len(searches))
+        self.assertTrue(any("grouped-team" in line for line in searches), "\n".join(searches))
+        self.assertEqual(len(searches), MAX_SEARCHES + (0 if self.MEMBEROF else 1), "\n".join(searches))
 
     def test_a_cold_service_cache_costs_a_fixed_number_of_searches(self):
         """With the service: right after its cache was emptied (the "changed" question a
