@@ -23,6 +23,22 @@ void next_edge(const Grant& grant, std::time_t now, std::optional<std::time_t>& 
         if (edge && *edge > now && (!changes_at || *edge < *changes_at)) changes_at = edge;
 }
 
+// The grants in the order of their normalized DNs. slapd returns them in an order that
+// depends on how they were asked for (a one-level search below the mailbox, one from the
+// base, the cache's split of a login's grants from everywhere): without this the reason
+// ("... by grant X") could name another of several grants that apply, depending on the
+// path and on what was cached. Same rights whatever the order.
+void in_dn_order(std::vector<Grant>& grants) {
+    std::vector<std::pair<std::string, std::size_t>> keys;
+    keys.reserve(grants.size());
+    for (std::size_t i = 0; i < grants.size(); ++i) keys.emplace_back(normalize_dn(grants[i].dn), i);
+    std::stable_sort(keys.begin(), keys.end());
+    std::vector<Grant> sorted;
+    sorted.reserve(grants.size());
+    for (const auto& key : keys) sorted.push_back(std::move(grants[key.second]));
+    grants = std::move(sorted);
+}
+
 }  // namespace
 
 const char* to_string(SenderRight right) {
@@ -53,6 +69,7 @@ Decider::Identity Decider::with_grants(const Account& account, const std::string
                                        std::vector<Grant>& grants) {
     auto found = directory_.groups_and_grants_for(account, mailbox_dn);
     grants = std::move(found.grants);
+    if (!mailbox_dn.empty()) in_dn_order(grants);  // a decision on one mailbox names a grant in its reason
     return Identity{account, std::move(found.groups)};
 }
 
@@ -169,7 +186,8 @@ SenderDecision Decider::sender(const std::string& login, const std::string& addr
         return decision;
     }
     decision.mailbox_dn = facts.mailbox->dn;
-    const std::vector<Grant> grants = std::move(facts.with.grants);
+    std::vector<Grant> grants = std::move(facts.with.grants);
+    in_dn_order(grants);
     const Identity who{*account, std::move(facts.with.groups)};
     const std::time_t now = clock_.wall_now();
     std::optional<GrantPath> send_as, on_behalf;

@@ -331,6 +331,9 @@ TEST(ServiceClientFailSafe, UnreachableHungAndGarbledServicesAreTemporary) {
         }
     });
     config.listen = "unix:" + d + "/garbled";
+    // The answer comes at once: a timeout that a loaded machine (tests in parallel, ASan)
+    // cannot run out of before the peer's accept loop gets its turn.
+    config.timeout_ms = 5000;
     reply = ServiceClient(config).ask(q);
     peer.join();
     EXPECT_EQ(reply.status, ServiceReply::Status::Temporary);
