@@ -84,7 +84,26 @@ Value CachingDirectory::cached(TtlCache<std::string, Value>& cache, const std::s
 }
 
 std::optional<Account> CachingDirectory::find_login(const std::string& login) {
-    return cached(logins_, ascii_lower(login), [&] { return inner_.find_login(login); });
+    bool fetched = false;
+    auto account = cached(logins_, ascii_lower(login), [&] {
+        fetched = true;
+        const auto generation = logins_.generation();
+        auto found = inner_.find_login(login);
+        if (found) found->member_of_generation = generation;
+        return found;
+    });
+    // A kept login's memberOf may be as old as cache.ttl_s: an answer built from it and
+    // kept for a full lifetime of its own would outlive that (a group left, still obeyed).
+    if (!fetched && account) account->member_of.reset();
+    return account;
+}
+
+// The account as the inner directory may use it: its memberOf only if no clear() (a change
+// seen in LDAP) came since it was read.
+Account CachingDirectory::as_read(const Account& user) const {
+    Account copy = user;
+    if (copy.member_of && copy.member_of_generation != logins_.generation()) copy.member_of.reset();
+    return copy;
 }
 
 std::optional<Account> CachingDirectory::find_mailbox(const std::string& address_or_dn) {
@@ -222,7 +241,8 @@ GroupsAndGrants CachingDirectory::groups_and_grants(const std::string& user_dn, 
 }
 
 GroupsAndGrants CachingDirectory::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {
-    return groups_and_grants_cached(user.dn, mailbox_dn, [&] { return inner_.groups_and_grants_for(user, mailbox_dn); });
+    return groups_and_grants_cached(user.dn, mailbox_dn,
+                                    [&] { return inner_.groups_and_grants_for(as_read(user), mailbox_dn); });
 }
 
 template <typename Fetch>
@@ -260,7 +280,7 @@ SenderFacts CachingDirectory::sender_facts(const std::string& user_dn, const std
 }
 
 SenderFacts CachingDirectory::sender_facts_for(const Account& user, const std::string& address) {
-    return sender_facts_cached(user.dn, &user, address, [&] { return inner_.sender_facts_for(user, address); });
+    return sender_facts_cached(user.dn, &user, address, [&] { return inner_.sender_facts_for(as_read(user), address); });
 }
 
 template <typename Fetch>

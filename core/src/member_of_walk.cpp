@@ -28,7 +28,9 @@
 // Each entry's part is proved, never inferred, as in sender_facts.cpp: the address filter
 // evaluated on the entry (local_filter.h; Unknown is settled by slapd with a base search,
 // at most kMaxSettled), a group by its DN being one of those asked for, a grant by its
-// class, a grantee asked for (and, in the first search, a send right). An entry that is
+// class (in the first search also a grantee asked for and a send right; in a further
+// level's search the grant term is the only one a grant-class entry that is not one of the
+// level's groups can match, and the decision checks each grant's grantees again). An entry that is
 // none of them, a grant that is also something else, or a search cut by a size limit:
 // every question one by one (Directory's defaults), never a guess.
 #include <ldap.h>
@@ -204,13 +206,14 @@ SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::stri
     std::size_t grants_name = 0;              // how many of `known` the grants held name
     std::size_t settled = 0;
 
-    // The first search: the address, the groups of `level` (the user's direct groups; none
-    // when the walk stops before them) and the grants naming the user or one of them.
-    // Returns the memberOf of each of `level`.
-    auto first_search = [&](const std::vector<GroupMembership>& level) {
+    // The first search: the address, the groups of `level` (the user's direct groups) and
+    // the grants naming the user or one of them. Returns the memberOf of each of `level`;
+    // `read_groups` false (the walk ended before that level: groups.max_depth 1, or no
+    // group): the groups' own entries are not asked for, as the walk would not read them.
+    auto first_search = [&](const std::vector<GroupMembership>& level, bool read_groups) {
         first_done = true;
         for (const auto& g : level) known.push_back(g.dn);
-        const auto groups = in_base(level, base);
+        const auto groups = read_groups ? in_base(level, base) : std::map<std::string, std::size_t>{};
         if (groups.size() > kDnsPerFilter || 1 + level.size() > kGranteesPerFilter) throw OneByOne{};
         std::set<std::string> grantee_keys{normalize_dn(user.dn)};
         std::vector<std::string> grantees{"(" + schema.grantee + "=" + escape_filter_value(user.dn) + ")"};
@@ -266,14 +269,14 @@ SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::stri
             facts.with.grants = grants_from_entries(below, schema);
             grants_name = 1 + level.size();
         }
-        if (!facts.mailbox) return Parents{};  // no mailbox: the groups do not matter, the walk ends
+        if (!facts.mailbox || !read_groups) return Parents{};  // no mailbox: the groups do not matter
         read_the_rest(level, group_read, parents);
         return parents;
     };
 
     try {
         facts.with.groups = walk_from(user, config_.groups.max_depth, [&](const std::vector<GroupMembership>& level) {
-            if (!first_done) return first_search(level);
+            if (!first_done) return first_search(level, true);
             return member_of_level(level, known, facts.mailbox->dn, facts.with, grants_name);
         });
         // The walk stopped before the user's direct groups were a level of their own (none,
@@ -282,7 +285,7 @@ SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::stri
             std::vector<GroupMembership> direct;
             for (const auto& g : facts.with.groups)
                 if (g.path.size() == 1) direct.push_back(g);
-            first_search(direct);
+            first_search(direct, false);
         }
     } catch (const OneByOne&) {
         return sender_facts(user.dn, address);

@@ -145,6 +145,40 @@ TEST_F(MemberOfSender, GroupsAndGrantsForAUserInAGroupIsOneSearch) {
     EXPECT_EQ(odd.requests[1].base, kBob);  // groups_by_member_of reads the user's memberOf
 }
 
+// A direct group outside ldap.base is not in the level's search: read by itself (its
+// memberOf), as groups_by_member_of reads it; the grants still name it.
+TEST_F(MemberOfSender, AGroupOutsideTheBaseIsReadByItself) {
+    const std::string outside = "cn=ext,o=elsewhere";
+    ldap.answer = [&](const SearchRequest& r) {
+        if (r.base == outside) return std::vector<LdapEntry>{entry(outside, {{"memberOf", {"cn=top,o=elsewhere"}}})};
+        return std::vector<LdapEntry>{};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto answer = dir.groups_and_grants_for(bob({outside}), "");
+    ASSERT_EQ(answer.groups.size(), 2u);
+    EXPECT_EQ(answer.groups[1].path, (std::vector<std::string>{outside, "cn=top,o=elsewhere"}));
+    ASSERT_GE(ldap.requests.size(), 2u);
+    EXPECT_EQ(ldap.requests[0].filter, "(&(objectClass=mailGrant)(|(mailGrantee=" + kBob + ")(mailGrantee=" + outside + ")))");
+    EXPECT_EQ(ldap.requests[1].base, outside);
+    EXPECT_EQ(ldap.requests[1].scope, SearchScope::Base);
+}
+
+// groups.max_depth 1: the direct groups are never a level of their own, so their entries
+// are not read; the grants naming them are asked for once, after the walk.
+TEST_F(MemberOfSender, DepthOneAsksForTheGrantsNamingTheDirectGroupsWithoutReadingThem) {
+    config.groups.max_depth = 1;
+    LdapDirectory dir(config, ldap);
+    const auto answer = dir.groups_and_grants_for(bob({kTeam}), "");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    EXPECT_EQ(ldap.requests[0].filter, "(&(objectClass=mailGrant)(|(mailGrantee=" + kBob + ")(mailGrantee=" + kTeam + ")))");
+    EXPECT_EQ(answer.groups.size(), 1u);
+    ldap.requests.clear();
+    dir.sender_facts_for(bob({kTeam}), "alice@example.com");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    EXPECT_EQ(ldap.requests[0].filter.find("entryDN="), std::string::npos) << ldap.requests[0].filter;
+    EXPECT_NE(ldap.requests[0].filter.find("(mailGrantee=" + kTeam + ")"), std::string::npos) << ldap.requests[0].filter;
+}
+
 // No mailbox has the address: the groups do not matter, the walk stops.
 TEST_F(MemberOfSender, NoMailboxEndsTheWalk) {
     ldap.answer = [&](const SearchRequest&) { return std::vector<LdapEntry>{entry(kTeam, {{"memberOf", {"cn=x,dc=example,dc=com"}}})}; };

@@ -68,7 +68,8 @@ public:
     std::optional<std::string> find_group(const std::string& name) override;
     std::vector<Account> find_mailboxes(const std::vector<std::string>& dns) override;
     GroupsAndGrants groups_and_grants(const std::string& user_dn, const std::string& mailbox_dn) override;
-    // The same, the inner directory asked through groups_and_grants_for (kept under the same keys).
+    // The same, the inner directory asked through groups_and_grants_for (kept under the same
+    // keys), with the account's memberOf only as fresh as find_login() allows (directory.h).
     GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override;
     // Answers kept by address, where find_mailbox(address) looks first.
     AddressAnswers mailboxes_by_address(const std::vector<Account>& mailboxes) override;
@@ -76,7 +77,8 @@ public:
     // user's groups groups_of()'s; the grants are kept for this pair alone (they may be
     // only those with a send right, so they never answer groups_and_grants).
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
-    // The same, the inner directory asked through sender_facts_for (kept under the same keys).
+    // The same, the inner directory asked through sender_facts_for (kept under the same keys),
+    // with the account's memberOf only as fresh as find_login() allows (directory.h).
     SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
 
     // Drops every answer (a change in LDAP was seen, change_feed.h) and returns how many.
@@ -99,6 +101,8 @@ private:
     template <typename Fetch>
     SenderFacts sender_facts_cached(const std::string& user_dn, const Account* user, const std::string& address,
                                     Fetch&& fetch);
+    // `user` with its memberOf only if no clear() came since the login search read it.
+    Account as_read(const Account& user) const;
     // groups_and_grants and groups_and_grants_for, the same way.
     template <typename Fetch>
     GroupsAndGrants groups_and_grants_cached(const std::string& user_dn, const std::string& mailbox_dn, Fetch&& fetch);

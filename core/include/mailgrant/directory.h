@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -37,7 +38,11 @@ struct Account {
     std::optional<bool> sent_copy;
     // groups.membership memberof: the entry's memberOf values, as a login search read
     // them (LdapDirectory::find_login asks for them); unset = not read, so not known.
+    // Only as fresh as that search: CachingDirectory gives them only with a login it read
+    // just now, and uses them only while no clear() came between (member_of_generation,
+    // its cache generation then), so no answer built from them outlives cache.ttl_s.
     std::optional<std::vector<std::string>> member_of;
+    std::uint64_t member_of_generation = 0;
 
     std::string primary_address() const { return addresses.empty() ? std::string() : addresses.front(); }
     bool owns_address(const std::string& address) const;  // case-insensitive
