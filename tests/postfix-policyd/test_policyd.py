@@ -625,5 +625,58 @@ class PolicydTest(unittest.TestCase):
         self.assertIn("policy.milter_listen is empty: the header From:/Sender: check is off", out.stderr)
 
 
+class MemberOfPolicydTest(unittest.TestCase):
+    """groups.membership memberof against slapd's memberof overlay, through the daemon
+    (core/src/member_of_walk.cpp): the login search reads the user's memberOf, so a cold
+    decision for a user in a group that is in no group costs 2 searches, as for a user in
+    no group (3 in search mode: PolicydTest.test_a_cold_decision_asks_ldap_twice)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-policyd-memberof-")
+        os.chmod(cls.tmp, 0o755)  # the daemon reads its config as nobody
+        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd"), memberof=True).start()
+        cls.slapd.load_ldif(os.path.join(FIXTURES, "org.ldif"))
+        # a group that is in no group and may send as carol; eve in it
+        ldap_apply(cls.slapd, "dn: cn=carol-desk,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\n"
+                              "cn: carol-desk\nmember: uid=eve,ou=people,dc=example,dc=com\n\n"
+                              "dn: cn=desk-send,uid=carol,ou=people,dc=example,dc=com\nobjectClass: mailGrant\n"
+                              "cn: desk-send\nmailGrantee: cn=carol-desk,ou=groups,dc=example,dc=com\n"
+                              "mailGrantSend: sendAs\n", tool="ldapadd")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.slapd.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_a_cold_decision_for_a_group_member_asks_ldap_twice(self):
+        workdir = tempfile.mkdtemp(dir=self.tmp)
+        d = Daemon(workdir, self.slapd)
+        d.groups = {"membership": "memberof"}
+        try:
+            c = d.start().client()
+            cases = [  # each login once: every decision is cold
+                ("eve@example.com", "carol@example.com", "DUNNO", 2),         # carol-desk, in no group
+                ("bob@example.com", "support@example.com", "DUNNO", 2),       # support-team, in no group
+                ("alice@example.com", "support@example.com", "REJECT 5.7.1", 2),  # in no group, no grant
+                ("dave@example.com", "dave@example.com", "DUNNO", 1),         # one's own: the login alone
+            ]
+            for login, sender, expected, searches in cases:
+                with self.subTest(login=login, sender=sender):
+                    start = os.path.getsize(self.slapd.log_path)
+                    self.assertTrue(c.ask(login, sender).startswith(expected))
+                    time.sleep(0.3)  # slapd's last stats lines
+                    with open(self.slapd.log_path, errors="replace") as f:
+                        f.seek(start)
+                        asked = [line for line in f if " SRCH base=" in line]
+                    self.assertEqual(len(asked), searches, "".join(asked))
+                    self.assertTrue(d.logged("login=%s sender=<%s> decision=%s" % (
+                        login, sender, "allow" if expected == "DUNNO" else "reject")), d.log_text()[-2000:])
+            # the grant reached eve through her group, read from her memberOf
+            self.assertIn("carol-desk", d.log_text())
+        finally:
+            d.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
