@@ -32,7 +32,7 @@ void in_dn_order(std::vector<Grant>& grants) {
     std::vector<std::pair<std::string, std::size_t>> keys;
     keys.reserve(grants.size());
     for (std::size_t i = 0; i < grants.size(); ++i) keys.emplace_back(normalize_dn(grants[i].dn), i);
-    std::stable_sort(keys.begin(), keys.end());
+    std::sort(keys.begin(), keys.end());  // (DN, index): no two alike
     std::vector<Grant> sorted;
     sorted.reserve(grants.size());
     for (const auto& key : keys) sorted.push_back(std::move(grants[key.second]));

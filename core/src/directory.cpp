@@ -3,7 +3,6 @@
 // entryDN in one OR-search) that keep a login's and a decision's search count fixed.
 #include "mailgrant/directory.h"
 
-#include <map>
 #include <set>
 
 #include <ldap.h>
@@ -159,46 +158,6 @@ std::vector<GroupStep> LdapDirectory::group_level(const std::vector<GroupMembers
 std::vector<GroupMembership> LdapDirectory::groups_by_search(const std::string& user_dn) {
     return walk_nested(user_dn, config_.groups.max_depth,
                        [&](const std::vector<GroupMembership>& frontier) { return group_level(frontier); });
-}
-
-// memberOf overlay: the user's entry lists its direct groups; nested groups are found by
-// reading memberOf of each group in turn (the overlay does not flatten nesting). A level
-// of several groups is read in one search per kDnsPerFilter, (entryDN=G) OR-ed from
-// ldap.base (slapd's DN index answers it): a user in 20 groups costs one search for them,
-// not 20. A group outside ldap.base, or one that search did not return (gone, or an ACL
-// hiding its entryDN, where the filter is Undefined), is read by itself as before, so the
-// answer is the reads one by one, in the same order.
-std::vector<GroupMembership> LdapDirectory::groups_by_member_of(const std::string& user_dn) {
-    const std::string& attr = config_.groups.member_of_attribute;
-    return walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
-        std::vector<std::vector<std::string>> parents(frontier.size());  // memberOf of frontier[i]
-        std::vector<bool> read(frontier.size(), false);
-        // The frontier's groups within the base, by normalized DN (walk_nested never puts
-        // one DN in a frontier twice). A single one: its read is one search too.
-        std::map<std::string, std::size_t> in_base;
-        for (std::size_t i = 0; i < frontier.size(); ++i) {
-            const std::string key = normalize_dn(frontier[i].dn);
-            if (!key.empty() && dn_within(frontier[i].dn, config_.ldap.base)) in_base.emplace(key, i);
-        }
-        if (in_base.size() > 1) {
-            std::vector<std::string> dns;
-            for (const auto& kv : in_base) dns.push_back(frontier[kv.second].dn);
-            for (const auto& entry : entries_by_dn(dns, {attr}, kDnsPerFilter)) {
-                const auto it = in_base.find(normalize_dn(entry.dn));
-                if (it == in_base.end()) continue;
-                parents[it->second] = entry.values(attr);
-                read[it->second] = true;
-            }
-        }
-        std::vector<GroupStep> steps;
-        for (std::size_t i = 0; i < frontier.size(); ++i) {
-            if (!read[i])
-                for (const auto& entry : ldap_.search(SearchRequest{frontier[i].dn, SearchScope::Base, "(objectClass=*)", {attr}}))
-                    for (const auto& group_dn : entry.values(attr)) parents[i].push_back(group_dn);
-            for (auto& group_dn : parents[i]) steps.push_back(GroupStep{std::move(group_dn), i});
-        }
-        return steps;
-    });
 }
 
 std::vector<Grant> LdapDirectory::grants_of(const std::string& mailbox_dn) {

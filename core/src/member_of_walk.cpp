@@ -1,6 +1,7 @@
-// member_of_walk.cpp -- groups.membership memberof, the user's memberOf read by the login
-// search (find_login): the group walk of a login's answers with the grants in the same
-// searches (issue 19). LdapDirectory::groups_and_grants_for and ::sender_facts_for.
+// member_of_walk.cpp -- groups.membership memberof: the group walk over memberOf
+// (LdapDirectory::groups_by_member_of, from the user's DN alone), and, with the user's
+// memberOf read by the login search (find_login), the walk of a login's answers with the
+// grants in the same searches (issue 19): ::groups_and_grants_for and ::sender_facts_for.
 //
 // Why memberOf: a grant naming one of the user's groups can be asked for only once the
 // groups are known, and LDAP has no join. In search mode the groups take a search of their
@@ -74,6 +75,14 @@ struct OneByOne {};
 // The memberOf of each of a level, by the level's index.
 using Parents = std::vector<std::vector<std::string>>;
 
+// A level's next steps: each memberOf value of its i-th group, reached from it.
+std::vector<GroupStep> steps_from(const Parents& parents) {
+    std::vector<GroupStep> steps;
+    for (std::size_t i = 0; i < parents.size(); ++i)
+        for (const auto& dn : parents[i]) steps.push_back(GroupStep{dn, i});
+    return steps;
+}
+
 // The walk from the login's memberOf (level 1 without a search); `next` answers each
 // further level with the memberOf of each of its groups (none: the walk ends there).
 std::vector<GroupMembership> walk_from(const Account& user, int max_depth,
@@ -86,17 +95,47 @@ std::vector<GroupMembership> walk_from(const Account& user, int max_depth,
             for (const auto& dn : *user.member_of) steps.push_back(GroupStep{dn, 0});
             return steps;
         }
-        const Parents parents = next(frontier);
-        for (std::size_t i = 0; i < parents.size(); ++i)
-            for (const auto& dn : parents[i]) steps.push_back(GroupStep{dn, i});
-        return steps;
+        return steps_from(next(frontier));
     });
 }
 
 }  // namespace
 
+// memberOf overlay, from the user's DN alone: the user's entry lists its direct groups;
+// nested groups are found by reading memberOf of each group in turn (the overlay does not
+// flatten nesting): member_of_values for each level.
+std::vector<GroupMembership> LdapDirectory::groups_by_member_of(const std::string& user_dn) {
+    return walk_nested(user_dn, config_.groups.max_depth,
+                       [&](const std::vector<GroupMembership>& frontier) { return steps_from(member_of_values(frontier)); });
+}
+
+// A level of several groups is read in one search per kDnsPerFilter, (entryDN=G) OR-ed
+// from ldap.base (slapd's DN index answers it): a user in 20 groups costs one search for
+// them, not 20. A single one is one search either way: read by itself. So is a group
+// outside ldap.base, or one that search did not return (gone, or an ACL hiding its
+// entryDN, where the filter is Undefined), so the answer is the reads one by one, in the
+// same order.
+std::vector<std::vector<std::string>> LdapDirectory::member_of_values(const std::vector<GroupMembership>& level) {
+    const std::string& member_of = config_.groups.member_of_attribute;
+    const auto groups = in_base(level, config_.ldap.base);
+    Parents parents(level.size());
+    std::vector<bool> read(level.size(), false);
+    if (groups.size() > 1) {
+        std::vector<std::string> dns;
+        for (const auto& kv : groups) dns.push_back(level[kv.second].dn);
+        for (const auto& entry : entries_by_dn(dns, {member_of}, kDnsPerFilter)) {
+            const auto group = groups.find(normalize_dn(entry.dn));
+            if (group == groups.end()) continue;
+            parents[group->second] = entry.values(member_of);
+            read[group->second] = true;
+        }
+    }
+    read_the_rest(level, read, parents);
+    return parents;
+}
+
 // A group outside the base, or one the level's search did not return (gone, or an ACL
-// hiding its entryDN): read by itself, as groups_by_member_of does.
+// hiding its entryDN): read by itself, as the walk one by one reads it.
 void LdapDirectory::read_the_rest(const std::vector<GroupMembership>& level, const std::vector<bool>& read,
                                   std::vector<std::vector<std::string>>& parents) {
     const std::string& member_of = config_.groups.member_of_attribute;
@@ -114,46 +153,37 @@ std::vector<std::vector<std::string>> LdapDirectory::member_of_level(const std::
     const std::string& member_of = config_.groups.member_of_attribute;
     for (const auto& g : level) known.push_back(g.dn);
     const auto groups = in_base(level, config_.ldap.base);
+    // Too many for one filter: the groups as groups_by_member_of reads them, the grants after the walk.
+    if (groups.size() > kDnsPerFilter || known.size() > kGranteesPerFilter) return member_of_values(level);
     Parents parents(level.size());
     std::vector<bool> group_read(level.size(), false);
-    if (groups.size() <= kDnsPerFilter && known.size() <= kGranteesPerFilter) {
-        std::vector<std::string> terms{grant_filter(known, mailbox_dn)};
-        for (const auto& kv : groups) terms.push_back("(entryDN=" + escape_filter_value(level[kv.second].dn) + ")");
-        std::vector<std::string> asked = grant_attributes(schema);
-        asked.push_back("objectClass");
-        asked.push_back(member_of);
-        std::vector<LdapEntry> grant_entries;
-        std::vector<LdapEntry> found;
-        try {
-            found = ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(terms), asked});
-        } catch (const LdapError& e) {
-            if (e.code() == LDAP_SIZELIMIT_EXCEEDED || e.code() == LDAP_ADMINLIMIT_EXCEEDED) throw OneByOne{};
-            throw;
-        }
-        for (auto& entry : found) {
-            const auto group = groups.find(normalize_dn(entry.dn));
-            const bool grant = entry.has_value_ci("objectClass", schema.grant_object_class);
-            if (group != groups.end() && !grant) {
-                parents[group->second] = entry.values(member_of);
-                group_read[group->second] = true;
-            } else if (grant && group == groups.end()) {  // not a group asked for: the grant term found it
-                grant_entries.push_back(std::move(entry));
-            } else {
-                throw OneByOne{};
-            }
-        }
-        answer.grants = grants_from_entries(grant_entries, schema);
-        grants_name = known.size();
-    } else {  // too many for one filter: the groups as groups_by_member_of reads them, the grants after the walk
-        std::vector<std::string> dns;
-        for (const auto& kv : groups) dns.push_back(level[kv.second].dn);
-        for (const auto& entry : entries_by_dn(dns, {member_of}, kDnsPerFilter)) {
-            const auto group = groups.find(normalize_dn(entry.dn));
-            if (group == groups.end()) continue;
+    std::vector<std::string> terms{grant_filter(known, mailbox_dn)};
+    for (const auto& kv : groups) terms.push_back("(entryDN=" + escape_filter_value(level[kv.second].dn) + ")");
+    std::vector<std::string> asked = grant_attributes(schema);
+    asked.push_back("objectClass");
+    asked.push_back(member_of);
+    std::vector<LdapEntry> grant_entries;
+    std::vector<LdapEntry> found;
+    try {
+        found = ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(terms), asked});
+    } catch (const LdapError& e) {
+        if (e.code() == LDAP_SIZELIMIT_EXCEEDED || e.code() == LDAP_ADMINLIMIT_EXCEEDED) throw OneByOne{};
+        throw;
+    }
+    for (auto& entry : found) {
+        const auto group = groups.find(normalize_dn(entry.dn));
+        const bool grant = entry.has_value_ci("objectClass", schema.grant_object_class);
+        if (group != groups.end() && !grant) {
             parents[group->second] = entry.values(member_of);
             group_read[group->second] = true;
+        } else if (grant && group == groups.end()) {  // not a group asked for: the grant term found it
+            grant_entries.push_back(std::move(entry));
+        } else {
+            throw OneByOne{};
         }
     }
+    answer.grants = grants_from_entries(grant_entries, schema);
+    grants_name = known.size();
     read_the_rest(level, group_read, parents);
     return parents;
 }
@@ -262,11 +292,7 @@ SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::stri
         }
         facts.mailbox = single_account(mailboxes, "address '" + address + "'");
         if (facts.mailbox) {
-            const std::string mailbox_key = normalize_dn(facts.mailbox->dn);
-            std::vector<LdapEntry> below;
-            for (auto& entry : grant_entries)
-                if (normalize_dn(parent_dn(entry.dn)) == mailbox_key) below.push_back(std::move(entry));
-            facts.with.grants = grants_from_entries(below, schema);
+            facts.with.grants = grants_below(grant_entries, facts.mailbox->dn);
             grants_name = 1 + level.size();
         }
         if (!facts.mailbox || !read_groups) return Parents{};  // no mailbox: the groups do not matter

@@ -128,13 +128,19 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
     SenderFacts facts;
     facts.mailbox = single_account(mailboxes, "address '" + address + "'");
     if (!facts.mailbox) return facts;  // no mailbox: the groups do not matter
-    const std::string mailbox_key = normalize_dn(facts.mailbox->dn);
+    first.grants = grants_below(grant_entries, facts.mailbox->dn);
+    facts.with = merged_walk(user_dn, facts.mailbox->dn, &first);
+    return facts;
+}
+
+// Of the grants a search from the base found, those directly below the mailbox: the
+// mailbox was not known when the search was made.
+std::vector<Grant> LdapDirectory::grants_below(std::vector<LdapEntry>& grant_entries, const std::string& mailbox_dn) const {
+    const std::string mailbox_key = normalize_dn(mailbox_dn);
     std::vector<LdapEntry> below;
     for (auto& entry : grant_entries)
         if (normalize_dn(parent_dn(entry.dn)) == mailbox_key) below.push_back(std::move(entry));
-    first.grants = grants_from_entries(below, schema);
-    facts.with = merged_walk(user_dn, facts.mailbox->dn, &first);
-    return facts;
+    return grants_from_entries(below, config_.schema);
 }
 
 }  // namespace mailgrant

@@ -220,6 +220,10 @@ private:
     std::vector<std::vector<std::string>> member_of_level(const std::vector<GroupMembership>& level,
                                                           std::vector<std::string>& known, const std::string& mailbox_dn,
                                                           GroupsAndGrants& answer, std::size_t& grants_name);
+    // Of `grant_entries` (a search from the base), the grants directly below `mailbox_dn`.
+    std::vector<Grant> grants_below(std::vector<LdapEntry>& grant_entries, const std::string& mailbox_dn) const;
+    // The memberOf of each of `level`, as groups_by_member_of reads a level.
+    std::vector<std::vector<std::string>> member_of_values(const std::vector<GroupMembership>& level);
     // Reads by itself the memberOf of each of `level` not `read` yet, into `parents`.
     void read_the_rest(const std::vector<GroupMembership>& level, const std::vector<bool>& read,
                        std::vector<std::vector<std::string>>& parents);
