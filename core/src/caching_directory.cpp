@@ -89,20 +89,20 @@ std::optional<Account> CachingDirectory::find_login(const std::string& login) {
         fetched = true;
         const auto generation = logins_.generation();
         auto found = inner_.find_login(login);
-        if (found) found->member_of_generation = generation;
+        if (found) found->direct_groups_generation = generation;
         return found;
     });
-    // A kept login's memberOf may be as old as cache.ttl_s: an answer built from it and
+    // A kept login's direct groups may be as old as cache.ttl_s: an answer built from them and
     // kept for a full lifetime of its own would outlive that (a group left, still obeyed).
-    if (!fetched && account) account->member_of.reset();
+    if (!fetched && account) account->direct_groups.reset();
     return account;
 }
 
-// The account as the inner directory may use it: its memberOf only if no clear() (a change
+// The account as the inner directory may use it: its direct groups only if no clear() (a change
 // seen in LDAP) came since it was read.
 Account CachingDirectory::as_read(const Account& user) const {
     Account copy = user;
-    if (copy.member_of && copy.member_of_generation != logins_.generation()) copy.member_of.reset();
+    if (copy.direct_groups && copy.direct_groups_generation != logins_.generation()) copy.direct_groups.reset();
     return copy;
 }
 

@@ -228,6 +228,7 @@ void read_users(Section s, UsersConfig& c) {
     s.string("base", c.base);
     s.string("login_filter", c.login_filter, false);
     s.string("address_filter", c.address_filter, false);
+    s.string("dn_template", c.dn_template);
     s.string("mail_attribute", c.mail_attribute, false);
     s.strings("alias_attributes", c.alias_attributes);
     s.string("language_attribute", c.language_attribute, false);
@@ -235,6 +236,14 @@ void read_users(Section s, UsersConfig& c) {
     check_attribute_name(s, "language_attribute", c.language_attribute);
     check_filter_template(s, "login_filter", c.login_filter);
     check_filter_template(s, "address_filter", c.address_filter);
+    if (!c.dn_template.empty()) {
+        const auto sample = fill_dn_template(c.dn_template, "someone@example.org");
+        if (!sample || sample == fill_dn_template(c.dn_template, "other@example.net"))
+            s.fail(s.raw("dn_template"), s.dotted("dn_template"),
+                   "must contain %u, %n or %d where the login goes (and no other '%' but %%)");
+        if (!looks_like_dn(*sample))
+            s.fail(s.raw("dn_template"), s.dotted("dn_template"), "is not a DN once filled ('" + *sample + "')");
+    }
     check_attribute_name(s, "mail_attribute", c.mail_attribute);
     for (const auto& a : c.alias_attributes) check_attribute_name(s, "alias_attributes", a);
 }

@@ -73,6 +73,10 @@ std::optional<std::string> LdapDirectory::find_group(const std::string& name) {
 
 std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     check_login(login);
+    if (config_.groups.membership == MembershipMode::Search && !config_.users.dn_template.empty()) {
+        std::optional<Account> account;
+        if (login_with_groups(login, account)) return account;
+    }
     std::vector<std::string> attrs = account_attributes();
     // memberOf mode: the user's direct groups come with the login (sender_facts_for uses them).
     const bool member_of = config_.groups.membership == MembershipMode::MemberOf;
@@ -81,7 +85,7 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
                           attrs};
     const auto entries = ldap_.search(request);
     auto account = single_account(entries, "login '" + login + "'");
-    if (account && member_of) account->member_of = entries.front().values(config_.groups.member_of_attribute);
+    if (account && member_of) account->direct_groups = entries.front().values(config_.groups.member_of_attribute);
     return account;
 }
 
@@ -298,26 +302,24 @@ GroupsAndGrants LdapDirectory::groups_and_grants(const std::string& user_dn, con
     return merged_walk(user_dn, mailbox_dn, nullptr);
 }
 
-// `first`: the walk's first level (the groups naming the user, the grants below the
-// mailbox naming the user), already asked by another search (sender_facts.cpp).
+// `pre`: the walk's first levels, already asked by another search (the login's,
+// login_groups.cpp; sender_facts.cpp), and the grants that search found.
 GroupsAndGrants LdapDirectory::merged_walk(const std::string& user_dn, const std::string& mailbox_dn,
-                                           const FirstLevel* first) {
+                                           const Prefetched* pre) {
     const auto& member_attrs = config_.groups.member_attributes;
     const std::string& grant_class = config_.schema.grant_object_class;
     std::vector<std::string> known{user_dn};  // the user, then every group found so far
     std::size_t grants_name = 0;              // how many of `known` the grants below name
     GroupsAndGrants answer;
-    bool first_level = true;
+    if (pre) {
+        answer.grants = pre->grants;
+        grants_name = pre->grants_name;
+    }
+    std::size_t level = 0;  // the walk's steps so far: frontier is the user at 0
     answer.groups = walk_nested(user_dn, config_.groups.max_depth, [&](const std::vector<GroupMembership>& frontier) {
-        if (first_level && first) {
-            first_level = false;
-            answer.grants = first->grants;
-            grants_name = 1;
-            return first->steps;
-        }
-        if (!first_level)
+        if (level++ > 0)
             for (const auto& g : frontier) known.push_back(g.dn);
-        first_level = false;
+        if (pre && level <= pre->levels.size()) return pre->levels[level - 1];
         // Too many for one filter: this level as groups_by_search does it, the grants after the walk.
         if (frontier.size() > kDnsPerFilter || known.size() > kGranteesPerFilter) return group_level(frontier);
         std::vector<GroupStep> steps;

@@ -64,4 +64,26 @@ bool looks_like_dn(std::string_view text) {
     return !has_at || has_comma;
 }
 
+std::optional<std::string> fill_dn_template(std::string_view tmpl, std::string_view login) {
+    const auto at = login.rfind('@');
+    const std::string_view local = at == std::string_view::npos ? login : login.substr(0, at);
+    const std::string_view domain = at == std::string_view::npos ? std::string_view() : login.substr(at + 1);
+    std::string out;
+    for (std::size_t i = 0; i < tmpl.size(); ++i) {
+        if (tmpl[i] != '%') {
+            out += tmpl[i];
+            continue;
+        }
+        if (++i == tmpl.size()) return std::nullopt;
+        switch (tmpl[i]) {
+            case 'u': out += escape_rdn_value(login); break;
+            case 'n': out += escape_rdn_value(local); break;
+            case 'd': out += escape_rdn_value(domain); break;
+            case '%': out += '%'; break;
+            default: return std::nullopt;
+        }
+    }
+    return out;
+}
+
 }  // namespace mailgrant

@@ -1,7 +1,8 @@
 // member_of_walk.cpp -- groups.membership memberof: the group walk over memberOf
 // (LdapDirectory::groups_by_member_of, from the user's DN alone), and, with the user's
 // memberOf read by the login search (find_login), the walk of a login's answers with the
-// grants in the same searches (issue 19): ::groups_and_grants_for and ::sender_facts_for.
+// grants in the same searches (issue 19): ::member_of_groups_and_grants and
+// ::member_of_sender_facts (what groups_and_grants_for and sender_facts_for ask there).
 //
 // Why memberOf: a grant naming one of the user's groups can be asked for only once the
 // groups are known, and LDAP has no join. In search mode the groups take a search of their
@@ -17,7 +18,7 @@
 // (the memberOf reads one by one). A user in no group: one grant search. In groups that
 // nest no further: one search. One more per level of nesting.
 //
-// A cold send decision (sender_facts_for) asks its first level with the address too: one
+// A cold send decision (member_of_sender_facts) asks its first level with the address too: one
 // search from ldap.base ORs
 //   the address   users.address_filter (kept: entries within users.base);
 //   the groups    the user's direct groups by entryDN;
@@ -92,7 +93,7 @@ std::vector<GroupMembership> walk_from(const Account& user, int max_depth,
         std::vector<GroupStep> steps;
         if (first) {
             first = false;
-            for (const auto& dn : *user.member_of) steps.push_back(GroupStep{dn, 0});
+            for (const auto& dn : *user.direct_groups) steps.push_back(GroupStep{dn, 0});
             return steps;
         }
         return steps_from(next(frontier));
@@ -188,8 +189,8 @@ std::vector<std::vector<std::string>> LdapDirectory::member_of_level(const std::
     return parents;
 }
 
-GroupsAndGrants LdapDirectory::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {
-    if (config_.groups.membership != MembershipMode::MemberOf || !user.member_of ||
+GroupsAndGrants LdapDirectory::member_of_groups_and_grants(const Account& user, const std::string& mailbox_dn) {
+    if (config_.groups.membership != MembershipMode::MemberOf || !user.direct_groups ||
         !(mailbox_dn.empty() || dn_within(mailbox_dn, config_.ldap.base)))
         return groups_and_grants(user.dn, mailbox_dn);
     if (!mailbox_dn.empty()) check_dn(mailbox_dn, "mailbox DN");
@@ -210,10 +211,10 @@ GroupsAndGrants LdapDirectory::groups_and_grants_for(const Account& user, const 
     return answer;
 }
 
-SenderFacts LdapDirectory::sender_facts_for(const Account& user, const std::string& address) {
+SenderFacts LdapDirectory::member_of_sender_facts(const Account& user, const std::string& address) {
     check_address(address);
     const std::string& base = config_.ldap.base;
-    if (config_.groups.membership != MembershipMode::MemberOf || !user.member_of || !dn_within(config_.users_base(), base))
+    if (config_.groups.membership != MembershipMode::MemberOf || !user.direct_groups || !dn_within(config_.users_base(), base))
         return sender_facts(user.dn, address);
     const std::string address_text = fill_filter(config_.users.address_filter, address);
     const auto address_filter = LocalFilter::parse(address_text);

@@ -38,13 +38,27 @@
 namespace mailgrant {
 
 SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::string& address) {
+    return sender_facts_from(user_dn, nullptr, address);
+}
+
+SenderFacts LdapDirectory::sender_facts_from(const std::string& user_dn, const std::vector<std::string>* direct,
+                                             const std::string& address) {
     check_address(address);
     const std::string& base = config_.ldap.base;
     if (!merges_groups() || !dn_within(config_.users_base(), base)) return Directory::sender_facts(user_dn, address);
+    // The level this search asks for: the groups naming the user, or, with the user's
+    // direct groups known, the groups naming one of those.
+    const std::vector<std::string> frontier = direct ? *direct : std::vector<std::string>{user_dn};
+    std::vector<std::string> known{user_dn};  // every grantee the grant term names
+    if (direct) known.insert(known.end(), direct->begin(), direct->end());
+    if (frontier.size() > kDnsPerFilter || known.size() > kGranteesPerFilter) return Directory::sender_facts(user_dn, address);
     const std::string address_text = fill_filter(config_.users.address_filter, address);
-    const std::string member_text = fill_filter(config_.groups.member_filter, user_dn);
+    std::vector<std::string> member_terms;
+    for (const auto& dn : frontier) member_terms.push_back(fill_filter(config_.groups.member_filter, dn));
+    // No group to ask about (the login found none): the member term is left out.
+    const std::string member_text = member_terms.empty() ? "" : any_of(member_terms);
     const auto address_filter = LocalFilter::parse(address_text);
-    const auto member_filter = LocalFilter::parse(member_text);
+    const auto member_filter = LocalFilter::parse(member_text.empty() ? "(!(objectClass=*))" : member_text);
     // Only filters on the attributes mailgrant reads by those names (an alias or a
     // supertype would come back under another name): else one by one.
     const std::vector<std::string> account_attrs = account_attributes();
@@ -55,23 +69,31 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
         !member_filter->names_only(member_attrs))
         return Directory::sender_facts(user_dn, address);
 
-    // Each attribute asked once, with its matched-values item: of the member attributes
-    // the user's own DN, of every other attribute all values.
+    // Each attribute asked once, with its matched-values items: of the member attributes
+    // the frontier's DNs, of every other attribute all values.
     const SchemaConfig& schema = config_.schema;
     std::set<std::string> read;
     std::vector<std::string> asked;
     std::string values_filter = "(";
-    auto ask = [&](const std::string& attribute, const std::string& value) {
+    auto ask = [&](const std::string& attribute, const std::vector<std::string>& values) {
         if (!read.insert(ascii_lower(attribute)).second) return;
         asked.push_back(attribute);
-        values_filter += "(" + attribute + "=" + value + ")";
+        for (const auto& value : values) values_filter += "(" + attribute + "=" + value + ")";
     };
-    for (const auto& a : config_.groups.member_attributes) ask(a, escape_filter_value(user_dn));
-    for (const auto& a : account_attrs) ask(a, "*");
-    for (const auto& a : grant_attributes(schema)) ask(a, "*");
+    std::vector<std::string> frontier_values;
+    for (const auto& dn : frontier) frontier_values.push_back(escape_filter_value(dn));
+    for (const auto& a : config_.groups.member_attributes) ask(a, frontier_values);
+    for (const auto& a : account_attrs) ask(a, {"*"});
+    for (const auto& a : grant_attributes(schema)) ask(a, {"*"});
     values_filter += ")";
-    const std::string grants_filter = "(&(objectClass=" + escape_filter_value(schema.grant_object_class) + ")(" +
-                                      schema.grantee + "=" + escape_filter_value(user_dn) + ")(" + schema.send + "=*))";
+    std::vector<std::string> grantee_terms;
+    std::set<std::string> known_keys;
+    for (const auto& dn : known) {
+        grantee_terms.push_back("(" + schema.grantee + "=" + escape_filter_value(dn) + ")");
+        known_keys.insert(normalize_dn(dn));
+    }
+    const std::string grants_filter = "(&(objectClass=" + escape_filter_value(schema.grant_object_class) + ")" +
+                                      any_of(grantee_terms) + "(" + schema.send + "=*))";
     // Not limited to users.base and groups.base in the filter (an entryDN assertion is
     // Undefined where an ACL hides entryDN): an entry outside them is left out below.
     SearchRequest request{base, SearchScope::Subtree, "(|" + address_text + member_text + grants_filter + ")", asked};
@@ -88,7 +110,6 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
         throw;
     }
 
-    const std::string user_key = normalize_dn(user_dn);
     std::size_t settled = 0;
     bool too_many = false;
     // slapd's own answer for one entry: does `text` match it?
@@ -99,16 +120,18 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
         }
         return !ldap_.search(SearchRequest{entry.dn, SearchScope::Base, text, {"1.1"}}).empty();
     };
+    std::vector<GroupMembership> frontier_groups;  // via_of's view of the frontier
+    for (const auto& dn : frontier) frontier_groups.push_back(GroupMembership{dn, {}});
     std::vector<LdapEntry> mailboxes, grant_entries;
-    FirstLevel first;
+    std::vector<GroupStep> steps;
     for (auto& entry : found) {
         Truth is_address = address_filter->evaluate(entry, read);
         Truth is_group = member_filter->evaluate(entry, read);
         if (entry.has_value_ci("objectClass", schema.grant_object_class)) {
-            bool names_user = false;
-            for (const auto& g : entry.values(schema.grantee)) names_user = names_user || normalize_dn(g) == user_key;
+            bool names_known = false;
+            for (const auto& g : entry.values(schema.grantee)) names_known = names_known || known_keys.count(normalize_dn(g));
             // A grant that is also an address's entry or a group: not for this search.
-            if (!names_user || entry.values(schema.send).empty() || is_address != Truth::False ||
+            if (!names_known || entry.values(schema.send).empty() || is_address != Truth::False ||
                 is_group != Truth::False)
                 return Directory::sender_facts(user_dn, address);
             grant_entries.push_back(std::move(entry));
@@ -122,14 +145,22 @@ SenderFacts LdapDirectory::sender_facts(const std::string& user_dn, const std::s
         if (is_address == Truth::False && is_group == Truth::False)
             return Directory::sender_facts(user_dn, address);  // slapd returned it: this and slapd disagree
         if (is_group == Truth::True && dn_within(entry.dn, config_.groups_base()))
-            first.steps.push_back(GroupStep{entry.dn, 0});
+            steps.push_back(GroupStep{entry.dn, via_of(entry, frontier_groups, 0, frontier_groups.size())});
         if (is_address == Truth::True && dn_within(entry.dn, config_.users_base())) mailboxes.push_back(std::move(entry));
     }
     SenderFacts facts;
     facts.mailbox = single_account(mailboxes, "address '" + address + "'");
     if (!facts.mailbox) return facts;  // no mailbox: the groups do not matter
-    first.grants = grants_below(grant_entries, facts.mailbox->dn);
-    facts.with = merged_walk(user_dn, facts.mailbox->dn, &first);
+    Prefetched pre;
+    if (direct) {
+        std::vector<GroupStep> first;
+        for (const auto& dn : *direct) first.push_back(GroupStep{dn, 0});
+        pre.levels.push_back(std::move(first));
+    }
+    pre.levels.push_back(std::move(steps));
+    pre.grants = grants_below(grant_entries, facts.mailbox->dn);
+    pre.grants_name = known.size();
+    facts.with = merged_walk(user_dn, facts.mailbox->dn, &pre);
     return facts;
 }
 

@@ -25,7 +25,7 @@ public:
 
     std::optional<Account> find_login(const std::string&) override {
         Account bob(kBob, {"bob@example.com"}, false);
-        bob.member_of = std::vector<std::string>{"cn=team,dc=example,dc=com"};
+        bob.direct_groups = std::vector<std::string>{"cn=team,dc=example,dc=com"};
         return bob;
     }
     std::optional<Account> find_mailbox(const std::string&) override { return Account(kAlice, {"alice@example.com"}, false); }
@@ -33,11 +33,11 @@ public:
     std::vector<Grant> grants_of(const std::string&) override { return {}; }
     std::vector<Grant> grants_to(const std::vector<std::string>&) override { return {}; }
     SenderFacts sender_facts_for(const Account& user, const std::string& address) override {
-        sender_with_member_of.push_back(user.member_of.has_value());
+        sender_with_member_of.push_back(user.direct_groups.has_value());
         return sender_facts(user.dn, address);
     }
     GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override {
-        groups_with_member_of.push_back(user.member_of.has_value());
+        groups_with_member_of.push_back(user.direct_groups.has_value());
         return groups_and_grants(user.dn, mailbox_dn);
     }
 };
@@ -56,7 +56,7 @@ protected:
 TEST_F(CacheMemberOf, ALoginReadJustNowCarriesItsMemberOf) {
     CachingDirectory cache(inner, config, clock);
     const auto bob = cache.find_login("bob");
-    ASSERT_TRUE(bob && bob->member_of);
+    ASSERT_TRUE(bob && bob->direct_groups);
     cache.sender_facts_for(*bob, "alice@example.com");
     cache.groups_and_grants_for(*bob, "");
     EXPECT_EQ(inner.sender_with_member_of, std::vector<bool>{true});
@@ -71,7 +71,7 @@ TEST_F(CacheMemberOf, AKeptLoginHasNoMemberOf) {
     clock.advance(250);
     const auto kept = cache.find_login("bob");
     ASSERT_TRUE(kept);
-    EXPECT_FALSE(kept->member_of);
+    EXPECT_FALSE(kept->direct_groups);
     cache.sender_facts_for(*kept, "alice@example.com");
     EXPECT_EQ(inner.sender_with_member_of, std::vector<bool>{false});
 }
@@ -81,7 +81,7 @@ TEST_F(CacheMemberOf, AKeptLoginHasNoMemberOf) {
 TEST_F(CacheMemberOf, AClearSinceTheLoginDropsItsMemberOf) {
     CachingDirectory cache(inner, config, clock);
     const auto bob = cache.find_login("bob");
-    ASSERT_TRUE(bob && bob->member_of);
+    ASSERT_TRUE(bob && bob->direct_groups);
     cache.clear();
     cache.sender_facts_for(*bob, "alice@example.com");
     cache.groups_and_grants_for(*bob, "");

@@ -153,6 +153,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "test.yaml:5: service.listne"},
         BadConfig{"bind_without_password", "ldap:\n  base: dc=x\n  bind_dn: cn=a\n", "ldap.bind_password_file: is required"},
         BadConfig{"filter_without_value", "ldap:\n  base: dc=x\nusers:\n  login_filter: (uid=bob)\n", "test.yaml:4: users.login_filter: must contain %s"},
+        BadConfig{"dn_template_no_login", "ldap:\n  base: dc=x\nusers:\n  dn_template: uid=bob,dc=x\n",
+                  "test.yaml:4: users.dn_template: must contain %u, %n or %d"},
+        BadConfig{"dn_template_bad_percent", "ldap:\n  base: dc=x\nusers:\n  dn_template: uid=%s,dc=x\n",
+                  "users.dn_template: must contain %u, %n or %d where the login goes (and no other '%' but %%)"},
+        BadConfig{"dn_template_not_dn", "ldap:\n  base: dc=x\nusers:\n  dn_template: '%n'\n",
+                  "users.dn_template: is not a DN once filled ('someone')"},
         BadConfig{"filter_unbalanced", "ldap:\n  base: dc=x\nusers:\n  login_filter: (|(uid=%s)\n", "users.login_filter: has unbalanced"},
         BadConfig{"bad_attribute", "ldap:\n  base: dc=x\nschema:\n  grantee: 'mail grantee'\n", "schema.grantee: must be an LDAP attribute"},
         BadConfig{"membership_bad", "ldap:\n  base: dc=x\ngroups:\n  membership: magic\n", "groups.membership: must be one of: memberof, search"},
@@ -226,6 +232,12 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 // The same key in different mappings is no duplicate.
+TEST(Config, DnTemplateIsOffByDefaultAndRead) {
+    EXPECT_EQ(parse_config("ldap:\n  base: dc=x\n").users.dn_template, "");
+    const auto c = parse_config("ldap:\n  base: dc=x\nusers:\n  dn_template: 'uid=%n,ou=people,dc=x'\n");
+    EXPECT_EQ(c.users.dn_template, "uid=%n,ou=people,dc=x");
+}
+
 TEST(Config, GroupNameFilterForSelfService) {
     const auto defaults = parse_config("ldap:\n  base: dc=example,dc=com\n");
     EXPECT_NE(defaults.groups.name_filter.find("(cn=%s)"), std::string::npos);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 using namespace mailgrant;
 
 TEST(Dn, NormalizeIgnoresCaseAndSpacing) {
@@ -29,6 +31,29 @@ TEST(Dn, EscapeRdnValueKeepsOneRdn) {
         EXPECT_EQ(first_rdn_value(dn), value) << dn;
         EXPECT_EQ(parent_dn(dn), "uid=alice,dc=ex") << dn;
     }
+}
+
+// users.dn_template, table-driven: each placeholder, escaping, and what is refused.
+TEST(Dn, FillDnTemplate) {
+    struct Case {
+        const char* tmpl;
+        const char* login;
+        std::optional<std::string> dn;
+    };
+    const Case cases[] = {
+        {"uid=%n,ou=people,dc=ex", "alice@example.com", "uid=alice,ou=people,dc=ex"},
+        {"uid=%n,ou=people,dc=ex", "alice", "uid=alice,ou=people,dc=ex"},
+        {"mail=%u,ou=people,dc=ex", "alice@example.com", "mail=alice@example.com,ou=people,dc=ex"},
+        {"uid=%n,ou=%d,dc=ex", "a@b.org", "uid=a,ou=b.org,dc=ex"},
+        {"uid=%n,ou=%d,dc=ex", "a", "uid=a,ou=,dc=ex"},
+        {"uid=%n,ou=people,dc=ex", "a@b@c.org", "uid=a@b,ou=people,dc=ex"},        // the last '@'
+        {"uid=%n,ou=people,dc=ex", "x,ou=admins@e.org", "uid=x\\,ou\\=admins,ou=people,dc=ex"},  // one RDN
+        {"uid=%n,ou=people,dc=ex", "#x+y@e.org", "uid=\\#x\\+y,ou=people,dc=ex"},
+        {"cn=100%%,uid=%n", "a", "cn=100%,uid=a"},
+        {"uid=%s,ou=people", "a", std::nullopt},
+        {"uid=%n,ou=people%", "a", std::nullopt},
+    };
+    for (const auto& c : cases) EXPECT_EQ(fill_dn_template(c.tmpl, c.login), c.dn) << c.tmpl << " / " << c.login;
 }
 
 TEST(Dn, LooksLikeDn) {

@@ -36,7 +36,7 @@ protected:
     }
     Account bob(std::vector<std::string> groups) {
         Account a(kBob, {"bob@example.com"}, false);
-        a.member_of = std::move(groups);
+        a.direct_groups = std::move(groups);
         return a;
     }
     Config config;
@@ -57,12 +57,12 @@ TEST_F(MemberOfSender, TheLoginSearchReadsMemberOfInMemberOfModeOnly) {
     };
     LdapDirectory dir(config, ldap);
     const auto account = dir.find_login("bob");
-    ASSERT_TRUE(account && account->member_of);
-    EXPECT_EQ(*account->member_of, std::vector<std::string>{kTeam});
+    ASSERT_TRUE(account && account->direct_groups);
+    EXPECT_EQ(*account->direct_groups, std::vector<std::string>{kTeam});
     config.groups.membership = MembershipMode::Search;
     const auto plain = dir.find_login("bob");
     ASSERT_TRUE(plain);
-    EXPECT_FALSE(plain->member_of);  // not asked: not known (not "no groups")
+    EXPECT_FALSE(plain->direct_groups);  // not asked: not known (not "no groups")
     EXPECT_EQ(std::find(ldap.requests[1].attributes.begin(), ldap.requests[1].attributes.end(), "memberOf"),
               ldap.requests[1].attributes.end());
 }

@@ -52,6 +52,13 @@ struct UsersConfig {
     std::string login_filter = "(&(objectClass=inetOrgPerson)(|(uid=%s)(mail=%s)))";
     std::string address_filter = "(|(mail=%s)(mailLocalAddress=%s))";
     std::string mail_attribute = "mail";
+    // Where people's entries are, as a DN with the login in it (%u login, %n its local
+    // part, %d its domain: dn.h, fill_dn_template), like Dovecot's auth_bind_userdn.
+    // Search mode only: the login search then also asks for the groups naming that DN, so
+    // a group member's login and cold send decision cost no search of their own for the
+    // groups (login_groups.cpp). A guess, checked against the entry the login search
+    // finds: a wrong one costs nothing but that search's few extra entries. "" = off.
+    std::string dn_template;
     std::vector<std::string> alias_attributes{"mailLocalAddress"};
     // RFC 2798: the language a person's notices are written in (Accept-Language syntax).
     std::string language_attribute = "preferredLanguage";

@@ -36,13 +36,16 @@ struct Account {
     // schema.sent_copy (mailSharedSentCopy) on the entry: TRUE/FALSE; absent (or any other
     // value) = team_mailbox.sent_copy decides (sent_copy.h).
     std::optional<bool> sent_copy;
-    // groups.membership memberof: the entry's memberOf values, as a login search read
-    // them (LdapDirectory::find_login asks for them); unset = not read, so not known.
-    // Only as fresh as that search: CachingDirectory gives them only with a login it read
-    // just now, and uses them only while no clear() came between (member_of_generation,
-    // its cache generation then), so no answer built from them outlives cache.ttl_s.
-    std::optional<std::vector<std::string>> member_of;
-    std::uint64_t member_of_generation = 0;
+    // The user's direct groups as the login search read them (find_login), so the group
+    // walk starts one level further: memberof mode, the entry's memberOf values; search
+    // mode with users.dn_template, the groups (within groups.base) naming the DN the
+    // template gave, kept only when that DN proved to be the login's. Unset = not read,
+    // so not known. Only as fresh as that search: CachingDirectory gives them only with a
+    // login it read just now, and uses them only while no clear() came between
+    // (direct_groups_generation, its cache generation then), so no answer built from
+    // them outlives cache.ttl_s.
+    std::optional<std::vector<std::string>> direct_groups;
+    std::uint64_t direct_groups_generation = 0;
 
     std::string primary_address() const { return addresses.empty() ? std::string() : addresses.front(); }
     bool owns_address(const std::string& address) const;  // case-insensitive
@@ -172,13 +175,15 @@ public:
     // user with a send right (sender_facts.cpp), where each entry's part can be told from
     // the entry itself (local_filter.h); else the default.
     SenderFacts sender_facts(const std::string& user_dn, const std::string& address) override;
-    // memberOf mode with the user's memberOf read by the login search (member_of_walk.cpp):
-    // the address, the user's groups' memberOf and the grants naming the user or those
-    // groups with a send right in one search, then one per further level of nesting.
-    // Else sender_facts(user.dn, address).
+    // With the user's direct groups read by the login search (Account::direct_groups):
+    // the address, the next level's groups and the grants naming the user or a direct
+    // group with a send right in one search, then one per further level of nesting
+    // (memberof mode: member_of_walk.cpp; search mode: sender_facts.cpp). Else
+    // sender_facts(user.dn, address).
     SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
-    // The same mode: each level's groups and the grants naming anyone found so far in one
-    // search (a user in no group: the grant search alone). Else groups_and_grants.
+    // The same: each level's groups and the grants naming anyone found so far in one
+    // search, the walk starting at the direct groups (a user in no group: the grant
+    // search alone). Else groups_and_grants.
     GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override;
 
     // What an account search asks for, and how an entry becomes an Account (mail first,
@@ -203,13 +208,25 @@ public:
 
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
-    // The first level of a merged walk when another search already asked it.
-    struct FirstLevel {
-        std::vector<GroupStep> steps;
+    // Search mode with users.dn_template (login_groups.cpp): the login and the groups naming
+    // the DN the template gives, in one search. False when that search cannot tell its
+    // entries apart (find_login then searches as without the template).
+    bool login_with_groups(const std::string& login, std::optional<Account>& account);
+    SenderFacts sender_facts_from(const std::string& user_dn, const std::vector<std::string>* direct,
+                                  const std::string& address);
+    GroupsAndGrants member_of_groups_and_grants(const Account& user, const std::string& mailbox_dn);
+    SenderFacts member_of_sender_facts(const Account& user, const std::string& address);
+    // The first levels of a merged walk when another search already asked them:
+    // levels[i] is what the walk's step i leads to (levels[0]: the user's direct groups),
+    // and `grants`, below the mailbox, name the first `grants_name` of the walk's DNs (the
+    // user, then each level's groups in turn; 0 = no grant was asked yet).
+    struct Prefetched {
+        std::vector<std::vector<GroupStep>> levels;
         std::vector<Grant> grants;
+        std::size_t grants_name = 0;
     };
     bool merges_groups() const;
-    GroupsAndGrants merged_walk(const std::string& user_dn, const std::string& mailbox_dn, const FirstLevel* first);
+    GroupsAndGrants merged_walk(const std::string& user_dn, const std::string& mailbox_dn, const Prefetched* pre);
     std::vector<GroupMembership> groups_by_search(const std::string& user_dn);
     std::vector<GroupStep> group_level(const std::vector<GroupMembership>& frontier);
     std::vector<GroupMembership> groups_by_member_of(const std::string& user_dn);

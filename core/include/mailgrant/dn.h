@@ -4,6 +4,7 @@
 // different entries must compare equal however they were typed ("UID=Bob, ou=People").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,13 @@ std::string first_rdn_value(std::string_view dn);
 // bytes and NUL become \XX. So "cn=" + escape_rdn_value(name) + "," + parent is one RDN
 // whatever the name holds (a grant named after "a,b" cannot move to another parent).
 std::string escape_rdn_value(std::string_view value);
+
+// users.dn_template filled for a login, as Dovecot's auth_bind_userdn is: %u the login,
+// %n its part before the last '@' (all of it without one), %d the part after ("" without
+// one), %% a '%'; each value escaped by escape_rdn_value. A guess only: mailgrant keeps
+// what it found with it only once the login search proved the DN (login_groups.cpp).
+// nullopt for another '%' sequence (config.cpp refuses such a template).
+std::optional<std::string> fill_dn_template(std::string_view tmpl, std::string_view login);
 
 // `dn` is `base` or below it, both compared normalised; an unparsable DN is below
 // nothing, and everything is below an empty base.

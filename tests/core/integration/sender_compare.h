@@ -1,9 +1,20 @@
-// sender_compare.h -- what the cold sender decision's integration tests compare: the
-// decision through LdapDirectory's batched questions against the questions one by one.
+// sender_compare.h -- what the group-walk integration tests compare: the cold sender
+// decision through LdapDirectory's batched questions against the questions one by one,
+// and the groups as text.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <exception>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "mailgrant/clock.h"
+#include "mailgrant/config.h"
+#include "mailgrant/ldap_client.h"
 
 #include "mailgrant/decision.h"
 #include "mailgrant/directory.h"
@@ -40,6 +51,48 @@ inline std::string outcome(Decider& decider, const std::string& login, const std
     } catch (const std::exception& e) {
         return std::string("error: ") + e.what();
     }
+}
+
+// The groups as DN > path > ... lines, in the walk's order.
+inline std::vector<std::string> described(const std::vector<GroupMembership>& groups) {
+    std::vector<std::string> out;
+    for (const auto& g : groups) {
+        std::string line = g.dn + " via";
+        for (const auto& step : g.path) line += " > " + step;
+        out.push_back(line);
+    }
+    return out;
+}
+
+// The people of org.ldif and nested-groups.ldif, and addresses of every kind in those and
+// sender-hard.ldif (one's own, another's in any case, a shared mailbox, an alias, a list,
+// two entries with one address, none).
+inline const std::vector<std::string> kSenderLogins{"alice", "bob", "carol", "dave", "eve", "support", "fay", "gil"};
+inline const std::vector<std::string> kSenderAddresses{
+    "alice@example.com", "ALICE@example.com", "bob@example.com",    "carol@example.com",
+    "support@example.com", "help@example.com", "list@example.com",  "dup@example.com",
+    "moved@example.com",   "nobody@example.com", "shared@example.com", "fay@example.com"};
+
+// Every login x address: the decision through LdapDirectory under `config` equals the
+// questions one by one under `plain_config`; the searches per pair (batched, one by one),
+// keyed "login as address". `dearer`: addresses whose pairs may cost one search more.
+inline std::map<std::string, std::pair<unsigned long long, unsigned long long>> compare_senders(
+    const Config& config, const Config& plain_config, const std::set<std::string>& dearer = {}) {
+    std::map<std::string, std::pair<unsigned long long, unsigned long long>> counts;
+    for (const auto& login : kSenderLogins) {
+        for (const auto& address : kSenderAddresses) {
+            LdapConnection batched_ldap(config.ldap), plain_ldap(plain_config.ldap);
+            LdapDirectory batched(config, batched_ldap), plain(plain_config, plain_ldap);
+            OneByOne one_by_one(plain);
+            Decider fast(batched, SystemClock::instance());
+            Decider slow(one_by_one, SystemClock::instance());
+            const std::string key = login + " as " + address;
+            EXPECT_EQ(outcome(fast, login, address), outcome(slow, login, address)) << key;
+            counts[key] = {batched_ldap.search_count(), plain_ldap.search_count()};
+            EXPECT_LE(counts[key].first, counts[key].second + (dearer.count(address) ? 1 : 0)) << key;
+        }
+    }
+    return counts;
 }
 
 }  // namespace mailgrant::testing

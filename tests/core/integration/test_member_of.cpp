@@ -1,8 +1,8 @@
 // Integration test of groups.membership: memberof against a real slapd with the memberof
-// overlay (tests/harness/slapd_sandbox.py --memberof), holding tests/fixtures/org.ldif and
-// fay, who is in five groups that are all in one more (all-staff, which may send as alice),
-// gil, whose one group (editors) may send on behalf of carol, and the entries of
-// tests/fixtures/sender-hard.ldif.
+// overlay (tests/harness/slapd_sandbox.py --memberof), holding tests/fixtures/org.ldif,
+// tests/fixtures/nested-groups.ldif (fay, who is in five groups that are all in one more,
+// all-staff, which may send as alice; gil, whose one group, editors, may send on behalf of
+// carol) and the entries of tests/fixtures/sender-hard.ldif.
 //
 // LdapDirectory::groups_by_member_of reads a level of several groups in one search of
 // their entryDNs (issue 19: a cost that does not grow with the number of groups).
@@ -34,82 +34,13 @@ using namespace mailgrant;
 
 namespace {
 
-// all-staff is added after its five members, so the overlay writes memberOf on each.
-const char* const kExtra = R"(dn: uid=fay,ou=people,dc=example,dc=com
-objectClass: inetOrgPerson
-uid: fay
-cn: Fay
-sn: Fay
-mail: fay@example.com
-
-dn: cn=g1,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: g1
-member: uid=fay,ou=people,dc=example,dc=com
-
-dn: cn=g2,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: g2
-member: uid=fay,ou=people,dc=example,dc=com
-
-dn: cn=g3,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: g3
-member: uid=fay,ou=people,dc=example,dc=com
-member: uid=bob,ou=people,dc=example,dc=com
-
-dn: cn=g4,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: g4
-member: uid=fay,ou=people,dc=example,dc=com
-
-dn: cn=g5,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: g5
-member: uid=fay,ou=people,dc=example,dc=com
-
-dn: cn=all-staff,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: all-staff
-member: cn=g1,ou=groups,dc=example,dc=com
-member: cn=g2,ou=groups,dc=example,dc=com
-member: cn=g3,ou=groups,dc=example,dc=com
-member: cn=g4,ou=groups,dc=example,dc=com
-member: cn=g5,ou=groups,dc=example,dc=com
-
-dn: cn=staff-send,uid=alice,ou=people,dc=example,dc=com
-objectClass: mailGrant
-cn: staff-send
-mailGrantee: cn=all-staff,ou=groups,dc=example,dc=com
-mailGrantFolder: INBOX
-mailGrantRights: lr
-mailGrantSend: sendAs
-
-dn: uid=gil,ou=people,dc=example,dc=com
-objectClass: inetOrgPerson
-uid: gil
-cn: Gil
-sn: Gil
-mail: gil@example.com
-
-dn: cn=editors,ou=groups,dc=example,dc=com
-objectClass: groupOfNames
-cn: editors
-member: uid=gil,ou=people,dc=example,dc=com
-
-dn: cn=editors-send,uid=carol,ou=people,dc=example,dc=com
-objectClass: mailGrant
-cn: editors-send
-mailGrantee: cn=editors,ou=groups,dc=example,dc=com
-mailGrantSend: sendOnBehalf
-)";
 
 mailgrant::testing::SlapdEnvironment* const kSlapd =
     mailgrant::testing::add_slapd_environment(
         "mailgrant-memberof-it",
         std::string("--memberof --log-filters --ldif ") + MAILGRANT_FIXTURES + "/org.ldif --ldif " + MAILGRANT_FIXTURES +
-            "/sender-hard.ldif",
-        kExtra);
+            "/sender-hard.ldif --ldif " + MAILGRANT_FIXTURES + "/nested-groups.ldif",
+        "");
 const std::string& dir = kSlapd->dir;
 const std::string& uri = kSlapd->uri;
 const std::string& base = kSlapd->base;
@@ -122,17 +53,6 @@ Config member_of_config() {
     c.ldap.operation_timeout_ms = 5000;
     c.groups.membership = MembershipMode::MemberOf;
     return c;
-}
-
-// The groups as DN > path > ... lines, in the walk's order.
-std::vector<std::string> described(const std::vector<GroupMembership>& groups) {
-    std::vector<std::string> out;
-    for (const auto& g : groups) {
-        std::string line = g.dn + " via";
-        for (const auto& step : g.path) line += " > " + step;
-        out.push_back(line);
-    }
-    return out;
 }
 
 // The walk as it was before the batching: each DN's memberOf read by itself.
@@ -156,7 +76,7 @@ TEST(MemberOf, SameGroupsAsTheReadsOneByOne) {
         const std::string dn = "uid=" + uid + ",ou=people," + base;
         LdapConnection batched_ldap(config.ldap), plain_ldap(config.ldap);
         LdapDirectory directory(config, batched_ldap);
-        EXPECT_EQ(described(directory.groups_of(dn)), described(one_by_one(plain_ldap, config, dn))) << uid;
+        EXPECT_EQ(mailgrant::testing::described(directory.groups_of(dn)), mailgrant::testing::described(one_by_one(plain_ldap, config, dn))) << uid;
         counts[uid] = {batched_ldap.search_count(), plain_ldap.search_count()};
         EXPECT_LE(counts[uid].first, counts[uid].second) << uid;
     }
@@ -168,7 +88,7 @@ TEST(MemberOf, SameGroupsAsTheReadsOneByOne) {
     EXPECT_EQ(counts["bob"].second, 4u);
     LdapConnection ldap(config.ldap);
     LdapDirectory directory(config, ldap);
-    EXPECT_EQ(described(directory.groups_of("uid=fay,ou=people," + base)).size(), 6u);
+    EXPECT_EQ(mailgrant::testing::described(directory.groups_of("uid=fay,ou=people," + base)).size(), 6u);
 }
 
 // The decision through those groups: fay may send as alice through all-staff.
@@ -184,32 +104,9 @@ TEST(MemberOf, ASendGrantToTheOuterGroupReachesFay) {
     EXPECT_EQ(decider.sender("eve", "alice@example.com").right, SenderRight::Denied);
 }
 
-const std::vector<std::string> kLogins{"alice", "bob", "carol", "dave", "eve", "support", "fay", "gil"};
-const std::vector<std::string> kAddresses{"alice@example.com", "ALICE@example.com", "bob@example.com",
-                                          "carol@example.com", "support@example.com", "help@example.com",
-                                          "list@example.com",  "dup@example.com",     "moved@example.com",
-                                          "nobody@example.com", "shared@example.com", "fay@example.com"};
-
-// Every login x address under `config`: the same outcome; the searches per pair
-// (batched, one by one). `dearer`: addresses whose pairs may cost one search more.
 std::map<std::string, std::pair<unsigned long long, unsigned long long>> compare_senders(
     const Config& config, const std::set<std::string>& dearer = {}) {
-    std::map<std::string, std::pair<unsigned long long, unsigned long long>> counts;
-    for (const auto& login : kLogins) {
-        for (const auto& address : kAddresses) {
-            LdapConnection batched_ldap(config.ldap), plain_ldap(config.ldap);
-            LdapDirectory batched(config, batched_ldap), plain(config, plain_ldap);
-            mailgrant::testing::OneByOne one_by_one(plain);
-            Decider fast(batched, SystemClock::instance());
-            Decider slow(one_by_one, SystemClock::instance());
-            const std::string key = login + " as " + address;
-            EXPECT_EQ(mailgrant::testing::outcome(fast, login, address), mailgrant::testing::outcome(slow, login, address))
-                << key;
-            counts[key] = {batched_ldap.search_count(), plain_ldap.search_count()};
-            EXPECT_LE(counts[key].first, counts[key].second + (dearer.count(address) ? 1 : 0)) << key;
-        }
-    }
-    return counts;
+    return mailgrant::testing::compare_senders(config, config, dearer);
 }
 
 TEST(MemberOf, SenderDecisionsAsTheQuestionsOneByOne) {
@@ -270,17 +167,17 @@ TEST(MemberOf, SenderDecisionsAreTheRightOnes) {
 TEST(MemberOf, GroupsAndGrantsAsTheQuestionsOneByOne) {
     const Config config = member_of_config();
     std::map<std::string, unsigned long long> counts;
-    for (const auto& login : kLogins) {
+    for (const auto& login : mailgrant::testing::kSenderLogins) {
         for (const std::string& mailbox : {std::string(), "uid=alice,ou=people," + base, "uid=support,ou=people," + base}) {
             LdapConnection batched_ldap(config.ldap), plain_ldap(config.ldap);
             LdapDirectory batched(config, batched_ldap), plain(config, plain_ldap);
             const auto account = batched.find_login(login);
-            ASSERT_TRUE(account && account->member_of) << login;
+            ASSERT_TRUE(account && account->direct_groups) << login;
             const auto after_login = batched_ldap.search_count();
             const auto fast = batched.groups_and_grants_for(*account, mailbox);
             const auto slow = plain.groups_and_grants(account->dn, mailbox);
             const std::string key = login + " below '" + mailbox + "'";
-            EXPECT_EQ(described(fast.groups), described(slow.groups)) << key;
+            EXPECT_EQ(mailgrant::testing::described(fast.groups), mailgrant::testing::described(slow.groups)) << key;
             std::vector<std::string> fast_grants, slow_grants;
             for (const auto& g : fast.grants) fast_grants.push_back(g.dn);
             for (const auto& g : slow.grants) slow_grants.push_back(g.dn);

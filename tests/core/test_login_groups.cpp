@@ -1,0 +1,199 @@
+// Unit tests for core/src/login_groups.cpp (search mode with users.dn_template) against a
+// recording searcher: the login search's request, how each entry's part is proved, a
+// wrong guess, every case where the plain login search is asked instead, and the cold
+// send decision's one search starting from the login's groups (sender_facts.cpp).
+// tests/core/integration/test_login_groups.cpp compares it with the questions one by one
+// against a real slapd.
+#include <gtest/gtest.h>
+
+#include <ldap.h>
+
+#include <algorithm>
+
+#include "fakes.h"
+#include "mailgrant/config.h"
+#include "mailgrant/directory.h"
+#include "mailgrant/ldap_error.h"
+
+using namespace mailgrant;
+using mailgrant::testing::entry;
+using mailgrant::testing::RecordingSearcher;
+
+namespace {
+
+const std::string kBob = "uid=bob,ou=people,dc=example,dc=com";
+const std::string kTeam = "cn=team,ou=groups,dc=example,dc=com";
+const std::string kOuter = "cn=outer,ou=groups,dc=example,dc=com";
+const std::string kPlainLogin = "(&(objectClass=inetOrgPerson)(|(uid=bob)(mail=bob)))";
+
+class LoginGroups : public ::testing::Test {
+protected:
+    LoginGroups() {
+        config.ldap.base = "dc=example,dc=com";
+        config.users.dn_template = "uid=%n,ou=people,dc=example,dc=com";
+    }
+    Config config;
+    RecordingSearcher ldap;
+};
+
+LdapEntry bob_entry(const std::string& dn = kBob) {
+    return entry(dn, {{"objectClass", {"inetOrgPerson"}}, {"uid", {"bob"}}, {"mail", {"bob@example.com"}}});
+}
+
+LdapEntry group(const std::string& dn, const std::string& member) {
+    return entry(dn, {{"objectClass", {"groupOfNames"}}, {"member", {member}}});
+}
+
+TEST_F(LoginGroups, OneSearchForTheLoginAndTheGroupsNamingTheGuessedDn) {
+    ldap.answer = [](const SearchRequest&) {
+        return std::vector<LdapEntry>{bob_entry(), group(kTeam, kBob)};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto account = dir.find_login("bob@example.com");
+    ASSERT_EQ(ldap.requests.size(), 1u);
+    const auto& r = ldap.requests[0];
+    EXPECT_EQ(r.base, "dc=example,dc=com");
+    EXPECT_NE(r.filter.find("(uid=bob@example.com)"), std::string::npos) << r.filter;
+    EXPECT_NE(r.filter.find("(member=" + kBob + ")"), std::string::npos) << r.filter;
+    // a group's members: only the guessed DN comes back (RFC 3876)
+    EXPECT_NE(r.values_filter.find("(member=" + kBob + ")"), std::string::npos) << r.values_filter;
+    EXPECT_NE(r.values_filter.find("(mail=*)"), std::string::npos) << r.values_filter;
+    ASSERT_TRUE(account && account->direct_groups);
+    EXPECT_EQ(account->dn, kBob);
+    EXPECT_EQ(account->addresses, std::vector<std::string>{"bob@example.com"});
+    EXPECT_EQ(*account->direct_groups, std::vector<std::string>{kTeam});
+}
+
+TEST_F(LoginGroups, AUserInNoGroupIsKnownToBeInNone) {
+    ldap.answer = [](const SearchRequest&) { return std::vector<LdapEntry>{bob_entry()}; };
+    LdapDirectory dir(config, ldap);
+    const auto account = dir.find_login("bob");
+    ASSERT_TRUE(account && account->direct_groups);
+    EXPECT_TRUE(account->direct_groups->empty());
+}
+
+// The login's entry is elsewhere: the groups naming the guessed DN are someone else's.
+TEST_F(LoginGroups, AWrongGuessKeepsNoGroups) {
+    const std::string elsewhere = "uid=bob,ou=archive,dc=example,dc=com";
+    ldap.answer = [&](const SearchRequest&) {
+        return std::vector<LdapEntry>{bob_entry(elsewhere), group(kTeam, kBob)};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto account = dir.find_login("bob");
+    ASSERT_TRUE(account);
+    EXPECT_EQ(account->dn, elsewhere);
+    EXPECT_FALSE(account->direct_groups);
+    EXPECT_EQ(ldap.requests.size(), 1u);
+}
+
+// Entries the one search cannot place, and its own limits: the plain login search, whose
+// answer is the account (and no groups: not known).
+TEST_F(LoginGroups, WhatCannotBePlacedAsksThePlainLoginSearch) {
+    struct Case {
+        const char* name;
+        std::function<std::vector<LdapEntry>()> first;
+    };
+    const Case cases[] = {
+        {"both", [] {  // a group that the login filter matches too
+             auto e = group(kTeam, kBob);
+             e.attributes["uid"] = {"bob"};
+             e.attributes["objectclass"] = {"groupOfNames", "inetOrgPerson"};
+             return std::vector<LdapEntry>{bob_entry(), e};
+         }},
+        {"neither", [] { return std::vector<LdapEntry>{bob_entry(), entry(kOuter, {{"objectClass", {"groupOfNames"}}})}; }},
+        {"unknown", [] {  // an objectClass not listed: a subclass, perhaps
+             auto e = bob_entry();
+             e.attributes["objectclass"] = {"person"};
+             return std::vector<LdapEntry>{e};
+         }},
+        {"no matched values",
+         []() -> std::vector<LdapEntry> {
+             throw LdapError(LdapErrorKind::Other, LDAP_UNAVAILABLE_CRITICAL_EXTENSION, "control");
+         }},
+        {"size limit",
+         []() -> std::vector<LdapEntry> { throw LdapError(LdapErrorKind::Other, LDAP_SIZELIMIT_EXCEEDED, "limit"); }},
+    };
+    for (const auto& c : cases) {
+        RecordingSearcher searcher;
+        searcher.answer = [&](const SearchRequest& r) {
+            return r.filter == kPlainLogin ? std::vector<LdapEntry>{bob_entry()} : c.first();
+        };
+        LdapDirectory dir(config, searcher);
+        const auto account = dir.find_login("bob");
+        ASSERT_EQ(searcher.requests.size(), 2u) << c.name;
+        EXPECT_EQ(searcher.requests[1].filter, kPlainLogin) << c.name;
+        ASSERT_TRUE(account) << c.name;
+        EXPECT_EQ(account->dn, kBob) << c.name;
+        EXPECT_FALSE(account->direct_groups) << c.name;
+    }
+}
+
+// LDAP trouble is never "no groups" nor "no such login".
+TEST_F(LoginGroups, LdapTroubleIsAnError) {
+    ldap.answer = [](const SearchRequest&) -> std::vector<LdapEntry> {
+        throw LdapError(LdapErrorKind::Unavailable, LDAP_SERVER_DOWN, "down");
+    };
+    LdapDirectory dir(config, ldap);
+    EXPECT_THROW(dir.find_login("bob"), LdapError);
+    EXPECT_EQ(ldap.requests.size(), 1u);
+}
+
+// No template, memberof mode, or a login filter naming an attribute the search does not
+// read by that name: the plain login search alone.
+TEST_F(LoginGroups, OtherwiseThePlainLoginSearch) {
+    Config none = config, member_of = config, cn_filter = config;
+    none.users.dn_template.clear();
+    member_of.groups.membership = MembershipMode::MemberOf;
+    cn_filter.users.login_filter = "(cn=%s)";
+    for (const Config* c : {&none, &member_of, &cn_filter}) {
+        RecordingSearcher searcher;
+        searcher.answer = [](const SearchRequest&) { return std::vector<LdapEntry>{bob_entry()}; };
+        LdapDirectory dir(*c, searcher);
+        const auto account = dir.find_login("bob");
+        ASSERT_EQ(searcher.requests.size(), 1u);
+        EXPECT_EQ(searcher.requests[0].filter.find("member="), std::string::npos) << searcher.requests[0].filter;
+        ASSERT_TRUE(account);
+        EXPECT_EQ(account->direct_groups.has_value(), c == &member_of);  // memberof: its own memberOf
+    }
+}
+
+// The cold send decision from the login's groups: one search for the address, the groups
+// naming team (the next level) and the grants naming bob or team with a send right;
+// outer, found there, is one more level: its groups and the grants below alice naming
+// everyone found.
+TEST_F(LoginGroups, TheSendDecisionStartsFromTheLoginsGroups) {
+    const std::string alice = "uid=alice,ou=people,dc=example,dc=com";
+    const std::string grant = "cn=s," + alice;
+    ldap.answer = [&](const SearchRequest& r) {
+        if (r.filter.find("mail=alice@example.com") != std::string::npos)
+            return std::vector<LdapEntry>{
+                entry(alice, {{"objectClass", {"inetOrgPerson"}}, {"mail", {"alice@example.com"}}}),
+                group(kOuter, kTeam),
+                entry(grant, {{"objectClass", {"mailGrant"}}, {"cn", {"s"}}, {"mailGrantee", {kTeam}},
+                              {"mailGrantSend", {"sendAs"}}})};
+        return std::vector<LdapEntry>{};
+    };
+    LdapDirectory dir(config, ldap);
+    Account bob(kBob, {"bob@example.com"}, false);
+    bob.direct_groups = std::vector<std::string>{kTeam};
+    const auto facts = dir.sender_facts_for(bob, "alice@example.com");
+    ASSERT_EQ(ldap.requests.size(), 2u);
+    const auto& first = ldap.requests[0].filter;
+    EXPECT_NE(first.find("(member=" + kTeam + ")"), std::string::npos) << first;
+    EXPECT_EQ(first.find("(member=" + kBob + ")"), std::string::npos) << first;  // known already
+    EXPECT_NE(first.find("(mailGrantee=" + kBob + ")"), std::string::npos) << first;
+    EXPECT_NE(first.find("(mailGrantee=" + kTeam + ")"), std::string::npos) << first;
+    const auto& second = ldap.requests[1].filter;
+    EXPECT_NE(second.find("(member=" + kOuter + ")"), std::string::npos) << second;
+    EXPECT_NE(second.find("(mailGrantee=" + kOuter + ")"), std::string::npos) << second;
+    ASSERT_TRUE(facts.mailbox);
+    EXPECT_EQ(facts.mailbox->dn, alice);
+    ASSERT_EQ(facts.with.groups.size(), 2u);
+    EXPECT_EQ(facts.with.groups[0].dn, kTeam);
+    EXPECT_EQ(facts.with.groups[1].dn, kOuter);
+    EXPECT_EQ(facts.with.groups[1].path, (std::vector<std::string>{kTeam, kOuter}));
+    // the second search found no grant below alice: its answer (the last level's) stands
+    EXPECT_TRUE(facts.with.grants.empty());
+}
+
+}  // namespace
