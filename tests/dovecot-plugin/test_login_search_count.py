@@ -6,7 +6,8 @@ loading the built plugin through the shipped drop-in.
 Users u1, u10 and u100 have 1, 10 and 100 mailboxes sharing their INBOX with them; the
 total for LOGIN + LIST (Dovecot's password lookup included) must stay <= 4 at every N.
 grouped (10 sharers) is in a group: 5 in search mode, 4 with groups.membership memberof
-(MemberOfLoginSearchCountTest, test_a_group_member).
+(MemberOfLoginSearchCountTest) or with users.dn_template (DnTemplateLoginSearchCountTest),
+test_a_group_member.
 Counted is each user's second session: the first LIST of another user's mailbox makes
 Dovecot's ACL plugin build that mailbox's own list of non-owner rights once
 (dovecot-acl-list in the owner's mail directory, one GETACL per owner, kept for every
@@ -94,6 +95,7 @@ class LoginSearchCountTest(unittest.TestCase):
     SERVICE = False
     MEMO_MS = 5000
     MEMBEROF = False
+    DN_TEMPLATE = None
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mailgrant-search-count-")
@@ -108,7 +110,7 @@ class LoginSearchCountTest(unittest.TestCase):
         cls.addClassCleanup(cls.slapd.stop)
         cls.slapd.load_ldif(os.path.join(ROOT, "tests", "fixtures", "org.ldif"))
         ldap_apply(cls.slapd, bulk_ldif() + GROUPED, tool="ldapadd")
-        if cls.MEMBEROF:
+        if cls.MEMBEROF or cls.DN_TEMPLATE:
             ldap_apply(cls.slapd, READERS, tool="ldapadd")
         etc = os.path.join(cls.tmp, "etc")
         os.makedirs(etc)
@@ -123,6 +125,8 @@ class LoginSearchCountTest(unittest.TestCase):
                     "cache:\n  ttl_s: 30\n" % (cls.slapd.uri, cls.slapd.base, SERVICE_DN, secret))
             if cls.MEMBEROF:
                 f.write("groups:\n  membership: memberof\n")
+            if cls.DN_TEMPLATE:
+                f.write('users:\n  dn_template: "%s"\n' % cls.DN_TEMPLATE)
             if cls.SERVICE:
                 # MEMO_MS: 5000 (the maximum) here, 1 in PinnedNamespaceQuestionsTest, where
                 # only the per-command pin keeps the count a count on a slow machine. No
@@ -246,8 +250,8 @@ class LoginSearchCountTest(unittest.TestCase):
     def test_a_group_member(self):
         """A user in a group: in search mode one search more than MAX_SEARCHES (the groups
         naming the user must be found before the grants naming them can be asked for:
-        LDAP has no join); with memberof the login search reads the groups, and the group
-        and the grants come in one search: MAX_SEARCHES. Counted without the service,
+        LDAP has no join); with memberof or users.dn_template the login search reads the
+        groups, and the group and the grants come in one search: MAX_SEARCHES. Counted without the service,
         whose second session is answered from its cache."""
         if self.SERVICE:
             self.skipTest("the plugin's own searches: the class without the service")
@@ -256,7 +260,8 @@ class LoginSearchCountTest(unittest.TestCase):
         self.assertEqual(len(names), GROUPED_N)
         print("searches per LOGIN + LIST of a group member: %d" % len(searches))
         self.assertTrue(any("grouped-team" in line for line in searches), "\n".join(searches))
-        self.assertEqual(len(searches), MAX_SEARCHES + (0 if self.MEMBEROF else 1), "\n".join(searches))
+        joined = self.MEMBEROF or self.DN_TEMPLATE
+        self.assertEqual(len(searches), MAX_SEARCHES + (0 if joined else 1), "\n".join(searches))
 
     def test_a_cold_service_cache_costs_a_fixed_number_of_searches(self):
         """With the service: right after its cache was emptied (the "changed" question a
@@ -324,6 +329,30 @@ class MemberOfLoginSearchCountTest(LoginSearchCountTest):
         # readers came in one search
         merged = [line for line in searches
                   if "entryDN=cn=readers,ou=groups" in line and "mailGrantee=cn=readers,ou=groups" in line]
+        self.assertEqual(len(merged), 1, "\n".join(searches))
+        self.assertLessEqual(len(searches), MAX_SEARCHES, "\n".join(searches))
+
+
+class DnTemplateLoginSearchCountTest(LoginSearchCountTest):
+    """Search mode (no memberof overlay) with users.dn_template, every counted user in a
+    group (readers): the plugin's login search also asks for the groups naming the DN the
+    template gives (core/src/login_groups.cpp), so the walk starts at readers, and
+    readers' own groups and the grants naming the user or readers come in one search: a
+    group member's LOGIN + LIST within the same <= 4, as with memberof."""
+    DN_TEMPLATE = "uid=%n,ou=people,dc=example,dc=com"
+
+    def test_the_login_search_asks_for_the_groups(self):
+        self.login_and_list("u10@example.com")   # Dovecot's first-time files
+        names, searches = self.counted_login("u10@example.com")
+        self.assertEqual(len(names), 10)
+        # the plugin's login search: the login filter and the groups naming the guessed DN
+        login = [line for line in searches
+                 if "uid=u10@example.com" in line and "member=uid=u10,ou=people" in line]
+        self.assertEqual(len(login), 1, "\n".join(searches))
+        # then readers' groups and the grants naming u10 or readers, in one search
+        merged = [line for line in searches
+                  if "member=cn=readers,ou=groups" in line and "mailGrantee=cn=readers,ou=groups" in line
+                  and "mailGrantee=uid=u10,ou=people" in line]
         self.assertEqual(len(merged), 1, "\n".join(searches))
         self.assertLessEqual(len(searches), MAX_SEARCHES, "\n".join(searches))
 

@@ -99,6 +99,7 @@ class Daemon:
         self.ldap_uri = slapd.uri
         self.cache = {"ttl_s": 30, "negative_ttl_s": 5}
         self.groups = {}  # the groups: section, when not empty (e.g. {"membership": "memberof"})
+        self.users = {}   # the users: section, when not empty (e.g. {"dn_template": '"uid=%n,..."'})
         # The daemon reads the password file as root, before it drops to policy.user:
         # root-only, as a site keeps it. (Other readers of this directory: none.)
         self.secret_path = os.path.join(workdir, "ldap.secret")
@@ -118,6 +119,8 @@ class Daemon:
         lines += ["  %s: %s" % kv for kv in self.cache.items()]
         if self.groups:
             lines += ["groups:"] + ["  %s: %s" % kv for kv in self.groups.items()]
+        if self.users:
+            lines += ["users:"] + ["  %s: %s" % kv for kv in self.users.items()]
         lines += ["policy:"]
         for k, v in self.policy.items():
             lines.append("  %s: %s" % (k, ("'%s'" % v) if isinstance(v, str) else v))
@@ -636,13 +639,18 @@ class MemberOfPolicydTest(unittest.TestCase):
     """groups.membership memberof against slapd's memberof overlay, through the daemon
     (core/src/member_of_walk.cpp): the login search reads the user's memberOf, so a cold
     decision for a user in a group that is in no group costs 2 searches, as for a user in
-    no group (3 in search mode: PolicydTest.test_a_cold_decision_asks_ldap_twice)."""
+    no group (3 in search mode: PolicydTest.test_a_cold_decision_asks_ldap_twice).
+    DnTemplatePolicydTest: the same without the overlay, with users.dn_template."""
+    MEMBEROF = True
+
+    def configure(self, daemon):
+        daemon.groups = {"membership": "memberof"}
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-policyd-memberof-")
+        cls.tmp = tempfile.mkdtemp(prefix="mailgrant-policyd-groups-")
         os.chmod(cls.tmp, 0o755)  # the daemon reads its config as nobody
-        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd"), memberof=True).start()
+        cls.slapd = Slapd(os.path.join(cls.tmp, "slapd"), memberof=cls.MEMBEROF).start()
         cls.slapd.load_ldif(os.path.join(FIXTURES, "org.ldif"))
         # a group that is in no group and may send as carol; eve in it
         ldap_apply(cls.slapd, "dn: cn=carol-desk,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\n"
@@ -659,7 +667,7 @@ class MemberOfPolicydTest(unittest.TestCase):
     def test_a_cold_decision_for_a_group_member_asks_ldap_twice(self):
         workdir = tempfile.mkdtemp(dir=self.tmp)
         d = Daemon(workdir, self.slapd)
-        d.groups = {"membership": "memberof"}
+        self.configure(d)
         try:
             d.start()
             cases = [  # each login once: every decision is cold
@@ -669,11 +677,43 @@ class MemberOfPolicydTest(unittest.TestCase):
                 ("dave@example.com", "dave@example.com", "DUNNO", 1),         # one's own: the login alone
             ]
             assert_cold_decisions(self, self.slapd, d, cases)
-            # the daemon's decision line: the grant reached eve through her group, read from her memberOf
+            # the daemon's decision line: the grant reached eve through her group, which
+            # the login search read (her memberOf, or the groups naming her DN)
             lines = [line for line in d.log_text().splitlines()
                      if "login=eve@example.com sender=<carol@example.com> decision=allow" in line]
             self.assertEqual(len(lines), 1, d.log_text()[-2000:])
             self.assertIn("to group cn=carol-desk,ou=groups,dc=example,dc=com", lines[0])
+        finally:
+            d.stop()
+
+
+class DnTemplatePolicydTest(MemberOfPolicydTest):
+    """Search mode, no memberof overlay, users.dn_template: the login search also asks for
+    the groups naming the DN the template gives (core/src/login_groups.cpp), so a group
+    member's cold decision is 2 searches here too."""
+    MEMBEROF = False
+
+    def configure(self, daemon):
+        daemon.users = {"dn_template": '"uid=%n,ou=people,dc=example,dc=com"'}
+
+    def test_the_login_search_asks_for_the_groups(self):
+        workdir = tempfile.mkdtemp(dir=self.tmp)
+        d = Daemon(workdir, self.slapd)
+        self.configure(d)
+        try:
+            d.start()
+            start = os.path.getsize(self.slapd.log_path)
+            self.assertTrue(d.client().ask("eve@example.com", "carol@example.com").startswith("DUNNO"))
+            time.sleep(0.3)  # slapd's last stats lines
+            with open(self.slapd.log_path, errors="replace") as f:
+                f.seek(start)
+                asked = [line for line in f if " SRCH base=" in line]
+            # the login and the groups naming eve's DN; then carol's address, the groups
+            # naming carol-desk and the grants naming eve or carol-desk
+            self.assertIn("member=uid=eve,ou=people,dc=example,dc=com", asked[0])
+            self.assertIn("uid=eve@example.com", asked[0])
+            self.assertIn("mailGrantee=cn=carol-desk,ou=groups,dc=example,dc=com", asked[1])
+            self.assertEqual(len(asked), 2, "".join(asked))
         finally:
             d.stop()
 
