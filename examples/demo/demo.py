@@ -100,6 +100,9 @@ class Demo:
                                    "team_mailbox:\n  sent_copy_domain: %s\n"
                                    # one cache per host: Dovecot's processes ask the daemon
                                    "service:\n  listen: unix:%s\n"
+                                   # people's DNs follow one pattern: a group member's login
+                                   # and send check read the groups in the login search
+                                   "users:\n  dn_template: \"uid=%%n,ou=people,dc=example,dc=com\"\n"
                                    % (policy_socket, milter_socket, last_login_dict_path(etc),
                                       postfix_snippets.sent_copy_domain(), self.service_socket()))
         self.stack.dovecot_extra_conf = dovecot_conf_with_plugin(

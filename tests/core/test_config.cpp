@@ -486,6 +486,7 @@ TEST(Config, ShippedExampleLoadsAndShowsTheDefaults) {
     EXPECT_EQ(shipped.ldap.server_state_file, defaults.ldap.server_state_file);
     EXPECT_EQ(shipped.users.login_filter, defaults.users.login_filter);
     EXPECT_EQ(shipped.users.address_filter, defaults.users.address_filter);
+    EXPECT_EQ(shipped.users.dn_template, defaults.users.dn_template);
     EXPECT_EQ(shipped.groups.member_filter, defaults.groups.member_filter);
     EXPECT_EQ(shipped.groups.max_depth, defaults.groups.max_depth);
     EXPECT_EQ(shipped.cache.ttl_s, defaults.cache.ttl_s);
