@@ -40,6 +40,17 @@ Account LdapDirectory::account_from_entry(const LdapEntry& entry) const {
     return account;
 }
 
+std::optional<std::vector<LdapEntry>> LdapDirectory::merged_search(const SearchRequest& request) {
+    try {
+        return ldap_.search(request);
+    } catch (const LdapError& e) {
+        if (e.code() == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || e.code() == LDAP_SIZELIMIT_EXCEEDED ||
+            e.code() == LDAP_ADMINLIMIT_EXCEEDED)
+            return std::nullopt;
+        throw;
+    }
+}
+
 std::optional<Account> LdapDirectory::single_account(const std::vector<LdapEntry>& entries, const std::string& what) {
     if (entries.empty()) return std::nullopt;
     if (entries.size() > 1)  // ambiguous identity: refuse rather than pick one

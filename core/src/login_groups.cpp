@@ -19,14 +19,11 @@
 // values (a group of 10,000 returns one value). An entry that is both, neither, or that
 // either filter cannot settle, a filter naming attributes this search does not read by
 // those names, a refused control or a size limit: the plain login search, never a guess.
-#include <ldap.h>
-
 #include <set>
 
 #include "mailgrant/directory.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/input.h"
-#include "mailgrant/ldap_error.h"
 #include "mailgrant/ldap_filter.h"
 #include "mailgrant/local_filter.h"
 
@@ -69,20 +66,12 @@ bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Ac
 
     SearchRequest request{config_.ldap.base, SearchScope::Subtree, "(|" + login_text + member_text + ")", asked};
     request.values_filter = values_filter;
-    std::vector<LdapEntry> found;
-    try {
-        found = ldap_.search(request);
-    } catch (const LdapError& e) {
-        // This search's own limits, not LDAP trouble: the plain search asks less.
-        if (e.code() == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || e.code() == LDAP_SIZELIMIT_EXCEEDED ||
-            e.code() == LDAP_ADMINLIMIT_EXCEEDED)
-            return false;
-        throw;
-    }
+    auto found = merged_search(request);
+    if (!found) return false;
     std::vector<LdapEntry> logins;
     std::vector<std::string> groups;
     std::set<std::string> seen;
-    for (auto& entry : found) {
+    for (auto& entry : *found) {
         const Truth is_login = login_filter->evaluate(entry, read);
         const Truth is_group = member_filter->evaluate(entry, read);
         if (is_login == Truth::Unknown || is_group == Truth::Unknown || is_login == is_group) return false;

@@ -35,8 +35,6 @@
 // level's groups can match, and the decision checks each grant's grantees again). An entry that is
 // none of them, a grant that is also something else, or a search cut by a size limit:
 // every question one by one (Directory's defaults), never a guess.
-#include <ldap.h>
-
 #include <functional>
 #include <map>
 #include <set>
@@ -44,7 +42,6 @@
 #include "mailgrant/directory.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/input.h"
-#include "mailgrant/ldap_error.h"
 #include "mailgrant/ldap_filter.h"
 #include "mailgrant/local_filter.h"
 
@@ -164,14 +161,9 @@ std::vector<std::vector<std::string>> LdapDirectory::member_of_level(const std::
     asked.push_back("objectClass");
     asked.push_back(member_of);
     std::vector<LdapEntry> grant_entries;
-    std::vector<LdapEntry> found;
-    try {
-        found = ldap_.search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(terms), asked});
-    } catch (const LdapError& e) {
-        if (e.code() == LDAP_SIZELIMIT_EXCEEDED || e.code() == LDAP_ADMINLIMIT_EXCEEDED) throw OneByOne{};
-        throw;
-    }
-    for (auto& entry : found) {
+    auto found = merged_search(SearchRequest{config_.ldap.base, SearchScope::Subtree, any_of(terms), asked});
+    if (!found) throw OneByOne{};
+    for (auto& entry : *found) {
         const auto group = groups.find(normalize_dn(entry.dn));
         const bool grant = entry.has_value_ci("objectClass", schema.grant_object_class);
         if (group != groups.end() && !grant) {
@@ -255,19 +247,13 @@ SenderFacts LdapDirectory::member_of_sender_facts(const Account& user, const std
         std::vector<std::string> terms{address_text,
                                        "(&" + grant_class + any_of(grantees) + "(" + schema.send + "=*))"};
         for (const auto& kv : groups) terms.push_back("(entryDN=" + escape_filter_value(level[kv.second].dn) + ")");
-        std::vector<LdapEntry> found;
-        try {
-            found = ldap_.search(SearchRequest{base, SearchScope::Subtree, any_of(terms), attrs});
-        } catch (const LdapError& e) {
-            // This search's own limits (more grants naming the user than a lookup may
-            // hold), not LDAP trouble: the questions one by one ask less.
-            if (e.code() == LDAP_SIZELIMIT_EXCEEDED || e.code() == LDAP_ADMINLIMIT_EXCEEDED) throw OneByOne{};
-            throw;
-        }
+        // nullopt: more grants naming the user than a lookup may hold
+        auto found = merged_search(SearchRequest{base, SearchScope::Subtree, any_of(terms), attrs});
+        if (!found) throw OneByOne{};
         Parents parents(level.size());
         std::vector<bool> group_read(level.size(), false);
         std::vector<LdapEntry> mailboxes, grant_entries;
-        for (auto& entry : found) {
+        for (auto& entry : *found) {
             Truth is_address = address_filter->evaluate(entry, read);
             const auto group = groups.find(normalize_dn(entry.dn));
             if (entry.has_value_ci("objectClass", schema.grant_object_class)) {

@@ -24,14 +24,11 @@
 // whose answer passes a size limit: never a guess. Groups matter only once the mailbox is
 // known. With nested groups the walk's further levels follow (directory.cpp,
 // merged_walk), below the known mailbox.
-#include <ldap.h>
-
 #include <set>
 
 #include "mailgrant/directory.h"
 #include "mailgrant/dn.h"
 #include "mailgrant/input.h"
-#include "mailgrant/ldap_error.h"
 #include "mailgrant/ldap_filter.h"
 #include "mailgrant/local_filter.h"
 
@@ -98,17 +95,8 @@ SenderFacts LdapDirectory::sender_facts_from(const std::string& user_dn, const s
     // Undefined where an ACL hides entryDN): an entry outside them is left out below.
     SearchRequest request{base, SearchScope::Subtree, "(|" + address_text + member_text + grants_filter + ")", asked};
     request.values_filter = values_filter;
-    std::vector<LdapEntry> found;
-    try {
-        found = ldap_.search(request);
-    } catch (const LdapError& e) {
-        // Not LDAP trouble but this search's own limits: no matched values, or more
-        // grants naming the user than a lookup may hold. The questions one by one ask less.
-        if (e.code() == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || e.code() == LDAP_SIZELIMIT_EXCEEDED ||
-            e.code() == LDAP_ADMINLIMIT_EXCEEDED)
-            return Directory::sender_facts(user_dn, address);
-        throw;
-    }
+    auto found = merged_search(request);
+    if (!found) return Directory::sender_facts(user_dn, address);
 
     std::size_t settled = 0;
     bool too_many = false;
@@ -124,7 +112,7 @@ SenderFacts LdapDirectory::sender_facts_from(const std::string& user_dn, const s
     for (const auto& dn : frontier) frontier_groups.push_back(GroupMembership{dn, {}});
     std::vector<LdapEntry> mailboxes, grant_entries;
     std::vector<GroupStep> steps;
-    for (auto& entry : found) {
+    for (auto& entry : *found) {
         Truth is_address = address_filter->evaluate(entry, read);
         Truth is_group = member_filter->evaluate(entry, read);
         if (entry.has_value_ci("objectClass", schema.grant_object_class)) {

@@ -208,6 +208,11 @@ public:
 
 private:
     std::optional<Account> single_account(const std::vector<LdapEntry>& entries, const std::string& what);
+    // A search asking several questions at once: nullopt when it hits its own limits (a
+    // server refusing the matched-values control, more entries than a lookup may hold),
+    // which is not LDAP trouble: the caller asks the questions one by one, which ask less.
+    // Any other error is thrown.
+    std::optional<std::vector<LdapEntry>> merged_search(const SearchRequest& request);
     // Search mode with users.dn_template (login_groups.cpp): the login and the groups naming
     // the DN the template gives, in one search. False when that search cannot tell its
     // entries apart (find_login then searches as without the template).
