@@ -13,6 +13,8 @@
 // keep working, but `list`, `explain` and `report` never see them. Each is named with
 // its mailbox, folder, identifier and rights, read with only the acl plugin loaded so
 // that nothing mailgrant's plugin derives from LDAP is reported as local.
+// With users.dn_template set, check also says whom the template does not fit (a note:
+// those people cost one search more, nothing fails).
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -178,6 +180,34 @@ void check_grant(Context& ctx, const Grant& g, const SchemaConfig& schema, const
     }
 }
 
+// users.dn_template against every person (not shared mailboxes: nobody logs in as one),
+// filled with the person's address and each uid (the logins a site's Dovecot may pass).
+// A person it does not fit still works, at one LDAP search more per login and send check
+// (core/src/login_groups.cpp): a note for the admin, not a finding.
+struct TemplateFit {
+    static constexpr std::size_t kExamples = 10;
+    std::size_t people = 0, unfit = 0;
+    std::vector<std::pair<std::string, std::string>> examples;  // (entry DN, what the template gives)
+
+    void add(const std::string& tmpl, const Account& account, const LdapEntry& entry) {
+        if (account.shared_mailbox) return;
+        ++people;
+        std::vector<std::string> logins;
+        if (!account.addresses.empty()) logins.push_back(account.primary_address());
+        for (const auto& uid : entry.values("uid")) logins.push_back(uid);
+        const std::string key = normalize_dn(entry.dn);
+        std::string guess;
+        for (const auto& login : logins) {
+            const auto dn = fill_dn_template(tmpl, login);
+            if (!dn) continue;
+            if (normalize_dn(*dn) == key) return;
+            if (guess.empty()) guess = *dn;
+        }
+        ++unfit;
+        if (examples.size() < kExamples) examples.emplace_back(entry.dn, guess);
+    }
+};
+
 }  // namespace
 
 int run_check(Invocation& inv) {
@@ -197,7 +227,11 @@ int run_check(Invocation& inv) {
     });
     // Every person and group read once, in two walks, so that the grantees and owners of
     // a million grants are described from memory (issue 19), not read one by one.
-    ctx.know_people();
+    const std::string& dn_template = ctx.config().users.dn_template;
+    TemplateFit fit;
+    ctx.know_people([&](const Account& account, const LdapEntry& entry) {
+        if (!dn_template.empty()) fit.add(dn_template, account, entry);
+    });
     const auto groups = ctx.all_groups();
     const Doveadm doveadm(args.has("--no-doveadm") ? "" : args.value("--doveadm").value_or("doveadm"));
     std::string folder_note =
@@ -249,6 +283,20 @@ int run_check(Invocation& inv) {
         }
         j.set("findings", arr);
         j.set("note", folder_note.empty() ? Json() : Json(folder_note));
+        if (!dn_template.empty()) {
+            Json t = Json::object();
+            t.set("people", static_cast<long long>(fit.people));
+            t.set("not_fitting", static_cast<long long>(fit.unfit));
+            Json examples = Json::array();
+            for (const auto& [dn, guess] : fit.examples) {
+                Json e = Json::object();
+                e.set("dn", dn);
+                e.set("template_gives", guess);
+                examples.push(e);
+            }
+            t.set("examples", examples);
+            j.set("dn_template", t);
+        }
         inv.out << j.dump();
     } else {
         if (!findings.empty()) {
@@ -259,6 +307,16 @@ int run_check(Invocation& inv) {
         inv.out << checked << " grants checked, " << findings.size() << (findings.size() == 1 ? " finding" : " findings")
                 << "\n";
         if (!folder_note.empty()) inv.out << "note: " << folder_note << "\n";
+        if (!dn_template.empty() && fit.unfit == 0) {
+            inv.out << "users.dn_template fits all " << fit.people << " people\n";
+        } else if (!dn_template.empty()) {
+            std::vector<std::string> named;
+            for (const auto& [dn, guess] : fit.examples)
+                named.push_back(dn + (guess.empty() ? "" : " (the template gives " + guess + ")"));
+            inv.out << "note: users.dn_template does not fit " << fit.unfit << " of " << fit.people
+                    << " people (each costs one LDAP search more per login and send check): " << join(named, "; ")
+                    << (fit.unfit > fit.examples.size() ? "; ..." : "") << "\n";
+        }
     }
     return findings.empty() ? kExitOk : kExitNo;
 }

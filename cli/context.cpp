@@ -183,10 +183,13 @@ std::vector<Account> Context::all_mailboxes() {
     return out;
 }
 
-void Context::know_people() {
+void Context::know_people(const std::function<void(const Account&, const LdapEntry&)>& each) {
     // An account's attributes (objectClass, the mail and alias attributes) and cn: what
-    // principal_from_entry reads.
-    walk_.each_mailbox({"cn"}, [&](Account&&, LdapEntry&& entry) { know(entry); });
+    // principal_from_entry reads; uid for `each` (check's users.dn_template fit).
+    walk_.each_mailbox({"cn", "uid"}, [&](Account&& account, LdapEntry&& entry) {
+        if (each) each(account, entry);
+        know(entry);
+    });
 }
 
 void Context::know(const LdapEntry& entry) {

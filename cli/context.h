@@ -5,6 +5,7 @@
 // writes go through LdapWriter (ldap_writer.h) with write credentials.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -92,8 +93,9 @@ public:
     DirectoryWalk& walk() { return walk_; }
     // Reads every mailbox once (one walk) so that describe() answers each person from
     // memory instead of one read per DN (check, report: a million grants name ~100,000
-    // people). A DN not met in the walk is still read when described.
-    void know_people();
+    // people). A DN not met in the walk is still read when described. `each`, when given,
+    // also sees every mailbox of the walk (its entry has uid too).
+    void know_people(const std::function<void(const Account&, const LdapEntry&)>& each = nullptr);
     // One entry read elsewhere (a walk with objectClass, cn and the mail attributes)
     // made known to describe().
     void know(const LdapEntry& entry);

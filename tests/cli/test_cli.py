@@ -431,6 +431,43 @@ class Writes(CliCase):
         finally:
             self.ldif_as_root("dn: %s\nchangetype: delete\n" % huge)
 
+    def test_check_says_whom_the_dn_template_does_not_fit(self):
+        """users.dn_template: check names the people whose entry is not where the template
+        puts them (filled with their address or uid). A note, not a finding: they still
+        work, at one search more; the exit code is the grants' alone."""
+        rc, out, _ = self.run_cli("check", "--no-doveadm", "--json")
+        findings = json.loads(out)["findings"]
+        cfg = os.path.join(self.tmp.name, "template.yaml")
+        with open(self.config) as f, open(cfg, "w") as g:
+            g.write(f.read() + 'users:\n  dn_template: "uid=%n,ou=people,dc=example,dc=com"\n')
+        rc_t, out, _ = self.run_cli("check", "--no-doveadm", "--json", config=cfg)
+        self.assertEqual(rc_t, rc)
+        report = json.loads(out)
+        self.assertEqual(report["findings"], findings)
+        fit = report["dn_template"]
+        self.assertEqual(fit["not_fitting"], 0, fit)
+        self.assertGreaterEqual(fit["people"], 4)
+        rc, out, _ = self.run_cli("check", "--no-doveadm", config=cfg)
+        self.assertIn("users.dn_template fits all %d people" % fit["people"], out)
+        odd = "cn=Zed Odd,ou=people,dc=example,dc=com"
+        self.ldif_as_root("dn: %s\nobjectClass: inetOrgPerson\ncn: Zed Odd\nsn: Odd\nuid: zed\n"
+                          "mail: zed@example.com\n" % odd, tool="ldapadd")
+        try:
+            rc, out, _ = self.run_cli("check", "--no-doveadm", "--json", config=cfg)
+            self.assertEqual(rc, rc_t)
+            after = json.loads(out)["dn_template"]
+            self.assertEqual(after["people"], fit["people"] + 1)
+            self.assertEqual(after["not_fitting"], 1)
+            self.assertEqual(after["examples"], [{"dn": odd, "template_gives": "uid=zed,ou=people,dc=example,dc=com"}])
+            rc, out, _ = self.run_cli("check", "--no-doveadm", config=cfg)
+            self.assertIn("note: users.dn_template does not fit 1 of %d people" % after["people"], out)
+            self.assertIn(odd, out)
+            # no template: no such key, no such line
+            rc, out, _ = self.run_cli("check", "--no-doveadm", "--json")
+            self.assertNotIn("dn_template", json.loads(out))
+        finally:
+            self.ldif_as_root("dn: %s\nchangetype: delete\n" % odd)
+
     def test_zz_check_finds_broken_grants(self):
         self.slapd.load_ldif(os.path.join(FIXTURES, "cli", "broken-grants.ldif"))
         rc, out, _ = self.run_cli("check", "--no-doveadm", "--json")
