@@ -1,6 +1,7 @@
 // Fuzz target: every parser of values read from LDAP (untrusted): GeneralizedTime,
 // rights, folder patterns, DNs, filter escaping and a whole grant entry; and the input
-// checks of names from clients (input.h), which may only ever throw BadInput.
+// checks of names from clients (input.h), which may only ever throw BadInput, and a
+// client's login filled into users.dn_template (dn.h), which must stay in its RDN.
 #include <string>
 
 #include "fuzz_targets.h"
@@ -32,6 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string escaped = mailgrant::escape_filter_value(input);
     for (char c : escaped)
         if (c == '(' || c == ')' || c == '*' || c == '\0') __builtin_trap();  // escaping is complete
+
+    // users.dn_template filled with a client's login: the login stays inside its RDN.
+    if (const auto dn = mailgrant::fill_dn_template("uid=%n,ou=%d,dc=ex", b)) {
+        if (mailgrant::parent_dn(mailgrant::parent_dn(*dn)) != "dc=ex") __builtin_trap();
+    } else {
+        __builtin_trap();
+    }
 
     mailgrant::LdapEntry entry;
     entry.dn = a;
