@@ -60,7 +60,8 @@ processes and caches apart. mailgrant-policyd is BUILD_DIR/postfix-policyd/mailg
 (or $MAILGRANT_POLICYD), run as nobody.
 
 usage: bench/imap_bench.py [BUILD_DIR] [--workers 4] [--seconds 3] [--rounds 12]
-                           [--sharers 10,100,1000] [--list-timeout 120] [--dir DIR]   (as root)
+                           [--sharers 10,100,1000] [--list-timeout 120] [--dir DIR]
+                           [--parts abc]   (as root)
 (b) runs last: a LOGIN + LIST that does not finish within --list-timeout is reported as
 such (goal missed) and its Dovecot process may still be working when the run ends.
 Exit status 1 when a goal is missed.
@@ -201,6 +202,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0, help="per measured phase")
     ap.add_argument("--rounds", type=int, default=12, help="alternating rounds per measurement")
     ap.add_argument("--sharers", default="10,100,1000", help="the N of (b)")
+    ap.add_argument("--parts", default="abc", help="which benches run: any of a, b, c (default all)")
     ap.add_argument("--list-timeout", type=float, default=120.0, help="seconds for one LOGIN + LIST in (b)")
     ap.add_argument("--dir", help="where the sandboxes (mail stores included) go; default: the temporary "
                     "directory, or /var/tmp when that is a tmpfs (see fs_type)")
@@ -343,16 +345,18 @@ def main():
                                   if v >= 0.05)))
 
         label_of = {"stock": "stock ACL files", "grant": "grant", "service": "grant via service"}
-        throughput("(a) shared mailbox %s" % SHARED, READER, SHARED, 0.95)
+        if "a" in args.parts:
+            throughput("(a) shared mailbox %s" % SHARED, READER, SHARED, 0.95)
 
         label_of = {"stock": "without plugin", "grant": "with plugin", "service": "with plugin + service"}
-        throughput("(c) own INBOX of a user with no share", SOLO, "INBOX", 0.97)
+        if "c" in args.parts:
+            throughput("(c) own INBOX of a user with no share", SOLO, "INBOX", 0.97)
 
         # (b) LOGIN + LIST with N sharers; last, as a LIST that does not finish within
         # --list-timeout is reported and leaves its Dovecot process working.
         print("(b) LDAP setup: %d sharers (persons + grants) added with ldapadd in %.1f s"
               % (max(sharer_ns, default=0), setup_s))
-        for n in sharer_ns:
+        for n in (sharer_ns if "b" in args.parts else []):
             user = "u%d@example.com" % n
             searches, first, failed = {}, {}, []
             for side in SIDES:

@@ -14,7 +14,7 @@
 // its mailbox, folder, identifier and rights, read with only the acl plugin loaded so
 // that nothing mailgrant's plugin derives from LDAP is reported as local.
 // With users.dn_template set, check also says whom the template does not fit (a note:
-// those people cost one search more, nothing fails).
+// those people cost one search more, nothing fails), or that it is not used at all.
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -228,6 +228,9 @@ int run_check(Invocation& inv) {
     // Every person and group read once, in two walks, so that the grantees and owners of
     // a million grants are described from memory (issue 19), not read one by one.
     const std::string& dn_template = ctx.config().users.dn_template;
+    // A template the runtime never uses (memberof mode, a login filter the combined search
+    // cannot test) is said as such: its fit would mislead.
+    const std::string unused = dn_template.empty() ? "" : ctx.ldap_directory().dn_template_unused("someone@example.org");
     TemplateFit fit;
     ctx.know_people([&](const Account& account, const LdapEntry& entry) {
         if (!dn_template.empty()) fit.add(dn_template, account, entry);
@@ -295,6 +298,7 @@ int run_check(Invocation& inv) {
                 examples.push(e);
             }
             t.set("examples", examples);
+            t.set("unused", unused.empty() ? Json() : Json(unused));
             j.set("dn_template", t);
         }
         inv.out << j.dump();
@@ -307,6 +311,7 @@ int run_check(Invocation& inv) {
         inv.out << checked << " grants checked, " << findings.size() << (findings.size() == 1 ? " finding" : " findings")
                 << "\n";
         if (!folder_note.empty()) inv.out << "note: " << folder_note << "\n";
+        if (!unused.empty()) inv.out << "note: users.dn_template is set but not used: " << unused << "\n";
         if (!dn_template.empty() && fit.unfit == 0) {
             inv.out << "users.dn_template fits all " << fit.people << " people\n";
         } else if (!dn_template.empty()) {

@@ -67,6 +67,7 @@ public:
 
     const Config& config() const { return config_; }
     Directory& directory() { return directory_; }
+    const LdapDirectory& ldap_directory() const { return directory_; }
     Decider& decider() { return decider_; }
     std::time_t now() const { return clock_.wall_now(); }
     const Clock& clock() const { return clock_; }

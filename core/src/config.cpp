@@ -237,10 +237,15 @@ void read_users(Section s, UsersConfig& c) {
     check_filter_template(s, "login_filter", c.login_filter);
     check_filter_template(s, "address_filter", c.address_filter);
     if (!c.dn_template.empty()) {
+        // Two logins of one domain must give two DNs: a template with only %d would guess
+        // one DN for a whole domain (harmless, the login search proves it, but useless).
         const auto sample = fill_dn_template(c.dn_template, "someone@example.org");
-        if (!sample || sample == fill_dn_template(c.dn_template, "other@example.net"))
+        if (!sample || sample == fill_dn_template(c.dn_template, "other@example.org"))
             s.fail(s.raw("dn_template"), s.dotted("dn_template"),
-                   "must contain %u, %n or %d where the login goes (and no other '%' but %%)");
+                   "must contain %u or %n where the login goes (and no other '%' but %%, %d)");
+        // Only the shape here (this library has no libldap to parse DNs): a template whose
+        // DNs do not parse or lie outside the users base is never used, which `mailgrant
+        // check` says (LdapDirectory::dn_template_unused).
         if (!looks_like_dn(*sample))
             s.fail(s.raw("dn_template"), s.dotted("dn_template"), "is not a DN once filled ('" + *sample + "')");
     }

@@ -29,44 +29,100 @@
 
 namespace mailgrant {
 
-bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Account>& account) {
-    if (!merges_groups() || !dn_within(config_.users_base(), config_.ldap.base)) return false;
-    const auto guess = fill_dn_template(config_.users.dn_template, login);
-    if (!guess || normalize_dn(*guess).empty()) return false;
-    const std::string login_text = fill_filter(config_.users.login_filter, login);
-    const std::string member_text = fill_filter(config_.groups.member_filter, *guess);
-    const auto login_filter = LocalFilter::parse(login_text);
-    const auto member_filter = LocalFilter::parse(member_text);
-    if (!login_filter || !member_filter) return false;
+namespace {
+
+// The combined search for one login, or why there is none (`why` set, nothing else).
+struct LoginGroupsPlan {
+    std::string why;
+    std::string guess;
+    std::optional<LocalFilter> login_filter, member_filter;
+    std::set<std::string> read;  // the attributes the search reads, lower-cased
+    SearchRequest request;
+};
+
+LoginGroupsPlan plan_login_groups(const Config& config, std::vector<std::string> account_attrs,
+                                  const std::string& login) {
+    LoginGroupsPlan plan;
+    if (config.users.dn_template.empty()) {
+        plan.why = "users.dn_template is not set";
+        return plan;
+    }
+    if (config.groups.membership != MembershipMode::Search) {
+        plan.why = "groups.membership is memberof (the login search already reads memberOf)";
+        return plan;
+    }
+    if (!dn_within(config.groups_base(), config.ldap.base) || !dn_within(config.users_base(), config.ldap.base)) {
+        plan.why = "users.base or groups.base is outside ldap.base, so one search cannot reach both";
+        return plan;
+    }
+    const auto guess = fill_dn_template(config.users.dn_template, login);
+    if (!guess || normalize_dn(*guess).empty()) {
+        plan.why = "the template gives no valid DN for the login '" + login + "'";
+        return plan;
+    }
+    if (!dn_within(*guess, config.users_base())) {
+        plan.why = "the template gives DNs outside the users base (" + *guess + ")";
+        return plan;
+    }
+    plan.guess = *guess;
+    const std::string login_text = fill_filter(config.users.login_filter, login);
+    const std::string member_text = fill_filter(config.groups.member_filter, *guess);
+    plan.login_filter = LocalFilter::parse(login_text);
+    plan.member_filter = LocalFilter::parse(member_text);
+    if (!plan.login_filter || !plan.member_filter) {
+        plan.why = "users.login_filter or groups.member_filter uses a filter form mailgrant cannot test on an entry";
+        return plan;
+    }
 
     // What the search reads: the account's attributes and uid (the default login filter's)
     // with all values, the member attributes with the guessed DN only. A login filter
     // naming anything else (or a member attribute) cannot be told on the entry.
-    std::set<std::string> member_attrs, login_attrs, read;
+    std::set<std::string> member_attrs, login_attrs;
     std::vector<std::string> asked;
     std::string values_filter = "(";
     const std::string guess_value = escape_filter_value(*guess);
-    for (const auto& a : config_.groups.member_attributes) {
+    for (const auto& a : config.groups.member_attributes) {
         if (!member_attrs.insert(ascii_lower(a)).second) continue;
         asked.push_back(a);
         values_filter += "(" + a + "=" + guess_value + ")";
     }
-    std::vector<std::string> plain = account_attributes();
-    plain.push_back("uid");
-    for (const auto& a : plain) {
+    account_attrs.push_back("uid");
+    for (const auto& a : account_attrs) {
         const std::string key = ascii_lower(a);
         if (member_attrs.count(key) || !login_attrs.insert(key).second) continue;
         asked.push_back(a);
         values_filter += "(" + a + "=*)";
     }
     values_filter += ")";
-    read = member_attrs;
-    read.insert(login_attrs.begin(), login_attrs.end());
-    if (!login_filter->names_only(login_attrs) || !member_filter->names_only(member_attrs)) return false;
+    if (!plan.login_filter->names_only(login_attrs)) {
+        plan.why = "users.login_filter names an attribute other than uid and the address attributes";
+        return plan;
+    }
+    if (!plan.member_filter->names_only(member_attrs)) {
+        plan.why = "groups.member_filter names an attribute other than groups.member_attributes";
+        return plan;
+    }
+    plan.read = member_attrs;
+    plan.read.insert(login_attrs.begin(), login_attrs.end());
+    plan.request = SearchRequest{config.ldap.base, SearchScope::Subtree, "(|" + login_text + member_text + ")", asked};
+    plan.request.values_filter = values_filter;
+    return plan;
+}
 
-    SearchRequest request{config_.ldap.base, SearchScope::Subtree, "(|" + login_text + member_text + ")", asked};
-    request.values_filter = values_filter;
-    auto found = merged_search(request);
+}  // namespace
+
+std::string LdapDirectory::dn_template_unused(const std::string& login) const {
+    return plan_login_groups(config_, account_attributes(), login).why;
+}
+
+bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Account>& account) {
+    LoginGroupsPlan plan = plan_login_groups(config_, account_attributes(), login);
+    if (!plan.why.empty()) return false;
+    const auto& login_filter = plan.login_filter;
+    const auto& member_filter = plan.member_filter;
+    const auto& read = plan.read;
+    const auto& guess = plan.guess;
+    auto found = merged_search(plan.request);
     if (!found) return false;
     std::vector<LdapEntry> logins;
     std::vector<std::string> groups;
@@ -83,7 +139,7 @@ bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Ac
         }
     }
     account = single_account(logins, "login '" + login + "'");
-    if (account && normalize_dn(account->dn) == normalize_dn(*guess)) account->direct_groups = std::move(groups);
+    if (account && normalize_dn(account->dn) == normalize_dn(guess)) account->direct_groups = std::move(groups);
     return true;
 }
 

@@ -446,9 +446,19 @@ class Writes(CliCase):
         self.assertEqual(report["findings"], findings)
         fit = report["dn_template"]
         self.assertEqual(fit["not_fitting"], 0, fit)
+        self.assertIsNone(fit["unused"], fit)
         self.assertGreaterEqual(fit["people"], 4)
         rc, out, _ = self.run_cli("check", "--no-doveadm", config=cfg)
         self.assertIn("users.dn_template fits all %d people" % fit["people"], out)
+        self.assertNotIn("not used", out)
+        # a template the runtime cannot use is said so, with why (memberof mode here)
+        unused_cfg = os.path.join(self.tmp.name, "template-memberof.yaml")
+        with open(cfg) as f, open(unused_cfg, "w") as g:
+            g.write(f.read() + "groups:\n  membership: memberof\n")
+        rc, out, _ = self.run_cli("check", "--no-doveadm", "--json", config=unused_cfg)
+        self.assertIn("groups.membership is memberof", json.loads(out)["dn_template"]["unused"])
+        rc, out, _ = self.run_cli("check", "--no-doveadm", config=unused_cfg)
+        self.assertIn("note: users.dn_template is set but not used: groups.membership is memberof", out)
         odd = "cn=Zed Odd,ou=people,dc=example,dc=com"
         self.ldif_as_root("dn: %s\nobjectClass: inetOrgPerson\ncn: Zed Odd\nsn: Odd\nuid: zed\n"
                           "mail: zed@example.com\n" % odd, tool="ldapadd")

@@ -9,6 +9,7 @@
 #include <ldap.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "fakes.h"
 #include "mailgrant/config.h"
@@ -140,20 +141,38 @@ TEST_F(LoginGroups, LdapTroubleIsAnError) {
 
 // No template, memberof mode, or a login filter naming an attribute the search does not
 // read by that name: the plain login search alone.
-TEST_F(LoginGroups, OtherwiseThePlainLoginSearch) {
-    Config none = config, member_of = config, cn_filter = config;
-    none.users.dn_template.clear();
-    member_of.groups.membership = MembershipMode::MemberOf;
-    cn_filter.users.login_filter = "(cn=%s)";
-    for (const Config* c : {&none, &member_of, &cn_filter}) {
+// Each configuration the combined search cannot serve: the plain login search, and the
+// reason `mailgrant check` gives for a template set but never used.
+TEST_F(LoginGroups, OtherwiseThePlainLoginSearchAndCheckSaysWhy) {
+    struct Case {
+        const char* name;
+        std::function<void(Config&)> change;
+        const char* why;  // part of dn_template_unused's answer
+    };
+    const std::vector<Case> cases = {
+        {"no template", [](Config& c) { c.users.dn_template.clear(); }, "users.dn_template is not set"},
+        {"memberof", [](Config& c) { c.groups.membership = MembershipMode::MemberOf; }, "groups.membership is memberof"},
+        {"cn login filter", [](Config& c) { c.users.login_filter = "(cn=%s)"; },
+         "users.login_filter names an attribute other than"},
+        {"outside the users base", [](Config& c) { c.users.dn_template = "uid=%n,ou=staff,dc=example,dc=com"; c.users.base = "ou=people,dc=example,dc=com"; },
+         "outside the users base (uid=bob,ou=staff,dc=example,dc=com)"},
+        {"unparsable", [](Config& c) { c.users.dn_template = "uid=%n,,dc=example,dc=com"; }, "gives no valid DN"},
+        {"groups elsewhere", [](Config& c) { c.groups.base = "dc=other"; }, "outside ldap.base"},
+    };
+    EXPECT_EQ(LdapDirectory(config, ldap).dn_template_unused("bob"), "");
+    for (const auto& tc : cases) {
+        Config c = config;
+        tc.change(c);
         RecordingSearcher searcher;
         searcher.answer = [](const SearchRequest&) { return std::vector<LdapEntry>{bob_entry()}; };
-        LdapDirectory dir(*c, searcher);
+        LdapDirectory dir(c, searcher);
+        EXPECT_NE(dir.dn_template_unused("bob").find(tc.why), std::string::npos) << tc.name << ": " << dir.dn_template_unused("bob");
         const auto account = dir.find_login("bob");
-        ASSERT_EQ(searcher.requests.size(), 1u);
-        EXPECT_EQ(searcher.requests[0].filter.find("member="), std::string::npos) << searcher.requests[0].filter;
-        ASSERT_TRUE(account);
-        EXPECT_EQ(account->direct_groups.has_value(), c == &member_of);  // memberof: its own memberOf
+        ASSERT_EQ(searcher.requests.size(), 1u) << tc.name;
+        EXPECT_EQ(searcher.requests[0].filter.find("member="), std::string::npos) << tc.name << ": " << searcher.requests[0].filter;
+        ASSERT_TRUE(account) << tc.name;
+        const bool memberof = c.groups.membership == MembershipMode::MemberOf;
+        EXPECT_EQ(account->direct_groups.has_value(), memberof) << tc.name;  // memberof: its own memberOf
     }
 }
 

@@ -191,6 +191,10 @@ public:
     // not parse accounts a second way.
     std::vector<std::string> account_attributes() const;
     Account account_from_entry(const LdapEntry& entry) const;
+    // Why users.dn_template is not used for `login` ("" when it is: the login search then
+    // also asks for the guessed DN's groups), for `check` to say so instead of reporting
+    // a fit that never applies (login_groups.cpp).
+    std::string dn_template_unused(const std::string& login) const;
 
     // Longest login or address accepted; longer input is refused before any search.
     static constexpr std::size_t kMaxNameLength = mailgrant::kMaxNameLength;

@@ -31,7 +31,9 @@ std::string escape_rdn_value(std::string_view value);
 
 // users.dn_template filled for a login, as Dovecot's auth_bind_userdn is: %u the login,
 // %n its part before the last '@' (all of it without one), %d the part after ("" without
-// one), %% a '%'; each value escaped by escape_rdn_value. A guess only: mailgrant keeps
+// one), %% a '%'; each value escaped by escape_rdn_value. (Dovecot 2.3 cuts %n at the
+// first '@': a login with two '@' then guesses another DN, which the login search
+// disproves at the cost of one search.) A guess only: mailgrant keeps
 // what it found with it only once the login search proved the DN (login_groups.cpp).
 // nullopt for another '%' sequence (config.cpp refuses such a template).
 std::optional<std::string> fill_dn_template(std::string_view tmpl, std::string_view login);
