@@ -39,7 +39,7 @@ side, all running the whole time:
      with the plugin (asking LDAP itself, or the service) / without, goal >= 0.97.
 (a) and (b) also print the service's questions per cycle (its service_questions_total
 counter, read from policyd's stats endpoint): what the plugin asked over the socket.
-(a) and (c) also print the CPU milliseconds each cycle cost the servers, from /proc:
+(a), (b) and (c) also print the CPU milliseconds each cycle cost the servers, from /proc:
 the side's Dovecot (its master, the children it reaped -- the per-login imap processes --
 and the live ones: login, auth, ...), slapd, and on the service side mailgrant-policyd:
 where a gap in cycles/s goes (the client processes are the same for every side).
@@ -301,19 +301,33 @@ def main():
         def questions():
             return policyd.metrics().get("service_questions_total", 0)
 
+        def cpu_now(side):
+            """CPU seconds so far of what serves `side`: its Dovecot by process kind,
+            slapd, and on the service side mailgrant-policyd."""
+            now = {"dovecot " + k: v for k, v in
+                   dovecot_cpu_s(_read_pid(stacks[side].dovecot_pid_path)).items()}
+            now["slapd"] = _stat_ticks(slapd.pid) / os.sysconf("SC_CLK_TCK")
+            if side == "service":
+                now["policyd"] = _stat_ticks(policyd.proc.pid) / os.sysconf("SC_CLK_TCK")
+            return now
+
+        def add_cpu(into, c0, c1):
+            for k in c1:   # a kind that was not running before started from 0
+                into[k] = into.get(k, 0.0) + c1[k] - c0.get(k, 0.0)
+
+        def print_cpu(cpu, total, what):
+            for s in SIDES:
+                ms = {k: 1000 * v / max(1, total[s]) for k, v in cpu[s].items()}
+                print("    server CPU ms per %s, %s: total %.2f (%s)" % (
+                    what, label_of[s], sum(ms.values()),
+                    ", ".join("%s %.2f" % (k, v) for k, v in sorted(ms.items(), key=lambda kv: -kv[1])
+                              if v >= 0.05)))
+
         def throughput(label, user, mailbox, goal):
             for mode, name in (("login", "login-heavy"), ("session", "session-heavy")):
                 searches = {side: 0 for side in SIDES}
                 cpu = {side: {} for side in SIDES}
                 asked = [0]
-
-                def cpu_now(side):
-                    now = {"dovecot " + k: v for k, v in
-                           dovecot_cpu_s(_read_pid(stacks[side].dovecot_pid_path)).items()}
-                    now["slapd"] = _stat_ticks(slapd.pid) / os.sysconf("SC_CLK_TCK")
-                    if side == "service":
-                        now["policyd"] = _stat_ticks(policyd.proc.pid) / os.sysconf("SC_CLK_TCK")
-                    return now
 
                 def phase(side):
                     # only one side runs at a time: slapd's searches meanwhile are its own
@@ -321,9 +335,7 @@ def main():
                     c0 = cpu_now(side)
                     cycles, n = searches_during(slapd, lambda: run_phase(port[side], user, mailbox, mode,
                                                                          args.workers, args.seconds))
-                    c1 = cpu_now(side)
-                    for k in c1:   # a kind that was not running before started from 0
-                        cpu[side][k] = cpu[side].get(k, 0.0) + c1[k] - c0.get(k, 0.0)
+                    add_cpu(cpu[side], c0, cpu_now(side))
                     searches[side] += n
                     if side == "service":
                         asked[0] += questions() - q0
@@ -337,12 +349,7 @@ def main():
                          ratios(rate, lambda r: r >= goal, each),
                          ", ".join("%s %.2f" % (s, searches[s] / max(1, total[s])) for s in SIDES),
                          asked[0] / max(1, total["service"])))
-                for s in SIDES:
-                    ms = {k: 1000 * v / max(1, total[s]) for k, v in cpu[s].items()}
-                    print("    server CPU ms per cycle, %s: total %.2f (%s)" % (
-                        label_of[s], sum(ms.values()),
-                        ", ".join("%s %.2f" % (k, v) for k, v in sorted(ms.items(), key=lambda kv: -kv[1])
-                                  if v >= 0.05)))
+                print_cpu(cpu, total, "cycle")
 
         label_of = {"stock": "stock ACL files", "grant": "grant", "service": "grant via service"}
         if "a" in args.parts:
@@ -356,6 +363,7 @@ def main():
         # --list-timeout is reported and leaves its Dovecot process working.
         print("(b) LDAP setup: %d sharers (persons + grants) added with ldapadd in %.1f s"
               % (max(sharer_ns, default=0), setup_s))
+        label_of = {"stock": "stock ACL files", "grant": "grant", "service": "grant via service"}
         for n in (sharer_ns if "b" in args.parts else []):
             user = "u%d@example.com" % n
             searches, first, failed = {}, {}, []
@@ -378,6 +386,7 @@ def main():
                 continue
             timed_searches = {side: 0 for side in SIDES}
             timed_count = {side: 0 for side in SIDES}
+            cpu = {side: {} for side in SIDES}
 
             def timed(side):
                 def run():
@@ -387,7 +396,9 @@ def main():
                         count += 1
                     return count, (time.monotonic() - start) / count
                 q0 = questions()
+                c0 = cpu_now(side)
                 (count, per), found = searches_during(slapd, run)
+                add_cpu(cpu[side], c0, cpu_now(side))
                 timed_searches[side] += found
                 timed_count[side] += count
                 if side == "service":
@@ -405,6 +416,7 @@ def main():
                      ", ".join("%s %.2f" % (s, timed_searches[s] / max(1, timed_count[s])) for s in SIDES),
                      asked[0] / max(1, timed_count["service"]),
                      ", ".join("%s %.2f" % (s, first[s]) for s in SIDES)))
+            print_cpu(cpu, timed_count, "LOGIN + LIST")
 
         m = policyd.metrics()
         print("service counters: %s" % ", ".join(
