@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "mailgrant/config.h"
 #include "run_command.h"
 
 namespace mailgrant::testing {
@@ -44,6 +45,17 @@ public:
     void TearDown() override {
         stop_slapd(dir);
         run("rm -rf " + dir);
+    }
+
+    // A configuration reaching this slapd anonymously with the timeouts the integration
+    // tests use; each test adds what it is about.
+    Config config() const {
+        Config c;
+        c.ldap.uris = {uri};
+        c.ldap.base = base;
+        c.ldap.network_timeout_ms = 2000;
+        c.ldap.operation_timeout_ms = 5000;
+        return c;
     }
 
     std::string dir, uri, base;

@@ -42,14 +42,7 @@ const std::string& dir = kSlapd->dir;
 const std::string& uri = kSlapd->uri;
 const std::string& base = kSlapd->base;
 
-Config plain_config() {
-    Config c;
-    c.ldap.uris = {uri};
-    c.ldap.base = base;
-    c.ldap.network_timeout_ms = 2000;
-    c.ldap.operation_timeout_ms = 5000;
-    return c;
-}
+Config plain_config() { return kSlapd->config(); }
 
 Config template_config(const std::string& tmpl = "uid=%n,ou=people,dc=example,dc=com") {
     Config c = plain_config();

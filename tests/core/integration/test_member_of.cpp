@@ -46,11 +46,7 @@ const std::string& uri = kSlapd->uri;
 const std::string& base = kSlapd->base;
 
 Config member_of_config() {
-    Config c;
-    c.ldap.uris = {uri};
-    c.ldap.base = base;
-    c.ldap.network_timeout_ms = 2000;
-    c.ldap.operation_timeout_ms = 5000;
+    Config c = kSlapd->config();
     c.groups.membership = MembershipMode::MemberOf;
     return c;
 }

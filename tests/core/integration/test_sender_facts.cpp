@@ -47,11 +47,7 @@ struct Side {
 };
 
 Config config_named(const std::string& name) {
-    Config c;
-    c.ldap.uris = {uri};
-    c.ldap.base = base;
-    c.ldap.network_timeout_ms = 2000;
-    c.ldap.operation_timeout_ms = 5000;
+    Config c = kSlapd->config();
     if (name == "bases") {
         c.users.base = "ou=people," + base;
         c.groups.base = "ou=groups," + base;
