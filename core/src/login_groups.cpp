@@ -40,19 +40,22 @@ struct LoginGroupsPlan {
     SearchRequest request;
 };
 
-LoginGroupsPlan plan_login_groups(const Config& config, std::vector<std::string> account_attrs,
+// `merges_groups`: LdapDirectory::merges_groups(), the gate every merged walk shares.
+LoginGroupsPlan plan_login_groups(const Config& config, bool merges_groups, std::vector<std::string> account_attrs,
                                   const std::string& login) {
     LoginGroupsPlan plan;
     if (config.users.dn_template.empty()) {
         plan.why = "users.dn_template is not set";
         return plan;
     }
-    if (config.groups.membership != MembershipMode::Search) {
-        plan.why = "groups.membership is memberof (the login search already reads memberOf)";
+    if (!merges_groups) {
+        plan.why = config.groups.membership == MembershipMode::MemberOf
+                       ? "groups.membership is memberof (the login search already reads memberOf)"
+                       : "groups.base is outside ldap.base, so one search cannot reach both";
         return plan;
     }
-    if (!dn_within(config.groups_base(), config.ldap.base) || !dn_within(config.users_base(), config.ldap.base)) {
-        plan.why = "users.base or groups.base is outside ldap.base, so one search cannot reach both";
+    if (!dn_within(config.users_base(), config.ldap.base)) {
+        plan.why = "users.base is outside ldap.base, so one search cannot reach both";
         return plan;
     }
     const auto guess = fill_dn_template(config.users.dn_template, login);
@@ -112,11 +115,11 @@ LoginGroupsPlan plan_login_groups(const Config& config, std::vector<std::string>
 }  // namespace
 
 std::string LdapDirectory::dn_template_unused(const std::string& login) const {
-    return plan_login_groups(config_, account_attributes(), login).why;
+    return plan_login_groups(config_, merges_groups(), account_attributes(), login).why;
 }
 
 bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Account>& account) {
-    LoginGroupsPlan plan = plan_login_groups(config_, account_attributes(), login);
+    LoginGroupsPlan plan = plan_login_groups(config_, merges_groups(), account_attributes(), login);
     if (!plan.why.empty()) return false;
     const auto& login_filter = plan.login_filter;
     const auto& member_filter = plan.member_filter;

@@ -139,10 +139,10 @@ TEST_F(LoginGroups, LdapTroubleIsAnError) {
     EXPECT_EQ(ldap.requests.size(), 1u);
 }
 
-// No template, memberof mode, or a login filter naming an attribute the search does not
-// read by that name: the plain login search alone.
-// Each configuration the combined search cannot serve: the plain login search, and the
-// reason `mailgrant check` gives for a template set but never used.
+// Each configuration the combined search cannot serve (no template, memberof mode, a login
+// filter naming an attribute the search does not read by that name, DNs outside the users
+// base or unparsable, groups elsewhere): the plain login search alone, and the reason
+// `mailgrant check` gives for a template set but never used.
 TEST_F(LoginGroups, OtherwiseThePlainLoginSearchAndCheckSaysWhy) {
     struct Case {
         const char* name;
