@@ -106,6 +106,8 @@ def run_in_stock_root(dist, script_text, what, check=None, timeout_s=RUN_TIMEOUT
         subprocess.run(["cp", "-a", "--reflink=auto", cached, root], check=True, timeout=600)
         copy_tree_into(root)
         shutil.copy2(os.path.join(HERE, "systemctl"), os.path.join(root, "usr", "local", "sbin", "systemctl"))
+        # Each step's heading carries the clock, so a slow step shows in CI's log.
+        script_text = re.sub(r"^echo '== ", "echo \"[$(date +%T)]\" '== ", script_text, flags=re.M)
         with open(os.path.join(root, "test-script.sh"), "w") as f:
             f.write(script_text)
         inner = ('set -e; ip link set lo up; mount -t proc proc "$1/proc"; mount --bind /dev "$1/dev"; '
