@@ -64,9 +64,46 @@ void DecisionService::run() {
                 ::poll(nullptr, 0, 50);
             continue;
         }
+        // The peer's pid (0 when the kernel cannot say: such connections share one slot).
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        const pid_t peer = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+        if (!admit(peer)) {
+            refuse(fd, peer);
+            ::close(fd);
+            continue;
+        }
         serve(fd);
         ::close(fd);
+        release(peer);
     }
+}
+
+bool DecisionService::admit(pid_t peer) {
+    std::lock_guard<std::mutex> lock(peers_mutex_);
+    int& held = in_service_[peer];
+    if (held >= kConnectionsPerProcess) return false;
+    ++held;
+    return true;
+}
+
+void DecisionService::release(pid_t peer) {
+    std::lock_guard<std::mutex> lock(peers_mutex_);
+    const auto it = in_service_.find(peer);
+    if (it != in_service_.end() && --it->second <= 0) in_service_.erase(it);
+}
+
+void DecisionService::refuse(int fd, pid_t peer) {
+    ++stats_.service_busy;
+    // A short line into an empty socket buffer: it never blocks (MSG_DONTWAIT), and a
+    // client that is gone just misses it.
+    static const char kBusy[] = "temp\tbusy: this process already has questions in progress\n";
+    (void)::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const std::int64_t now = std::time(nullptr);
+    std::int64_t last = last_busy_log_.load();
+    if (now - last >= 10 && last_busy_log_.compare_exchange_strong(last, now))
+        log_("service: refused a connection of pid " + std::to_string(peer) + ": it already has " +
+             std::to_string(kConnectionsPerProcess) + " in service (a mail process asks one question at a time)");
 }
 
 void DecisionService::serve(int fd) {

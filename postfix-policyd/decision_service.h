@@ -11,12 +11,21 @@
 // answered "bad" and counted; nothing a client sends stops the service or reaches other
 // connections. The answers share policy.workers LDAP connections with the policy check
 // and the milter (one pool per host): size policy.workers for both.
+//
+// One client process holds at most kConnectionsPerProcess of the threads at a time (its
+// pid from SO_PEERCRED): every mail process asks one question at a time, so more from
+// one pid is a runaway or hostile client, whose extra connections are answered "temp"
+// at once instead of taking the threads every other process waits for.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -30,6 +39,9 @@ class DecisionService {
 public:
     static constexpr std::chrono::milliseconds kQuestionTimeout{1000};  // reading the whole question
     static constexpr std::chrono::milliseconds kAnswerTimeout{5000};    // writing the whole answer
+    // Connections one process may have in service at once (a second allows for a process
+    // whose previous connection is still being closed).
+    static constexpr int kConnectionsPerProcess = 2;
 
     // `listen_fd` is a listening unix socket (listener.h); `engine` returns the Engine in use.
     DecisionService(int listen_fd, int workers, std::function<std::shared_ptr<Engine>()> engine, Logger log,
@@ -44,6 +56,9 @@ public:
 private:
     void run();
     void serve(int fd);
+    bool admit(pid_t peer);    // false: `peer` already has kConnectionsPerProcess in service
+    void release(pid_t peer);  // after an admitted connection is closed
+    void refuse(int fd, pid_t peer);
     ServiceReply answer(const std::string& line);  // one question line (LF included) -> answer
 
     const int listen_fd_;
@@ -54,6 +69,9 @@ private:
     int stop_fd_ = -1;  // an eventfd: readable = stop
     std::vector<std::thread> threads_;
     std::atomic<std::int64_t> last_trouble_log_{0};  // one "temp" line per 10 s, not one per question
+    std::atomic<std::int64_t> last_busy_log_{0};     // likewise for refused connections
+    std::mutex peers_mutex_;
+    std::map<pid_t, int> in_service_;  // pid -> its connections being served (at most workers_ entries)
 };
 
 }  // namespace mailgrant::policy

@@ -45,6 +45,9 @@ std::string Stats::prometheus(const CacheStats& cache) const {
             service_temporary);
     counter("service_protocol_errors_total", "Service connections closed for malformed or oversized questions.",
             service_protocol_errors);
+    counter("service_busy_total",
+            "Service connections answered 'temp' at once: their process already had questions in progress.",
+            service_busy);
     counter("service_namespaces_built_total", "Shared-namespace answers built from the directory for a login.",
             service_namespaces.built);
     counter("service_namespaces_reused_total",

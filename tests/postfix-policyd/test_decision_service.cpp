@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -196,6 +197,68 @@ TEST_F(DecisionServiceTest, TricklingClientsCannotHoldTheThreads) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(stats.service_protocol_errors.load(), 2u);
     for (int t : tricklers) ::close(t);
+}
+
+// One process holds at most kConnectionsPerProcess threads: with two of its connections
+// in service (trickling), a third of the same process is answered "temp" at once and
+// logged with its pid, while another process's question is answered by the thread left.
+TEST_F(DecisionServiceTest, OneProcessCannotTakeEveryThread) {
+    service.reset();
+    service = std::make_unique<DecisionService>(fd, 3, [this] { return engine; },
+                                                [this](const std::string& line) { log += line + "\n"; }, stats);
+    service->start();
+    static_assert(DecisionService::kConnectionsPerProcess == 2, "the test holds two connections");
+    std::vector<int> tricklers;
+    for (int i = 0; i < 2; ++i) {
+        const int t = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        ASSERT_EQ(::connect(t, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        ASSERT_EQ(::send(t, "o", 1, MSG_NOSIGNAL), 1);
+        tricklers.push_back(t);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // two threads are reading them
+    // The third connection sends nothing: the refusal comes before any question is read
+    // (a client that writes after it gets EPIPE instead, which it takes as "no answer").
+    const std::string refused = raw_exchange(path, "");
+    EXPECT_EQ(refused, "temp\tbusy: this process already has questions in progress\n");
+    // Refused by admission, not cut by the question deadline: the tricklers are still held.
+    EXPECT_EQ(stats.service_busy.load(), 1u);
+    EXPECT_EQ(stats.service_protocol_errors.load(), 0u);
+    EXPECT_NE(log.find("refused a connection of pid " + std::to_string(::getpid())), std::string::npos) << log;
+
+    // Another process (a child: its own pid) is served by the third thread meanwhile.
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    const std::string question = format_request({ServiceVerb::Owners, {"bob@example.com"}});
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const std::string answer = raw_exchange(path, question);
+        const ssize_t n = ::write(out[1], answer.data(), answer.size());
+        ::_exit(n == static_cast<ssize_t>(answer.size()) ? 0 : 1);
+    }
+    ::close(out[1]);
+    std::string answer;
+    char buf[256];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_EQ(answer, "item\talice@example.com\nok\n");
+    EXPECT_EQ(stats.service_protocol_errors.load(), 0u);  // still within the tricklers' second
+    EXPECT_EQ(stats.service_busy.load(), 1u);
+    for (int t : tricklers) ::close(t);
+    // Once the service has seen its connections closed, the process is served again.
+    ServiceClient client(client_config);
+    ServiceReply again;
+    for (int i = 0; i < 100; ++i) {
+        again = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
+        if (again.status == ServiceReply::Status::Ok) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(again.status, ServiceReply::Status::Ok) << again.message;
 }
 
 // SETACL through the plugin: the service's caches are emptied at once ("changed").
