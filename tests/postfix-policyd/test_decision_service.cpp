@@ -39,16 +39,23 @@ std::string temp_dir() {
     return d;
 }
 
-// Connects, sends `text` as is, returns everything the peer wrote until it closed.
-std::string raw_exchange(const std::string& path, const std::string& text) {
+// A connected unix socket to `path`, or -1.
+int connect_to(const std::string& path) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
-        return "connect failed";
+        return -1;
     }
+    return fd;
+}
+
+// Connects, sends `text` as is, returns everything the peer wrote until it closed.
+std::string raw_exchange(const std::string& path, const std::string& text) {
+    const int fd = connect_to(path);
+    if (fd < 0) return "connect failed";
     if (!text.empty() && ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0) {
         ::close(fd);
         return "send failed";
@@ -60,6 +67,19 @@ std::string raw_exchange(const std::string& path, const std::string& text) {
     while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
     ::close(fd);
     return out;
+}
+
+// `count` clients that send the first byte of a question and stop there: each holds a
+// service thread until kQuestionTimeout cuts it.
+std::vector<int> open_tricklers(const std::string& path, int count) {
+    std::vector<int> fds;
+    for (int i = 0; i < count; ++i) {
+        const int t = connect_to(path);
+        EXPECT_GE(t, 0);
+        EXPECT_EQ(::send(t, "o", 1, MSG_NOSIGNAL), 1);
+        fds.push_back(t);
+    }
+    return fds;
 }
 
 class DecisionServiceTest : public ::testing::Test {
@@ -80,12 +100,16 @@ protected:
         dir_path = temp_dir();
         path = dir_path + "/service";
         fd = listen_on("unix:" + path, SocketPermissions{}, files);
-        service = std::make_unique<DecisionService>(fd, 2, [this] { return engine; },
-                                                    [this](const std::string& line) { log += line + "\n"; }, stats);
-        service->start();
+        start_service(2);
         client_config.listen = "unix:" + path;
         client_config.memo_ms = 0;
         client_config.timeout_ms = 2000;
+    }
+    void start_service(int workers) {
+        service.reset();
+        service = std::make_unique<DecisionService>(fd, workers, [this] { return engine; },
+                                                    [this](const std::string& line) { log += line + "\n"; }, stats);
+        service->start();
     }
     void TearDown() override {
         service.reset();
@@ -174,16 +198,7 @@ TEST_F(DecisionServiceTest, MalformedQuestionsGetBadAndTheServiceGoesOn) {
 // Clients that trickle a question hold a thread for kQuestionTimeout at most, not per
 // byte: with both threads taken by such clients a real question is still answered.
 TEST_F(DecisionServiceTest, TricklingClientsCannotHoldTheThreads) {
-    std::vector<int> tricklers;
-    for (int i = 0; i < 2; ++i) {
-        const int t = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        ASSERT_EQ(::connect(t, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        ASSERT_EQ(::send(t, "o", 1, MSG_NOSIGNAL), 1);
-        tricklers.push_back(t);
-    }
+    const std::vector<int> tricklers = open_tricklers(path, 2);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both threads are reading them
     client_config.timeout_ms = 3 * static_cast<int>(DecisionService::kQuestionTimeout.count());
     ServiceClient client(client_config);
@@ -203,21 +218,9 @@ TEST_F(DecisionServiceTest, TricklingClientsCannotHoldTheThreads) {
 // in service (trickling), a third of the same process is answered "temp" at once and
 // logged with its pid, while another process's question is answered by the thread left.
 TEST_F(DecisionServiceTest, OneProcessCannotTakeEveryThread) {
-    service.reset();
-    service = std::make_unique<DecisionService>(fd, 3, [this] { return engine; },
-                                                [this](const std::string& line) { log += line + "\n"; }, stats);
-    service->start();
+    start_service(3);
     static_assert(DecisionService::kConnectionsPerProcess == 2, "the test holds two connections");
-    std::vector<int> tricklers;
-    for (int i = 0; i < 2; ++i) {
-        const int t = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        ASSERT_EQ(::connect(t, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        ASSERT_EQ(::send(t, "o", 1, MSG_NOSIGNAL), 1);
-        tricklers.push_back(t);
-    }
+    const std::vector<int> tricklers = open_tricklers(path, 2);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // two threads are reading them
     // The third connection sends nothing: the refusal comes before any question is read
     // (a client that writes after it gets EPIPE instead, which it takes as "no answer").
