@@ -79,6 +79,13 @@ void DecisionService::run() {
     }
 }
 
+bool DecisionService::log_due(std::atomic<std::int64_t>& last_log) {
+    // One thread wins the exchange when several see the same due moment.
+    const std::int64_t now = std::time(nullptr);
+    std::int64_t last = last_log.load();
+    return now - last >= kLogEverySeconds && last_log.compare_exchange_strong(last, now);
+}
+
 bool DecisionService::admit(pid_t peer) {
     std::lock_guard<std::mutex> lock(peers_mutex_);
     int& held = in_service_[peer];
@@ -95,13 +102,14 @@ void DecisionService::release(pid_t peer) {
 
 void DecisionService::refuse(int fd, pid_t peer) {
     ++stats_.service_busy;
+    ServiceReply busy;
+    busy.status = ServiceReply::Status::Temporary;
+    busy.message = "busy: this process already has questions in progress";
     // A short line into an empty socket buffer: it never blocks (MSG_DONTWAIT), and a
     // client that is gone just misses it.
-    static const char kBusy[] = "temp\tbusy: this process already has questions in progress\n";
-    (void)::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    const std::int64_t now = std::time(nullptr);
-    std::int64_t last = last_busy_log_.load();
-    if (now - last >= 10 && last_busy_log_.compare_exchange_strong(last, now))
+    const std::string text = format_reply(busy);
+    (void)::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (log_due(last_busy_log_))
         log_("service: refused a connection of pid " + std::to_string(peer) + ": it already has " +
              std::to_string(kConnectionsPerProcess) + " in service (a mail process asks one question at a time)");
 }
@@ -169,9 +177,7 @@ ServiceReply DecisionService::answer(const std::string& line) {
     if (reply.status == ServiceReply::Status::BadInput) ++stats_.service_bad;
     if (reply.status == ServiceReply::Status::Temporary || reply.status == ServiceReply::Status::Failed) {
         ++stats_.service_temporary;
-        const std::int64_t now = std::time(nullptr);
-        std::int64_t last = last_trouble_log_.load();
-        if (now - last >= 10 && last_trouble_log_.compare_exchange_strong(last, now))
+        if (log_due(last_trouble_log_))
             log_("service: no answer (shared access denied): " + reply.message);
     }
     return reply;

@@ -39,9 +39,11 @@ class DecisionService {
 public:
     static constexpr std::chrono::milliseconds kQuestionTimeout{1000};  // reading the whole question
     static constexpr std::chrono::milliseconds kAnswerTimeout{5000};    // writing the whole answer
-    // Connections one process may have in service at once (a second allows for a process
-    // whose previous connection is still being closed).
+    // Connections one process may have in service at once: the second covers a question
+    // its client already gave up on (service.timeout_ms) while the service still works on it.
     static constexpr int kConnectionsPerProcess = 2;
+    // A repeated log line (no answer, refused connections) is written once per this many seconds.
+    static constexpr std::int64_t kLogEverySeconds = 10;
 
     // `listen_fd` is a listening unix socket (listener.h); `engine` returns the Engine in use.
     DecisionService(int listen_fd, int workers, std::function<std::shared_ptr<Engine>()> engine, Logger log,
@@ -59,6 +61,7 @@ private:
     bool admit(pid_t peer);    // false: `peer` already has kConnectionsPerProcess in service
     void release(pid_t peer);  // after an admitted connection is closed
     void refuse(int fd, pid_t peer);
+    static bool log_due(std::atomic<std::int64_t>& last_log);  // true at most once per kLogEverySeconds
     ServiceReply answer(const std::string& line);  // one question line (LF included) -> answer
 
     const int listen_fd_;
@@ -68,7 +71,7 @@ private:
     Stats& stats_;
     int stop_fd_ = -1;  // an eventfd: readable = stop
     std::vector<std::thread> threads_;
-    std::atomic<std::int64_t> last_trouble_log_{0};  // one "temp" line per 10 s, not one per question
+    std::atomic<std::int64_t> last_trouble_log_{0};  // one "temp" line per kLogEverySeconds, not one per question
     std::atomic<std::int64_t> last_busy_log_{0};     // likewise for refused connections
     std::mutex peers_mutex_;
     std::map<pid_t, int> in_service_;  // pid -> its connections being served (at most workers_ entries)
