@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -44,7 +46,15 @@ static int load_libyaml(void)
 
 	if (yaml_loaded)
 		return 1;
-	handle = dlopen(MGW_LIBYAML, RTLD_NOW | RTLD_LOCAL);
+	handle = NULL;
+#ifdef MGW_LIBYAML_PATH
+	/* Where the build found it: no search of ld.so.cache (an mmap, a lookup and a
+	   munmap in every mail process that asks; about 70 us here). The name alone is
+	   the fallback, for a library that moved since the build. */
+	handle = dlopen(MGW_LIBYAML_PATH, RTLD_NOW | RTLD_LOCAL);
+#endif
+	if (handle == NULL)
+		handle = dlopen(MGW_LIBYAML, RTLD_NOW | RTLD_LOCAL);
 	if (handle == NULL)
 		return 0;
 	if (!MGW_YAML_SYMBOL(handle, parser_initialize) || !MGW_YAML_SYMBOL(handle, parser_set_input_string) ||
@@ -223,20 +233,42 @@ int mgw_config_parse(const char *text, size_t size, struct mgw_config *out, char
 int mgw_config_read(const char *path, struct mgw_config *out, char *why, size_t why_size)
 {
 	char *text;
-	size_t size = 0;
+	size_t size = 0, capacity;
+	struct stat st;
 	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return leave(why, why_size, "cannot open it");
-	text = malloc(MGW_MAX_CONFIG_BYTES + 1);
+	/* A buffer of the file's size (+1 to see the end), not of the limit: every mail
+	   process that asks reads this file, and a 1 MiB allocation is an mmap and a munmap
+	   for a file of a few hundred bytes. It grows if the file grew since the fstat. */
+	capacity = (fstat(fd, &st) == 0 && st.st_size >= 0 && (uintmax_t)st.st_size < MGW_MAX_CONFIG_BYTES
+			    ? (size_t)st.st_size
+			    : MGW_MAX_CONFIG_BYTES) +
+		   1;
+	text = malloc(capacity);
 	if (text == NULL) {
 		close(fd);
 		return leave(why, why_size, "out of memory");
 	}
 	for (;;) {
-		ssize_t n = read(fd, text + size, MGW_MAX_CONFIG_BYTES + 1 - size);
+		ssize_t n;
+
+		if (size == capacity && capacity <= MGW_MAX_CONFIG_BYTES) {
+			size_t grown = capacity * 2 > MGW_MAX_CONFIG_BYTES + 1 ? MGW_MAX_CONFIG_BYTES + 1 : capacity * 2;
+			char *bigger = realloc(text, grown);
+
+			if (bigger == NULL) {
+				close(fd);
+				free(text);
+				return leave(why, why_size, "out of memory");
+			}
+			text = bigger;
+			capacity = grown;
+		}
+		n = read(fd, text + size, capacity - size);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -286,6 +286,58 @@ TEST(WireConfig, TakesOnlyPlainServiceSettingsAndLeavesTheRestToTheCore) {
     }
 }
 
+// mgw_config_read sizes its buffer by fstat and grows it when the file is longer than
+// that said (a pipe says 0): every size up to the limit reads whole, past it is refused.
+TEST(WireConfig, ReadsTheWholeFileWhateverFstatSaysUpToTheLimit) {
+    char dir[] = "/tmp/mailgrant-wire-config-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string path = std::string(dir) + "/mailgrant.yaml";
+    const std::string yaml = "service:\n  listen: unix:/run/mailgrant/service\n  memo_ms: 7\n";
+    auto write_file = [&](const std::string& text) {
+        FILE* f = std::fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        ASSERT_EQ(std::fwrite(text.data(), 1, text.size(), f), text.size());
+        std::fclose(f);
+    };
+    mgw_config config;
+    char why[256] = "";
+    struct Case {
+        std::string padding;   // a YAML comment before the settings
+        int want;
+    };
+    const std::vector<Case> cases = {
+        {"", 1},
+        {"#" + std::string(4096, 'x') + "\n", 1},
+        {"#" + std::string(MGW_MAX_CONFIG_BYTES - yaml.size() - 2, 'x') + "\n", 1},   // exactly the limit
+        {"#" + std::string(MGW_MAX_CONFIG_BYTES - yaml.size() - 1, 'x') + "\n", 0},   // one byte more
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.padding.size() + yaml.size());
+        write_file(c.padding + yaml);
+        ASSERT_EQ(mgw_config_read(path.c_str(), &config, why, sizeof why), c.want) << why;
+        if (c.want == 1) {
+            EXPECT_STREQ(config.socket_path, "/run/mailgrant/service");
+            EXPECT_EQ(config.memo_ms, 7);
+        } else {
+            EXPECT_NE(std::string(why).find("larger than 1 MiB"), std::string::npos) << why;
+        }
+    }
+    // A pipe: fstat says 0 bytes, the reader grows its buffer to what comes.
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const std::string piped = "#" + std::string(5000, 'p') + "\n" + yaml;
+    ASSERT_EQ(write(fds[1], piped.data(), piped.size()), static_cast<ssize_t>(piped.size()));
+    close(fds[1]);
+    const std::string via = "/proc/self/fd/" + std::to_string(fds[0]);
+    ASSERT_EQ(mgw_config_read(via.c_str(), &config, why, sizeof why), 1) << why;
+    EXPECT_STREQ(config.socket_path, "/run/mailgrant/service");
+    close(fds[0]);
+    EXPECT_EQ(mgw_config_read((std::string(dir) + "/missing.yaml").c_str(), &config, why, sizeof why), 0);
+    EXPECT_NE(std::string(why).find("cannot open"), std::string::npos) << why;
+    unlink(path.c_str());
+    rmdir(dir);
+}
+
 // The keys the C reader takes in service: and cache: are keys config.cpp reads (an
 // example value each), and a key outside the lists is one config.cpp refuses by name.
 TEST(WireConfig, ItsKeyListsAreTheCoresKeys) {
