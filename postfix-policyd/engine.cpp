@@ -16,6 +16,7 @@ std::shared_ptr<Engine> Engine::build(const Config& config, Stats& stats) {
     engine->pool = std::make_unique<DirectoryPool>(
         engine->config, static_cast<std::size_t>(config.policy.workers),
         [&stats](std::chrono::microseconds elapsed, bool ok) { stats.observe_ldap(elapsed, ok); });
+    engine->pool->dn_patterns().count_in(&stats.dn_guesses);
     // Every cache below keeps answers up to cache.follow_ttl_s while the change feed
     // follows LDAP (stats.following), cache.ttl_s otherwise.
     engine->cache = std::make_unique<CachingDirectory>(*engine->pool, engine->config.cache, SystemClock::instance(),

@@ -56,6 +56,13 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("service_namespaces_followed_total",
             "Of those, answers given past cache.ttl_s (within cache.follow_ttl_s) because LDAP changes are followed.",
             service_namespaces.followed);
+    counter("dn_patterns_learned_total",
+            "People's DN patterns learned from login searches (search mode without users.dn_template).",
+            dn_guesses.learned);
+    counter("dn_guesses_total", "Login searches that also asked for the groups of a DN guessed from users.dn_template or a learned pattern.",
+            dn_guesses.guesses);
+    counter("dn_guesses_right_total", "Of those, the ones whose guess the login search proved (the groups kept).",
+            dn_guesses.right);
     counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};

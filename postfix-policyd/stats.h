@@ -32,6 +32,7 @@ public:
     std::atomic<std::uint64_t> service_questions{0}, service_bad{0}, service_temporary{0}, service_protocol_errors{0};
     std::atomic<std::uint64_t> service_busy{0};  // connections refused: their process had kConnectionsPerProcess
     std::atomic<std::uint64_t> service_changes{0};  // "changed" questions (a mail process wrote grants)
+    DnGuessCounts dn_guesses;  // search mode without users.dn_template: learned DN patterns (dn_patterns.h)
     NamespaceCounts service_namespaces;  // "namespace" answers built / kept ones reused (answers.h)
     // The LDAP change follower (cache.follow_changes), while it exists; null = not following.
     std::atomic<const ChangeFeed*> change_feed{nullptr};

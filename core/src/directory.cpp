@@ -84,9 +84,17 @@ std::optional<std::string> LdapDirectory::find_group(const std::string& name) {
 
 std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     check_login(login);
-    if (config_.groups.membership == MembershipMode::Search && !config_.users.dn_template.empty()) {
+    // Search mode: without users.dn_template, the pattern the domain's logins showed
+    // (dn_patterns.h) -- learned from what each login search finds, when it fits none.
+    const bool search_mode = config_.groups.membership == MembershipMode::Search;
+    const bool learning = search_mode && config_.users.dn_template.empty();
+    if (search_mode) {
+        const std::string tmpl = learning ? patterns_->for_login(login) : config_.users.dn_template;
         std::optional<Account> account;
-        if (login_with_groups(login, account)) return account;
+        if (!tmpl.empty() && login_with_groups(login, tmpl, account)) {
+            if (learning && account && !account->direct_groups) patterns_->learn(login, account->dn);
+            return account;
+        }
     }
     std::vector<std::string> attrs = account_attributes();
     // memberOf mode: the user's direct groups come with the login (sender_facts_for uses them).
@@ -97,6 +105,7 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     const auto entries = ldap_.search(request);
     auto account = single_account(entries, "login '" + login + "'");
     if (account && member_of) account->direct_groups = entries.front().values(config_.groups.member_of_attribute);
+    if (account && learning) patterns_->learn(login, account->dn);
     return account;
 }
 

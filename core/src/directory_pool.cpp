@@ -15,6 +15,7 @@ DirectoryPool::DirectoryPool(const Config& config, std::size_t size, Observer ob
     : config_(config), observer_(std::move(observer)) {
     for (std::size_t i = 0; i < (size ? size : 1); ++i) {
         members_.push_back(std::make_unique<Member>(config_));
+        members_.back()->directory.share_dn_patterns(patterns_);
         idle_.push_back(members_.back().get());
     }
 }

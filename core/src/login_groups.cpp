@@ -1,4 +1,5 @@
-// login_groups.cpp -- search mode with users.dn_template: the login search also reads the
+// login_groups.cpp -- search mode with users.dn_template (or, without one, the pattern
+// learned from the domain's earlier logins: dn_patterns.h): the login search also reads the
 // user's direct groups, so the group walk of the login's answers starts one level further
 // (issue 19: a group member's LOGIN + LIST in 4 searches and cold send decision in 2,
 // as memberof mode does with slapd's overlay). Also where groups_and_grants_for and
@@ -41,10 +42,11 @@ struct LoginGroupsPlan {
 };
 
 // `merges_groups`: LdapDirectory::merges_groups(), the gate every merged walk shares.
+// `tmpl`: users.dn_template, or the pattern learned for the login's domain (dn_patterns.h).
 LoginGroupsPlan plan_login_groups(const Config& config, bool merges_groups, std::vector<std::string> account_attrs,
-                                  const std::string& login) {
+                                  const std::string& login, const std::string& tmpl) {
     LoginGroupsPlan plan;
-    if (config.users.dn_template.empty()) {
+    if (tmpl.empty()) {
         plan.why = "users.dn_template is not set";
         return plan;
     }
@@ -58,7 +60,7 @@ LoginGroupsPlan plan_login_groups(const Config& config, bool merges_groups, std:
         plan.why = "users.base is outside ldap.base, so one search cannot reach both";
         return plan;
     }
-    const auto guess = fill_dn_template(config.users.dn_template, login);
+    const auto guess = fill_dn_template(tmpl, login);
     if (!guess || normalize_dn(*guess).empty()) {
         plan.why = "the template gives no valid DN for the login '" + login + "'";
         return plan;
@@ -115,11 +117,12 @@ LoginGroupsPlan plan_login_groups(const Config& config, bool merges_groups, std:
 }  // namespace
 
 std::string LdapDirectory::dn_template_unused(const std::string& login) const {
-    return plan_login_groups(config_, merges_groups(), account_attributes(), login).why;
+    return plan_login_groups(config_, merges_groups(), account_attributes(), login, config_.users.dn_template).why;
 }
 
-bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Account>& account) {
-    LoginGroupsPlan plan = plan_login_groups(config_, merges_groups(), account_attributes(), login);
+bool LdapDirectory::login_with_groups(const std::string& login, const std::string& tmpl,
+                                      std::optional<Account>& account) {
+    LoginGroupsPlan plan = plan_login_groups(config_, merges_groups(), account_attributes(), login, tmpl);
     if (!plan.why.empty()) return false;
     const auto& login_filter = plan.login_filter;
     const auto& member_filter = plan.member_filter;
@@ -142,7 +145,9 @@ bool LdapDirectory::login_with_groups(const std::string& login, std::optional<Ac
         }
     }
     account = single_account(logins, "login '" + login + "'");
-    if (account && normalize_dn(account->dn) == normalize_dn(guess)) account->direct_groups = std::move(groups);
+    const bool right = account && normalize_dn(account->dn) == normalize_dn(guess);
+    if (right) account->direct_groups = std::move(groups);
+    patterns_->guessed(right);
     return true;
 }
 

@@ -263,6 +263,35 @@ class LoginSearchCountTest(unittest.TestCase):
         joined = self.MEMBEROF or self.DN_TEMPLATE
         self.assertEqual(len(searches), MAX_SEARCHES + (0 if joined else 1), "\n".join(searches))
 
+    def test_a_group_members_cold_login_through_the_service(self):
+        """With the service, search mode and no users.dn_template (the default
+        configuration): the daemon learned from an earlier login how people's DNs are made
+        (core/src/dn_patterns.h), so with its cache emptied a group member's LOGIN + LIST
+        costs one search less: the login search also asks for the groups naming the DN
+        the pattern gives (its filter names member=<grouped's DN>), which the daemon's
+        counter shows proved. Its groups' own level and the owners follow, as for u100."""
+        if not self.SERVICE or self.MEMBEROF or self.DN_TEMPLATE:
+            self.skipTest("the daemon's learned DN patterns: service variant in search mode only")
+        self.login_and_list("grouped@example.com")   # Dovecot's first-time files; teaches the pattern
+        before = self.policyd.metrics()
+        self.assertGreaterEqual(before["dn_patterns_learned_total"], 1)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(os.path.join(self.tmp, "run", "service"))
+            s.sendall(b"changed\n")
+            self.assertEqual(s.makefile("rb").readline(), b"ok\n")
+        names, searches = self.counted_login("grouped@example.com")
+        self.assertEqual(len(names), GROUPED_N)
+        after = self.policyd.metrics()
+        self.assertGreaterEqual(after["dn_guesses_right_total"], before["dn_guesses_right_total"] + 1)
+        login = [line for line in searches if "member=%s" % person_dn("grouped") in line]
+        self.assertEqual(len(login), 1, "\n".join(searches))
+        self.assertIn("grouped@example.com", login[0])
+        print("cold service cache: %d searches for a group member's LOGIN + LIST" % len(searches), file=sys.stderr)
+        # Dovecot's password lookup; the login with the groups; the group's level with the
+        # grants; the 10 owners; their addresses checked in two
+        self.assertLessEqual(len(searches), 6, "\n".join(searches))
+
     def test_a_cold_service_cache_costs_a_fixed_number_of_searches(self):
         """With the service: right after its cache was emptied (the "changed" question a
         SETACL sends), one LOGIN + LIST of u100 costs the daemon a fixed number of batched

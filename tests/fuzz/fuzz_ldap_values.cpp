@@ -1,11 +1,13 @@
 // Fuzz target: every parser of values read from LDAP (untrusted): GeneralizedTime,
 // rights, folder patterns, DNs, filter escaping and a whole grant entry; and the input
 // checks of names from clients (input.h), which may only ever throw BadInput, and a
-// client's login filled into users.dn_template (dn.h), which must stay in its RDN.
+// client's login filled into users.dn_template (dn.h), which must stay in its RDN, and
+// the DN pattern learned from a login and its DN (dn_patterns.h).
 #include <string>
 
 #include "fuzz_targets.h"
 #include "mailgrant/dn.h"
+#include "mailgrant/dn_patterns.h"
 #include "mailgrant/folder_pattern.h"
 #include "mailgrant/gentime.h"
 #include "mailgrant/grant.h"
@@ -39,6 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (mailgrant::parent_dn(mailgrant::parent_dn(*dn)) != "dc=ex") __builtin_trap();
     } else {
         __builtin_trap();
+    }
+
+    // A DN read from LDAP and a client's login: a learned pattern gives that DN back.
+    if (const auto pattern = mailgrant::DnPatterns::derive(b, a)) {
+        const auto filled = mailgrant::fill_dn_template(*pattern, b);
+        if (!filled || mailgrant::normalize_dn(*filled) != mailgrant::normalize_dn(a)) __builtin_trap();
     }
 
     mailgrant::LdapEntry entry;

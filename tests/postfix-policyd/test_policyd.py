@@ -274,20 +274,31 @@ class PolicydTest(unittest.TestCase):
         login, then one for the address, the user's groups and the grants naming the user
         with a send right), counted in slapd's own stats log; each level of groups the
         user is in adds one (the walk goes on below the known mailbox). The daemon's log
-        line shows it made each decision."""
+        line shows it made each decision.
+
+        This is the default configuration (search mode, no users.dn_template): the first
+        login search teaches the daemon how people's DNs are made (uid=%n,ou=people,...;
+        core/src/dn_patterns.h), and later logins of the domain also ask for the groups of
+        the DN that pattern gives, as with a configured template: bob, the first login,
+        pays a search of its own for his group; carol, after, does not. The daemon's
+        counters show the pattern learned once and each later guess proved."""
         ldap_apply(self.slapd, "dn: cn=alice-for-carol,uid=carol,ou=people,dc=example,dc=com\nobjectClass: mailGrant\n"
                                "cn: alice-for-carol\nmailGrantee: uid=alice,ou=people,dc=example,dc=com\n"
                                "mailGrantSend: sendAs\n", tool="ldapadd")
         try:
             d = self.daemon().start()
             cases = [  # each login once: every decision is cold
+                ("bob@example.com", "support@example.com", "DUNNO", 3),       # support-team: one level
                 ("alice@example.com", "carol@example.com", "DUNNO", 2),        # no group, sendAs
                 ("eve@example.com", "support@example.com", "REJECT 5.7.1", 2),  # no group, no grant
-                ("bob@example.com", "support@example.com", "DUNNO", 3),       # support-team: one level
-                ("carol@example.com", "HELP@example.com", "DUNNO", 4),        # support-leads in support-team
+                ("carol@example.com", "HELP@example.com", "DUNNO", 3),        # support-leads in support-team
                 ("dave@example.com", "dave@example.com", "DUNNO", 1),         # one's own: the login alone
             ]
             assert_cold_decisions(self, self.slapd, d, cases)
+            m = d.metrics()
+            self.assertEqual(m["dn_patterns_learned_total"], 1, "bob's login taught uid=%n,ou=people,...")
+            self.assertEqual(m["dn_guesses_total"], 4)  # alice, eve, carol, dave
+            self.assertEqual(m["dn_guesses_right_total"], 4)
         finally:
             ldap_apply(self.slapd, "dn: cn=alice-for-carol,uid=carol,ou=people,dc=example,dc=com\nchangetype: delete\n")
 
@@ -646,6 +657,9 @@ class MemberOfPolicydTest(unittest.TestCase):
     def configure(self, daemon):
         daemon.groups = {"membership": "memberof"}
 
+    def before_cases(self, daemon):
+        pass
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mailgrant-policyd-groups-")
@@ -670,6 +684,7 @@ class MemberOfPolicydTest(unittest.TestCase):
         self.configure(d)
         try:
             d.start()
+            self.before_cases(d)
             cases = [  # each login once: every decision is cold
                 ("eve@example.com", "carol@example.com", "DUNNO", 2),         # carol-desk, in no group
                 ("bob@example.com", "support@example.com", "DUNNO", 2),       # support-team, in no group
@@ -685,6 +700,23 @@ class MemberOfPolicydTest(unittest.TestCase):
             self.assertIn("to group cn=carol-desk,ou=groups,dc=example,dc=com", lines[0])
         finally:
             d.stop()
+
+
+class LearnedDnPatternPolicydTest(MemberOfPolicydTest):
+    """The default configuration (search mode, no memberof overlay, no users.dn_template)
+    once one login taught the daemon how people's DNs are made (core/src/dn_patterns.h):
+    a group member's cold decision is 2 searches, as with a configured template. The
+    daemon's counters show the guesses it made and that the login searches proved them."""
+    MEMBEROF = False
+
+    def configure(self, daemon):
+        pass
+
+    def before_cases(self, daemon):
+        self.assertEqual(daemon.metrics()["dn_patterns_learned_total"], 0)
+        # a login that sends as itself: the login search alone, which teaches the pattern
+        self.assertEqual(daemon.client().ask("carol@example.com", "carol@example.com"), "DUNNO")
+        self.assertEqual(daemon.metrics()["dn_patterns_learned_total"], 1)
 
 
 class DnTemplatePolicydTest(MemberOfPolicydTest):

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "mailgrant/config.h"
+#include "mailgrant/dn_patterns.h"
 #include "mailgrant/grant.h"
 #include "mailgrant/input.h"
 #include "mailgrant/ldap_client.h"
@@ -154,6 +156,12 @@ class LdapDirectory final : public Directory {
 public:
     LdapDirectory(const Config& config, LdapSearcher& ldap) : config_(config), ldap_(ldap) {}
 
+    // Search mode without users.dn_template: the DN patterns its login searches learn
+    // (dn_patterns.h), this directory's own unless shared (DirectoryPool shares one
+    // between its connections).
+    void share_dn_patterns(std::shared_ptr<DnPatterns> patterns) { patterns_ = std::move(patterns); }
+    const DnPatterns& dn_patterns() const { return *patterns_; }
+
     std::optional<Account> find_login(const std::string& login) override;
     std::optional<Account> find_mailbox(const std::string& address_or_dn) override;
     std::vector<GroupMembership> groups_of(const std::string& user_dn) override;
@@ -217,10 +225,10 @@ private:
     // which is not LDAP trouble: the caller asks the questions one by one, which ask less.
     // Any other error is thrown.
     std::optional<std::vector<LdapEntry>> merged_search(const SearchRequest& request);
-    // Search mode with users.dn_template (login_groups.cpp): the login and the groups naming
-    // the DN the template gives, in one search. False when that search cannot tell its
-    // entries apart (find_login then searches as without the template).
-    bool login_with_groups(const std::string& login, std::optional<Account>& account);
+    // Search mode with users.dn_template or a learned pattern, `tmpl` (login_groups.cpp):
+    // the login and the groups naming the DN the template gives, in one search. False when
+    // that search cannot tell its entries apart (find_login then searches as without).
+    bool login_with_groups(const std::string& login, const std::string& tmpl, std::optional<Account>& account);
     SenderFacts sender_facts_from(const std::string& user_dn, const std::vector<std::string>* direct,
                                   const std::string& address);
     GroupsAndGrants member_of_groups_and_grants(const Account& user, const std::string& mailbox_dn);
@@ -266,6 +274,7 @@ private:
 
     const Config& config_;
     LdapSearcher& ldap_;
+    std::shared_ptr<DnPatterns> patterns_ = std::make_shared<DnPatterns>();
 };
 
 }  // namespace mailgrant

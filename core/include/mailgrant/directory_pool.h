@@ -42,12 +42,17 @@ public:
     SenderFacts sender_facts_for(const Account& user, const std::string& address) override;
     GroupsAndGrants groups_and_grants_for(const Account& user, const std::string& mailbox_dn) override;
 
+    // The DN patterns every connection's login searches learn and use (dn_patterns.h):
+    // one set for the pool, so a domain's pattern is learned once, not once per connection.
+    DnPatterns& dn_patterns() { return *patterns_; }
+
 private:
     struct Member;
     template <typename Fn>
     auto with_member(Fn&& fn) -> decltype(fn(std::declval<LdapDirectory&>()));
 
     const Config config_;  // a copy: members refer to it for their whole life
+    std::shared_ptr<DnPatterns> patterns_ = std::make_shared<DnPatterns>();
     std::vector<std::unique_ptr<Member>> members_;
     std::vector<Member*> idle_;
     std::mutex mutex_;

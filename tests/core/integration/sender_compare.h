@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -76,13 +77,17 @@ inline const std::vector<std::string> kSenderAddresses{
 // Every login x address: the decision through LdapDirectory under `config` equals the
 // questions one by one under `plain_config`; the searches per pair (batched, one by one),
 // keyed "login as address". `dearer`: addresses whose pairs may cost one search more.
+// `patterns`: DN patterns every batched directory shares (dn_patterns.h), as a pool's
+// connections do; nullptr: each its own, so each decision starts with none learned.
 inline std::map<std::string, std::pair<unsigned long long, unsigned long long>> compare_senders(
-    const Config& config, const Config& plain_config, const std::set<std::string>& dearer = {}) {
+    const Config& config, const Config& plain_config, const std::set<std::string>& dearer = {},
+    const std::shared_ptr<DnPatterns>& patterns = nullptr) {
     std::map<std::string, std::pair<unsigned long long, unsigned long long>> counts;
     for (const auto& login : kSenderLogins) {
         for (const auto& address : kSenderAddresses) {
             LdapConnection batched_ldap(config.ldap), plain_ldap(plain_config.ldap);
             LdapDirectory batched(config, batched_ldap), plain(plain_config, plain_ldap);
+            if (patterns) batched.share_dn_patterns(patterns);
             OneByOne one_by_one(plain);
             Decider fast(batched, SystemClock::instance());
             Decider slow(one_by_one, SystemClock::instance());

@@ -165,6 +165,61 @@ TEST(LoginGroups, SenderDecisionsWithAnAddressFilterNamingAClass) {
     EXPECT_EQ(counts.at("gil as carol@example.com").first, 2u);
 }
 
+// Search mode without the template, the default configuration: a login search teaches
+// the pattern of the DN it finds (dn_patterns.h), and the domain's next login searches
+// use it as a configured template is used. A login whose DN does not fit (gone, in
+// ou=archive) costs what it costs without a pattern and teaches its own.
+TEST(LoginGroups, TheFirstLoginTeachesThePatternTheNextOnesUse) {
+    const Config config = plain_config();
+    LdapConnection ldap(config.ldap), plain_ldap(config.ldap);
+    LdapDirectory directory(config, ldap), plain(config, plain_ldap);
+    const auto gil = directory.find_login("gil");
+    ASSERT_TRUE(gil);
+    EXPECT_FALSE(gil->direct_groups) << "nothing learned yet: the plain login search";
+    EXPECT_EQ(ldap.search_count(), 1u);
+    const auto fay = directory.find_login("fay");
+    ASSERT_TRUE(fay && fay->direct_groups);
+    EXPECT_EQ(ldap.search_count(), 2u);
+    EXPECT_EQ(normalized(*fay->direct_groups), direct_groups_of(plain, fay->dn));
+    EXPECT_EQ(normalized(*fay->direct_groups).size(), 5u);
+    EXPECT_EQ(directory.dn_patterns().counts().guesses.load(), 1u);
+    EXPECT_EQ(directory.dn_patterns().counts().right.load(), 1u);
+
+    const auto gone = directory.find_login("gone");  // uid=gone,ou=archive: guessed wrong
+    ASSERT_TRUE(gone);
+    EXPECT_FALSE(gone->direct_groups);
+    EXPECT_EQ(ldap.search_count(), 3u);
+    EXPECT_EQ(directory.dn_patterns().counts().right.load(), 1u);
+    EXPECT_EQ(directory.dn_patterns().counts().learned.load(), 2u);  // gil's, then gone's
+    // an address login is another domain: nothing learned for it yet
+    const auto alice = directory.find_login("alice@example.com");
+    ASSERT_TRUE(alice);
+    EXPECT_FALSE(alice->direct_groups);
+    EXPECT_EQ(directory.dn_patterns().for_login("bob@example.com"), "uid=%n,ou=people," + base);
+}
+
+// Every login x address with the patterns learned from two earlier logins (a bare login
+// and an address, as a service that has served both): the same decisions as the
+// questions one by one, and a group member's cold decision in 2 searches, as with
+// users.dn_template (SenderDecisionsAsTheQuestionsOneByOne).
+TEST(LoginGroups, SenderDecisionsWithLearnedPatterns) {
+    auto patterns = std::make_shared<DnPatterns>();
+    {
+        const Config config = plain_config();
+        LdapConnection ldap(config.ldap);
+        LdapDirectory directory(config, ldap);
+        directory.share_dn_patterns(patterns);
+        ASSERT_TRUE(directory.find_login("alice"));
+        ASSERT_TRUE(directory.find_login("alice@example.com"));
+    }
+    const auto counts = mailgrant::testing::compare_senders(plain_config(), plain_config(), {}, patterns);
+    EXPECT_EQ(counts.at("gil as carol@example.com").first, 2u);  // 3 without a pattern
+    EXPECT_EQ(counts.at("eve as list@example.com").first, 2u);
+    EXPECT_EQ(counts.at("alice as bob@example.com").first, 2u);
+    EXPECT_EQ(counts.at("fay as alice@example.com").first, 3u);  // one level of nesting (4 without)
+    EXPECT_GT(patterns->counts().right.load(), 0u);
+}
+
 // What a login's shared namespace (mailbox "") and a folder decision (a mailbox) read:
 // groups_and_grants_for from the login's groups gives what groups_and_grants gives.
 TEST(LoginGroups, GroupsAndGrantsAsTheQuestionsOneByOne) {
