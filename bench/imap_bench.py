@@ -83,7 +83,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from policyd_process import Policyd  # noqa: E402 -- the one the service test uses
 from mail_sandbox import _read_pid  # noqa: E402 -- the master.pid reader the harness uses
 from imap_bench_stack import (LIMITS, READER, RIGHTS, SERVICE_DN, SERVICE_PW,  # noqa: E402
-                              SHARED, SOLO, _stat_ticks, bench_ldif, dovecot_cpu_s, fill_mail,
+                              SHARED, SOLO, _stat_ticks, bench_ldif, dovecot_cpu_s, fill_mail, reaped_faults,
                               fs_type, password, sandbox_parent, searches_during, stock_conf)
 
 SIDES = ("stock", "grant", "service")
@@ -304,8 +304,9 @@ def main():
         def cpu_now(side):
             """CPU seconds so far of what serves `side`: its Dovecot by process kind,
             slapd, and on the service side mailgrant-policyd."""
-            now = {"dovecot " + k: v for k, v in
-                   dovecot_cpu_s(_read_pid(stacks[side].dovecot_pid_path)).items()}
+            master = _read_pid(stacks[side].dovecot_pid_path)
+            now = {"dovecot " + k: v for k, v in dovecot_cpu_s(master).items()}
+            now["#faults"] = reaped_faults(master)  # a count, not seconds (print_cpu)
             now["slapd"] = _stat_ticks(slapd.pid) / os.sysconf("SC_CLK_TCK")
             if side == "service":
                 now["policyd"] = _stat_ticks(policyd.proc.pid) / os.sysconf("SC_CLK_TCK")
@@ -317,11 +318,11 @@ def main():
 
         def print_cpu(cpu, total, what):
             for s in SIDES:
-                ms = {k: 1000 * v / max(1, total[s]) for k, v in cpu[s].items()}
-                print("    server CPU ms per %s, %s: total %.2f (%s)" % (
+                ms = {k: 1000 * v / max(1, total[s]) for k, v in cpu[s].items() if not k.startswith("#")}
+                print("    server CPU ms per %s, %s: total %.2f (%s); page faults of the reaped processes %.1f" % (
                     what, label_of[s], sum(ms.values()),
                     ", ".join("%s %.2f" % (k, v) for k, v in sorted(ms.items(), key=lambda kv: -kv[1])
-                              if v >= 0.05)))
+                              if v >= 0.05), cpu[s].get("#faults", 0) / max(1, total[s])))
 
         def throughput(label, user, mailbox, goal):
             for mode, name in (("login", "login-heavy"), ("session", "session-heavy")):
