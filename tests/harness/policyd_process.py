@@ -35,8 +35,9 @@ class Policyd:
         self.port, self.stats_port = _free_port(), _free_port()
         self.proc = None
 
-    def start(self):
+    def start(self, port_attempts=5):
         self.log = open(self.log_path, "a")
+        in_use = self.text().count("Address already in use")
         self.proc = subprocess.Popen(
             [self.binary, "-c", self.config, "--listen", "inet:127.0.0.1:%d" % self.port,
              "--stats", "inet:127.0.0.1:%d" % self.stats_port, "--user", "nobody"],
@@ -45,6 +46,12 @@ class Policyd:
         ok = wait_for(lambda: self.proc.poll() is not None or self.text().count("decision service on ")
                       > self.starts, 10)
         if not ok or self.proc.poll() is not None:
+            if self.proc.poll() is not None and port_attempts > 1 and \
+                    self.text().count("Address already in use") > in_use:
+                # a port _free_port() gave was taken meanwhile by another test: new ones
+                self.log.close()
+                self.port, self.stats_port = _free_port(), _free_port()
+                return self.start(port_attempts - 1)
             raise RuntimeError("policyd did not start:\n" + self.text())
         self.starts += 1
         return self

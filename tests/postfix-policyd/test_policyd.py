@@ -96,6 +96,10 @@ class Daemon:
         self.policy = {"listen": self.address, "stats_listen": "inet:127.0.0.1:%d" % self.stats_port,
                        "request_timeout_ms": 1500, "workers": 4, "user": "nobody"}
         self.policy.update(policy)
+        # Ports this harness chose (free_port: free when asked, not reserved), which start()
+        # may choose again if another test took one meanwhile.
+        self.own_listen = self.policy["listen"] == "inet:127.0.0.1:%d" % self.port
+        self.own_stats = self.policy["stats_listen"] == "inet:127.0.0.1:%d" % self.stats_port
         self.ldap_uri = slapd.uri
         self.cache = {"ttl_s": 30, "negative_ttl_s": 5}
         self.groups = {}  # the groups: section, when not empty (e.g. {"membership": "memberof"})
@@ -137,7 +141,7 @@ class Daemon:
                              capture_output=True, text=True, timeout=timeout_s)
         return out.returncode, out.stdout + out.stderr
 
-    def start(self):
+    def start(self, port_attempts=5):
         self.write_config()
         os.chmod(self.workdir, 0o755)
         self.log = open(self.log_path, "w")
@@ -148,7 +152,19 @@ class Daemon:
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("policyd exited: " + open(self.log_path).read())
+                self.log.close()
+                log = open(self.log_path).read()
+                # A port free_port() gave was taken by another test (CTest runs several at
+                # once) before the daemon bound it: new ports, a bounded number of times.
+                if "Address already in use" in log and port_attempts > 1 and (self.own_listen or self.own_stats):
+                    if self.own_listen:
+                        self.port = free_port()
+                        self.address = self.policy["listen"] = "inet:127.0.0.1:%d" % self.port
+                    if self.own_stats:
+                        self.stats_port = free_port()
+                        self.policy["stats_listen"] = "inet:127.0.0.1:%d" % self.stats_port
+                    return self.start(port_attempts - 1)
+                raise RuntimeError("policyd exited: " + log)
             if "mailgrant-policyd: listening on " in self.log_text():
                 PolicyClient(self.address, timeout=5).close()
                 return self
