@@ -172,13 +172,22 @@ def fill_mail(stack, sharer_ns, stock, shared_dict):
                 os.chown(os.path.join(dirpath, name), mail.pw_uid, mail.pw_gid)
 
 
-def _stat_ticks(pid, children=False):
-    """utime + stime of pid (all its threads), with cutime + cstime (the children it
-    reaped) when `children`; 0 if it is gone. /proc/PID/stat, fields after the ')'."""
+def _stat_fields(pid):
+    """/proc/PID/stat's fields after the ')' (the command name may hold spaces), or None
+    if the process is gone: [7] minflt, [8] cminflt, [11] utime, [12] stime, [13] cutime,
+    [14] cstime."""
     try:
         with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return None
+
+
+def _stat_ticks(pid, children=False):
+    """utime + stime of pid (all its threads), with cutime + cstime (the children it
+    reaped) when `children`; 0 if it is gone."""
+    fields = _stat_fields(pid)
+    if fields is None:
         return 0
     ticks = int(fields[11]) + int(fields[12])
     return ticks + (int(fields[13]) + int(fields[14]) if children else 0)
@@ -189,11 +198,8 @@ def reaped_faults(pid):
     Dovecot master, its per-login imap processes. Unlike CPU time, an exact count that
     repeats from round to round (about 25 us each on this VM), so a difference of 1% of a
     LOGIN + LIST shows in it where whole-cycle timing cannot see it (session 22)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[8])
-    except (OSError, IndexError, ValueError):
-        return 0
+    fields = _stat_fields(pid)
+    return int(fields[8]) if fields else 0
 
 
 def dovecot_cpu_s(master_pid):

@@ -36,14 +36,20 @@ std::string normalize_dn(std::string_view dn) {
     return memo.emplace(in, normalize_dn_uncached(in)).first->second;
 }
 
-std::string first_rdn_value(std::string_view dn) {
+std::optional<FirstRdn> first_rdn(std::string_view dn) {
     LDAPDN parsed = nullptr;
     const std::string in(dn);
-    if (ldap_str2dn(in.c_str(), &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed) return {};
+    if (ldap_str2dn(in.c_str(), &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed) return std::nullopt;
     std::unique_ptr<LDAPRDN, decltype(&ldap_dnfree)> owned(parsed, &ldap_dnfree);
-    if (!parsed[0] || !parsed[0][0]) return {};
-    const berval& value = parsed[0][0]->la_value;
-    return std::string(value.bv_val, value.bv_len);
+    if (!parsed[0] || !parsed[0][0]) return std::nullopt;
+    const LDAPAVA& ava = *parsed[0][0];
+    return FirstRdn{std::string(ava.la_attr.bv_val, ava.la_attr.bv_len),
+                    std::string(ava.la_value.bv_val, ava.la_value.bv_len), parsed[0][1] != nullptr};
+}
+
+std::string first_rdn_value(std::string_view dn) {
+    auto rdn = first_rdn(dn);
+    return rdn ? std::move(rdn->value) : std::string();
 }
 
 void check_dn(std::string_view dn, const char* what) {

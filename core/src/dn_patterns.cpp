@@ -1,10 +1,6 @@
 // dn_patterns.cpp -- see dn_patterns.h.
 #include "mailgrant/dn_patterns.h"
 
-#include <ldap.h>
-
-#include <memory>
-
 #include "mailgrant/dn.h"
 #include "mailgrant/input.h"
 
@@ -28,30 +24,22 @@ bool same_text(std::string_view a, std::string_view b) { return ascii_lower(a) =
 
 std::optional<std::string> DnPatterns::derive(std::string_view login, std::string_view dn) {
     if (login.empty() || dn.empty() || dn.size() > kMaxDnLength || login.size() > kMaxNameLength) return std::nullopt;
-    LDAPDN parsed = nullptr;
-    const std::string in(dn);
-    if (ldap_str2dn(in.c_str(), &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed) return std::nullopt;
-    std::unique_ptr<LDAPRDN, decltype(&ldap_dnfree)> owned(parsed, &ldap_dnfree);
-    if (!parsed[0] || !parsed[0][0] || parsed[0][1]) return std::nullopt;  // no RDN, or a multi-valued one
-    const LDAPAVA& ava = *parsed[0][0];
-    const std::string type(ava.la_attr.bv_val, ava.la_attr.bv_len);
-    const std::string value(ava.la_value.bv_val, ava.la_value.bv_len);
-    const auto at = login.rfind('@');
-    std::string_view local = at == std::string_view::npos ? login : login.substr(0, at);
-    const char* field = same_text(value, login) ? "%u" : same_text(value, local) ? "%n" : nullptr;
-    if (!field || type.empty()) return std::nullopt;
+    const auto rdn = first_rdn(dn);
+    if (!rdn || rdn->multi_valued || rdn->type.empty()) return std::nullopt;
+    const char* field = same_text(rdn->value, login)                     ? "%u"
+                        : same_text(rdn->value, split_login(login).local) ? "%n"
+                                                                           : nullptr;
+    if (!field) return std::nullopt;
     const std::string parent = parent_dn(dn);
-    std::string pattern = literal(type) + "=" + field + (parent.empty() ? "" : "," + literal(parent));
+    std::string pattern = literal(rdn->type) + "=" + field + (parent.empty() ? "" : "," + literal(parent));
     // The proof: filled for this login, the pattern gives this DN.
     const auto filled = fill_dn_template(pattern, login);
-    if (!filled || normalize_dn(*filled).empty() || normalize_dn(*filled) != normalize_dn(dn)) return std::nullopt;
+    const std::string normalized = filled ? normalize_dn(*filled) : std::string();
+    if (normalized.empty() || normalized != normalize_dn(dn)) return std::nullopt;
     return pattern;
 }
 
-std::string DnPatterns::domain_of(std::string_view login) {
-    const auto at = login.rfind('@');
-    return at == std::string_view::npos ? std::string() : ascii_lower(login.substr(at + 1));
-}
+std::string DnPatterns::domain_of(std::string_view login) { return ascii_lower(split_login(login).domain); }
 
 std::string DnPatterns::for_login(std::string_view login) const {
     const std::string domain = domain_of(login);

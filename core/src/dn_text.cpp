@@ -64,10 +64,14 @@ bool looks_like_dn(std::string_view text) {
     return !has_at || has_comma;
 }
 
-std::optional<std::string> fill_dn_template(std::string_view tmpl, std::string_view login) {
+LoginParts split_login(std::string_view login) {
     const auto at = login.rfind('@');
-    const std::string_view local = at == std::string_view::npos ? login : login.substr(0, at);
-    const std::string_view domain = at == std::string_view::npos ? std::string_view() : login.substr(at + 1);
+    if (at == std::string_view::npos) return {login, std::string_view()};
+    return {login.substr(0, at), login.substr(at + 1)};
+}
+
+std::optional<std::string> fill_dn_template(std::string_view tmpl, std::string_view login) {
+    const auto [local, domain] = split_login(login);
     std::string out;
     for (std::size_t i = 0; i < tmpl.size(); ++i) {
         if (tmpl[i] != '%') {

@@ -18,6 +18,15 @@ std::string normalize_dn(std::string_view dn);
 // The parent of "cn=x,uid=alice,ou=people,..." is "uid=alice,ou=people,..."; "" for a root.
 std::string parent_dn(std::string_view dn);
 
+// The first RDN as libldap parses it: its (first) attribute type as written, its value
+// unescaped, and whether it has more than one (uid=a+cn=b). nullopt for a DN that does
+// not parse or has no RDN.
+struct FirstRdn {
+    std::string type, value;
+    bool multi_valued = false;
+};
+std::optional<FirstRdn> first_rdn(std::string_view dn);
+
 // The value of the first RDN, unescaped: "support-team" for
 // "cn=support-team,ou=groups,..." and "a,b" for "cn=a\\,b,...". "" for a DN that does
 // not parse. Names a group to people (GETACL's $group) without cutting DNs by hand.
@@ -37,6 +46,13 @@ std::string escape_rdn_value(std::string_view value);
 // what it found with it only once the login search proved the DN (login_groups.cpp).
 // nullopt for another '%' sequence (config.cpp refuses such a template).
 std::optional<std::string> fill_dn_template(std::string_view tmpl, std::string_view login);
+
+// A login cut as fill_dn_template's %n and %d cut it: the part before the last '@' (all
+// of it without one) and the part after ("" without one).
+struct LoginParts {
+    std::string_view local, domain;
+};
+LoginParts split_login(std::string_view login);
 
 // `dn` is `base` or below it, both compared normalised; an unparsable DN is below
 // nothing, and everything is below an empty base.
