@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 from mailgrant_setup import PLUGIN, assert_dovecot_log_clean, ldap_apply, plugin_stack  # noqa: E402
 import policyd_process  # noqa: E402
 from policyd_process import Policyd  # noqa: E402
+from mail_sandbox import _read_pid  # noqa: E402
 PEOPLE = "ou=people,dc=example,dc=com"
 SHARED = "shared/alice@example.com/Board"
 WAIT_S = 15
@@ -48,8 +49,10 @@ def wait_for(predicate, timeout_s=WAIT_S, step_s=0.05):
     return policyd_process.wait_for(predicate, timeout_s, step_s)
 
 
-def imap_pids():
-    """The running imap processes (Dovecot's mail processes for IMAP)."""
+def imap_pids(master_pid):
+    """The running imap processes (Dovecot's mail processes for IMAP) of the Dovecot whose
+    master is `master_pid`: not those of another test's Dovecot running beside this one
+    (CTest runs tests side by side)."""
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -57,7 +60,11 @@ def imap_pids():
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 argv0 = f.read().split(b"\0")[0]
-        except OSError:
+            with open("/proc/%s/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid != master_pid:
             continue
         # "dovecot/imap" or, with a process title, "dovecot/imap [user ...]"; not imap-login
         if re.match(rb"(.*/)?(dovecot/)?imap( |$)", argv0):
@@ -151,7 +158,7 @@ class SharedServiceTest(unittest.TestCase):
                 self.assertIn(SHARED.encode(), b"".join(d for d in data if d))
                 self.assertTrue(self.can_select(imap))
             self.assertGreater(self.policyd.metrics()["service_questions_total"], before)
-            pids = imap_pids()
+            pids = imap_pids(self.master_pid())
             self.assertGreaterEqual(len(pids), 5)
             ldap = tcp_inodes_to(self.slapd.port)
             self.assertTrue(ldap, "policyd holds LDAP connections: the check below can fail")
@@ -163,6 +170,9 @@ class SharedServiceTest(unittest.TestCase):
             for imap in sessions:
                 imap.logout()
             ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
+
+    def master_pid(self):
+        return _read_pid(self.stack.dovecot_pid_path)
 
     def test_2_revocation_reaches_an_open_session(self):
         dn = self.grant("eve")
@@ -249,12 +259,12 @@ class SharedServiceTest(unittest.TestCase):
         # who his own folders are shared with) once, as stock Dovecot does.
         with self.login("bob@example.com", "bob-pw") as first:
             self.assertEqual(first.select("INBOX")[0], "OK")
-        before = set(imap_pids())
+        before = set(imap_pids(self.master_pid()))
         imap = self.login("bob@example.com", "bob-pw")
         try:
             self.assertEqual(imap.select("INBOX")[0], "OK")
             self.assertEqual(imap.noop()[0], "OK")
-            mine = wait_for(lambda: set(imap_pids()) - before)
+            mine = wait_for(lambda: set(imap_pids(self.master_pid())) - before)
             self.assertEqual(len(mine), 1, "cannot tell bob's imap process: %s" % mine)
             pid = mine.pop()
             # Dovecot 2.4's libdovecot-storage brings libstdc++ itself (through libicu):
@@ -279,12 +289,12 @@ class SharedServiceTest(unittest.TestCase):
         first SETACL loads libmailgrant_core.so and libmailgrant_local.so, and what the
         C client kept is forgotten, so the next GETACL shows the write."""
         with self.login("alice@example.com", "alice-pw") as imap:
-            before = set(imap_pids())
+            before = set(imap_pids(self.master_pid()))
             self.assertEqual(imap.select("Board")[0], "OK")
         imap = self.login("alice@example.com", "alice-pw")
         try:
             self.assertEqual(imap.noop()[0], "OK")
-            mine = wait_for(lambda: set(imap_pids()) - before)
+            mine = wait_for(lambda: set(imap_pids(self.master_pid())) - before)
             self.assertEqual(len(mine), 1, "cannot tell alice's imap process: %s" % mine)
             pid = mine.pop()
             self.assertEqual(imap.getacl("Board")[0], "OK")   # asks the service from C
