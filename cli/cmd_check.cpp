@@ -240,7 +240,8 @@ int run_check(Invocation& inv) {
     std::string folder_note =
         doveadm.configured() ? "" : "folder patterns and local ACL files not checked (--no-doveadm)";
     std::map<std::string, std::optional<std::vector<std::string>>> folders_of;  // owner address -> folders
-    const auto folders_for = [&](const std::string& address) -> const std::optional<std::vector<std::string>>& {
+    // Runs doveadm for an owner not asked yet: never while a walk is between pages.
+    const auto list_folders = [&](const std::string& address) -> const std::optional<std::vector<std::string>>& {
         auto it = folders_of.find(address);
         if (it == folders_of.end()) {
             std::string error;
@@ -250,6 +251,26 @@ int run_check(Invocation& inv) {
         }
         return it->second;
     };
+    // doveadm takes its time per owner (seconds for a big or locked mailbox), and
+    // meanwhile the LDAP connection is idle: a slapd with `idletimeout` closes it, and a
+    // walk between pages cannot go on on another connection (the page's cookie belongs
+    // to the closed one). So a first walk names the owners whose folders matter, their
+    // folders are listed with no search open, and the checking walk only looks them up.
+    // An owner whose grant appeared between the two walks is left unchecked this run.
+    static const std::optional<std::vector<std::string>> unlisted;
+    const auto folders_for = [&](const std::string& address) -> const std::optional<std::vector<std::string>>& {
+        const auto it = folders_of.find(address);
+        return it == folders_of.end() ? unlisted : it->second;
+    };
+    if (doveadm.configured()) {
+        std::set<std::string> owners;
+        ctx.walk().each_grant([&](Grant&& g) {
+            if (g.folders.empty()) return;
+            const Principal& owner = ctx.describe(g.owner_dn);
+            if (owner.kind == Principal::Kind::Person) owners.insert(owner.display);
+        });
+        for (const auto& address : owners) list_folders(address);
+    }
 
     std::size_t checked = 0;
     // The grants one at a time as the walk reads them: only findings are kept.
@@ -263,7 +284,7 @@ int run_check(Invocation& inv) {
     });
     std::stable_sort(findings.begin(), findings.end(),
                      [](const Finding& a, const Finding& b) { return a.order < b.order; });
-    if (doveadm.configured()) find_local_acls(ctx, doveadm, folders_for, findings, folder_note);
+    if (doveadm.configured()) find_local_acls(ctx, doveadm, list_folders, findings, folder_note);
     for (const auto& cycle : find_cycles(groups)) {
         std::vector<std::string> names;
         for (const auto& dn : cycle) names.push_back(ctx.describe(dn).display);

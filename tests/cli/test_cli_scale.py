@@ -170,6 +170,63 @@ class WholeDirectory(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(table.splitlines()), PEOPLE + 2)  # header and rule
 
+    def set_idle_timeout(self, seconds):
+        """slapd's idletimeout (cn=config): connections with no operation outstanding for
+        that long are closed, as sites set it to shed forgotten clients."""
+        ldif = os.path.join(self.tmp.name, "idle.ldif")
+        with open(ldif, "w") as f:
+            f.write("dn: cn=config\nchangetype: modify\nreplace: olcIdleTimeout\nolcIdleTimeout: %d\n" % seconds)
+        self.slapd.config_modify(ldif)
+
+    def test_check_with_doveadm_outlives_an_idle_timeout(self):
+        # doveadm runs per owner and may take seconds (a big or locked mailbox): while it
+        # runs, check's LDAP connection is idle. Between two pages of the grant walk that
+        # would end the walk (a page's cookie means nothing on a new connection), so the
+        # owners' folders are listed between walks, never inside one.
+        calls = os.path.join(self.tmp.name, "doveadm-calls")
+        fake = os.path.join(self.tmp.name, "doveadm")
+        with open(fake, "w") as f:
+            f.write('#!/bin/sh\n'
+                    'echo "$*" >> %s\n'
+                    'case "$*" in\n'
+                    '  "mailbox list -u u0@example.com") sleep 3; echo INBOX ;;\n'
+                    '  "mailbox list -u u1@example.com") echo Archive ;;\n'  # no INBOX: its grants match nothing
+                    '  "mailbox list -u "*) echo INBOX ;;\n'
+                    '  *" acl get "*) printf "ID\\tGlobal\\tRights\\n" ;;\n'
+                    '  "-f flow mailbox status -u u0@example.com "*) sleep 3; echo "INBOX messages=5 unseen=1 vsize=9" ;;\n'
+                    '  "-f flow mailbox status -u "*) echo "INBOX messages=2 unseen=0 vsize=7" ;;\n'
+                    '  *) echo "unknown: $*" >&2; exit 64 ;;\n'
+                    'esac\n' % calls)
+        os.chmod(fake, 0o755)
+        self.set_idle_timeout(1)
+        try:
+            start = os.path.getsize(self.slapd.log_path)
+            rc, out, err, _ = self.run_cli("--json", "check", "--doveadm", fake)
+            # report asks doveadm between whole searches: the next search reconnects.
+            rc_report, report, report_err, _ = self.run_cli("report", "--doveadm", fake, "--format", "csv",
+                                                            "--columns", "address,messages,grants")
+        finally:
+            self.set_idle_timeout(0)
+        self.assertEqual(rc_report, 0, report_err)
+        rows = {r["address"]: r for r in csv.DictReader(io.StringIO(report))}
+        self.assertEqual(len(rows), PEOPLE)
+        self.assertEqual((rows["u0@example.com"]["messages"], rows["u1@example.com"]["messages"]), ("5", "2"))
+        self.assertEqual(sorted(rows["u1@example.com"]["grants"].split(", ")),
+                         sorted("g%d" % k for k in range(1, GRANTS, PEOPLE)))
+        self.assertEqual(rc, 1, err)  # findings
+        result = json.loads(out)
+        self.assertEqual(result["grants_checked"], GRANTS, err)
+        self.assertIsNone(result["note"], result["note"])  # every folder and local ACL checked
+        nothing = sorted(f["dn"] for f in result["findings"] if f["kind"] == "folder-matches-nothing")
+        self.assertEqual(nothing, sorted("cn=g%d,%s" % (k, person_dn(1)) for k in range(1, GRANTS, PEOPLE)))
+        with open(calls) as f:
+            listed = [line.split()[-1] for line in f if line.startswith("mailbox list -u ")]
+        self.assertEqual(sorted(listed), sorted("u%d@example.com" % i for i in range(PEOPLE)))  # each owner once
+        # slapd did close the idle connection meanwhile (the case this test is about).
+        with open(self.slapd.log_path, "rb") as f:
+            f.seek(start)
+            self.assertIn(b"closed (idletimeout)", f.read())
+
     def test_list_every_grant(self):
         rc, out, err, searches = self.run_cli("--json", "list")
         self.assertEqual(rc, 0, err)
