@@ -85,6 +85,18 @@ class TeamMailboxTest(unittest.TestCase):
         with open(self.stack.dovecot_log_path) as f:
             return f.read()
 
+    def logouts(self, user):
+        return len(re.findall(r"imap\(%s\).*Logged out" % re.escape(user), self.log()))
+
+    def await_logouts(self, user, count, timeout_s=10):
+        """Until `user` has `count` logout lines: an imap process logs its logout after
+        anything it logged while working, so a check that something was NOT logged is
+        made only once the session that could have logged it is over."""
+        deadline = time.time() + timeout_s
+        while self.logouts(user) < count:
+            self.assertLess(time.time(), deadline, "%s's logout is not in the Dovecot log" % user)
+            time.sleep(0.1)
+
     def assert_logged(self, text, timeout_s=10):
         """Dovecot's processes log through its log service, asynchronously: poll."""
         deadline = time.time() + timeout_s
@@ -176,6 +188,7 @@ class TeamMailboxTest(unittest.TestCase):
 
     def test_4_an_editor_on_star_creates_and_deletes_top_level_folders(self):
         grants_before = self.ldap_grants_of_support()
+        carol, bob = self.logouts("carol@example.com"), self.logouts("bob@example.com")
         with self.login("carol@example.com", "carol-pw") as imap:
             typ, data = imap.create('"%sLeads"' % PREFIX)
             self.assertEqual(typ, "OK", data)
@@ -198,6 +211,8 @@ class TeamMailboxTest(unittest.TestCase):
             self.assertEqual(imap.delete('"%sLeads"' % PREFIX)[0], "OK")
         self.assertNotIn("Leads", self.support_maildir_folders())
         self.assertEqual(self.ldap_grants_of_support(), grants_before)
+        self.await_logouts("carol@example.com", carol + 1)
+        self.await_logouts("bob@example.com", bob + 1)
         self.assertNotIn("SETACL by carol@example.com", self.log())
         self.assertNotIn("refused ACL update", self.log())
 
@@ -230,6 +245,7 @@ class TeamMailboxTest(unittest.TestCase):
             self.assertEqual(self.listing(imap, '""', '"shared/%s/*"' % SALES), {})
 
     def test_7_a_person_mailbox_shared_with_someone_gets_no_team_folders(self):
+        bob = self.logouts("bob@example.com")
         with self.login("bob@example.com", "bob-pw") as imap:
             names = self.listing(imap, '""', '"*"', "RETURN", "(SPECIAL-USE)")
             self.assertIn("shared/alice@example.com/Projects", names)
@@ -241,6 +257,7 @@ class TeamMailboxTest(unittest.TestCase):
         alice = self.stack.maildir_of("alice@example.com")
         self.assertEqual(sorted(d for d in os.listdir(alice) if d.startswith(".")
                                 and os.path.isdir(os.path.join(alice, d, "cur"))), [".Projects"])
+        self.await_logouts("bob@example.com", bob + 1)
         self.assertNotIn("in team mailbox alice@example.com", self.log())
 
 

@@ -167,9 +167,23 @@ class Daemon:
                 raise RuntimeError("policyd exited: " + log)
             if "mailgrant-policyd: listening on " in self.log_text():
                 PolicyClient(self.address, timeout=5).close()
+                self._await_change_feed(deadline)
                 return self
             time.sleep(0.05)
         raise RuntimeError("policyd did not listen: " + open(self.log_path).read())
+
+    def _await_change_feed(self, deadline):
+        """The change feed's first sync search is slapd's too: it starts after the
+        "listening on" line, so a test that counts slapd's searches from here could count
+        it. Wait (bounded) for the feed's first outcome: following, refused or not opened."""
+        if str(self.cache.get("follow_changes", "true")).lower() == "false":
+            return
+        outcomes = ("change feed: following LDAP changes on ", " refuses RFC 4533 sync ",
+                    "change feed: sync connection to ")
+        while time.time() < deadline + 10 and self.proc.poll() is None:
+            if any(o in self.log_text() for o in outcomes):
+                return
+            time.sleep(0.02)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
