@@ -63,6 +63,10 @@ std::string Stats::prometheus(const CacheStats& cache) const {
             dn_guesses.guesses);
     counter("dn_guesses_right_total", "Of those, the ones whose guess the login search proved (the groups kept).",
             dn_guesses.right);
+    counter("dn_guess_fallbacks_total",
+            "Login searches with a learned guess that could not be settled (the plain login search ran; a domain "
+            "with 3 in a row learns no pattern again).",
+            dn_guesses.fallbacks);
     counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();
     const ChangeFeedStats sync = feed ? feed->stats() : ChangeFeedStats{};

@@ -91,9 +91,12 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     if (search_mode) {
         const std::string tmpl = learning ? patterns_->for_login(login) : config_.users.dn_template;
         std::optional<Account> account;
-        if (!tmpl.empty() && login_with_groups(login, tmpl, account)) {
-            if (learning && account && !account->direct_groups) patterns_->learn(login, account->dn);
-            return account;
+        if (!tmpl.empty()) {
+            if (login_with_groups(login, tmpl, account)) {
+                if (learning && account && !account->direct_groups) patterns_->learn(login, account->dn);
+                return account;
+            }
+            if (learning) patterns_->fell_back(login);
         }
     }
     std::vector<std::string> attrs = account_attributes();

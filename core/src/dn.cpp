@@ -7,6 +7,7 @@
 #include <ldap.h>
 
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 
@@ -20,6 +21,27 @@ std::string normalize_dn_uncached(const std::string& in) {
         return {};
     std::unique_ptr<char, decltype(&ldap_memfree)> owned(out, &ldap_memfree);
     return ascii_lower(owned.get());
+}
+
+using ParsedDn = std::unique_ptr<LDAPRDN, decltype(&ldap_dnfree)>;
+
+ParsedDn parse_dn(std::string_view dn) {
+    LDAPDN parsed = nullptr;
+    const std::string in(dn);
+    if (ldap_str2dn(in.c_str(), &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS) parsed = nullptr;
+    return ParsedDn(parsed, &ldap_dnfree);
+}
+
+bool same_bytes(const struct berval& a, const struct berval& b) {
+    return a.bv_len == b.bv_len && (a.bv_len == 0 || std::memcmp(a.bv_val, b.bv_val, a.bv_len) == 0);
+}
+
+bool same_type(const struct berval& a, const struct berval& b) {
+    if (a.bv_len != b.bv_len) return false;
+    for (ber_len_t i = 0; i < a.bv_len; ++i)
+        if (std::tolower(static_cast<unsigned char>(a.bv_val[i])) != std::tolower(static_cast<unsigned char>(b.bv_val[i])))
+            return false;
+    return true;
 }
 
 }  // namespace
@@ -37,11 +59,9 @@ std::string normalize_dn(std::string_view dn) {
 }
 
 std::optional<FirstRdn> first_rdn(std::string_view dn) {
-    LDAPDN parsed = nullptr;
-    const std::string in(dn);
-    if (ldap_str2dn(in.c_str(), &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed) return std::nullopt;
-    std::unique_ptr<LDAPRDN, decltype(&ldap_dnfree)> owned(parsed, &ldap_dnfree);
-    if (!parsed[0] || !parsed[0][0]) return std::nullopt;
+    const ParsedDn owned = parse_dn(dn);
+    const LDAPDN parsed = owned.get();
+    if (!parsed || !parsed[0] || !parsed[0][0]) return std::nullopt;
     const LDAPAVA& ava = *parsed[0][0];
     return FirstRdn{std::string(ava.la_attr.bv_val, ava.la_attr.bv_len),
                     std::string(ava.la_value.bv_val, ava.la_value.bv_len), parsed[0][1] != nullptr};
@@ -55,6 +75,26 @@ std::string first_rdn_value(std::string_view dn) {
 void check_dn(std::string_view dn, const char* what) {
     check_name(dn, what, kMaxDnLength);
     if (normalize_dn(dn).empty()) throw BadInput(std::string(what) + " '" + excerpt(dn) + "' is not a valid DN");
+}
+
+bool same_entry_dn(std::string_view a, std::string_view b) {
+    const ParsedDn pa = parse_dn(a), pb = parse_dn(b);
+    if (!pa || !pb) return false;
+    const LDAPDN da = pa.get(), db = pb.get();
+    std::size_t r = 0;
+    for (; da[r] && db[r]; ++r) {
+        std::size_t v = 0;
+        for (; da[r][v] && db[r][v]; ++v) {
+            const LDAPAVA &x = *da[r][v], &y = *db[r][v];
+            // the flags say how the value was written (string or #BER): the same bytes
+            // in two encodings are not known to be the same value
+            if (!same_type(x.la_attr, y.la_attr) || !same_bytes(x.la_value, y.la_value) ||
+                (x.la_flags & LDAP_AVA_BINARY) != (y.la_flags & LDAP_AVA_BINARY))
+                return false;
+        }
+        if (da[r][v] || db[r][v]) return false;
+    }
+    return !da[r] && !db[r];
 }
 
 bool dn_within(std::string_view dn, std::string_view base) {

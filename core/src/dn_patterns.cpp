@@ -45,7 +45,7 @@ std::string DnPatterns::for_login(std::string_view login) const {
     const std::string domain = domain_of(login);
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = by_domain_.find(domain);
-    return it == by_domain_.end() ? std::string() : it->second;
+    return it == by_domain_.end() ? std::string() : it->second.pattern;
 }
 
 void DnPatterns::learn(std::string_view login, std::string_view dn) {
@@ -56,19 +56,36 @@ void DnPatterns::learn(std::string_view login, std::string_view dn) {
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = by_domain_.find(domain);
         if (it != by_domain_.end()) {
-            if (it->second == *pattern) return;
-            it->second = std::move(*pattern);
+            if (it->second.barred || it->second.pattern == *pattern) return;
+            it->second.pattern = std::move(*pattern);
+            it->second.unsettled = 0;
         } else {
             if (by_domain_.size() >= kMaxDomains) return;
-            by_domain_.emplace(domain, std::move(*pattern));
+            by_domain_.emplace(domain, Domain{std::move(*pattern), 0, false});
         }
     }
     add(&DnGuessCounts::learned);
 }
 
-void DnPatterns::guessed(bool right) {
+void DnPatterns::guessed(std::string_view login, bool right) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (const auto it = by_domain_.find(domain_of(login)); it != by_domain_.end()) it->second.unsettled = 0;
+    }
     add(&DnGuessCounts::guesses);
     if (right) add(&DnGuessCounts::right);
+}
+
+void DnPatterns::fell_back(std::string_view login) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (const auto it = by_domain_.find(domain_of(login)); it != by_domain_.end() && !it->second.barred &&
+                                                                  ++it->second.unsettled >= kMaxFallbacks) {
+            it->second.pattern.clear();
+            it->second.barred = true;
+        }
+    }
+    add(&DnGuessCounts::fallbacks);
 }
 
 void DnPatterns::add(std::atomic<std::uint64_t> DnGuessCounts::*field) {

@@ -145,9 +145,13 @@ bool LdapDirectory::login_with_groups(const std::string& login, const std::strin
         }
     }
     account = single_account(logins, "login '" + login + "'");
-    const bool right = account && normalize_dn(account->dn) == normalize_dn(guess);
+    // The guess was right only if it is certainly the found entry's DN: slapd matched
+    // the groups' members by the naming attribute's own rule, and with a case-sensitive
+    // one "uid=Bob" (guessed from the login) is another person than "uid=bob" (found).
+    // A login typed in another case than the entry's value then costs the group search.
+    const bool right = account && same_entry_dn(account->dn, guess);
     if (right) account->direct_groups = std::move(groups);
-    patterns_->guessed(right);
+    patterns_->guessed(login, right);
     return true;
 }
 

@@ -13,6 +13,32 @@ TEST(Dn, NormalizeIgnoresCaseAndSpacing) {
     EXPECT_EQ(normalize_dn("not a dn"), "");
 }
 
+// Whether two DNs certainly name one entry, whatever the naming attributes' matching
+// rules: types ignore case, values do not (a case-sensitive attribute may name two).
+TEST(Dn, SameEntryDn) {
+    struct Case {
+        const char *a, *b;
+        bool same;
+    };
+    const Case cases[] = {
+        {"uid=bob,ou=people,dc=ex", "uid=bob,ou=people,dc=ex", true},
+        {"UID=bob, ou=people,DC=ex", "uid=bob,ou=people,dc=ex", true},      // types and spacing
+        {"cn=a\\,b,dc=ex", "cn=\\61\\2cb,dc=ex", true},                      // escapes, unescaped
+        {"uid=Bob,ou=people,dc=ex", "uid=bob,ou=people,dc=ex", false},      // a value's case
+        {"uid=bob,ou=People,dc=ex", "uid=bob,ou=people,dc=ex", false},
+        {"uid=bob,ou=people,dc=ex", "uid=bob,ou=people", false},            // one RDN more
+        {"uid=bob+cn=x,dc=ex", "uid=bob,dc=ex", false},                     // one value more
+        {"uid=bob,dc=ex", "cn=bob,dc=ex", false},
+        {"uid=#04026162,dc=ex", "uid=ab,dc=ex", false},                     // BER is not a string
+        {"not a dn", "not a dn", false},
+        {"", "", false},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(same_entry_dn(c.a, c.b), c.same) << c.a << " / " << c.b;
+        EXPECT_EQ(same_entry_dn(c.b, c.a), c.same) << c.b << " / " << c.a;
+    }
+}
+
 TEST(Dn, ParentSkipsEscapedCommas) {
     EXPECT_EQ(parent_dn("cn=team,uid=support,ou=people,dc=example,dc=com"), "uid=support,ou=people,dc=example,dc=com");
     EXPECT_EQ(parent_dn("cn=a\\,b,uid=x,dc=y"), "uid=x,dc=y");

@@ -90,10 +90,34 @@ TEST(DnPatterns, LearnsNoMoreThanItsDomainsAndCountsIntoTheSink) {
     EXPECT_EQ(sink.learned.load(), DnPatterns::kMaxDomains);
     EXPECT_EQ(patterns.for_login("b@d0.example"), "uid=%n,dc=d0.example");
     EXPECT_EQ(patterns.for_login("b@d" + std::to_string(DnPatterns::kMaxDomains) + ".example"), "");
-    patterns.guessed(true);
-    patterns.guessed(false);
+    patterns.guessed("b@d0.example", true);
+    patterns.guessed("b@d0.example", false);
     EXPECT_EQ(sink.guesses.load(), 2u);
     EXPECT_EQ(sink.right.load(), 1u);
+    patterns.fell_back("b@d0.example");
+    EXPECT_EQ(sink.fallbacks.load(), 1u);
+}
+
+// A domain whose guesses cannot be settled stops guessing after kMaxFallbacks in a row;
+// a settled one in between starts the count again, and other domains keep theirs.
+TEST(DnPatterns, UnsettledGuessesInARowDropTheDomainsPattern) {
+    DnPatterns patterns;
+    const std::string dn = "uid=alice,ou=people,dc=example,dc=com", pattern = "uid=%n,ou=people,dc=example,dc=com";
+    patterns.learn("alice@example.com", dn);
+    patterns.learn("alice@example.org", "uid=alice,ou=people,dc=example,dc=org");
+    for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) patterns.fell_back("bob@example.com");
+    patterns.guessed("carol@example.com", false);  // settled: the count starts again
+    for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) patterns.fell_back("bob@example.com");
+    EXPECT_EQ(patterns.for_login("bob@example.com"), pattern);
+    patterns.fell_back("bob@example.com");
+    EXPECT_EQ(patterns.for_login("bob@example.com"), "");
+    patterns.learn("alice@example.com", dn);  // barred: not learned again
+    EXPECT_EQ(patterns.for_login("bob@example.com"), "");
+    EXPECT_EQ(patterns.for_login("bob@example.org"), "uid=%n,ou=people,dc=example,dc=org");
+    EXPECT_EQ(patterns.counts().fallbacks.load(), 2u * (DnPatterns::kMaxFallbacks - 1) + 1u);
+    EXPECT_EQ(patterns.counts().learned.load(), 2u);
+    patterns.fell_back("nobody@example.net");  // no pattern there: only counted
+    EXPECT_EQ(patterns.for_login("nobody@example.net"), "");
 }
 
 // The service's connections share one set: learning and reading from several threads.

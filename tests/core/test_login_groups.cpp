@@ -14,6 +14,7 @@
 #include "fakes.h"
 #include "mailgrant/config.h"
 #include "mailgrant/directory.h"
+#include "mailgrant/dn_patterns.h"
 #include "mailgrant/ldap_error.h"
 
 using namespace mailgrant;
@@ -85,6 +86,60 @@ TEST_F(LoginGroups, AWrongGuessKeepsNoGroups) {
     EXPECT_EQ(account->dn, elsewhere);
     EXPECT_FALSE(account->direct_groups);
     EXPECT_EQ(ldap.requests.size(), 1u);
+}
+
+// A login typed in another case than the entry's value: slapd found the entry by a
+// case-insensitive login filter, but the guessed DN differs from it in a value's case.
+// With a case-sensitive naming attribute that DN could be another person's, whose groups
+// the search returned: they are not kept (the group search runs as without a guess).
+// The same DN written with other type case and spacing is the same entry.
+TEST_F(LoginGroups, AGuessThatDiffersInAValuesCaseKeepsNoGroups) {
+    ldap.answer = [&](const SearchRequest&) {
+        return std::vector<LdapEntry>{bob_entry(), group(kTeam, "uid=Bob,ou=people,dc=example,dc=com")};
+    };
+    LdapDirectory dir(config, ldap);
+    const auto account = dir.find_login("Bob@example.com");
+    ASSERT_TRUE(account);
+    EXPECT_EQ(account->dn, kBob);
+    EXPECT_FALSE(account->direct_groups);
+    EXPECT_EQ(ldap.requests.size(), 1u);
+
+    ldap.answer = [&](const SearchRequest&) {
+        return std::vector<LdapEntry>{bob_entry("UID=bob, OU=people,dc=example,dc=com"), group(kTeam, kBob)};
+    };
+    LdapDirectory same(config, ldap);
+    const auto spelled = same.find_login("bob@example.com");
+    ASSERT_TRUE(spelled && spelled->direct_groups);
+    EXPECT_EQ(*spelled->direct_groups, std::vector<std::string>{kTeam});
+}
+
+// Without users.dn_template: the pattern learned from the first login search is guessed
+// from the second login on; a person entry the one search cannot place (an objectClass
+// the login filter names only through a subclass) makes each guess fall back to the
+// plain search, and after DnPatterns::kMaxFallbacks in a row the domain guesses no more:
+// its logins cost one search again, not two.
+TEST_F(LoginGroups, ALearnedPatternThatNeverSettlesIsDropped) {
+    config.users.dn_template.clear();
+    ldap.answer = [](const SearchRequest&) {
+        auto e = bob_entry();
+        e.attributes["objectclass"] = {"mailPerson"};  // a subclass of inetOrgPerson, say
+        return std::vector<LdapEntry>{e};
+    };
+    LdapDirectory dir(config, ldap);
+    std::vector<std::size_t> searches;
+    for (unsigned i = 0; i < DnPatterns::kMaxFallbacks + 2; ++i) {
+        const std::size_t before = ldap.requests.size();
+        const auto account = dir.find_login("bob@example.com");
+        ASSERT_TRUE(account);
+        EXPECT_EQ(account->dn, kBob);
+        searches.push_back(ldap.requests.size() - before);
+    }
+    std::vector<std::size_t> expected{1};  // learned here
+    expected.insert(expected.end(), DnPatterns::kMaxFallbacks, 2);
+    expected.push_back(1);
+    EXPECT_EQ(searches, expected);
+    EXPECT_EQ(ldap.requests.back().filter, "(&(objectClass=inetOrgPerson)(|(uid=bob@example.com)(mail=bob@example.com)))");
+    EXPECT_EQ(dir.dn_patterns().counts().fallbacks.load(), DnPatterns::kMaxFallbacks);
 }
 
 // Entries the one search cannot place, and its own limits: the plain login search, whose

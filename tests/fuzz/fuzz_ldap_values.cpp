@@ -30,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     mailgrant::folder_matches(a.substr(0, 1024), b.substr(0, 1024));
     mailgrant::pattern_may_match_below(a.substr(0, 1024), b.substr(0, 1024));
     mailgrant::normalize_dn(a);
+    // one entry for sure: reflexive and symmetric, and never more than normalize_dn says
+    if (mailgrant::same_entry_dn(a, b) != mailgrant::same_entry_dn(b, a)) __builtin_trap();
+    if (mailgrant::same_entry_dn(a, b) && mailgrant::normalize_dn(a) != mailgrant::normalize_dn(b)) __builtin_trap();
+    if (!mailgrant::normalize_dn(a).empty() && !mailgrant::same_entry_dn(a, a)) __builtin_trap();
     mailgrant::parent_dn(a);
     mailgrant::looks_like_dn(a);
     const std::string escaped = mailgrant::escape_filter_value(input);

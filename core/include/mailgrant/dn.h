@@ -15,6 +15,15 @@ namespace mailgrant {
 // Returns the empty string for a DN that does not parse.
 std::string normalize_dn(std::string_view dn);
 
+// True when `a` and `b` certainly name the same entry, whatever matching rules the
+// directory gives their naming attributes: the same RDNs in the same order, attribute
+// types compared ignoring ASCII case, values byte for byte once unescaped ("uid=Bob" is
+// not "uid=bob" here, though normalize_dn makes them equal). For a decision that takes
+// one DN for another (login_groups.cpp: the guessed DN is the login's own): a naming
+// attribute may be case-sensitive, and then two entries differ only in case. False for
+// a DN that does not parse.
+bool same_entry_dn(std::string_view a, std::string_view b);
+
 // The parent of "cn=x,uid=alice,ou=people,..." is "uid=alice,ou=people,..."; "" for a root.
 std::string parent_dn(std::string_view dn);
 

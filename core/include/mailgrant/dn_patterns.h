@@ -14,6 +14,12 @@
 // that DN (a wrong guess costs what no guess costs: the groups' own search), and a login
 // whose DN does not fit teaches its own pattern in place of the old one.
 //
+// A domain whose guesses cannot be settled (the one search's entries cannot all be
+// placed: a person entry of an objectClass the login filter names only through a
+// subclass, say, or the search hits a limit) would pay that search and then the plain
+// one at every login: after kMaxFallbacks of those in a row its pattern is dropped and
+// the domain learns none again (dn_guess_fallbacks_total counts them).
+//
 // One per DirectoryPool (shared by its connections) or per LdapDirectory; thread-safe.
 #pragma once
 
@@ -32,6 +38,7 @@ struct DnGuessCounts {
     std::atomic<std::uint64_t> learned{0};  // patterns learned (a domain's first, or a replaced one)
     std::atomic<std::uint64_t> guesses{0};  // login searches that also asked a guessed DN's groups
     std::atomic<std::uint64_t> right{0};    // of those, the ones whose guess the login search proved
+    std::atomic<std::uint64_t> fallbacks{0};  // learned guesses whose search could not be settled
 };
 
 class DnPatterns {
@@ -39,6 +46,8 @@ public:
     // Domains remembered at most (a login without '@' is the domain ""); past it, a new
     // domain is not learned (its logins cost what they cost without a pattern).
     static constexpr std::size_t kMaxDomains = 256;
+    // Unsettled guesses in a row after which a domain's pattern is dropped for good.
+    static constexpr unsigned kMaxFallbacks = 3;
 
     DnPatterns() = default;
     DnPatterns(const DnPatterns&) = delete;
@@ -56,8 +65,12 @@ public:
     // The login search for `login` found `dn`: remember the pattern it follows for the
     // login's domain (no change when it follows none).
     void learn(std::string_view login, std::string_view dn);
-    // A login search asked the groups of a guessed DN; `right`: the guess was proved.
-    void guessed(bool right);
+    // A login search asked the groups of a DN guessed for `login`; `right`: the guess was
+    // proved. Either way the search was settled.
+    void guessed(std::string_view login, bool right);
+    // The search with the learned guess for `login` could not be settled: the plain
+    // login search runs instead (see above).
+    void fell_back(std::string_view login);
 
     // Counts also go to `counts` (nullptr: nowhere), which must outlive this.
     void count_in(DnGuessCounts* counts) { counts_.store(counts); }
@@ -67,8 +80,14 @@ private:
     static std::string domain_of(std::string_view login);
     void add(std::atomic<std::uint64_t> DnGuessCounts::*field);
 
+    struct Domain {
+        std::string pattern;      // "" when barred
+        unsigned unsettled = 0;   // fallbacks in a row
+        bool barred = false;      // kMaxFallbacks reached: learns nothing again
+    };
+
     mutable std::mutex mutex_;
-    std::map<std::string, std::string> by_domain_;
+    std::map<std::string, Domain> by_domain_;
     DnGuessCounts own_;
     std::atomic<DnGuessCounts*> counts_{nullptr};
 };
