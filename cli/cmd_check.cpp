@@ -256,11 +256,15 @@ int run_check(Invocation& inv) {
     // walk between pages cannot go on on another connection (the page's cookie belongs
     // to the closed one). So a first walk names the owners whose folders matter, their
     // folders are listed with no search open, and the checking walk only looks them up.
-    // An owner whose grant appeared between the two walks is left unchecked this run.
+    // An owner whose grant appeared between the two walks is left unchecked this run,
+    // and the note says so (no note means every grant's folders were compared).
     static const std::optional<std::vector<std::string>> unlisted;
+    std::size_t late = 0;
     const auto folders_for = [&](const std::string& address) -> const std::optional<std::vector<std::string>>& {
         const auto it = folders_of.find(address);
-        return it == folders_of.end() ? unlisted : it->second;
+        if (it != folders_of.end()) return it->second;
+        ++late;
+        return unlisted;
     };
     if (doveadm.configured()) {
         std::set<std::string> owners;
@@ -284,6 +288,9 @@ int run_check(Invocation& inv) {
     });
     std::stable_sort(findings.begin(), findings.end(),
                      [](const Finding& a, const Finding& b) { return a.order < b.order; });
+    if (late > 0 && folder_note.empty())
+        folder_note = "folder patterns of " + std::to_string(late) +
+                      " grant(s) of mailboxes whose first grant came while check ran not checked (run it again)";
     if (doveadm.configured()) find_local_acls(ctx, doveadm, list_folders, findings, folder_note);
     for (const auto& cycle : find_cycles(groups)) {
         std::vector<std::string> names;

@@ -227,6 +227,39 @@ class WholeDirectory(unittest.TestCase):
             f.seek(start)
             self.assertIn(b"closed (idletimeout)", f.read())
 
+    def test_check_says_which_grants_came_while_it_listed_folders(self):
+        # A mailbox whose first grant is added while check lists the owners' folders
+        # (between its two walks) was not listed: its grant is counted, its folder
+        # pattern not compared, and the note says so instead of claiming every folder.
+        late = "uid=late,ou=people,%s" % SUFFIX
+        ldif = os.path.join(self.tmp.name, "late.ldif")
+        with open(ldif, "w") as f:
+            f.write("dn: %s\nobjectClass: inetOrgPerson\nuid: late\ncn: Late\nsn: Late\nmail: late@example.com\n\n"
+                    "dn: cn=late,%s\nobjectClass: mailGrant\ncn: late\nmailGrantee: %s\nmailGrantFolder: Nowhere\n"
+                    "mailGrantRights: reader\n" % (late, late, person_dn(0)))
+        fake = os.path.join(self.tmp.name, "doveadm-late")
+        with open(fake, "w") as f:
+            f.write('#!/bin/sh\n'
+                    'case "$*" in\n'
+                    '  "mailbox list -u u0@example.com") ldapadd -x -H %s -D "%s" -w "%s" -f %s >&2 || exit 75;'
+                    ' echo INBOX ;;\n'
+                    '  "mailbox list -u "*) echo INBOX ;;\n'
+                    '  *" acl get "*) printf "ID\\tGlobal\\tRights\\n" ;;\n'
+                    '  *) echo "unknown: $*" >&2; exit 64 ;;\n'
+                    'esac\n' % (self.slapd.uri, self.slapd.rootdn, self.slapd.rootpw, ldif))
+        os.chmod(fake, 0o755)
+        try:
+            rc, out, err, _ = self.run_cli("--json", "check", "--doveadm", fake)
+        finally:
+            subprocess.run(["ldapdelete", "-x", "-H", self.slapd.uri, "-D", self.slapd.rootdn, "-w", self.slapd.rootpw,
+                            "cn=late," + late, late], capture_output=True, timeout=20)
+        self.assertIn(rc, (0, 1), err)
+        result = json.loads(out)
+        self.assertEqual(result["grants_checked"], GRANTS + 1, err)
+        self.assertIn("folder patterns of 1 grant(s) of mailboxes whose first grant came while check ran",
+                      result["note"] or "")
+        self.assertNotIn("cn=late," + late, [f["dn"] for f in result["findings"]])
+
     def test_list_every_grant(self):
         rc, out, err, searches = self.run_cli("--json", "list")
         self.assertEqual(rc, 0, err)
