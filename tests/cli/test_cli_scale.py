@@ -170,6 +170,19 @@ class WholeDirectory(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(table.splitlines()), PEOPLE + 2)  # header and rule
 
+    def fake_doveadm(self, name, cases, calls=None):
+        """A shell doveadm: `cases` (shell case items) first, then every other mailbox
+        listed as INBOX alone and no local ACL; anything else is an error. Each call's
+        arguments go to `calls` when given."""
+        path = os.path.join(self.tmp.name, name)
+        items = cases + ['"mailbox list -u "*) echo INBOX', '*" acl get "*) printf "ID\\tGlobal\\tRights\\n"',
+                         '*) echo "unknown: $*" >&2; exit 64']
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + ('echo "$*" >> %s\n' % calls if calls else "") + 'case "$*" in\n' +
+                    "".join("  %s ;;\n" % item for item in items) + "esac\n")
+        os.chmod(path, 0o755)
+        return path
+
     def set_idle_timeout(self, seconds):
         """slapd's idletimeout (cn=config): connections with no operation outstanding for
         that long are closed, as sites set it to shed forgotten clients."""
@@ -184,20 +197,11 @@ class WholeDirectory(unittest.TestCase):
         # would end the walk (a page's cookie means nothing on a new connection), so the
         # owners' folders are listed between walks, never inside one.
         calls = os.path.join(self.tmp.name, "doveadm-calls")
-        fake = os.path.join(self.tmp.name, "doveadm")
-        with open(fake, "w") as f:
-            f.write('#!/bin/sh\n'
-                    'echo "$*" >> %s\n'
-                    'case "$*" in\n'
-                    '  "mailbox list -u u0@example.com") sleep 3; echo INBOX ;;\n'
-                    '  "mailbox list -u u1@example.com") echo Archive ;;\n'  # no INBOX: its grants match nothing
-                    '  "mailbox list -u "*) echo INBOX ;;\n'
-                    '  *" acl get "*) printf "ID\\tGlobal\\tRights\\n" ;;\n'
-                    '  "-f flow mailbox status -u u0@example.com "*) sleep 3; echo "INBOX messages=5 unseen=1 vsize=9" ;;\n'
-                    '  "-f flow mailbox status -u "*) echo "INBOX messages=2 unseen=0 vsize=7" ;;\n'
-                    '  *) echo "unknown: $*" >&2; exit 64 ;;\n'
-                    'esac\n' % calls)
-        os.chmod(fake, 0o755)
+        fake = self.fake_doveadm("doveadm", [
+            '"mailbox list -u u0@example.com") sleep 3; echo INBOX',
+            '"mailbox list -u u1@example.com") echo Archive',  # no INBOX: its grants match nothing
+            '"-f flow mailbox status -u u0@example.com "*) sleep 3; echo "INBOX messages=5 unseen=1 vsize=9"',
+            '"-f flow mailbox status -u "*) echo "INBOX messages=2 unseen=0 vsize=7"'], calls)
         self.set_idle_timeout(1)
         try:
             start = os.path.getsize(self.slapd.log_path)
@@ -237,17 +241,9 @@ class WholeDirectory(unittest.TestCase):
             f.write("dn: %s\nobjectClass: inetOrgPerson\nuid: late\ncn: Late\nsn: Late\nmail: late@example.com\n\n"
                     "dn: cn=late,%s\nobjectClass: mailGrant\ncn: late\nmailGrantee: %s\nmailGrantFolder: Nowhere\n"
                     "mailGrantRights: reader\n" % (late, late, person_dn(0)))
-        fake = os.path.join(self.tmp.name, "doveadm-late")
-        with open(fake, "w") as f:
-            f.write('#!/bin/sh\n'
-                    'case "$*" in\n'
-                    '  "mailbox list -u u0@example.com") ldapadd -x -H %s -D "%s" -w "%s" -f %s >&2 || exit 75;'
-                    ' echo INBOX ;;\n'
-                    '  "mailbox list -u "*) echo INBOX ;;\n'
-                    '  *" acl get "*) printf "ID\\tGlobal\\tRights\\n" ;;\n'
-                    '  *) echo "unknown: $*" >&2; exit 64 ;;\n'
-                    'esac\n' % (self.slapd.uri, self.slapd.rootdn, self.slapd.rootpw, ldif))
-        os.chmod(fake, 0o755)
+        fake = self.fake_doveadm("doveadm-late", [
+            '"mailbox list -u u0@example.com") ldapadd -x -H %s -D "%s" -w "%s" -f %s >&2 || exit 75; echo INBOX'
+            % (self.slapd.uri, self.slapd.rootdn, self.slapd.rootpw, ldif)])
         try:
             rc, out, err, _ = self.run_cli("--json", "check", "--doveadm", fake)
         finally:

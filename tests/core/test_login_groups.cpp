@@ -74,43 +74,43 @@ TEST_F(LoginGroups, AUserInNoGroupIsKnownToBeInNone) {
     EXPECT_TRUE(account->direct_groups->empty());
 }
 
-// The login's entry is elsewhere: the groups naming the guessed DN are someone else's.
+// A guess the login search does not prove keeps no groups (the group search runs as
+// without a guess): the login's entry is elsewhere, so the groups naming the guessed DN
+// are someone else's; or the login was typed in another case than the entry's value, and
+// with a case-sensitive naming attribute the guessed DN can be another person's whose
+// groups the search returned (slapd found the entry by a case-insensitive login filter).
 TEST_F(LoginGroups, AWrongGuessKeepsNoGroups) {
-    const std::string elsewhere = "uid=bob,ou=archive,dc=example,dc=com";
-    ldap.answer = [&](const SearchRequest&) {
-        return std::vector<LdapEntry>{bob_entry(elsewhere), group(kTeam, kBob)};
+    struct Case {
+        const char* login;
+        std::string found, member;
     };
-    LdapDirectory dir(config, ldap);
-    const auto account = dir.find_login("bob");
-    ASSERT_TRUE(account);
-    EXPECT_EQ(account->dn, elsewhere);
-    EXPECT_FALSE(account->direct_groups);
-    EXPECT_EQ(ldap.requests.size(), 1u);
+    const Case cases[] = {
+        {"bob", "uid=bob,ou=archive,dc=example,dc=com", kBob},
+        {"Bob@example.com", kBob, "uid=Bob,ou=people,dc=example,dc=com"},
+    };
+    for (const auto& c : cases) {
+        RecordingSearcher searcher;
+        searcher.answer = [&](const SearchRequest&) {
+            return std::vector<LdapEntry>{bob_entry(c.found), group(kTeam, c.member)};
+        };
+        LdapDirectory dir(config, searcher);
+        const auto account = dir.find_login(c.login);
+        ASSERT_TRUE(account) << c.login;
+        EXPECT_EQ(account->dn, c.found) << c.login;
+        EXPECT_FALSE(account->direct_groups) << c.login;
+        EXPECT_EQ(searcher.requests.size(), 1u) << c.login;
+    }
 }
 
-// A login typed in another case than the entry's value: slapd found the entry by a
-// case-insensitive login filter, but the guessed DN differs from it in a value's case.
-// With a case-sensitive naming attribute that DN could be another person's, whose groups
-// the search returned: they are not kept (the group search runs as without a guess).
-// The same DN written with other type case and spacing is the same entry.
-TEST_F(LoginGroups, AGuessThatDiffersInAValuesCaseKeepsNoGroups) {
-    ldap.answer = [&](const SearchRequest&) {
-        return std::vector<LdapEntry>{bob_entry(), group(kTeam, "uid=Bob,ou=people,dc=example,dc=com")};
-    };
-    LdapDirectory dir(config, ldap);
-    const auto account = dir.find_login("Bob@example.com");
-    ASSERT_TRUE(account);
-    EXPECT_EQ(account->dn, kBob);
-    EXPECT_FALSE(account->direct_groups);
-    EXPECT_EQ(ldap.requests.size(), 1u);
-
+// The guessed DN written with other type case and spacing is the same entry.
+TEST_F(LoginGroups, AGuessSpelledAnotherWayIsRight) {
     ldap.answer = [&](const SearchRequest&) {
         return std::vector<LdapEntry>{bob_entry("UID=bob, OU=people,dc=example,dc=com"), group(kTeam, kBob)};
     };
-    LdapDirectory same(config, ldap);
-    const auto spelled = same.find_login("bob@example.com");
-    ASSERT_TRUE(spelled && spelled->direct_groups);
-    EXPECT_EQ(*spelled->direct_groups, std::vector<std::string>{kTeam});
+    LdapDirectory dir(config, ldap);
+    const auto account = dir.find_login("bob@example.com");
+    ASSERT_TRUE(account && account->direct_groups);
+    EXPECT_EQ(*account->direct_groups, std::vector<std::string>{kTeam});
 }
 
 // Without users.dn_template: the pattern learned from the first login search is guessed
