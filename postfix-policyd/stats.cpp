@@ -63,6 +63,7 @@ std::string Stats::prometheus(const CacheStats& cache) const {
             dn_guesses.guesses);
     counter("dn_guesses_right_total", "Of those, the ones whose guess the login search proved (the groups kept).",
             dn_guesses.right);
+    static_assert(DnPatterns::kMaxFallbacks == 3, "the help text below names DnPatterns::kMaxFallbacks");
     counter("dn_guess_fallbacks_total",
             "Login searches with a learned guess that could not be settled (the plain login search ran; a domain "
             "with 3 in a row learns no pattern again).",

@@ -37,11 +37,8 @@ bool same_bytes(const struct berval& a, const struct berval& b) {
 }
 
 bool same_type(const struct berval& a, const struct berval& b) {
-    if (a.bv_len != b.bv_len) return false;
-    for (ber_len_t i = 0; i < a.bv_len; ++i)
-        if (std::tolower(static_cast<unsigned char>(a.bv_val[i])) != std::tolower(static_cast<unsigned char>(b.bv_val[i])))
-            return false;
-    return true;
+    return a.bv_len == b.bv_len &&
+           ascii_lower(std::string_view(a.bv_val, a.bv_len)) == ascii_lower(std::string_view(b.bv_val, b.bv_len));
 }
 
 }  // namespace

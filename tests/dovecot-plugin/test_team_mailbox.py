@@ -143,13 +143,10 @@ class TeamMailboxTest(unittest.TestCase):
         self.assertEqual(self.support_maildir_folders(), sorted(SPECIAL))
         self.assert_logged(CREATED_LINE + "bob@example.com)")
         # carol, in another session, finds them there: nothing is made (nor logged) again
+        carol = self.logouts("carol@example.com")
         with self.login("carol@example.com", "carol-pw") as imap:
             self.assertEqual(imap.select('"%sDrafts"' % PREFIX)[0], "OK")
-        # carol's imap process logs its logout after anything it logged while working
-        deadline = time.time() + 10
-        while not re.search(r"imap\(carol@example\.com\).*Logged out", self.log()):
-            self.assertLess(time.time(), deadline, "carol's logout is not in the Dovecot log")
-            time.sleep(0.2)
+        self.await_logouts("carol@example.com", carol + 1)
         self.assertEqual(self.log().count(CREATED_LINE), 1)
 
     def test_2_list_shows_the_special_use_flags_in_the_shared_namespace(self):
