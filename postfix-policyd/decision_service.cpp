@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -28,12 +29,33 @@ DecisionService::~DecisionService() {
     if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
+DecisionService::Waiter::Waiter(int listen_fd, int stop_fd) : fd(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (fd < 0) throw sys_error("epoll_create1");
+    epoll_event stop{};
+    stop.events = EPOLLIN;  // every thread sees it
+    stop.data.fd = stop_fd;
+    epoll_event listen{};
+    listen.events = EPOLLIN | EPOLLEXCLUSIVE;  // one waiting thread per new connection
+    listen.data.fd = listen_fd;
+    if (::epoll_ctl(fd, EPOLL_CTL_ADD, stop_fd, &stop) != 0 || ::epoll_ctl(fd, EPOLL_CTL_ADD, listen_fd, &listen) != 0) {
+        const auto error = sys_error("epoll_ctl");
+        ::close(fd);
+        throw error;
+    }
+}
+
+DecisionService::Waiter::~Waiter() { ::close(fd); }
+
 void DecisionService::start() {
+    // Made here, so a failure is the caller's exception, not a thread's.
+    std::vector<std::unique_ptr<Waiter>> waiters;
+    for (int i = 0; i < workers_; ++i) waiters.push_back(std::make_unique<Waiter>(listen_fd_, stop_fd_));
     // The daemon's signals are for its loop 0 (signals.h): these threads never take them.
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { run(); });
+    for (auto& waiter : waiters)
+        threads_.emplace_back([this, w = std::shared_ptr<Waiter>(std::move(waiter))] { run(w->fd); });
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -47,17 +69,22 @@ void DecisionService::stop() {
     threads_.clear();
 }
 
-void DecisionService::run() {
+void DecisionService::run(int waiter) {
     while (true) {
-        pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        epoll_event events[2];
+        const int n = ::epoll_wait(waiter, events, 2, -1);
+        if (n < 0) {
             if (errno == EINTR) continue;
             return;
         }
-        if (fds[0].revents) return;
-        // Several threads wake for one connection: the others get EAGAIN and wait again.
+        for (int i = 0; i < n; ++i)
+            if (events[i].data.fd == stop_fd_) return;
+        // EPOLLEXCLUSIVE wakes one thread per connection (with poll() every thread woke
+        // and all but one found nothing: a context switch each). The kernel may still wake
+        // two for one, or one may find the connection taken: EAGAIN, counted, wait again.
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) ++stats_.service_idle_wakeups;
             // Out of file descriptors (or memory): the connection stays queued and poll
             // would wake at once again; pause instead of spinning.
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)

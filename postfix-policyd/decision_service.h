@@ -5,7 +5,8 @@
 // connections per host are bounded by policy.workers whatever the number of IMAP
 // sessions, and a change is obeyed by open sessions within a second.
 //
-// service.workers threads wait on the listening socket; each takes one connection, reads
+// service.workers threads wait on the listening socket (each in its own epoll set, with
+// EPOLLEXCLUSIVE: a connection wakes one thread, not all); each takes one connection, reads
 // one question (bounded by kMaxRequestBytes and one kQuestionTimeout for all of it),
 // answers it with the core's Answers (answers.h) and closes. A malformed question is
 // answered "bad" and counted; nothing a client sends stops the service or reaches other
@@ -56,7 +57,15 @@ public:
     void stop();  // wakes and joins every thread; questions in progress are answered first
 
 private:
-    void run();
+    // One thread's epoll set: the stop eventfd and, exclusively, the listening socket.
+    struct Waiter {
+        Waiter(int listen_fd, int stop_fd);  // throws sys_error
+        ~Waiter();
+        Waiter(const Waiter&) = delete;
+        Waiter& operator=(const Waiter&) = delete;
+        const int fd;
+    };
+    void run(int waiter);
     void serve(int fd);
     bool admit(pid_t peer);    // false: `peer` already has kConnectionsPerProcess in service
     void release(pid_t peer);  // after an admitted connection is closed

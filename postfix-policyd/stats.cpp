@@ -48,6 +48,9 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("service_busy_total",
             "Service connections answered 'temp' at once: their process already had questions in progress.",
             service_busy);
+    counter("service_idle_wakeups_total",
+            "Service threads woken for a connection another thread had already taken (a few at most: one wakes per connection).",
+            service_idle_wakeups);
     counter("service_namespaces_built_total", "Shared-namespace answers built from the directory for a login.",
             service_namespaces.built);
     counter("service_namespaces_reused_total",
