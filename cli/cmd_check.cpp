@@ -247,7 +247,8 @@ int run_check(Invocation& inv) {
             std::string error;
             it = folders_of.emplace(address, doveadm.folders(address, &error)).first;
             if (!it->second && folder_note.empty())
-                folder_note = "folder patterns and local ACL files not checked for some mailboxes: " + error;
+                folder_note = "folder patterns and local ACL files not checked for some mailboxes (first " + address +
+                              ": " + error + ")";
         }
         return it->second;
     };

@@ -135,35 +135,20 @@ Doveadm::Doveadm(std::string command, int timeout_ms) : timeout_ms_(timeout_ms) 
 }
 
 std::optional<MailboxStatus> Doveadm::status(const std::string& user, std::string* error) const {
-    if (!configured()) return std::nullopt;
-    auto argv = argv_;
-    for (const char* a : {"-f", "flow", "mailbox", "status", "-u"}) argv.emplace_back(a);
-    argv.push_back(user);
-    argv.emplace_back("messages unseen vsize");  // one argument: doveadm's field list
-    argv.emplace_back("*");
-    const auto r = run_process(argv, "", timeout_ms_);
-    if (!r.started || r.timed_out) broken_ = true;
-    if (!r.started || r.timed_out || r.exit_status != 0) {
-        if (error) *error = r.timed_out ? "doveadm timed out" : r.errors.substr(0, 300);
-        return std::nullopt;
-    }
-    auto s = parse_status_flow(r.out);
+    const auto out = run({"-f", "flow", "mailbox", "status", "-u", user,
+                          "messages unseen vsize",  // one argument: doveadm's field list
+                          "*"},
+                         error);
+    if (!out) return std::nullopt;
+    auto s = parse_status_flow(*out);
     if (!s) return MailboxStatus{};  // a user without any folder yet
     return s;
 }
 
 std::optional<std::vector<std::string>> Doveadm::folders(const std::string& user, std::string* error) const {
-    if (!configured()) return std::nullopt;
-    auto argv = argv_;
-    for (const char* a : {"mailbox", "list", "-u"}) argv.emplace_back(a);
-    argv.push_back(user);
-    const auto r = run_process(argv, "", timeout_ms_);
-    if (!r.started || r.timed_out) broken_ = true;
-    if (!r.started || r.timed_out || r.exit_status != 0) {
-        if (error) *error = r.timed_out ? "doveadm timed out" : r.errors.substr(0, 300);
-        return std::nullopt;
-    }
-    return parse_mailbox_list(r.out);
+    const auto out = run({"mailbox", "list", "-u", user}, error);
+    if (!out) return std::nullopt;
+    return parse_mailbox_list(*out);
 }
 
 std::optional<std::vector<LocalAclEntry>> Doveadm::local_acl(const std::string& user, const std::string& folder,
@@ -186,12 +171,20 @@ std::optional<std::string> Doveadm::run(const std::vector<std::string>& args, st
     auto argv = argv_;
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = run_process(argv, "", timeout_ms_);
-    if (!r.started || r.timed_out) broken_ = true;
-    if (!r.started || r.timed_out || r.exit_status != 0) {
-        if (error) *error = r.timed_out ? "doveadm timed out" : r.errors.substr(0, 300);
-        return std::nullopt;
+    if (!r.started || r.timed_out) broken_ = true;  // the next ones would hang or fail alike
+    if (r.started && !r.timed_out && r.exit_status == 0 && !r.truncated) return r.out;
+    if (error) {
+        if (r.timed_out)
+            *error = "doveadm timed out";
+        else if (r.truncated)
+            // A cut list would read as a complete one (folders "missing"): no answer instead.
+            *error = "doveadm wrote more than " + std::to_string(kMaxProcessOutputBytes >> 20) + " MiB";
+        else if (!r.errors.empty())
+            *error = r.errors.substr(0, 300);
+        else
+            *error = "doveadm exited with status " + std::to_string(r.exit_status);
     }
-    return r.out;
+    return std::nullopt;
 }
 
 }  // namespace mailgrant::cli

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -129,7 +130,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
             const ssize_t r = read(fds[i].fd, buf, sizeof buf);
             std::string& target = fds[i].fd == out_fd ? result.out : result.errors;
             if (r > 0) {
-                if (target.size() < 64 * 1024 * 1024) target.append(buf, static_cast<std::size_t>(r));
+                const std::size_t room = kMaxProcessOutputBytes - std::min(target.size(), kMaxProcessOutputBytes);
+                if (static_cast<std::size_t>(r) > room) result.truncated = true;
+                target.append(buf, std::min(room, static_cast<std::size_t>(r)));
             } else if (r == 0 || errno != EAGAIN) {
                 close(fds[i].fd);
                 (fds[i].fd == out_fd ? out_fd : err_fd) = -1;

@@ -3,15 +3,20 @@
 // doveadm or MTA can never hang the CLI.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace mailgrant::cli {
 
+// What run_process keeps of each of stdout and stderr; the rest is read and dropped.
+inline constexpr std::size_t kMaxProcessOutputBytes = std::size_t{64} << 20;
+
 struct ProcessResult {
     bool started = false;     // false: exec failed (errors holds why)
     bool timed_out = false;
     int exit_status = -1;     // exit code, or -1 when killed by a signal
+    bool truncated = false;   // stdout or stderr passed kMaxProcessOutputBytes: `out`/`errors` are cut
     std::string out;
     std::string errors;
 };

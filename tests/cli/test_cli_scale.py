@@ -256,6 +256,23 @@ class WholeDirectory(unittest.TestCase):
                       result["note"] or "")
         self.assertNotIn("cn=late," + late, [f["dn"] for f in result["findings"]])
 
+    def test_check_names_the_mailbox_doveadm_failed_for_and_never_reads_a_cut_list(self):
+        # u1's listing fails with no word on stderr: the note names u1 and the exit status
+        # (it used to end in ": " and name nobody). u2's listing is longer than check
+        # keeps (64 MiB): cut, it would lack INBOX and u2's grants would be reported as
+        # matching nothing; it counts as not listed instead.
+        fake = self.fake_doveadm("doveadm-fails", [
+            '"mailbox list -u u1@example.com") exit 75',
+            '"mailbox list -u u2@example.com") head -c 67108865 /dev/zero | tr "\\0" x; printf "\\nINBOX\\n"'])
+        rc, out, err, _ = self.run_cli("--json", "check", "--doveadm", fake)
+        self.assertIn(rc, (0, 1), err)
+        result = json.loads(out)
+        self.assertEqual(result["grants_checked"], GRANTS, err)
+        self.assertIn("not checked for some mailboxes (first u1@example.com: doveadm exited with status 75)",
+                      result["note"] or "")
+        nothing = [f["dn"] for f in result["findings"] if f["kind"] == "folder-matches-nothing"]
+        self.assertEqual(nothing, [])
+
     def test_list_every_grant(self):
         rc, out, err, searches = self.run_cli("--json", "list")
         self.assertEqual(rc, 0, err)

@@ -301,7 +301,16 @@ TEST(Subprocess, SplitsAndRuns) {
     EXPECT_TRUE(r.started);
     EXPECT_EQ(r.exit_status, 0);
     EXPECT_EQ(r.out, "hello");
+    EXPECT_FALSE(r.truncated);
     const auto missing = run_process({"/nonexistent/mailgrant-test"}, "", 10000);
     EXPECT_FALSE(missing.started);
     EXPECT_NE(missing.errors.find("cannot run"), std::string::npos);
+    // Output past the limit is read to the end (the program is not blocked) and cut.
+    const auto big = run_process({"head", "-c", std::to_string(kMaxProcessOutputBytes + 5), "/dev/zero"}, "", 30000);
+    EXPECT_EQ(big.exit_status, 0);
+    EXPECT_TRUE(big.truncated);
+    EXPECT_EQ(big.out.size(), kMaxProcessOutputBytes);
+    const auto exact = run_process({"head", "-c", std::to_string(kMaxProcessOutputBytes), "/dev/zero"}, "", 30000);
+    EXPECT_FALSE(exact.truncated);
+    EXPECT_EQ(exact.out.size(), kMaxProcessOutputBytes);
 }
