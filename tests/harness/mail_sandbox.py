@@ -65,6 +65,10 @@ START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 8.0
 KILL_TIMEOUT_S = 3.0
 TOOL_TIMEOUT_S = 30.0
+# The ports are picked (bound to port 0, closed) before Dovecot and Postfix bind them:
+# another process may take one in between. start() then picks new ones, this many times.
+PORT_ATTEMPTS = 3
+PORT_TAKEN = "Address already in use"
 
 SBIN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 DOVECOT = shutil.which("dovecot", path=SBIN_PATH) or "/usr/sbin/dovecot"
@@ -446,6 +450,7 @@ class MailStack:
         self._imap_port = None
         self._smtp_port = None
         self._submission_port = None
+        self.port_retries = 0   # starts again on new ports (PORT_ATTEMPTS)
         self._started = False
 
         self.dovecot_dir = os.path.join(self.workdir, "dovecot")
@@ -784,12 +789,17 @@ class MailStack:
     def _start_postfix(self):
         with open(self._postfix_log, "a"):
             pass
+        start = os.path.getsize(self._postfix_log)
         self._postfix("start")
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if (_port_answers(self._smtp_port, b"220")
                     and _port_answers(self._submission_port, b"220")):
                 return
+            with open(self._postfix_log, "rb") as f:   # this start's lines only
+                f.seek(start)
+                if PORT_TAKEN.encode() in f.read():   # master or smtpd could not bind: no use waiting
+                    break
             time.sleep(0.1)
         raise MailStackError("postfix did not answer within %.0f s; log:\n%s"
                              % (START_TIMEOUT_S, _tail(self._postfix_log)))
@@ -818,21 +828,31 @@ class MailStack:
             if parent == os.path.dirname(parent):
                 break
             parent = os.path.dirname(parent)
-        ports = set()
-        for attr in ("_imap_port", "_smtp_port", "_submission_port"):
-            port = _free_port(exclude=ports)
-            ports.add(port)
-            setattr(self, attr, port)
-        self._started = True
-        try:
-            self._prepare_dovecot()
-            self._prepare_postfix()
-            self._start_dovecot()
-            self._start_postfix()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            ports = set()
+            for attr in ("_imap_port", "_smtp_port", "_submission_port"):
+                port = _free_port(exclude=ports)
+                ports.add(port)
+                setattr(self, attr, port)
+            self._started = True
+            try:
+                self._prepare_dovecot()
+                self._prepare_postfix()
+                self._start_dovecot()
+                self._start_postfix()
+                return self
+            except MailStackError as e:
+                self.stop()
+                # The daemons' own words: a bind failure, in the error or its log tails.
+                if attempt == PORT_ATTEMPTS or PORT_TAKEN not in str(e):
+                    raise
+                self.port_retries += 1
+                for log in (self._dovecot_log, self._postfix_log):   # the next attempt's tails are its own
+                    with open(log, "a") as f:
+                        f.write("---- mail_sandbox: a port was taken; starting again on new ports ----\n")
+            except BaseException:
+                self.stop()
+                raise
 
     def stop(self):
         ok = self._stop_postfix()

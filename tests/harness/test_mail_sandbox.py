@@ -10,6 +10,7 @@ import imaplib
 import os
 import shutil
 import smtplib
+import socket
 import socketserver
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import threading
 import time
 import unittest
 import uuid
+from unittest import mock
 from email.message import EmailMessage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -150,6 +152,45 @@ class MailStackBasics(_StackMixin, unittest.TestCase):
         self.assertEqual(_submit(self.stack.smtp_port, None, None,
                                  "someone@example.net", "carol@example.com", subject), {})
         self.stack.wait_for_delivery("carol@example.com", subject, timeout_s=15)
+
+
+class MailStackPortTaken(unittest.TestCase):
+    """A port picked for the stack is taken before its daemon binds it: start() picks
+    new ones (first Dovecot's IMAP port, then on the next attempt Postfix's submission
+    port are held by this test) and the stack comes up on the third attempt."""
+
+    def test_a_taken_port_means_new_ports(self):
+        held = []
+        for _ in range(2):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            held.append(s)
+            self.addCleanup(s.close)
+        real, calls = mail_sandbox._free_port, []
+
+        def pick(exclude=()):
+            calls.append(1)   # picks: imap, smtp, submission per attempt
+            if len(calls) == 1:
+                return held[0].getsockname()[1]
+            if len(calls) == 6:
+                return held[1].getsockname()[1]
+            return real(exclude)
+        stack = MailStack(os.path.join(_TMP, "mail-port-taken"), _SLAPD.uri, _SLAPD.base)
+        self.addCleanup(stack.stop)
+        with mock.patch.object(mail_sandbox, "_free_port", pick):
+            stack.start()
+        self.assertEqual((stack.port_retries, len(calls)), (2, 9))
+        self.assertNotIn(stack.imap_port, [s.getsockname()[1] for s in held])
+        with imaplib.IMAP4("127.0.0.1", stack.imap_port, timeout=10) as imap:
+            self.assertEqual(imap.login("dave@example.com", "dave-pw")[0], "OK")
+            imap.logout()
+        with smtplib.SMTP("127.0.0.1", stack.submission_port, timeout=10) as smtp:
+            self.assertEqual(smtp.ehlo()[0], 250)
+        # Each daemon did say why (the harness retried on their words, not on a guess).
+        for log in (stack.dovecot_log_path, stack.postfix_log_path):
+            with open(log, errors="replace") as f:
+                self.assertIn(mail_sandbox.PORT_TAKEN, f.read(), log)
 
 
 class _PolicyHandler(socketserver.StreamRequestHandler):
