@@ -69,7 +69,7 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     static_assert(DnPatterns::kMaxFallbacks == 3, "the help text below names DnPatterns::kMaxFallbacks");
     counter("dn_guess_fallbacks_total",
             "Login searches with a learned guess that could not be settled (the plain login search ran; a domain "
-            "with 3 in a row learns no pattern again).",
+            "with 3 in a row whose guess that search proved right learns no pattern again).",
             dn_guesses.fallbacks);
     counter("service_changes_total", "Caches emptied because a mail process wrote grants (SETACL).", service_changes);
     const ChangeFeed* feed = change_feed.load();

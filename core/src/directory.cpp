@@ -88,15 +88,22 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     // (dn_patterns.h) -- learned from what each login search finds, when it fits none.
     const bool search_mode = config_.groups.membership == MembershipMode::Search;
     const bool learning = search_mode && config_.users.dn_template.empty();
+    std::string unsettled_guess;  // a learned guess whose one search ran and could not be settled
     if (search_mode) {
         const std::string tmpl = learning ? patterns_->for_login(login) : config_.users.dn_template;
         std::optional<Account> account;
+        std::string guess;
         if (!tmpl.empty()) {
-            if (login_with_groups(login, tmpl, account)) {
+            switch (login_with_groups(login, tmpl, account, guess)) {
+            case LoginWithGroups::Settled:
                 if (learning && account && !account->direct_groups) patterns_->learn(login, account->dn);
                 return account;
+            case LoginWithGroups::Unsettled:
+                if (learning) unsettled_guess = guess;
+                break;
+            case LoginWithGroups::NotPlanned:  // a login no DN can be made of, say: not the pattern's fault
+                break;
             }
-            if (learning) patterns_->fell_back(login);
         }
     }
     std::vector<std::string> attrs = account_attributes();
@@ -108,6 +115,12 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     const auto entries = ldap_.search(request);
     auto account = single_account(entries, "login '" + login + "'");
     if (account && member_of) account->direct_groups = entries.front().values(config_.groups.member_of_attribute);
+    // Only a guess the plain search proves was this entry's DN says the pattern cannot be
+    // settled; any login (even one nobody authenticated, a collaborator login's grantee)
+    // can make a search unsettled with a form slapd matches and mailgrant cannot tell,
+    // and such logins must not take a domain's pattern away.
+    if (!unsettled_guess.empty())
+        patterns_->fell_back(login, account.has_value() && same_entry_dn(account->dn, unsettled_guess));
     if (account && learning) patterns_->learn(login, account->dn);
     return account;
 }

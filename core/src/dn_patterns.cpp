@@ -76,8 +76,8 @@ void DnPatterns::guessed(std::string_view login, bool right) {
     if (right) add(&DnGuessCounts::right);
 }
 
-void DnPatterns::fell_back(std::string_view login) {
-    {
+void DnPatterns::fell_back(std::string_view login, bool proved) {
+    if (proved) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (const auto it = by_domain_.find(domain_of(login)); it != by_domain_.end() && !it->second.barred &&
                                                                   ++it->second.unsettled >= kMaxFallbacks) {

@@ -120,23 +120,25 @@ std::string LdapDirectory::dn_template_unused(const std::string& login) const {
     return plan_login_groups(config_, merges_groups(), account_attributes(), login, config_.users.dn_template).why;
 }
 
-bool LdapDirectory::login_with_groups(const std::string& login, const std::string& tmpl,
-                                      std::optional<Account>& account) {
+LdapDirectory::LoginWithGroups LdapDirectory::login_with_groups(const std::string& login, const std::string& tmpl,
+                                                                std::optional<Account>& account, std::string& guess_r) {
     LoginGroupsPlan plan = plan_login_groups(config_, merges_groups(), account_attributes(), login, tmpl);
-    if (!plan.why.empty()) return false;
+    if (!plan.why.empty()) return LoginWithGroups::NotPlanned;
+    guess_r = plan.guess;
     const auto& login_filter = plan.login_filter;
     const auto& member_filter = plan.member_filter;
     const auto& read = plan.read;
     const auto& guess = plan.guess;
     auto found = merged_search(plan.request);
-    if (!found) return false;
+    if (!found) return LoginWithGroups::Unsettled;
     std::vector<LdapEntry> logins;
     std::vector<std::string> groups;
     std::set<std::string> seen;
     for (auto& entry : *found) {
         const Truth is_login = login_filter->evaluate(entry, read);
         const Truth is_group = member_filter->evaluate(entry, read);
-        if (is_login == Truth::Unknown || is_group == Truth::Unknown || is_login == is_group) return false;
+        if (is_login == Truth::Unknown || is_group == Truth::Unknown || is_login == is_group)
+            return LoginWithGroups::Unsettled;
         if (is_group == Truth::True) {
             if (dn_within(entry.dn, config_.groups_base()) && seen.insert(normalize_dn(entry.dn)).second)
                 groups.push_back(entry.dn);
@@ -152,7 +154,7 @@ bool LdapDirectory::login_with_groups(const std::string& login, const std::strin
     const bool right = account && same_entry_dn(account->dn, guess);
     if (right) account->direct_groups = std::move(groups);
     patterns_->guessed(login, right);
-    return true;
+    return LoginWithGroups::Settled;
 }
 
 GroupsAndGrants LdapDirectory::groups_and_grants_for(const Account& user, const std::string& mailbox_dn) {

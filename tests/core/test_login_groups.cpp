@@ -142,6 +142,40 @@ TEST_F(LoginGroups, ALearnedPatternThatNeverSettlesIsDropped) {
     EXPECT_EQ(dir.dn_patterns().counts().fallbacks.load(), DnPatterns::kMaxFallbacks);
 }
 
+// Logins anyone may send (a collaborator login's grantee is looked up before any password
+// is checked) must not take a domain's learned pattern away: one no DN can be made of
+// runs no guessing search, and one slapd matches in a form mailgrant cannot tell (a
+// leading space) guesses another DN than the plain search then finds. Neither counts
+// toward DnPatterns::kMaxFallbacks; the next ordinary login still costs one search.
+TEST_F(LoginGroups, LoginsThatGuessNoDnOrAnotherOneKeepThePattern) {
+    config.users.dn_template.clear();
+    ldap.answer = [](const SearchRequest& r) {
+        if (r.filter.rfind("(|", 0) == 0 && r.filter.find(" bob@") != std::string::npos) {
+            auto e = bob_entry();
+            e.attributes["objectclass"] = {"mailPerson"};  // cannot be told on the entry
+            return std::vector<LdapEntry>{e};
+        }
+        return std::vector<LdapEntry>{bob_entry()};
+    };
+    LdapDirectory dir(config, ldap);
+    ASSERT_TRUE(dir.find_login("bob@example.com"));  // learns uid=%n,ou=people,...
+    const std::size_t learned = ldap.requests.size();
+    for (unsigned i = 0; i < 2 * DnPatterns::kMaxFallbacks; ++i) {
+        const auto spaced = dir.find_login(std::string(i % DnPatterns::kMaxFallbacks + 1, ' ') + "bob@example.com");
+        ASSERT_TRUE(spaced);
+        EXPECT_EQ(spaced->dn, kBob);
+        const std::size_t asked = ldap.requests.size();
+        dir.find_login("\xff" "bob@example.com");  // not UTF-8: no DN, so no guessing search
+        ASSERT_EQ(ldap.requests.size(), asked + 1);
+        EXPECT_NE(ldap.requests.back().filter.rfind("(|", 0), 0u) << ldap.requests.back().filter;
+    }
+    EXPECT_EQ(dir.dn_patterns().counts().fallbacks.load(), 2u * DnPatterns::kMaxFallbacks);  // the spaced ones ran
+    const std::size_t before = ldap.requests.size();
+    const auto account = dir.find_login("bob@example.com");
+    ASSERT_TRUE(account && account->direct_groups);
+    EXPECT_EQ(ldap.requests.size() - before, 1u) << "the pattern was dropped after " << before - learned << " searches";
+}
+
 // Entries the one search cannot place, and its own limits: the plain login search, whose
 // answer is the account (and no groups: not known).
 TEST_F(LoginGroups, WhatCannotBePlacedAsksThePlainLoginSearch) {

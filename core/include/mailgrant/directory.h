@@ -226,9 +226,14 @@ private:
     // Any other error is thrown.
     std::optional<std::vector<LdapEntry>> merged_search(const SearchRequest& request);
     // Search mode with users.dn_template or a learned pattern, `tmpl` (login_groups.cpp):
-    // the login and the groups naming the DN the template gives, in one search. False when
-    // that search cannot tell its entries apart (find_login then searches as without).
-    bool login_with_groups(const std::string& login, const std::string& tmpl, std::optional<Account>& account);
+    // the login and the groups naming the DN the template gives, in one search.
+    enum class LoginWithGroups {
+        Settled,     // `account` is the answer
+        NotPlanned,  // no such search for this login or configuration: none ran
+        Unsettled,   // it ran and cannot tell its entries apart; `guess` is the DN it asked about
+    };
+    LoginWithGroups login_with_groups(const std::string& login, const std::string& tmpl, std::optional<Account>& account,
+                                      std::string& guess);
     SenderFacts sender_facts_from(const std::string& user_dn, const std::vector<std::string>* direct,
                                   const std::string& address);
     GroupsAndGrants member_of_groups_and_grants(const Account& user, const std::string& mailbox_dn);

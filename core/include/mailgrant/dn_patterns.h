@@ -17,8 +17,9 @@
 // A domain whose guesses cannot be settled (the one search's entries cannot all be
 // placed: a person entry of an objectClass the login filter names only through a
 // subclass, say, or the search hits a limit) would pay that search and then the plain
-// one at every login: after kMaxFallbacks of those in a row its pattern is dropped and
-// the domain learns none again (dn_guess_fallbacks_total counts them).
+// one at every login: after kMaxFallbacks of those in a row (each proved by the plain
+// search finding the guessed DN) its pattern is dropped and the domain learns none again
+// (dn_guess_fallbacks_total counts every unsettled search).
 //
 // One per DirectoryPool (shared by its connections) or per LdapDirectory; thread-safe.
 #pragma once
@@ -38,7 +39,7 @@ struct DnGuessCounts {
     std::atomic<std::uint64_t> learned{0};  // patterns learned (a domain's first, or a replaced one)
     std::atomic<std::uint64_t> guesses{0};  // login searches that also asked a guessed DN's groups
     std::atomic<std::uint64_t> right{0};    // of those, the ones whose guess the login search proved
-    std::atomic<std::uint64_t> fallbacks{0};  // learned guesses whose search could not be settled
+    std::atomic<std::uint64_t> fallbacks{0};  // learned guesses whose search ran and could not be settled
 };
 
 class DnPatterns {
@@ -69,8 +70,11 @@ public:
     // proved. Either way the search was settled.
     void guessed(std::string_view login, bool right);
     // The search with the learned guess for `login` could not be settled: the plain
-    // login search runs instead (see above).
-    void fell_back(std::string_view login);
+    // login search ran instead (see above). `proved`: it found the guessed DN, so the
+    // pattern was right and its searches cannot be settled -- only those count toward
+    // kMaxFallbacks (a login written so that slapd matches it and mailgrant cannot tell,
+    // which anyone may send, guesses another DN and only counts in the counter).
+    void fell_back(std::string_view login, bool proved);
 
     // Counts also go to `counts` (nullptr: nowhere), which must outlive this.
     void count_in(DnGuessCounts* counts) { counts_.store(counts); }
