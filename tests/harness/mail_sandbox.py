@@ -49,6 +49,7 @@ CLI:
 
 import argparse
 import email.parser
+import errno
 import email.policy
 import os
 import pwd
@@ -450,7 +451,7 @@ class MailStack:
         self._imap_port = None
         self._smtp_port = None
         self._submission_port = None
-        self.port_retries = 0   # starts again on new ports (PORT_ATTEMPTS)
+        self.port_retries = []   # why start() began again on new ports ("said", "held: [port]")
         self._started = False
 
         self.dovecot_dir = os.path.join(self.workdir, "dovecot")
@@ -842,17 +843,36 @@ class MailStack:
                 self._start_postfix()
                 return self
             except MailStackError as e:
-                self.stop()
-                # The daemons' own words: a bind failure, in the error or its log tails.
-                if attempt == PORT_ATTEMPTS or PORT_TAKEN not in str(e):
+                stopped = self.stop()
+                # The daemons' own words (a bind failure in the error or its log tails), or,
+                # with ours stopped, a picked port someone else holds: Postfix 3.10's master
+                # fails before its log service runs, and says only "startup failed".
+                said = PORT_TAKEN in str(e)
+                held = [] if said or not stopped else self._ports_taken()
+                if attempt == PORT_ATTEMPTS or not stopped or not (said or held):
                     raise
-                self.port_retries += 1
+                self.port_retries.append("said" if said else "held: %s" % held)
                 for log in (self._dovecot_log, self._postfix_log):   # the next attempt's tails are its own
                     with open(log, "a") as f:
                         f.write("---- mail_sandbox: a port was taken; starting again on new ports ----\n")
             except BaseException:
                 self.stop()
                 raise
+
+    def _ports_taken(self):
+        """The picked ports another process listens on (or holds bound) now."""
+        taken = []
+        for port in (self._imap_port, self._smtp_port, self._submission_port):
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # our old connections' TIME_WAIT is no one's
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE:
+                    taken.append(port)
+            finally:
+                probe.close()
+        return taken
 
     def stop(self):
         ok = self._stop_postfix()

@@ -180,17 +180,21 @@ class MailStackPortTaken(unittest.TestCase):
         self.addCleanup(stack.stop)
         with mock.patch.object(mail_sandbox, "_free_port", pick):
             stack.start()
-        self.assertEqual((stack.port_retries, len(calls)), (2, 9))
+        self.assertEqual((len(calls), len(stack.port_retries)), (9, 2))
+        # Dovecot says why it cannot start; Postfix 3.7 does too, while 3.10's master fails
+        # before its log service runs and says only "startup failed": the harness then
+        # finds the port held by probing it (with its own daemons stopped).
+        taken = held[1].getsockname()[1]
+        self.assertEqual(stack.port_retries[0], "said")
+        self.assertIn(stack.port_retries[1], ("said", "held: [%d]" % taken))
         self.assertNotIn(stack.imap_port, [s.getsockname()[1] for s in held])
         with imaplib.IMAP4("127.0.0.1", stack.imap_port, timeout=10) as imap:
             self.assertEqual(imap.login("dave@example.com", "dave-pw")[0], "OK")
             imap.logout()
         with smtplib.SMTP("127.0.0.1", stack.submission_port, timeout=10) as smtp:
             self.assertEqual(smtp.ehlo()[0], 250)
-        # Each daemon did say why (the harness retried on their words, not on a guess).
-        for log in (stack.dovecot_log_path, stack.postfix_log_path):
-            with open(log, errors="replace") as f:
-                self.assertIn(mail_sandbox.PORT_TAKEN, f.read(), log)
+        # The probe sees a listener: the running stack's own ports count as held.
+        self.assertEqual(len(stack._ports_taken()), 3)
 
 
 class _PolicyHandler(socketserver.StreamRequestHandler):
