@@ -176,7 +176,7 @@ std::optional<std::string> Doveadm::run(const std::vector<std::string>& args, st
     if (error) {
         if (r.timed_out)
             *error = "doveadm timed out";
-        else if (r.truncated)
+        else if (r.truncated && r.exit_status == 0)
             // A cut list would read as a complete one (folders "missing"): no answer instead.
             *error = "doveadm wrote more than " + std::to_string(kMaxProcessOutputBytes >> 20) + " MiB";
         else if (!r.errors.empty())

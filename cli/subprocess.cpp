@@ -131,7 +131,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
             std::string& target = fds[i].fd == out_fd ? result.out : result.errors;
             if (r > 0) {
                 const std::size_t room = kMaxProcessOutputBytes - std::min(target.size(), kMaxProcessOutputBytes);
-                if (static_cast<std::size_t>(r) > room) result.truncated = true;
+                if (static_cast<std::size_t>(r) > room && &target == &result.out) result.truncated = true;
                 target.append(buf, std::min(room, static_cast<std::size_t>(r)));
             } else if (r == 0 || errno != EAGAIN) {
                 close(fds[i].fd);

@@ -16,7 +16,7 @@ struct ProcessResult {
     bool started = false;     // false: exec failed (errors holds why)
     bool timed_out = false;
     int exit_status = -1;     // exit code, or -1 when killed by a signal
-    bool truncated = false;   // stdout or stderr passed kMaxProcessOutputBytes: `out`/`errors` are cut
+    bool truncated = false;   // stdout passed kMaxProcessOutputBytes: `out` is cut (`errors` is cut silently)
     std::string out;
     std::string errors;
 };

@@ -54,8 +54,7 @@ void DecisionService::start() {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (auto& waiter : waiters)
-        threads_.emplace_back([this, w = std::shared_ptr<Waiter>(std::move(waiter))] { run(w->fd); });
+    for (auto& waiter : waiters) threads_.emplace_back([this, w = std::move(waiter)] { run(w->fd); });
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -85,8 +84,8 @@ void DecisionService::run(int waiter) {
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) ++stats_.service_idle_wakeups;
-            // Out of file descriptors (or memory): the connection stays queued and poll
-            // would wake at once again; pause instead of spinning.
+            // Out of file descriptors (or memory): the connection stays queued and
+            // epoll_wait would return at once again; pause instead of spinning.
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 ::poll(nullptr, 0, 50);
             continue;

@@ -6,7 +6,9 @@
 // sessions, and a change is obeyed by open sessions within a second.
 //
 // service.workers threads wait on the listening socket (each in its own epoll set, with
-// EPOLLEXCLUSIVE: a connection wakes one thread, not all); each takes one connection, reads
+// EPOLLEXCLUSIVE: a connection wakes one thread, not all; before Linux 6.0 a burst could
+// wake fewer threads than connections, which then wait for a thread to come back -- none
+// is lost, as the socket stays readable); each takes one connection, reads
 // one question (bounded by kMaxRequestBytes and one kQuestionTimeout for all of it),
 // answers it with the core's Answers (answers.h) and closes. A malformed question is
 // answered "bad" and counted; nothing a client sends stops the service or reaches other

@@ -99,7 +99,10 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
                 if (learning && account && !account->direct_groups) patterns_->learn(login, account->dn);
                 return account;
             case LoginWithGroups::Unsettled:
-                if (learning) unsettled_guess = guess;
+                if (learning) {
+                    patterns_->fell_back(login);
+                    unsettled_guess = guess;
+                }
                 break;
             case LoginWithGroups::NotPlanned:  // a login no DN can be made of, say: not the pattern's fault
                 break;
@@ -119,8 +122,8 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
     // settled; any login (even one nobody authenticated, a collaborator login's grantee)
     // can make a search unsettled with a form slapd matches and mailgrant cannot tell,
     // and such logins must not take a domain's pattern away.
-    if (!unsettled_guess.empty())
-        patterns_->fell_back(login, account.has_value() && same_entry_dn(account->dn, unsettled_guess));
+    if (!unsettled_guess.empty() && account && same_entry_dn(account->dn, unsettled_guess))
+        patterns_->fell_back_proved(login);
     if (account && learning) patterns_->learn(login, account->dn);
     return account;
 }

@@ -76,16 +76,15 @@ void DnPatterns::guessed(std::string_view login, bool right) {
     if (right) add(&DnGuessCounts::right);
 }
 
-void DnPatterns::fell_back(std::string_view login, bool proved) {
-    if (proved) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (const auto it = by_domain_.find(domain_of(login)); it != by_domain_.end() && !it->second.barred &&
-                                                                  ++it->second.unsettled >= kMaxFallbacks) {
-            it->second.pattern.clear();
-            it->second.barred = true;
-        }
+void DnPatterns::fell_back(std::string_view) { add(&DnGuessCounts::fallbacks); }
+
+void DnPatterns::fell_back_proved(std::string_view login) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (const auto it = by_domain_.find(domain_of(login)); it != by_domain_.end() && !it->second.barred &&
+                                                              ++it->second.unsettled >= kMaxFallbacks) {
+        it->second.pattern.clear();
+        it->second.barred = true;
     }
-    add(&DnGuessCounts::fallbacks);
 }
 
 void DnPatterns::add(std::atomic<std::uint64_t> DnGuessCounts::*field) {

@@ -94,9 +94,9 @@ TEST(DnPatterns, LearnsNoMoreThanItsDomainsAndCountsIntoTheSink) {
     patterns.guessed("b@d0.example", false);
     EXPECT_EQ(sink.guesses.load(), 2u);
     EXPECT_EQ(sink.right.load(), 1u);
-    patterns.fell_back("b@d0.example", true);
-    patterns.fell_back("b@d0.example", false);
-    EXPECT_EQ(sink.fallbacks.load(), 2u);
+    patterns.fell_back("b@d0.example");
+    patterns.fell_back_proved("b@d0.example");  // a step toward barring, not another count
+    EXPECT_EQ(sink.fallbacks.load(), 1u);
 }
 
 // A domain whose guesses cannot be settled stops guessing after kMaxFallbacks in a row;
@@ -106,20 +106,24 @@ TEST(DnPatterns, UnsettledGuessesInARowDropTheDomainsPattern) {
     const std::string dn = "uid=alice,ou=people,dc=example,dc=com", pattern = "uid=%n,ou=people,dc=example,dc=com";
     patterns.learn("alice@example.com", dn);
     patterns.learn("alice@example.org", "uid=alice,ou=people,dc=example,dc=org");
-    for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) patterns.fell_back("bob@example.com", true);
+    const auto proved = [&](const char* login) {
+        patterns.fell_back(login);
+        patterns.fell_back_proved(login);
+    };
+    for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) proved("bob@example.com");
     patterns.guessed("carol@example.com", false);  // settled: the count starts again
-    for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) patterns.fell_back("bob@example.com", true);
+    for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) proved("bob@example.com");
     // Not proved (the plain search found another DN than the guess): counted, never barring.
-    for (unsigned i = 0; i < 2 * DnPatterns::kMaxFallbacks; ++i) patterns.fell_back(" bob@example.com", false);
+    for (unsigned i = 0; i < 2 * DnPatterns::kMaxFallbacks; ++i) patterns.fell_back(" bob@example.com");
     EXPECT_EQ(patterns.for_login("bob@example.com"), pattern);
-    patterns.fell_back("bob@example.com", true);
+    proved("bob@example.com");
     EXPECT_EQ(patterns.for_login("bob@example.com"), "");
     patterns.learn("alice@example.com", dn);  // barred: not learned again
     EXPECT_EQ(patterns.for_login("bob@example.com"), "");
     EXPECT_EQ(patterns.for_login("bob@example.org"), "uid=%n,ou=people,dc=example,dc=org");
     EXPECT_EQ(patterns.counts().fallbacks.load(), 2u * (DnPatterns::kMaxFallbacks - 1) + 1u + 2u * DnPatterns::kMaxFallbacks);
     EXPECT_EQ(patterns.counts().learned.load(), 2u);
-    patterns.fell_back("nobody@example.net", true);  // no pattern there: only counted
+    proved("nobody@example.net");  // no pattern there: only counted
     EXPECT_EQ(patterns.for_login("nobody@example.net"), "");
 }
 

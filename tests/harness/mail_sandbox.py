@@ -800,7 +800,7 @@ class MailStack:
             with open(self._postfix_log, "rb") as f:   # this start's lines only
                 f.seek(start)
                 if PORT_TAKEN.encode() in f.read():   # master or smtpd could not bind: no use waiting
-                    break
+                    raise MailStackError("postfix could not bind a port; log:\n%s" % _tail(self._postfix_log))
             time.sleep(0.1)
         raise MailStackError("postfix did not answer within %.0f s; log:\n%s"
                              % (START_TIMEOUT_S, _tail(self._postfix_log)))
@@ -836,28 +836,51 @@ class MailStack:
                 ports.add(port)
                 setattr(self, attr, port)
             self._started = True
+            written = self._attempt_start()
             try:
                 self._prepare_dovecot()
                 self._prepare_postfix()
                 self._start_dovecot()
                 self._start_postfix()
                 return self
-            except MailStackError as e:
+            except MailStackError:
                 stopped = self.stop()
-                # The daemons' own words (a bind failure in the error or its log tails), or,
-                # with ours stopped, a picked port someone else holds: Postfix 3.10's master
-                # fails before its log service runs, and says only "startup failed".
-                said = PORT_TAKEN in str(e)
+                # The daemons' own words in this attempt (a bind failure), or, with ours
+                # stopped, a picked port someone else holds: Postfix 3.10's master fails
+                # before its log service runs, and says only "startup failed".
+                said = PORT_TAKEN in self._attempt_text(written)
                 held = [] if said or not stopped else self._ports_taken()
                 if attempt == PORT_ATTEMPTS or not stopped or not (said or held):
                     raise
                 self.port_retries.append("said" if said else "held: %s" % held)
-                for log in (self._dovecot_log, self._postfix_log):   # the next attempt's tails are its own
+                for log in (self._dovecot_log, self._postfix_log):   # for whoever reads the logs
                     with open(log, "a") as f:
                         f.write("---- mail_sandbox: a port was taken; starting again on new ports ----\n")
             except BaseException:
                 self.stop()
                 raise
+
+    def _attempt_start(self):
+        """Where this start attempt's words will begin: {file: offset} for both logs and
+        both start commands' outputs (an earlier attempt's outputs are removed)."""
+        outputs = [os.path.join(self.dovecot_dir, "start.out"), os.path.join(self.workdir, "postfix-start.out")]
+        for path in outputs:
+            if os.path.exists(path):
+                os.remove(path)
+        logs = [self._dovecot_log, self._postfix_log]
+        return {path: (os.path.getsize(path) if os.path.exists(path) else 0) for path in logs + outputs}
+
+    @staticmethod
+    def _attempt_text(written):
+        text = []
+        for path, offset in written.items():
+            try:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    text.append(f.read().decode(errors="replace"))
+            except OSError:
+                pass
+        return "".join(text)
 
     def _ports_taken(self):
         """The picked ports another process listens on (or holds bound) now."""

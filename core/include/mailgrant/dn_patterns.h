@@ -69,12 +69,14 @@ public:
     // A login search asked the groups of a DN guessed for `login`; `right`: the guess was
     // proved. Either way the search was settled.
     void guessed(std::string_view login, bool right);
-    // The search with the learned guess for `login` could not be settled: the plain
-    // login search ran instead (see above). `proved`: it found the guessed DN, so the
-    // pattern was right and its searches cannot be settled -- only those count toward
-    // kMaxFallbacks (a login written so that slapd matches it and mailgrant cannot tell,
-    // which anyone may send, guesses another DN and only counts in the counter).
-    void fell_back(std::string_view login, bool proved);
+    // The search with the learned guess for `login` ran and could not be settled: the
+    // plain login search runs instead (see above). Counted only.
+    void fell_back(std::string_view login);
+    // ... and the plain search found the guessed DN: the pattern was right and its
+    // searches cannot be settled. Only these count toward kMaxFallbacks (a login written
+    // so that slapd matches it and mailgrant cannot tell, which anyone may send, guesses
+    // another DN).
+    void fell_back_proved(std::string_view login);
 
     // Counts also go to `counts` (nullptr: nowhere), which must outlive this.
     void count_in(DnGuessCounts* counts) { counts_.store(counts); }
