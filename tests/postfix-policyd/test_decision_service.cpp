@@ -5,11 +5,13 @@
 // and the Dovecot plugin's C ABI (core_abi.cpp) asking the service when service.listen
 // is set. End to end with real Dovecot and slapd: test_shared_service.py.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -156,17 +158,37 @@ TEST_F(DecisionServiceTest, AnswersAreTheCoresAnswers) {
     EXPECT_EQ(client.questions_sent(), 7u);
 }
 
+// Voluntary context switches of this whole process (the service's threads and the client).
+long voluntary_switches() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_nvcsw;
+}
+
 TEST_F(DecisionServiceTest, AConnectionWakesOneThreadNotAll) {
-    // With poll() on the shared socket, each connection woke all 8 threads: 83 of them
-    // reached accept() and found nothing (measured; the others went back to sleep
-    // in the kernel). EPOLLEXCLUSIVE wakes one.
+    // With poll() on the shared socket, each connection woke all 8 threads and all but
+    // one went back to sleep: a context switch each, which the kernel counts. With
+    // EPOLLEXCLUSIVE one thread wakes. Measured per question (client and service): 8.2-9.1
+    // with poll(), 2.0 now. (service_idle_wakeups_total counts only the woken threads that
+    // reached accept() too late: most went back to sleep inside the kernel.)
     start_service(8);
-    constexpr int kQuestions = 100;
+    constexpr int kQuestions = 200;
     ServiceClient client(client_config);
-    for (int i = 0; i < kQuestions; ++i)
-        ASSERT_EQ(client.ask({ServiceVerb::Owners, {"bob@example.com"}}).status, ServiceReply::Status::Ok);
+    const long before = voluntary_switches();
+    for (int i = 0; i < kQuestions; ++i) {
+        // On a loaded machine the thread that answered the last question(s) may not have
+        // released this process's slot yet, and the next connection is refused as "busy"
+        // (kConnectionsPerProcess; a race the closing note of issue 19 describes): ask again.
+        auto reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
+        for (int again = 0; again < 20 && reply.status == ServiceReply::Status::Temporary; ++again) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
+        }
+        ASSERT_EQ(reply.status, ServiceReply::Status::Ok) << reply.message;
+    }
+    const long switches = voluntary_switches() - before;
     EXPECT_EQ(stats.service_questions.load(), static_cast<std::uint64_t>(kQuestions));
-    EXPECT_LE(stats.service_idle_wakeups.load(), static_cast<std::uint64_t>(kQuestions / 10));
+    EXPECT_LE(switches, 6L * kQuestions + 4L * static_cast<long>(stats.service_busy.load()));
 }
 
 TEST_F(DecisionServiceTest, LdapTroubleIsTemporaryAndLoggedOnce) {
