@@ -100,7 +100,7 @@ std::optional<Account> LdapDirectory::find_login(const std::string& login) {
                 return account;
             case LoginWithGroups::Unsettled:
                 if (learning) {
-                    patterns_->fell_back(login);
+                    patterns_->fell_back();
                     unsettled_guess = guess;
                 }
                 break;

@@ -76,7 +76,7 @@ void DnPatterns::guessed(std::string_view login, bool right) {
     if (right) add(&DnGuessCounts::right);
 }
 
-void DnPatterns::fell_back(std::string_view) { add(&DnGuessCounts::fallbacks); }
+void DnPatterns::fell_back() { add(&DnGuessCounts::fallbacks); }
 
 void DnPatterns::fell_back_proved(std::string_view login) {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -94,7 +94,7 @@ TEST(DnPatterns, LearnsNoMoreThanItsDomainsAndCountsIntoTheSink) {
     patterns.guessed("b@d0.example", false);
     EXPECT_EQ(sink.guesses.load(), 2u);
     EXPECT_EQ(sink.right.load(), 1u);
-    patterns.fell_back("b@d0.example");
+    patterns.fell_back();
     patterns.fell_back_proved("b@d0.example");  // a step toward barring, not another count
     EXPECT_EQ(sink.fallbacks.load(), 1u);
 }
@@ -107,14 +107,14 @@ TEST(DnPatterns, UnsettledGuessesInARowDropTheDomainsPattern) {
     patterns.learn("alice@example.com", dn);
     patterns.learn("alice@example.org", "uid=alice,ou=people,dc=example,dc=org");
     const auto proved = [&](const char* login) {
-        patterns.fell_back(login);
+        patterns.fell_back();
         patterns.fell_back_proved(login);
     };
     for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) proved("bob@example.com");
     patterns.guessed("carol@example.com", false);  // settled: the count starts again
     for (unsigned i = 1; i < DnPatterns::kMaxFallbacks; ++i) proved("bob@example.com");
     // Not proved (the plain search found another DN than the guess): counted, never barring.
-    for (unsigned i = 0; i < 2 * DnPatterns::kMaxFallbacks; ++i) patterns.fell_back(" bob@example.com");
+    for (unsigned i = 0; i < 2 * DnPatterns::kMaxFallbacks; ++i) patterns.fell_back();
     EXPECT_EQ(patterns.for_login("bob@example.com"), pattern);
     proved("bob@example.com");
     EXPECT_EQ(patterns.for_login("bob@example.com"), "");

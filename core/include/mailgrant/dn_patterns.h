@@ -69,9 +69,9 @@ public:
     // A login search asked the groups of a DN guessed for `login`; `right`: the guess was
     // proved. Either way the search was settled.
     void guessed(std::string_view login, bool right);
-    // The search with the learned guess for `login` ran and could not be settled: the
+    // A search with a learned guess ran and could not be settled: the
     // plain login search runs instead (see above). Counted only.
-    void fell_back(std::string_view login);
+    void fell_back();
     // ... and the plain search found the guessed DN: the pattern was right and its
     // searches cannot be settled. Only these count toward kMaxFallbacks (a login written
     // so that slapd matches it and mailgrant cannot tell, which anyone may send, guesses
