@@ -99,9 +99,8 @@ void DecisionService::run(int waiter) {
             ::close(fd);
             continue;
         }
-        serve(fd);
+        serve(fd, peer);  // releases the slot
         ::close(fd);
-        release(peer);
     }
 }
 
@@ -140,7 +139,24 @@ void DecisionService::refuse(int fd, pid_t peer) {
              std::to_string(kConnectionsPerProcess) + " in service (a mail process asks one question at a time)");
 }
 
-void DecisionService::serve(int fd) {
+void DecisionService::serve(int fd, pid_t peer) {
+    // The peer's slot (admit) is held while its question is read and answered, and given
+    // back before each write of the answer: the client cannot have the answer before that,
+    // so a process that asks again at once never finds its earlier, finished questions
+    // still counted. (Released after close(), a thread preempted there -- a loaded host --
+    // had the next question refused "busy": shared access denied for nothing.) A client
+    // that does not read takes the slot back for as long as the write waits on it, so
+    // it still cannot hold more than kConnectionsPerProcess threads that way.
+    bool held = true;
+    struct Slot {
+        DecisionService& service;
+        pid_t peer;
+        bool& held;
+        ~Slot() {
+            if (held) service.release(peer);
+        }
+    } slot{*this, peer, held};
+
     // One deadline for the whole question (a real client writes it at once), so a client
     // that trickles bytes holds a thread for kQuestionTimeout at most, not per byte.
     const auto question_deadline = std::chrono::steady_clock::now() + kQuestionTimeout;
@@ -168,12 +184,28 @@ void DecisionService::serve(int fd) {
     }
     const auto answer_deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
     for (std::size_t done = 0; done < text.size();) {
+        if (held) {
+            release(peer);
+            held = false;
+        }
+        const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            done += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return;  // the client went away
+        // The socket is full: the client has not read all yet, so the connection counts
+        // again while the thread waits on it. Over the limit, the answer is dropped (the
+        // client sees a cut answer: no answer, shared access denied) and the thread is free.
+        if (!admit(peer)) {
+            ++stats_.service_busy;
+            return;
+        }
+        held = true;
         if (wait_ready(fd, POLLOUT, answer_deadline) <= 0) return;  // the client stopped reading
-        const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-        if (n <= 0) return;  // the client went away
-        done += static_cast<std::size_t>(n);
     }
+    if (answer_sent_for_testing_) answer_sent_for_testing_();
 }
 
 ServiceReply DecisionService::answer(const std::string& line) {

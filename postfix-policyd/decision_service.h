@@ -18,7 +18,10 @@
 // One client process holds at most kConnectionsPerProcess of the threads at a time (its
 // pid from SO_PEERCRED): every mail process asks one question at a time, so more from
 // one pid is a runaway or hostile client, whose extra connections are answered "temp"
-// at once instead of taking the threads every other process waits for.
+// at once instead of taking the threads every other process waits for. A connection
+// counts while its question is read and answered, and while its answer waits for the
+// client to read; not once the answer is written (serve), so a process asking again at
+// once is never refused for its own finished questions.
 #pragma once
 
 #include <sys/types.h>
@@ -58,6 +61,10 @@ public:
     void start();
     void stop();  // wakes and joins every thread; questions in progress are answered first
 
+    // Tests only, set before start(): called by a thread after it wrote a whole answer,
+    // before it closes the connection (to widen that moment, which a loaded host may stretch).
+    void on_answer_sent_for_testing(std::function<void()> hook) { answer_sent_for_testing_ = std::move(hook); }
+
 private:
     // One thread's epoll set: the stop eventfd and, exclusively, the listening socket.
     struct Waiter {
@@ -68,9 +75,9 @@ private:
         const int fd;
     };
     void run(int waiter);
-    void serve(int fd);
+    void serve(int fd, pid_t peer);  // gives back the slot admit() took for `peer`
     bool admit(pid_t peer);    // false: `peer` already has kConnectionsPerProcess in service
-    void release(pid_t peer);  // after an admitted connection is closed
+    void release(pid_t peer);  // once that connection's answer is ready to write (serve)
     void refuse(int fd, pid_t peer);
     static bool log_due(std::atomic<std::int64_t>& last_log);  // true at most once per kLogEverySeconds
     ServiceReply answer(const std::string& line);  // one question line (LF included) -> answer
@@ -86,6 +93,7 @@ private:
     std::atomic<std::int64_t> last_busy_log_{0};     // likewise for refused connections
     std::mutex peers_mutex_;
     std::map<pid_t, int> in_service_;  // pid -> its connections being served (at most workers_ entries)
+    std::function<void()> answer_sent_for_testing_;
 };
 
 }  // namespace mailgrant::policy

@@ -46,7 +46,7 @@ std::string Stats::prometheus(const CacheStats& cache) const {
     counter("service_protocol_errors_total", "Service connections closed for malformed or oversized questions.",
             service_protocol_errors);
     counter("service_busy_total",
-            "Service connections answered 'temp' at once: their process already had questions in progress.",
+            "Service connections answered 'temp' at once, or answers dropped unread: their process already had 2 in service.",
             service_busy);
     counter("service_idle_wakeups_total",
             "Service threads woken for a connection another thread had already taken (a few at most: one wakes per connection).",

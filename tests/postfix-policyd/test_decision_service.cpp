@@ -5,12 +5,14 @@
 // and the Dovecot plugin's C ABI (core_abi.cpp) asking the service when service.listen
 // is set. End to end with real Dovecot and slapd: test_shared_service.py.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -107,10 +109,11 @@ protected:
         client_config.memo_ms = 0;
         client_config.timeout_ms = 2000;
     }
-    void start_service(int workers) {
+    void start_service(int workers, std::function<void()> answer_sent = nullptr) {
         service.reset();
         service = std::make_unique<DecisionService>(fd, workers, [this] { return engine; },
                                                     [this](const std::string& line) { log += line + "\n"; }, stats);
+        if (answer_sent) service->on_answer_sent_for_testing(std::move(answer_sent));
         service->start();
     }
     void TearDown() override {
@@ -179,16 +182,98 @@ TEST_F(DecisionServiceTest, AConnectionWakesOneThreadNotAll) {
         // On a loaded machine the thread that answered the last question(s) may not have
         // released this process's slot yet, and the next connection is refused as "busy"
         // (kConnectionsPerProcess; a race the closing note of issue 19 describes): ask again.
-        auto reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
-        for (int again = 0; again < 20 && reply.status == ServiceReply::Status::Temporary; ++again) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
-        }
+        // Never "busy" on a loaded machine either: a question's slot is given back before
+        // its answer is written (ARepeatedQuestionIsNotRefusedForFinishedOnes).
+        const auto reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
         ASSERT_EQ(reply.status, ServiceReply::Status::Ok) << reply.message;
     }
     const long switches = voluntary_switches() - before;
     EXPECT_EQ(stats.service_questions.load(), static_cast<std::uint64_t>(kQuestions));
-    EXPECT_LE(switches, 6L * kQuestions + 4L * static_cast<long>(stats.service_busy.load()));
+    EXPECT_EQ(stats.service_busy.load(), 0u);
+    EXPECT_LE(switches, 6L * kQuestions);
+}
+
+// A mail process asks one question after another. The threads that answered the last
+// ones may not have closed their connections yet (a loaded host preempts them right
+// there: the hook below holds each for 300 ms); the process's next question must not be
+// refused "busy" for them, as it was when a slot was given back only after close().
+TEST_F(DecisionServiceTest, ARepeatedQuestionIsNotRefusedForFinishedOnes) {
+    std::atomic<int> answered{0};
+    start_service(4, [&answered] {
+        ++answered;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    });
+    static_assert(DecisionService::kConnectionsPerProcess == 2, "three questions pass the limit");
+    ServiceClient client(client_config);
+    for (int i = 0; i < 3; ++i) {
+        const auto reply = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
+        EXPECT_EQ(reply.status, ServiceReply::Status::Ok) << "question " << i << ": " << reply.message;
+    }
+    EXPECT_EQ(stats.service_busy.load(), 0u);
+    EXPECT_GE(answered.load(), 2);  // the earlier answers' threads were still in the hook
+    service.reset();                // joins them before `answered` goes
+}
+
+// A process that asks and does not read its answers still holds at most
+// kConnectionsPerProcess threads: a connection whose answer waits for the client counts.
+TEST_F(DecisionServiceTest, UnreadAnswersCountAgainstTheProcess) {
+    // An answer larger than a unix socket's buffer (about 200 KiB): 4000 sharers with
+    // 100-byte addresses.
+    for (int i = 0; i < 4000; ++i) {
+        const std::string login = "owner" + std::to_string(i) + "-" + std::string(80, 'x') + "@example.com";
+        const std::string dn = "uid=owner" + std::to_string(i) + ",ou=people,dc=example,dc=com";
+        dir.add_account(login, Account{dn, {login}, false});
+        dir.grants.push_back(mailgrant::testing::make_grant(dn, "g", {kBob}, {"INBOX"}, "reader"));
+    }
+    start_service(4);
+    const std::string question = format_request({ServiceVerb::Owners, {"bob@example.com"}});
+    std::vector<int> readers_gone_quiet;
+    for (int i = 0; i < 2; ++i) {
+        const int c = connect_to(path);
+        ASSERT_GE(c, 0);
+        ASSERT_EQ(::send(c, question.data(), question.size(), MSG_NOSIGNAL), static_cast<ssize_t>(question.size()));
+        readers_gone_quiet.push_back(c);
+        // Its answer has begun to arrive: the question is answered, the thread is writing.
+        pollfd p{c, POLLIN, 0};
+        ASSERT_EQ(::poll(&p, 1, 5000), 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both wait for their reader
+    EXPECT_EQ(stats.service_busy.load(), 0u);
+    // A third connection of this process is refused at once: the two unread answers count.
+    EXPECT_EQ(raw_exchange(path, ""), "temp\tbusy: this process already has questions in progress\n");
+    EXPECT_EQ(stats.service_busy.load(), 1u);
+
+    // Two threads are left for everyone else: another process is answered.
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    const std::string small = format_request({ServiceVerb::MayOpen, {"bob@example.com", "alice@example.com"}});
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const std::string answer = raw_exchange(path, small);
+        const ssize_t n = ::write(out[1], answer.data(), answer.size());
+        ::_exit(n == static_cast<ssize_t>(answer.size()) ? 0 : 1);
+    }
+    ::close(out[1]);
+    std::string answer;
+    char buf[256];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_EQ(answer, "ok\t1\n");
+    for (int c : readers_gone_quiet) ::close(c);
+    // Once the quiet connections are gone, this process is answered in full again.
+    client_config.timeout_ms = 5000;
+    ServiceClient client(client_config);
+    ServiceReply again;
+    for (int i = 0; i < 100; ++i) {
+        again = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
+        if (again.status == ServiceReply::Status::Ok) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(again.status, ServiceReply::Status::Ok) << again.message;
+    EXPECT_EQ(again.items.size(), 4001u);  // and alice
 }
 
 TEST_F(DecisionServiceTest, LdapTroubleIsTemporaryAndLoggedOnce) {
