@@ -73,6 +73,27 @@ std::string raw_exchange(const std::string& path, const std::string& text) {
     return out;
 }
 
+// raw_exchange() run by a child process (its own pid, so its own per-process slots).
+std::string raw_exchange_from_another_process(const std::string& path, const std::string& text) {
+    int out[2];
+    if (::pipe(out) != 0) return "pipe failed";
+    const pid_t child = ::fork();
+    if (child < 0) return "fork failed";
+    if (child == 0) {
+        const std::string answer = raw_exchange(path, text);
+        const ssize_t n = ::write(out[1], answer.data(), answer.size());
+        ::_exit(n == static_cast<ssize_t>(answer.size()) ? 0 : 1);
+    }
+    ::close(out[1]);
+    std::string answer;
+    char buf[256];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    if (::waitpid(child, &status, 0) != child) return "waitpid failed";
+    return answer;
+}
+
 // `count` clients that send the first byte of a question and stop there: each holds a
 // service thread until kQuestionTimeout cuts it.
 std::vector<int> open_tricklers(const std::string& path, int count) {
@@ -84,6 +105,19 @@ std::vector<int> open_tricklers(const std::string& path, int count) {
         fds.push_back(t);
     }
     return fds;
+}
+
+// Asks `question` until it is answered "ok" (at most 100 times, 10 ms apart): for a
+// process whose earlier connections the service may not have seen closed yet.
+ServiceReply ask_until_answered(const ServiceConfig& config, const ServiceRequest& question) {
+    ServiceClient client(config);
+    ServiceReply reply;
+    for (int i = 0; i < 100; ++i) {
+        reply = client.ask(question);
+        if (reply.status == ServiceReply::Status::Ok) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return reply;
 }
 
 class DecisionServiceTest : public ::testing::Test {
@@ -244,34 +278,13 @@ TEST_F(DecisionServiceTest, UnreadAnswersCountAgainstTheProcess) {
     EXPECT_EQ(stats.service_busy.load(), 1u);
 
     // Two threads are left for everyone else: another process is answered.
-    int out[2];
-    ASSERT_EQ(::pipe(out), 0);
-    const std::string small = format_request({ServiceVerb::MayOpen, {"bob@example.com", "alice@example.com"}});
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const std::string answer = raw_exchange(path, small);
-        const ssize_t n = ::write(out[1], answer.data(), answer.size());
-        ::_exit(n == static_cast<ssize_t>(answer.size()) ? 0 : 1);
-    }
-    ::close(out[1]);
-    std::string answer;
-    char buf[256];
-    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
-    ::close(out[0]);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_EQ(answer, "ok\t1\n");
+    EXPECT_EQ(raw_exchange_from_another_process(
+                  path, format_request({ServiceVerb::MayOpen, {"bob@example.com", "alice@example.com"}})),
+              "ok\t1\n");
     for (int c : readers_gone_quiet) ::close(c);
     // Once the quiet connections are gone, this process is answered in full again.
     client_config.timeout_ms = 5000;
-    ServiceClient client(client_config);
-    ServiceReply again;
-    for (int i = 0; i < 100; ++i) {
-        again = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
-        if (again.status == ServiceReply::Status::Ok) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    const ServiceReply again = ask_until_answered(client_config, {ServiceVerb::Owners, {"bob@example.com"}});
     ASSERT_EQ(again.status, ServiceReply::Status::Ok) << again.message;
     EXPECT_EQ(again.items.size(), 4001u);  // and alice
 }
@@ -352,35 +365,13 @@ TEST_F(DecisionServiceTest, OneProcessCannotTakeEveryThread) {
     EXPECT_NE(log.find("refused a connection of pid " + std::to_string(::getpid())), std::string::npos) << log;
 
     // Another process (a child: its own pid) is served by the third thread meanwhile.
-    int out[2];
-    ASSERT_EQ(::pipe(out), 0);
-    const std::string question = format_request({ServiceVerb::Owners, {"bob@example.com"}});
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const std::string answer = raw_exchange(path, question);
-        const ssize_t n = ::write(out[1], answer.data(), answer.size());
-        ::_exit(n == static_cast<ssize_t>(answer.size()) ? 0 : 1);
-    }
-    ::close(out[1]);
-    std::string answer;
-    char buf[256];
-    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
-    ::close(out[0]);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_EQ(answer, "item\talice@example.com\nok\n");
+    EXPECT_EQ(raw_exchange_from_another_process(path, format_request({ServiceVerb::Owners, {"bob@example.com"}})),
+              "item\talice@example.com\nok\n");
     EXPECT_EQ(stats.service_protocol_errors.load(), 0u);  // still within the tricklers' second
     EXPECT_EQ(stats.service_busy.load(), 1u);
     for (int t : tricklers) ::close(t);
     // Once the service has seen its connections closed, the process is served again.
-    ServiceClient client(client_config);
-    ServiceReply again;
-    for (int i = 0; i < 100; ++i) {
-        again = client.ask({ServiceVerb::Owners, {"bob@example.com"}});
-        if (again.status == ServiceReply::Status::Ok) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    const ServiceReply again = ask_until_answered(client_config, {ServiceVerb::Owners, {"bob@example.com"}});
     EXPECT_EQ(again.status, ServiceReply::Status::Ok) << again.message;
 }
 
