@@ -125,6 +125,12 @@ void DecisionService::release(pid_t peer) {
     if (it != in_service_.end() && --it->second <= 0) in_service_.erase(it);
 }
 
+int DecisionService::in_service_for_testing(pid_t peer) {
+    std::lock_guard<std::mutex> lock(peers_mutex_);
+    const auto it = in_service_.find(peer);
+    return it == in_service_.end() ? 0 : it->second;
+}
+
 void DecisionService::refuse(int fd, pid_t peer) {
     ++stats_.service_busy;
     ServiceReply busy;
@@ -200,6 +206,9 @@ void DecisionService::serve(int fd, pid_t peer) {
         // client sees a cut answer: no answer, shared access denied) and the thread is free.
         if (!admit(peer)) {
             ++stats_.service_busy;
+            if (log_due(last_busy_log_))
+                log_("service: dropped an answer pid " + std::to_string(peer) + " did not read: it already has " +
+                     std::to_string(kConnectionsPerProcess) + " connections in service");
             return;
         }
         held = true;

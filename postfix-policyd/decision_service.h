@@ -64,6 +64,8 @@ public:
     // Tests only, set before start(): called by a thread after it wrote a whole answer,
     // before it closes the connection (to widen that moment, which a loaded host may stretch).
     void on_answer_sent_for_testing(std::function<void()> hook) { answer_sent_for_testing_ = std::move(hook); }
+    // Tests only: the connections of `peer` that count against its limit right now.
+    int in_service_for_testing(pid_t peer);
 
 private:
     // One thread's epoll set: the stop eventfd and, exclusively, the listening socket.
@@ -77,7 +79,9 @@ private:
     void run(int waiter);
     void serve(int fd, pid_t peer);  // gives back the slot admit() took for `peer`
     bool admit(pid_t peer);    // false: `peer` already has kConnectionsPerProcess in service
-    void release(pid_t peer);  // once that connection's answer is ready to write (serve)
+    // When serve() returns early, and before each write of the answer (re-taken while a
+    // write waits for the client).
+    void release(pid_t peer);
     void refuse(int fd, pid_t peer);
     static bool log_due(std::atomic<std::int64_t>& last_log);  // true at most once per kLogEverySeconds
     ServiceReply answer(const std::string& line);  // one question line (LF included) -> answer

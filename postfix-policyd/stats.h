@@ -30,7 +30,7 @@ public:
     std::atomic<std::uint64_t> sent_copies{0};  // recipients the milter added for sent copies
     // The per-host decision service (decision_service.h): questions answered, by outcome.
     std::atomic<std::uint64_t> service_questions{0}, service_bad{0}, service_temporary{0}, service_protocol_errors{0};
-    std::atomic<std::uint64_t> service_busy{0};  // connections refused: their process had kConnectionsPerProcess
+    std::atomic<std::uint64_t> service_busy{0};  // connections refused, or answers dropped unread: their process had kConnectionsPerProcess in service
     std::atomic<std::uint64_t> service_idle_wakeups{0};  // a service thread woke and found no connection to take
     std::atomic<std::uint64_t> service_changes{0};  // "changed" questions (a mail process wrote grants)
     DnGuessCounts dn_guesses;  // search mode without users.dn_template: learned DN patterns (dn_patterns.h)
