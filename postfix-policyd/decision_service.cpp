@@ -153,15 +153,17 @@ void DecisionService::serve(int fd, pid_t peer) {
     // had the next question refused "busy": shared access denied for nothing.) A client
     // that does not read takes the slot back for as long as the write waits on it, so
     // it still cannot hold more than kConnectionsPerProcess threads that way.
-    bool held = true;
     struct Slot {
         DecisionService& service;
-        pid_t peer;
-        bool& held;
-        ~Slot() {
+        const pid_t peer;
+        bool held = true;
+        void give_back() {
             if (held) service.release(peer);
+            held = false;
         }
-    } slot{*this, peer, held};
+        bool take_back() { return held = service.admit(peer); }
+        ~Slot() { give_back(); }
+    } slot{*this, peer};
 
     // One deadline for the whole question (a real client writes it at once), so a client
     // that trickles bytes holds a thread for kQuestionTimeout at most, not per byte.
@@ -190,10 +192,7 @@ void DecisionService::serve(int fd, pid_t peer) {
     }
     const auto answer_deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
     for (std::size_t done = 0; done < text.size();) {
-        if (held) {
-            release(peer);
-            held = false;
-        }
+        slot.give_back();
         const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             done += static_cast<std::size_t>(n);
@@ -204,14 +203,13 @@ void DecisionService::serve(int fd, pid_t peer) {
         // The socket is full: the client has not read all yet, so the connection counts
         // again while the thread waits on it. Over the limit, the answer is dropped (the
         // client sees a cut answer: no answer, shared access denied) and the thread is free.
-        if (!admit(peer)) {
+        if (!slot.take_back()) {
             ++stats_.service_busy;
             if (log_due(last_busy_log_))
                 log_("service: dropped an answer pid " + std::to_string(peer) + " did not read: it already has " +
                      std::to_string(kConnectionsPerProcess) + " connections in service");
             return;
         }
-        held = true;
         if (wait_ready(fd, POLLOUT, answer_deadline) <= 0) return;  // the client stopped reading
     }
     if (answer_sent_for_testing_) answer_sent_for_testing_();
