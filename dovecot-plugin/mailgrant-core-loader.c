@@ -202,6 +202,19 @@ void mailgrant_core_command_done(struct mailgrant_core *core)
 		mgw_core_command_done(core->wire);
 }
 
+void mailgrant_core_namespace_ahead(struct mailgrant_core *core, const char *login)
+{
+	if (core != NULL && core->wire != NULL)
+		mgw_core_namespace_ahead(core->wire, login);
+}
+
+void mailgrant_core_ahead_counts(const struct mailgrant_core *core, unsigned long *used, unsigned long *dropped)
+{
+	*used = *dropped = 0;
+	if (core != NULL && core->wire != NULL)
+		mgw_core_ahead_counts(core->wire, used, dropped);
+}
+
 int mailgrant_core_log_interval(const struct mailgrant_core *core)
 {
 	if (core != NULL && core->wire != NULL)

@@ -45,6 +45,12 @@ void mailgrant_core_close(struct mailgrant_core *core);
    service.memo_ms alone). The imap process turns pinning on and reports each command's end. */
 void mailgrant_core_pin_per_command(struct mailgrant_core *core);
 void mailgrant_core_command_done(struct mailgrant_core *core);
+/* The same, through the service only (wire_core.h, mgw_core_namespace_ahead): the imap
+   process asks for login's namespace when a LIST starts, and the shared namespace reads
+   the answer after the user's own folders are listed. Counts: answers asked ahead that
+   were read, and those closed unread (0 without the service). */
+void mailgrant_core_namespace_ahead(struct mailgrant_core *core, const char *login);
+void mailgrant_core_ahead_counts(const struct mailgrant_core *core, unsigned long *used, unsigned long *dropped);
 
 /* Seconds between repeated error log lines (the cache TTL; 30 without a core). */
 int mailgrant_core_log_interval(const struct mailgrant_core *core);

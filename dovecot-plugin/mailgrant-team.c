@@ -182,8 +182,11 @@ mailgrant_team_iter_init(struct mailbox_list *list, const char *const *patterns,
 
 	i_assert(mlist != NULL);
 	/* RAW_LIST: Dovecot's own bookkeeping, not a member looking at the mailbox */
-	if ((flags & MAILBOX_LIST_ITER_RAW_LIST) == 0)
+	if ((flags & MAILBOX_LIST_ITER_RAW_LIST) == 0) {
 		mailgrant_team_prepare(list);
+		/* a LIST starting on the user's own folders asks for the namespace ahead */
+		mailgrant_imap_list_iter_init(list, patterns);
+	}
 	return mlist->module_ctx.super.iter_init(list, patterns, flags);
 }
 

@@ -25,12 +25,20 @@ struct mgw_memo {
 	struct timespec at;
 };
 
+/* A question sent before it is needed (mgw_ask_ahead): its connection, not yet read. */
+struct mgw_ahead {
+	int fd; /* -1 = none */
+	char *question;
+	struct timespec at, deadline;
+};
+
 struct mgw_client {
 	char *path;
 	int timeout_ms, memo_ms;
 	struct mgw_memo *memo;
 	size_t memo_count;
-	unsigned long sent;
+	unsigned long sent, ahead_used, ahead_dropped;
+	struct mgw_ahead ahead;
 };
 
 struct mgw_client *mgw_client_new(const char *socket_path, int timeout_ms, int memo_ms)
@@ -43,6 +51,7 @@ struct mgw_client *mgw_client_new(const char *socket_path, int timeout_ms, int m
 	}
 	client->timeout_ms = timeout_ms;
 	client->memo_ms = memo_ms;
+	client->ahead.fd = -1;
 	return client;
 }
 
@@ -64,6 +73,7 @@ void mgw_client_free(struct mgw_client *client)
 	if (client == NULL)
 		return;
 	mgw_client_forget(client);
+	mgw_client_drop_ahead(client);
 	free(client->path);
 	free(client);
 }
@@ -116,14 +126,24 @@ static int has_final_line(const char *data, size_t size, size_t *scanned)
 	return 0;
 }
 
-/* One exchange: 0 with the answer's bytes in *answer (malloc'd), -1 with why. */
-static int exchange(struct mgw_client *client, const char *question, size_t question_size, char **answer,
-		    size_t *answer_size, char *why, size_t why_size)
+/* service.timeout_ms from now: the one deadline of an exchange. */
+static void deadline_from_now(const struct mgw_client *client, struct timespec *deadline)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += client->timeout_ms / 1000;
+	deadline->tv_nsec += (long)(client->timeout_ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+}
+
+/* Connects and writes the question: 0 with the connection in *fd_r, -1 with why. */
+static int send_question(struct mgw_client *client, const char *question, size_t question_size,
+			 const struct timespec *deadline, int *fd_r, char *why, size_t why_size)
 {
 	struct sockaddr_un addr;
-	struct timespec deadline;
-	size_t done = 0, size = 0, capacity = 0, scanned = 0;
-	char *buffer = NULL;
+	size_t done = 0;
 	int fd, ready;
 
 	memset(&addr, 0, sizeof(addr));
@@ -133,13 +153,6 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 		return -1;
 	}
 	memcpy(addr.sun_path, client->path, strlen(client->path) + 1);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += client->timeout_ms / 1000;
-	deadline.tv_nsec += (long)(client->timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(why, why_size, "socket: %s", strerror(errno));
@@ -152,14 +165,14 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 			snprintf(why, why_size, "connect: %s", strerror(errno));
 			goto fail;
 		}
-		if ((ready = wait_ready(fd, POLLOUT, &deadline)) <= 0) {
+		if ((ready = wait_ready(fd, POLLOUT, deadline)) <= 0) {
 			snprintf(why, why_size, "connect: %s", ready == 0 ? "timed out" : strerror(errno));
 			goto fail;
 		}
 	}
 	while (done < question_size) {
 		ssize_t n;
-		if ((ready = wait_ready(fd, POLLOUT, &deadline)) <= 0) {
+		if ((ready = wait_ready(fd, POLLOUT, deadline)) <= 0) {
 			snprintf(why, why_size, "write: %s", ready == 0 ? "timed out" : strerror(errno));
 			goto fail;
 		}
@@ -171,6 +184,22 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 		if (n > 0)
 			done += (size_t)n;
 	}
+	*fd_r = fd;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Reads the answer on fd (closed here) until its final line: 0 with the answer's bytes
+   in *answer (malloc'd), -1 with why. */
+static int read_answer(int fd, const struct timespec *deadline, char **answer, size_t *answer_size, char *why,
+		       size_t why_size)
+{
+	size_t size = 0, capacity = 0, scanned = 0;
+	char *buffer = NULL;
+	int ready;
+
 	for (;;) {
 		ssize_t n;
 		if (has_final_line(buffer, size, &scanned))
@@ -193,7 +222,7 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 			buffer = bigger;
 			capacity = grown;
 		}
-		if ((ready = wait_ready(fd, POLLIN, &deadline)) <= 0) {
+		if ((ready = wait_ready(fd, POLLIN, deadline)) <= 0) {
 			snprintf(why, why_size, "%s", ready == 0 ? "no answer within service.timeout_ms" : strerror(errno));
 			goto fail;
 		}
@@ -218,6 +247,80 @@ fail:
 	free(buffer);
 	close(fd);
 	return -1;
+}
+
+/* One exchange: 0 with the answer's bytes in *answer (malloc'd), -1 with why. A question
+   asked ahead (the same text) is read instead of asked again. */
+static int exchange(struct mgw_client *client, const char *question, size_t question_size, char **answer,
+		    size_t *answer_size, char *why, size_t why_size)
+{
+	struct timespec deadline;
+	int fd;
+
+	if (client->ahead.fd >= 0) {
+		struct timespec now;
+		long age;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		age = ms_since(&client->ahead.at, &now);
+		if (strcmp(client->ahead.question, question) == 0 && age >= 0 && age < MGW_AHEAD_MAX_MS) {
+			fd = client->ahead.fd;
+			deadline = client->ahead.deadline;
+			client->ahead.fd = -1;
+			free(client->ahead.question);
+			client->ahead.question = NULL;
+			client->ahead_used++;
+			return read_answer(fd, &deadline, answer, answer_size, why, why_size);
+		}
+		mgw_client_drop_ahead(client); /* another question, or too old to be this one's answer */
+	}
+	deadline_from_now(client, &deadline);
+	if (send_question(client, question, question_size, &deadline, &fd, why, why_size) < 0)
+		return -1;
+	return read_answer(fd, &deadline, answer, answer_size, why, why_size);
+}
+
+int mgw_ask_ahead(struct mgw_client *client, const char *verb, const char *const *fields, size_t count)
+{
+	char question[MGW_MAX_REQUEST_BYTES + 1], why[512];
+	size_t question_size = mgw_format_request(verb, fields, count, question, sizeof(question));
+	struct timespec deadline;
+	int fd;
+
+	if (question_size == 0)
+		return -1; /* mgw_ask will say why */
+	if (client->ahead.fd >= 0 && strcmp(client->ahead.question, question) == 0)
+		return 0;
+	mgw_client_drop_ahead(client);
+	if ((client->ahead.question = strdup(question)) == NULL)
+		return -1;
+	deadline_from_now(client, &deadline);
+	/* an unreachable service is said by the mgw_ask that follows, with the same why */
+	if (send_question(client, question, question_size, &deadline, &fd, why, sizeof(why)) < 0) {
+		free(client->ahead.question);
+		client->ahead.question = NULL;
+		return -1;
+	}
+	client->ahead.fd = fd;
+	client->ahead.deadline = deadline;
+	clock_gettime(CLOCK_MONOTONIC, &client->ahead.at);
+	return 0;
+}
+
+void mgw_client_drop_ahead(struct mgw_client *client)
+{
+	if (client->ahead.fd >= 0) {
+		close(client->ahead.fd);
+		client->ahead.fd = -1;
+		client->ahead_dropped++;
+	}
+	free(client->ahead.question);
+	client->ahead.question = NULL;
+}
+
+void mgw_client_ahead_counts(const struct mgw_client *client, unsigned long *used, unsigned long *dropped)
+{
+	*used = client->ahead_used;
+	*dropped = client->ahead_dropped;
 }
 
 /* A "temp" (or "bad") answer made here, in the protocol's own form. */

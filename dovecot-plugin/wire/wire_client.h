@@ -73,6 +73,18 @@ void mgw_client_free(struct mgw_client *client);
    reused for memo_ms. */
 void mgw_ask(struct mgw_client *client, const char *verb, const char *const *fields, size_t count,
 	     struct mgw_reply *reply);
+/* Asking ahead: sends VERB with `fields` now and leaves the answer unread, so the service
+   works on it while the process does something else (an imap process: LIST asks ahead
+   for the namespace before listing the user's own folders, the shared namespace reads the
+   answer after them). The mgw_ask of the same question within MGW_AHEAD_MAX_MS reads that
+   answer; any other question, mgw_client_drop_ahead() or mgw_client_free() closes it
+   unread. One question ahead at a time. 0 sent (or already ahead), -1 not sent (the
+   mgw_ask that follows asks and reports). */
+#define MGW_AHEAD_MAX_MS 1000
+int mgw_ask_ahead(struct mgw_client *client, const char *verb, const char *const *fields, size_t count);
+void mgw_client_drop_ahead(struct mgw_client *client);
+/* Questions asked ahead whose answer an mgw_ask read, and those closed unread. */
+void mgw_client_ahead_counts(const struct mgw_client *client, unsigned long *used, unsigned long *dropped);
 /* Drops every kept answer (after this process changed grants). */
 void mgw_client_forget(struct mgw_client *client);
 /* Questions sent over the socket (not answered from the memo). */

@@ -64,12 +64,34 @@ void mgw_core_pin_per_command(struct mgw_core *core, int on)
 void mgw_core_command_done(struct mgw_core *core)
 {
 	mgw_namespace_memo_unpin(core->namespaces);
+	/* an answer asked ahead for this command is not the next command's */
+	mgw_client_drop_ahead(core->client);
 }
 
 void mgw_core_forget(struct mgw_core *core)
 {
 	mgw_namespace_memo_forget(core->namespaces);
 	mgw_client_forget(core->client);
+	mgw_client_drop_ahead(core->client); /* asked before this process changed grants */
+}
+
+void mgw_core_namespace_ahead(struct mgw_core *core, const char *login)
+{
+	const char *fields[1] = { login };
+	struct timespec now;
+
+	/* an open breaker answers at once: nothing to overlap */
+	if (login == NULL || *login == '\0' || time(NULL) < core->breaker_until)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!mgw_namespace_memo_would_fetch(core->namespaces, login, &now))
+		return; /* nothing in this LIST would read the answer */
+	(void)mgw_ask_ahead(core->client, "namespace", fields, 1);
+}
+
+void mgw_core_ahead_counts(const struct mgw_core *core, unsigned long *used, unsigned long *dropped)
+{
+	mgw_client_ahead_counts(core->client, used, dropped);
 }
 
 unsigned long mgw_core_questions_sent(const struct mgw_core *core)

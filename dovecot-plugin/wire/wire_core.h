@@ -35,6 +35,13 @@ void mgw_core_forget(struct mgw_core *core);
 void mgw_core_pin_per_command(struct mgw_core *core, int on);
 void mgw_core_command_done(struct mgw_core *core);
 unsigned long mgw_core_questions_sent(const struct mgw_core *core);
+/* Sends the "namespace" question for `login` ahead (wire_client.h, mgw_ask_ahead): the
+   next mgw_core_sharing_owners(login) of this command, or the fetch of a stale namespace
+   for a rights check, reads its answer. Nothing while the breaker is open, nor when no
+   listing would ask (mgw_namespace_memo_would_fetch). mgw_core_command_done() closes an
+   answer left unread. */
+void mgw_core_namespace_ahead(struct mgw_core *core, const char *login);
+void mgw_core_ahead_counts(const struct mgw_core *core, unsigned long *used, unsigned long *dropped);
 
 int mgw_core_folder_rights(struct mgw_core *core, const char *login, const char *mailbox, const char *folder,
 			   char *letters, size_t letters_size, char *error, size_t error_size);

@@ -207,21 +207,35 @@ void mgw_namespace_memo_put(struct mgw_namespace_memo *memo, const char *login, 
 	memset(ns, 0, sizeof(*ns));
 }
 
+static int entry_fresh(const struct mgw_namespace_memo *memo, const struct mgw_memo_entry *entry,
+		       const struct timespec *now)
+{
+	long age = (long)(now->tv_sec - entry->at.tv_sec) * 1000 + (now->tv_nsec - entry->at.tv_nsec) / 1000000;
+
+	/* a pin lengthens keep_ms, never shortens it */
+	return age >= 0 && age < (entry->pinned && memo->keep_ms < MGW_PIN_MAX_MS ? MGW_PIN_MAX_MS : memo->keep_ms);
+}
+
 const struct mgw_mailbox *mgw_namespace_memo_find(const struct mgw_namespace_memo *memo, const char *login,
 						  const char *address, const struct timespec *now,
 						  const struct mgw_namespace **ns_r)
 {
 	const struct mgw_memo_entry *entry = entry_of(memo, login);
-	long age;
 
-	if (entry == NULL)
-		return NULL;
-	age = (long)(now->tv_sec - entry->at.tv_sec) * 1000 + (now->tv_nsec - entry->at.tv_nsec) / 1000000;
-	/* a pin lengthens keep_ms, never shortens it */
-	if (age < 0 || age >= (entry->pinned && memo->keep_ms < MGW_PIN_MAX_MS ? MGW_PIN_MAX_MS : memo->keep_ms))
+	if (entry == NULL || !entry_fresh(memo, entry, now))
 		return NULL;
 	*ns_r = &entry->ns;
 	return mgw_namespace_find(&entry->ns, address);
+}
+
+int mgw_namespace_memo_would_fetch(const struct mgw_namespace_memo *memo, const char *login,
+				   const struct timespec *now)
+{
+	const struct mgw_memo_entry *entry = entry_of(memo, login);
+
+	if (entry == NULL)
+		return 1;
+	return !entry_fresh(memo, entry, now) && entry->ns.answered > 0;
 }
 
 void mgw_namespace_memo_unpin(struct mgw_namespace_memo *memo)

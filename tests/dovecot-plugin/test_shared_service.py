@@ -31,6 +31,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,8 +111,10 @@ class SharedServiceTest(unittest.TestCase):
         extra = ("service:\n  listen: unix:@TMP@/run/service\n  memo_ms: 200\n  timeout_ms: 1000\n")
         # negative_ttl_s 2: how long a process stops asking after trouble (its breaker); the
         # 2.4 passdb lives in the long-running auth process, so recovery waits that long.
+        # log_debug: the plugin's lines about the namespace asked ahead (test_8)
         cls.tmp, cls.slapd, cls.config, cls.stack = plugin_stack(cls, "mailgrant-service-it-", 300, 2,
-                                                                 config_extra=extra, syncprov=True)
+                                                                 config_extra=extra, syncprov=True,
+                                                                 extra_dovecot_conf="log_debug = category=mailgrant\n")
         os.makedirs(os.path.join(cls.tmp, "run"), mode=0o755, exist_ok=True)
         cls.policyd = Policyd(cls.config, cls.tmp)
         cls.addClassCleanup(cls.policyd.stop)
@@ -318,6 +321,48 @@ class SharedServiceTest(unittest.TestCase):
                              timeout=30).stdout
         flags = [line for line in out.splitlines() if "FLAGS_1" in line]
         self.assertTrue(flags and "NODELETE" in flags[0], "no NODELETE in %s: %s" % (PLUGIN, flags))
+
+    def test_8_list_asks_for_the_namespace_before_it_needs_it(self):
+        """LIST sends the namespace question as it starts (mailgrant-imap.c's command
+        pre-hook), so the service answers while Dovecot lists the user's own folders, and
+        the shared namespace reads that answer (issue 19, bench (b)): the plugin's debug
+        line says the LIST read the answer asked ahead, the service was asked once for it,
+        and the shared folder is listed. The delimiter query (LIST "" "") lists nothing
+        and asks nothing; a LIST past service.memo_ms asks ahead again (an answer serves
+        one command)."""
+        read_line = "mailgrant: LIST read the namespace of dave@example.com asked ahead"
+        unread_line = "mailgrant: LIST did not need the namespace of dave@example.com asked ahead"
+        dn = self.grant("dave")
+        try:
+            with self.login("dave@example.com", "dave-pw") as imap:
+                # Dovecot's first LIST for dave builds his dovecot-acl-list: not the one measured
+                self.assertEqual(imap.list('""', "*")[0], "OK")
+            log_before = len(self.dovecot_log())
+            with self.login("dave@example.com", "dave-pw") as imap:
+                asked = self.policyd.metrics()["service_questions_total"]
+                typ, data = imap.list('""', "*")
+                self.assertEqual(typ, "OK")
+                self.assertIn(SHARED.encode(), b"".join(d for d in data if d))
+                self.assertEqual(self.policyd.metrics()["service_questions_total"] - asked, 1,
+                                 "the LIST asked the service more than once")
+                self.assertTrue(wait_for(lambda: read_line in self.dovecot_log()[log_before:]),
+                                "no line saying the LIST read the answer asked ahead:\n"
+                                + self.dovecot_log()[log_before:])
+                # the delimiter only: Dovecot lists nothing, and nothing is asked
+                asked = self.policyd.metrics()["service_questions_total"]
+                self.assertEqual(imap.list('""', '""')[0], "OK")
+                self.assertEqual(self.policyd.metrics()["service_questions_total"], asked)
+                # past service.memo_ms (200): the shared folder's rights check fetches the
+                # namespace again, and reads it asked ahead
+                time.sleep(0.3)
+                typ, data = imap.list('""', "*")
+                self.assertIn(SHARED.encode(), b"".join(d for d in data if d))
+                self.assertEqual(self.policyd.metrics()["service_questions_total"] - asked, 1)
+                self.assertTrue(wait_for(lambda: self.dovecot_log()[log_before:].count(read_line) == 2),
+                                self.dovecot_log()[log_before:])
+                self.assertNotIn(unread_line, self.dovecot_log()[log_before:])
+        finally:
+            ldap_apply(self.slapd, dn + "\n", tool="ldapdelete")
 
 
 def maps(pid, name):

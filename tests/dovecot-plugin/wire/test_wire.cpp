@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -561,6 +562,124 @@ TEST(WireCore, BadInputFailsOneCallAndTroubleOpensTheBreaker) {
     EXPECT_EQ(mgw_core_folder_rights(core, "bob", "x", "INBOX", letters, sizeof letters, error, sizeof error), -1);
     EXPECT_EQ(mgw_core_questions_sent(core), 1u);  // the breaker answered
     EXPECT_STREQ(letters, "");
+    mgw_core_free(core);
+}
+
+// Asking ahead (LIST's pre-hook): the service has the question before mgw_ask, which
+// reads that answer instead of asking again; any other question or the command's end
+// closes it unread.
+TEST(WireClient, AQuestionAskedAheadIsReadByTheSameQuestionOnly) {
+    std::signal(SIGPIPE, SIG_IGN);  // the fake service may answer a connection closed unread
+    FakeService service(rights_service);
+    mgw_client* client = mgw_client_new(service.path().c_str(), 1000, 0);
+    const char* bob[] = {"bob"};
+    const char* carol[] = {"carol"};
+    unsigned long used = 0, dropped = 0;
+    const auto answered_ahead = [&] {
+        for (int i = 0; i < 400 && service.questions() == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return service.questions();
+    };
+    ASSERT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), 0);
+    ASSERT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), 0);  // already ahead: not sent twice
+    EXPECT_EQ(answered_ahead(), 1);  // the service answered before anyone asked
+    mgw_reply reply;
+    mgw_ask(client, "namespace", bob, 1, &reply);
+    ASSERT_EQ(reply.status, MGW_OK) << mgw_reply_message(&reply);
+    EXPECT_EQ(reply.item_count, 3u);
+    mgw_reply_free(&reply);
+    EXPECT_EQ(service.questions(), 1);
+    EXPECT_EQ(mgw_client_questions_sent(client), 1u);
+    mgw_client_ahead_counts(client, &used, &dropped);
+    EXPECT_EQ(used, 1u);
+    EXPECT_EQ(dropped, 0u);
+
+    mgw_ask(client, "namespace", bob, 1, &reply);  // read once: asked again
+    mgw_reply_free(&reply);
+    EXPECT_EQ(service.questions(), 2);
+
+    ASSERT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), 0);
+    mgw_ask(client, "namespace", carol, 1, &reply);  // not bob's answer: closed unread
+    EXPECT_EQ(reply.status, MGW_OK);
+    mgw_reply_free(&reply);
+    ASSERT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), 0);
+    mgw_client_drop_ahead(client);                  // the command ended
+    mgw_ask(client, "namespace", bob, 1, &reply);
+    mgw_reply_free(&reply);
+    mgw_client_ahead_counts(client, &used, &dropped);
+    EXPECT_EQ(used, 1u);
+    EXPECT_EQ(dropped, 2u);
+    EXPECT_EQ(mgw_client_questions_sent(client), 6u);
+    mgw_client_free(client);
+
+    // No service: nothing is ahead, and the ask that follows says why
+    client = mgw_client_new((service.path() + ".missing").c_str(), 1000, 0);
+    EXPECT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), -1);
+    mgw_ask(client, "namespace", bob, 1, &reply);
+    EXPECT_EQ(reply.status, MGW_TEMP);
+    EXPECT_NE(std::string(mgw_reply_message(&reply)).find("connect: "), std::string::npos);
+    mgw_reply_free(&reply);
+    mgw_client_free(client);
+}
+
+TEST(WireCore, TheNamespaceIsAskedAheadOnlyWhenTheListWillAskForIt) {
+    std::signal(SIGPIPE, SIG_IGN);
+    FakeService service(rights_service);
+    const auto config = config_for(service.path(), 1000, 1);  // memo_ms 1: stale at once
+    mgw_core* core = mgw_core_new(&config);
+    mgw_core_pin_per_command(core, 1);
+    char letters[32], error[256];
+    unsigned long used = 0, dropped = 0;
+    std::vector<std::string> owners;
+    const auto add = [](void* ctx, const char* o) { static_cast<std::vector<std::string>*>(ctx)->push_back(o); };
+    // the session's first LIST: its sharing dict asks
+    mgw_core_namespace_ahead(core, "bob");
+    ASSERT_EQ(mgw_core_sharing_owners(core, "bob", add, &owners, error, sizeof error), 0);
+    EXPECT_EQ(owners, (std::vector<std::string>{"alice@example.com", "carol@example.com"}));
+    EXPECT_EQ(service.questions(), 1);
+    mgw_core_ahead_counts(core, &used, &dropped);
+    EXPECT_EQ(used, 1u);
+    mgw_core_namespace_ahead(core, "bob");  // pinned, fresh: nothing in this command would ask
+    EXPECT_EQ(mgw_core_questions_sent(core), 1u);
+    mgw_core_command_done(core);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // a later LIST: the namespace is stale and lists alice, whose rights check fetches it
+    mgw_core_namespace_ahead(core, "bob");
+    ASSERT_EQ(mgw_core_folder_rights(core, "bob", "alice@example.com", "INBOX", letters, sizeof letters, error,
+                                     sizeof error), 0);
+    EXPECT_STREQ(letters, "lrs");
+    EXPECT_EQ(mgw_core_questions_sent(core), 2u);
+    mgw_core_ahead_counts(core, &used, &dropped);
+    EXPECT_EQ(used, 2u);
+    mgw_core_command_done(core);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    mgw_core_namespace_ahead(core, "bob");
+    mgw_core_command_done(core);  // a LIST that never reached a shared folder: closed unread
+    mgw_core_ahead_counts(core, &used, &dropped);
+    EXPECT_EQ(dropped, 1u);
+    EXPECT_EQ(mgw_core_questions_sent(core), 3u);
+    mgw_core_namespace_ahead(core, "");  // no login: nothing asked
+    mgw_core_namespace_ahead(core, nullptr);
+    EXPECT_EQ(mgw_core_questions_sent(core), 3u);
+    mgw_core_free(core);
+
+    // nobody shares with bob: once the namespace is known, later LISTs ask nothing
+    FakeService nobody([](const std::string&) { return std::string("ok\n"); });
+    const auto empty = config_for(nobody.path(), 1000, 1);
+    core = mgw_core_new(&empty);
+    mgw_core_namespace_ahead(core, "bob");
+    ASSERT_EQ(mgw_core_sharing_owners(core, "bob", add, &owners, error, sizeof error), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    mgw_core_namespace_ahead(core, "bob");
+    EXPECT_EQ(mgw_core_questions_sent(core), 1u);
+    mgw_core_free(core);
+
+    // the breaker open (the service missing): nothing is sent ahead
+    const auto missing = config_for(service.path() + ".missing", 1000, 0);
+    core = mgw_core_new(&missing);
+    EXPECT_EQ(mgw_core_sharing_owners(core, "bob", add, &owners, error, sizeof error), -1);
+    mgw_core_namespace_ahead(core, "bob");
+    EXPECT_EQ(mgw_core_questions_sent(core), 1u);
     mgw_core_free(core);
 }
 
