@@ -52,8 +52,11 @@ static char *mailgrant_pending_reply;
 static mailgrant_command_hooks_func_t *mailgrant_hook_unregister;
 /* log_debug = category=mailgrant shows the asking-ahead lines */
 static struct event_category mailgrant_event_category = { .name = "mailgrant" };
-/* the LIST running, how far it came with asking ahead, and the core's counts before it */
+/* the LIST running, its user, how far it came with asking ahead, and the core's counts
+   before it. Both pointers are only compared, never followed: a client that disconnects
+   mid-LIST frees them without a tagged reply. */
 static struct client_command_context *mailgrant_list_cmd;
+static struct mail_user *mailgrant_list_user;
 static enum {
 	MAILGRANT_LIST_NONE = 0,
 	MAILGRANT_LIST_STARTED, /* its pre-hook ran */
@@ -74,6 +77,7 @@ static void mailgrant_command_pre(struct client_command_context *cmd)
 	if (cmd == mailgrant_list_cmd || cmd->name == NULL || strcasecmp(cmd->name, "LIST") != 0)
 		return;
 	mailgrant_list_cmd = cmd;
+	mailgrant_list_user = cmd->client->user;
 	mailgrant_list_state = MAILGRANT_LIST_STARTED;
 }
 
@@ -101,12 +105,12 @@ static bool mailgrant_patterns_reach_shared(struct mail_user *user, const char *
 
 void mailgrant_imap_list_iter_init(struct mailbox_list *list, const char *const *patterns)
 {
-	struct client_command_context *cmd = mailgrant_list_cmd;
 	struct mail_user *user = list->ns->user;
 	struct mailgrant_core *core;
 
-	if (cmd == NULL || mailgrant_list_state != MAILGRANT_LIST_STARTED ||
-	    list->ns->type == MAIL_NAMESPACE_TYPE_SHARED || user != cmd->client->user)
+	/* the LIST's own user (another client of this process may be listing too) */
+	if (mailgrant_list_state != MAILGRANT_LIST_STARTED || list->ns->type == MAIL_NAMESPACE_TYPE_SHARED ||
+	    user != mailgrant_list_user)
 		return;
 	mailgrant_list_state = MAILGRANT_LIST_TRIED; /* once per LIST, whatever comes of it */
 	T_BEGIN {
@@ -132,6 +136,7 @@ static void mailgrant_list_done(struct client_command_context *cmd)
 	if (cmd != mailgrant_list_cmd)
 		return;
 	mailgrant_list_cmd = NULL;
+	mailgrant_list_user = NULL;
 	mailgrant_list_state = MAILGRANT_LIST_NONE;
 	if (!asked || (core = mailgrant_user_core(cmd->client->user)) == NULL)
 		return;
@@ -202,6 +207,7 @@ void mailgrant_imap_deinit(void)
 		mailgrant_hook_unregister(mailgrant_command_pre, mailgrant_command_post);
 	mailgrant_hook_unregister = NULL;
 	mailgrant_list_cmd = NULL;
+	mailgrant_list_user = NULL;
 	mailgrant_list_state = MAILGRANT_LIST_NONE;
 	i_free(mailgrant_pending_reply);
 }

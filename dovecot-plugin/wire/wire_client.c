@@ -29,7 +29,7 @@ struct mgw_memo {
 struct mgw_ahead {
 	int fd; /* -1 = none */
 	char *question;
-	struct timespec at, deadline;
+	struct timespec at;
 };
 
 struct mgw_client {
@@ -264,7 +264,9 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 		age = ms_since(&client->ahead.at, &now);
 		if (strcmp(client->ahead.question, question) == 0 && age >= 0 && age < MGW_AHEAD_MAX_MS) {
 			fd = client->ahead.fd;
-			deadline = client->ahead.deadline;
+			/* the wait starts now: however long the process worked since it asked (a
+			   large private folder tree), the answer gets service.timeout_ms */
+			deadline_from_now(client, &deadline);
 			client->ahead.fd = -1;
 			free(client->ahead.question);
 			client->ahead.question = NULL;
@@ -301,7 +303,6 @@ int mgw_ask_ahead(struct mgw_client *client, const char *verb, const char *const
 		return -1;
 	}
 	client->ahead.fd = fd;
-	client->ahead.deadline = deadline;
 	clock_gettime(CLOCK_MONOTONIC, &client->ahead.at);
 	return 0;
 }

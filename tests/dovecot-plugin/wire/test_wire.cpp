@@ -612,6 +612,18 @@ TEST(WireClient, AQuestionAskedAheadIsReadByTheSameQuestionOnly) {
     EXPECT_EQ(mgw_client_questions_sent(client), 6u);
     mgw_client_free(client);
 
+    // The process worked longer than service.timeout_ms before it needed the answer
+    // (a large private folder tree): the answer asked ahead is still read, not "timed out"
+    client = mgw_client_new(service.path().c_str(), 50, 0);
+    ASSERT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    mgw_ask(client, "namespace", bob, 1, &reply);
+    EXPECT_EQ(reply.status, MGW_OK) << mgw_reply_message(&reply);
+    mgw_reply_free(&reply);
+    mgw_client_ahead_counts(client, &used, &dropped);
+    EXPECT_EQ(used, 1u);
+    mgw_client_free(client);
+
     // No service: nothing is ahead, and the ask that follows says why
     client = mgw_client_new((service.path() + ".missing").c_str(), 1000, 0);
     EXPECT_EQ(mgw_ask_ahead(client, "namespace", bob, 1), -1);
