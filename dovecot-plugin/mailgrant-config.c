@@ -115,6 +115,11 @@ struct mailgrant_core *mailgrant_get_core(const char *config_path)
 	return mailgrant_core;
 }
 
+struct mailgrant_core *mailgrant_open_core(void)
+{
+	return mailgrant_core;
+}
+
 void mailgrant_command_done(void)
 {
 	/* only a core already open: a command's end never loads one */

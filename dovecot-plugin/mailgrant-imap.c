@@ -85,20 +85,35 @@ static void mailgrant_command_post(struct client_command_context *cmd ATTR_UNUSE
 {
 }
 
-/* Would Dovecot's LIST with `patterns` go into a shared namespace of `user`
-   (mailbox_list_ns_match_patterns: the namespace prefix itself, or its children)? */
+/* Would Dovecot's LIST with `patterns` go into a shared namespace of `user`? The test
+   Dovecot's ns_match_next() makes: the prefix without its separator matched as a mailbox
+   name (INBOX case-insensitive), YES or CHILDREN; a namespace with list = no only for a
+   pattern that names its prefix. */
 static bool mailgrant_patterns_reach_shared(struct mail_user *user, const char *const *patterns)
 {
 	struct mail_namespace *ns;
+	const char *const *pattern;
 
 	for (ns = user->namespaces; ns != NULL; ns = ns->next) {
-		struct imap_match_glob *glob;
-		if (ns->type != MAIL_NAMESPACE_TYPE_SHARED || (ns->flags & NAMESPACE_FLAG_AUTOCREATED) != 0)
+		char sep = mail_namespace_get_sep(ns);
+		size_t len = ns->prefix_len;
+		const char *prefix;
+		bool listable = (ns->flags & (NAMESPACE_FLAG_LIST_PREFIX | NAMESPACE_FLAG_LIST_CHILDREN)) != 0;
+
+		if (ns->type != MAIL_NAMESPACE_TYPE_SHARED || (ns->flags & NAMESPACE_FLAG_AUTOCREATED) != 0 ||
+		    len == 0)
 			continue;
-		glob = imap_match_init_multiple(pool_datastack_create(), patterns, FALSE,
-						mail_namespace_get_sep(ns));
-		if ((imap_match(glob, ns->prefix) & (IMAP_MATCH_YES | IMAP_MATCH_CHILDREN)) != 0)
-			return TRUE;
+		if (ns->prefix[len - 1] == sep)
+			len--;
+		prefix = t_strndup(ns->prefix, len);
+		for (pattern = patterns; *pattern != NULL; pattern++) {
+			struct imap_match_glob *glob;
+			if (!listable && strncmp(ns->prefix, *pattern, ns->prefix_len) != 0)
+				continue;
+			glob = imap_match_init(pool_datastack_create(), *pattern, TRUE, sep);
+			if ((imap_match(glob, prefix) & (IMAP_MATCH_YES | IMAP_MATCH_CHILDREN)) != 0)
+				return TRUE;
+		}
 	}
 	return FALSE;
 }
@@ -138,7 +153,8 @@ static void mailgrant_list_done(struct client_command_context *cmd)
 	mailgrant_list_cmd = NULL;
 	mailgrant_list_user = NULL;
 	mailgrant_list_state = MAILGRANT_LIST_NONE;
-	if (!asked || (core = mailgrant_user_core(cmd->client->user)) == NULL)
+	/* the core already open (never one opened for a debug line) */
+	if (!asked || (core = mailgrant_open_core()) == NULL)
 		return;
 	mailgrant_core_ahead_counts(core, &used, &dropped);
 	event = event_create(cmd->event);

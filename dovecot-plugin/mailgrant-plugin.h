@@ -118,6 +118,8 @@ const char *mailgrant_team_root_letters(struct mailgrant_mailbox_list *mlist, st
 const char *mailgrant_config_path(const char *setting);
 struct mailgrant_core *mailgrant_get_core(const char *config_path);
 struct mailgrant_core *mailgrant_user_core(struct mail_user *user);
+/* The core this process has open, or NULL (never opens one). */
+struct mailgrant_core *mailgrant_open_core(void);
 /* An IMAP command ended (its tagged reply): a namespace answer pinned for it is done. */
 void mailgrant_command_done(void);
 /* The last mail user's configuration, for the dict driver (NULL = none yet). */

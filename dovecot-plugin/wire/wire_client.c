@@ -39,6 +39,7 @@ struct mgw_client {
 	size_t memo_count;
 	unsigned long sent, ahead_used, ahead_dropped;
 	struct mgw_ahead ahead;
+	struct timespec asked_at; /* when the last answer read was asked for */
 };
 
 struct mgw_client *mgw_client_new(const char *socket_path, int timeout_ms, int memo_ms)
@@ -267,6 +268,7 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 			/* the wait starts now: however long the process worked since it asked (a
 			   large private folder tree), the answer gets service.timeout_ms */
 			deadline_from_now(client, &deadline);
+			client->asked_at = client->ahead.at;
 			client->ahead.fd = -1;
 			free(client->ahead.question);
 			client->ahead.question = NULL;
@@ -275,6 +277,7 @@ static int exchange(struct mgw_client *client, const char *question, size_t ques
 		}
 		mgw_client_drop_ahead(client); /* another question, or too old to be this one's answer */
 	}
+	clock_gettime(CLOCK_MONOTONIC, &client->asked_at);
 	deadline_from_now(client, &deadline);
 	if (send_question(client, question, question_size, &deadline, &fd, why, why_size) < 0)
 		return -1;
@@ -316,6 +319,11 @@ void mgw_client_drop_ahead(struct mgw_client *client)
 	}
 	free(client->ahead.question);
 	client->ahead.question = NULL;
+}
+
+void mgw_client_asked_at(const struct mgw_client *client, struct timespec *at)
+{
+	*at = client->asked_at;
 }
 
 void mgw_client_ahead_counts(const struct mgw_client *client, unsigned long *used, unsigned long *dropped)

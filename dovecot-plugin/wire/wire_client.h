@@ -18,6 +18,7 @@
 #define MAILGRANT_WIRE_CLIENT_H
 
 #include <stddef.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,6 +84,10 @@ void mgw_ask(struct mgw_client *client, const char *verb, const char *const *fie
 #define MGW_AHEAD_MAX_MS 1000
 int mgw_ask_ahead(struct mgw_client *client, const char *verb, const char *const *fields, size_t count);
 void mgw_client_drop_ahead(struct mgw_client *client);
+/* When the question of the last answer read over the socket was sent (CLOCK_MONOTONIC):
+   for an answer asked ahead, the time of mgw_ask_ahead, not of the read. What is kept
+   from an answer is as old as this. */
+void mgw_client_asked_at(const struct mgw_client *client, struct timespec *at);
 /* Questions asked ahead whose answer an mgw_ask read, and those closed unread. */
 void mgw_client_ahead_counts(const struct mgw_client *client, unsigned long *used, unsigned long *dropped);
 /* Drops every kept answer (after this process changed grants). */

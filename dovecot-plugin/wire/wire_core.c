@@ -16,6 +16,10 @@ struct mgw_core {
 	struct mgw_namespace_memo *namespaces;
 	int negative_ttl_s, ttl_s;
 	int pin_per_command; /* namespaces fetched stay fresh until mgw_core_command_done */
+	/* logins whose sharing dict was asked in this process (Dovecot asks it once per
+	   session: acl_shared_namespaces_add, then at most hourly) */
+	char *dict_asked[MGW_MAX_NAMESPACE_LOGINS];
+	size_t dict_asked_count;
 	time_t breaker_until;
 	char breaker_reason[1024];
 };
@@ -48,6 +52,8 @@ void mgw_core_free(struct mgw_core *core)
 		return;
 	mgw_client_free(core->client);
 	mgw_namespace_memo_free(core->namespaces);
+	while (core->dict_asked_count > 0)
+		free(core->dict_asked[--core->dict_asked_count]);
 	free(core);
 }
 
@@ -75,6 +81,29 @@ void mgw_core_forget(struct mgw_core *core)
 	mgw_client_drop_ahead(core->client); /* asked before this process changed grants */
 }
 
+static int dict_asked(const struct mgw_core *core, const char *login)
+{
+	size_t i;
+
+	for (i = 0; i < core->dict_asked_count; i++) {
+		if (strcmp(core->dict_asked[i], login) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A process with more logins than it can note asks ahead for the others' first LIST
+   each time (a wasted question at worst, never a wrong answer). */
+static void note_dict_asked(struct mgw_core *core, const char *login)
+{
+	char *copy;
+
+	if (dict_asked(core, login) || core->dict_asked_count >= MGW_MAX_NAMESPACE_LOGINS ||
+	    (copy = strdup(login)) == NULL)
+		return;
+	core->dict_asked[core->dict_asked_count++] = copy;
+}
+
 void mgw_core_namespace_ahead(struct mgw_core *core, const char *login)
 {
 	const char *fields[1] = { login };
@@ -84,8 +113,10 @@ void mgw_core_namespace_ahead(struct mgw_core *core, const char *login)
 	if (login == NULL || *login == '\0' || time(NULL) < core->breaker_until)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!mgw_namespace_memo_would_fetch(core->namespaces, login, &now))
-		return; /* nothing in this LIST would read the answer */
+	/* who reads the answer: the session's first LIST asks the sharing dict; a later one
+	   fetches only a namespace kept past its freshness that lists mailboxes */
+	if (dict_asked(core, login) && !mgw_namespace_memo_refetches(core->namespaces, login, &now))
+		return;
 	(void)mgw_ask_ahead(core->client, "namespace", fields, 1);
 }
 
@@ -150,6 +181,13 @@ static const char *value(const struct mgw_reply *reply, size_t index, char *erro
 	return NULL;
 }
 
+/* When the namespace just fetched was asked for: what is kept is as old as that (an
+   answer asked ahead may be read up to MGW_AHEAD_MAX_MS later). */
+static void asked_at(const struct mgw_core *core, struct timespec *at)
+{
+	mgw_client_asked_at(core->client, at);
+}
+
 /* Asks for login's namespace: 0 with it in *ns (the caller keeps it in the memo, which
    frees it), else the call's return. */
 static int fetch_namespace(struct mgw_core *core, const char *login, struct mgw_namespace *ns, char *error,
@@ -178,7 +216,7 @@ static const struct mgw_mailbox *remembered(struct mgw_core *core, const char *l
 {
 	const struct mgw_mailbox *found;
 	struct mgw_namespace ns;
-	struct timespec now;
+	struct timespec now, at;
 
 	*ret = 0;
 	if (login == NULL || mailbox == NULL)
@@ -190,8 +228,9 @@ static const struct mgw_mailbox *remembered(struct mgw_core *core, const char *l
 		return NULL;
 	if ((*ret = fetch_namespace(core, login, &ns, error, error_size)) != 0)
 		return NULL;
+	asked_at(core, &at);
+	mgw_namespace_memo_put(core->namespaces, login, &ns, &at, core->pin_per_command);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	mgw_namespace_memo_put(core->namespaces, login, &ns, &now, core->pin_per_command);
 	return mgw_namespace_memo_find(core->namespaces, login, mailbox, &now, ns_r);
 }
 
@@ -230,10 +269,11 @@ int mgw_core_sharing_owners(struct mgw_core *core, const char *login,
 			    size_t error_size)
 {
 	struct mgw_namespace ns;
-	struct timespec now;
+	struct timespec at;
 	size_t i;
 	int ret;
 
+	note_dict_asked(core, text_of(login));
 	if (breaker_open(core, error, error_size))
 		return -1;
 	/* the whole namespace in one question: the questions about each mailbox that
@@ -242,8 +282,8 @@ int mgw_core_sharing_owners(struct mgw_core *core, const char *login,
 		return ret;
 	for (i = 0; i < ns.count; i++)
 		owner_cb(context, ns.mailboxes[i].address);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	mgw_namespace_memo_put(core->namespaces, text_of(login), &ns, &now, core->pin_per_command);
+	asked_at(core, &at);
+	mgw_namespace_memo_put(core->namespaces, text_of(login), &ns, &at, core->pin_per_command);
 	return 0;
 }
 

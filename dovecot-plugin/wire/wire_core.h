@@ -38,8 +38,9 @@ unsigned long mgw_core_questions_sent(const struct mgw_core *core);
 /* Sends the "namespace" question for `login` ahead (wire_client.h, mgw_ask_ahead): the
    next mgw_core_sharing_owners(login) of this command, or the fetch of a stale namespace
    for a rights check, reads its answer. Nothing while the breaker is open, nor when no
-   listing would ask (mgw_namespace_memo_would_fetch). mgw_core_command_done() closes an
-   answer left unread. */
+   listing would ask: the sharing dict was asked for login in this process already (Dovecot
+   asks it once per session) and no kept namespace would be fetched again
+   (mgw_namespace_memo_refetches). mgw_core_command_done() closes an answer left unread. */
 void mgw_core_namespace_ahead(struct mgw_core *core, const char *login);
 void mgw_core_ahead_counts(const struct mgw_core *core, unsigned long *used, unsigned long *dropped);
 

@@ -228,14 +228,12 @@ const struct mgw_mailbox *mgw_namespace_memo_find(const struct mgw_namespace_mem
 	return mgw_namespace_find(&entry->ns, address);
 }
 
-int mgw_namespace_memo_would_fetch(const struct mgw_namespace_memo *memo, const char *login,
+int mgw_namespace_memo_refetches(const struct mgw_namespace_memo *memo, const char *login,
 				   const struct timespec *now)
 {
 	const struct mgw_memo_entry *entry = entry_of(memo, login);
 
-	if (entry == NULL)
-		return 1;
-	return !entry_fresh(memo, entry, now) && entry->ns.answered > 0;
+	return entry != NULL && !entry_fresh(memo, entry, now) && entry->ns.answered > 0;
 }
 
 void mgw_namespace_memo_unpin(struct mgw_namespace_memo *memo)

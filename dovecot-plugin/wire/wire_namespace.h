@@ -70,13 +70,10 @@ void mgw_namespace_memo_unpin(struct mgw_namespace_memo *memo);
 const struct mgw_mailbox *mgw_namespace_memo_find(const struct mgw_namespace_memo *memo, const char *login,
 						  const char *address, const struct timespec *now,
 						  const struct mgw_namespace **ns_r);
-/* Whether a listing would ask for login's namespace again: none kept (a session's first
-   LIST, whose sharing dict asks), or one past its freshness that holds answered mailboxes
-   (their rights checks fetch it again: mgw_namespace_memo_listed). A fresh one, or one
-   with no answered mailbox, is not asked for (Dovecot asks the sharing dict once per
-   session). */
-int mgw_namespace_memo_would_fetch(const struct mgw_namespace_memo *memo, const char *login,
-				   const struct timespec *now);
+/* Whether a rights check would fetch login's namespace again: one is kept, past its
+   freshness, and holds answered mailboxes (mgw_namespace_memo_listed). */
+int mgw_namespace_memo_refetches(const struct mgw_namespace_memo *memo, const char *login,
+				 const struct timespec *now);
 /* Whether the last namespace kept for login, fresh or not, held `address` answered. */
 int mgw_namespace_memo_listed(const struct mgw_namespace_memo *memo, const char *login, const char *address);
 void mgw_namespace_memo_forget(struct mgw_namespace_memo *memo);

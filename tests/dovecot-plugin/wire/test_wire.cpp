@@ -686,6 +686,30 @@ TEST(WireCore, TheNamespaceIsAskedAheadOnlyWhenTheListWillAskForIt) {
     EXPECT_EQ(mgw_core_questions_sent(core), 1u);
     mgw_core_free(core);
 
+    // service.memo_ms 0 keeps nothing: once the session's sharing dict was asked, no
+    // LIST reads a namespace, and none is asked ahead
+    const auto unkept = config_for(service.path(), 1000, 0);
+    core = mgw_core_new(&unkept);
+    mgw_core_namespace_ahead(core, "bob");
+    ASSERT_EQ(mgw_core_sharing_owners(core, "bob", add, &owners, error, sizeof error), 0);
+    mgw_core_command_done(core);
+    mgw_core_namespace_ahead(core, "bob");
+    mgw_core_command_done(core);
+    EXPECT_EQ(mgw_core_questions_sent(core), 1u);
+    mgw_core_free(core);
+
+    // what is kept from an answer asked ahead is as old as the question, not the read:
+    // asked 150 ms before it was read, with memo_ms 100 it is stale at once
+    const auto short_memo = config_for(service.path(), 1000, 100);
+    core = mgw_core_new(&short_memo);
+    mgw_core_namespace_ahead(core, "bob");
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    ASSERT_EQ(mgw_core_sharing_owners(core, "bob", add, &owners, error, sizeof error), 0);
+    ASSERT_EQ(mgw_core_folder_rights(core, "bob", "alice@example.com", "INBOX", letters, sizeof letters, error,
+                                     sizeof error), 0);
+    EXPECT_EQ(mgw_core_questions_sent(core), 2u);  // fetched again
+    mgw_core_free(core);
+
     // the breaker open (the service missing): nothing is sent ahead
     const auto missing = config_for(service.path() + ".missing", 1000, 0);
     core = mgw_core_new(&missing);
