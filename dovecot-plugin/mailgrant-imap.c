@@ -198,20 +198,20 @@ static void mailgrant_imap_client_created(struct client **client)
 
 void mailgrant_imap_init(void)
 {
+	mailgrant_command_hooks_func_t *hook_register;
+
 	/* 2.3: imap_client_created_hook_set(), exported by the imap binary only */
 	mailgrant_hook_set = (mailgrant_hook_set_func_t *)dlsym(RTLD_DEFAULT, "imap_client_created_hook_set");
-	if (mailgrant_hook_set != NULL)
-		mailgrant_next_client_created = mailgrant_hook_set(mailgrant_imap_client_created);
-	if (mailgrant_hook_set != NULL) {
-		mailgrant_command_hooks_func_t *hook_register =
-			(mailgrant_command_hooks_func_t *)dlsym(RTLD_DEFAULT, "command_hook_register");
-		mailgrant_hook_unregister =
-			(mailgrant_command_hooks_func_t *)dlsym(RTLD_DEFAULT, "command_hook_unregister");
-		if (hook_register != NULL && mailgrant_hook_unregister != NULL)
-			hook_register(mailgrant_command_pre, mailgrant_command_post);
-		else
-			mailgrant_hook_unregister = NULL;
-	}
+	if (mailgrant_hook_set == NULL)
+		return;
+	mailgrant_next_client_created = mailgrant_hook_set(mailgrant_imap_client_created);
+	/* the LIST pre-hook (asking ahead), exported by the imap binary as well */
+	hook_register = (mailgrant_command_hooks_func_t *)dlsym(RTLD_DEFAULT, "command_hook_register");
+	mailgrant_hook_unregister = (mailgrant_command_hooks_func_t *)dlsym(RTLD_DEFAULT, "command_hook_unregister");
+	if (hook_register != NULL && mailgrant_hook_unregister != NULL)
+		hook_register(mailgrant_command_pre, mailgrant_command_post);
+	else
+		mailgrant_hook_unregister = NULL;
 }
 
 void mailgrant_imap_deinit(void)

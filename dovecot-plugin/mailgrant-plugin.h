@@ -148,12 +148,12 @@ void mailgrant_imap_init(void);
 void mailgrant_imap_deinit(void);
 /* TRUE in the imap process (SETACL/DELETEACL are written through to LDAP there). */
 bool mailgrant_imap_active(void);
-/* The tagged NO of the current SETACL/DELETEACL: "NO [resp_code] text" instead of
-   imap_acl's generic text; resp_code NULL forgets a previous one. */
 /* A listing of `list` starts: in a LIST whose patterns reach a shared namespace, the
    first one (the user's own folders, which Dovecot lists first) asks the service for the
    user's namespace ahead. Nothing outside an imap process's LIST. */
 void mailgrant_imap_list_iter_init(struct mailbox_list *list, const char *const *patterns);
+/* The tagged NO of the current SETACL/DELETEACL: "NO [resp_code] text" instead of
+   imap_acl's generic text; resp_code NULL forgets a previous one. */
 void mailgrant_imap_set_reply(const char *resp_code, const char *text);
 
 /* ---- mailgrant-login.c ---- */

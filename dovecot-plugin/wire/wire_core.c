@@ -181,11 +181,14 @@ static const char *value(const struct mgw_reply *reply, size_t index, char *erro
 	return NULL;
 }
 
-/* When the namespace just fetched was asked for: what is kept is as old as that (an
-   answer asked ahead may be read up to MGW_AHEAD_MAX_MS later). */
-static void asked_at(const struct mgw_core *core, struct timespec *at)
+/* Keeps the namespace just fetched (taken) as login's, as old as its question: an answer
+   asked ahead may be read up to MGW_AHEAD_MAX_MS after it was asked for. */
+static void keep_namespace(struct mgw_core *core, const char *login, struct mgw_namespace *ns)
 {
-	mgw_client_asked_at(core->client, at);
+	struct timespec at;
+
+	mgw_client_asked_at(core->client, &at);
+	mgw_namespace_memo_put(core->namespaces, login, ns, &at, core->pin_per_command);
 }
 
 /* Asks for login's namespace: 0 with it in *ns (the caller keeps it in the memo, which
@@ -216,7 +219,7 @@ static const struct mgw_mailbox *remembered(struct mgw_core *core, const char *l
 {
 	const struct mgw_mailbox *found;
 	struct mgw_namespace ns;
-	struct timespec now, at;
+	struct timespec now;
 
 	*ret = 0;
 	if (login == NULL || mailbox == NULL)
@@ -228,8 +231,7 @@ static const struct mgw_mailbox *remembered(struct mgw_core *core, const char *l
 		return NULL;
 	if ((*ret = fetch_namespace(core, login, &ns, error, error_size)) != 0)
 		return NULL;
-	asked_at(core, &at);
-	mgw_namespace_memo_put(core->namespaces, login, &ns, &at, core->pin_per_command);
+	keep_namespace(core, login, &ns);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return mgw_namespace_memo_find(core->namespaces, login, mailbox, &now, ns_r);
 }
@@ -269,7 +271,6 @@ int mgw_core_sharing_owners(struct mgw_core *core, const char *login,
 			    size_t error_size)
 {
 	struct mgw_namespace ns;
-	struct timespec at;
 	size_t i;
 	int ret;
 
@@ -282,8 +283,7 @@ int mgw_core_sharing_owners(struct mgw_core *core, const char *login,
 		return ret;
 	for (i = 0; i < ns.count; i++)
 		owner_cb(context, ns.mailboxes[i].address);
-	asked_at(core, &at);
-	mgw_namespace_memo_put(core->namespaces, text_of(login), &ns, &at, core->pin_per_command);
+	keep_namespace(core, text_of(login), &ns);
 	return 0;
 }
 
